@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { isHotlineError } from './core/errors.js';
+import { register as registerServe } from './cli/serve.js';
+import { register as registerFlows } from './cli/flows.js';
+import { register as registerErlang } from './cli/erlang.js';
+import { register as registerStaff } from './cli/staff.js';
+import { register as registerSimulate } from './cli/simulate.js';
+import { register as registerBench } from './cli/bench.js';
+import { register as registerAgents } from './cli/agents.js';
+
+/**
+ * `acd`: one binary for running the hotline and for the admin/analyst tools. Each subcommand lives in
+ * src/cli/<name>.ts and registers itself here.
+ */
+export function buildProgram(): Command {
+  const program = new Command('acd')
+    .description('hotline-acd: SIP ACD/IVR server, Erlang staffing and simulation tools')
+    .showHelpAfterError()
+    .exitOverride();
+  registerServe(program);
+  registerFlows(program);
+  registerErlang(program);
+  registerStaff(program);
+  registerSimulate(program);
+  registerBench(program);
+  registerAgents(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode;
+      return;
+    }
+    // Typed errors print one clear line (their code and message); anything else is a bug and keeps its stack.
+    if (isHotlineError(e)) console.error(`acd: ${e.code}: ${e.message}`);
+    else console.error(e);
+    process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { HotlineError } from '../core/errors.js';
+import { envSchema, type Env } from './schema.js';
+
+export type Config = Readonly<Env>;
+
+export class ConfigError extends HotlineError {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super('CONFIG_INVALID', `invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`, { problems });
+    this.problems = problems;
+  }
+}
+
+/**
+ * The only reader of the environment. Returns a frozen, typed config or throws ConfigError with one line per bad
+ * variable ("HTTP_PORT: expected number, received 'abc'"), which start-up prints before exiting.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Env> = {}): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    // An empty variable means "use the default", as in most twelve-factor apps.
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, raw));
+  return Object.freeze({ ...parsed.data, ...overrides });
+}
+
+function formatIssues(error: z.ZodError, raw: Record<string, string | undefined>): string[] {
+  return error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? '?');
+    const got = raw[key];
+    return `${key}: ${issue.message}${got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}`;
+  });
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the server reads, with its default. Defaults bind to loopback so nothing is open to
+ * the world unless the operator says so. Add a variable here (with a comment) rather than reading process.env
+ * anywhere else.
+ */
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const envSchema = z.object({
+  // Identity of this hotline: also the Redis hash tag, so one hotline's keys live in one cluster slot.
+  HOTLINE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32').default('hotline'),
+  HOTLINE_NAME: z.string().min(1).default('12345 热线'),
+  TIMEZONE: z.string().min(1).default('Asia/Shanghai'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').default('postgres://postgres@127.0.0.1:5432/hotline'),
+
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  HTTP_PORT: int(8080, 1).pipe(z.number().max(65535)),
+
+  DRACHTIO_HOST: z.string().default('127.0.0.1'),
+  DRACHTIO_PORT: int(9022, 1).pipe(z.number().max(65535)),
+  DRACHTIO_SECRET: z.string().min(1).default('cymru'),
+  FREESWITCH_HOST: z.string().default('127.0.0.1'),
+  FREESWITCH_PORT: int(8021, 1).pipe(z.number().max(65535)),
+  FREESWITCH_SECRET: z.string().min(1).default('ClueCon'),
+  // fsmrf opens an event-socket listener inside this process for outbound ESL connections from FreeSWITCH.
+  FSMRF_LISTEN_ADDRESS: z.string().default('127.0.0.1'),
+  FSMRF_LISTEN_PORT: int(8085, 1).pipe(z.number().max(65535)),
+  SIP_DOMAIN: z.string().min(1).default('hotline.local'),
+  // Start the SIP/media side at all; off lets the API + ACD run without drachtio/FreeSWITCH (tests, tools).
+  TELEPHONY_ENABLED: bool(true),
+
+  FLOWS_DIR: z.string().min(1).default('ivr-flows'),
+  RECORDINGS_DIR: z.string().min(1).default('recordings'),
+
+  // The standard: answer within 3 rings; China's ring-back cadence is 1 s on, 4 s off.
+  ANSWER_RINGS: int(3, 1),
+  RING_ON_MS: int(1000, 1),
+  RING_OFF_MS: int(4000, 0),
+  // Reservation leases: an instance that stops renewing frees its agents within this time.
+  LEASE_MS: int(10_000, 500),
+  SHUTDOWN_DRAIN_MS: int(30_000, 0),
+  // Shed load with 503 above this many live calls, before FreeSWITCH saturates.
+  MAX_CONCURRENT_CALLS: int(200, 1),
+});
+
+export type Env = z.infer<typeof envSchema>;
