@@ -1,0 +1,90 @@
+/**
+ * The ACD's shared vocabulary: agent states, skills, queue definitions and calls waiting. This is the contract
+ * between the pure routing rules (src/acd), the Redis store (src/store/redis), PostgreSQL (src/store/pg), the IVR
+ * (queue nodes name queues) and the call session (src/call). Pure types, no I/O.
+ */
+
+/** Agent states (DESIGN.md §3). Every transition is validated and time-stamped. */
+export const AGENT_STATES = ['logged-out', 'not-ready', 'ready', 'reserved', 'ringing', 'on-call', 'wrap-up'] as const;
+export type AgentState = (typeof AGENT_STATES)[number];
+
+/** Why an agent is not ready. `missed` is set by the answer timer (RONA); the others by the agent or supervisor. */
+export const NOT_READY_REASONS = ['break', 'lunch', 'training', 'meeting', 'after-call', 'missed', 'other'] as const;
+export type NotReadyReason = (typeof NOT_READY_REASONS)[number];
+
+/** Skill levels are 1 (basic) .. 5 (expert). */
+export type SkillLevel = 1 | 2 | 3 | 4 | 5;
+
+export interface AgentSkill {
+  skill: string;
+  level: SkillLevel;
+  /** Primary skills take calls at once; secondary skills only once a queue's overflow stage allows them. */
+  primary: boolean;
+}
+
+export interface AgentProfile {
+  id: string;
+  name: string;
+  skills: AgentSkill[];
+}
+
+/** How to choose among eligible ready agents. */
+export const ROUTING_POLICIES = ['longest-idle', 'highest-skill', 'least-talk-time', 'round-robin'] as const;
+export type RoutingPolicy = (typeof ROUTING_POLICIES)[number];
+
+export interface SkillRequirement {
+  skill: string;
+  minLevel: SkillLevel;
+}
+
+/**
+ * Overflow, by time waited in the queue: after `secondaryAfterSec` the call may also go to agents holding the
+ * required skills as secondary skills; after `queueAfterSec` it may also go to agents eligible for `toQueue`.
+ */
+export interface OverflowRule {
+  secondaryAfterSec?: number;
+  toQueue?: string;
+  queueAfterSec?: number;
+}
+
+export interface QueueDefinition {
+  id: string;
+  name: string;
+  requiredSkills: SkillRequirement[];
+  /** Queue priority: a higher number is served first when an agent is eligible for several queues. */
+  priority: number;
+  policy: RoutingPolicy;
+  overflow: OverflowRule;
+  /** Service-level target, e.g. 0.8 of calls answered within 20 s. */
+  serviceLevel: { fraction: number; seconds: number };
+  wrapUpSec: number;
+  /** Rings before redirect-on-no-answer (the standard: 3). */
+  answerRings: number;
+  /** Seconds a returning caller is held for the agent who served them last before anyone may take the call. */
+  stickyAgentSec: number;
+  /** Longest a caller may wait before the flow's max-wait branch runs (0 = no limit). */
+  maxWaitSec: number;
+}
+
+/** A call asking to be queued. */
+export interface CallRequest {
+  callId: string;
+  queueId: string;
+  callerNumber: string;
+  /** 0 normal; higher jumps ahead (VIP). */
+  priority: number;
+  /** The app instance that carries the call's media and SIP dialog: offers must reach it. */
+  ownerInstance: string;
+}
+
+/** What a match produces: one call and one agent, reserved together under a lease. */
+export interface Offer {
+  callId: string;
+  queueId: string;
+  agentId: string;
+  ownerInstance: string;
+  /** Milliseconds the call had waited in queue when matched. */
+  waitedMs: number;
+  /** Which rule let this agent take the call. */
+  via: 'primary' | 'secondary' | 'overflow-queue' | 'sticky';
+}
