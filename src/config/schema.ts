@@ -21,6 +21,10 @@ export const envSchema = z.object({
 
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').default('postgres://postgres@127.0.0.1:5432/hotline'),
+  // PostgreSQL schema holding this hotline's tables (migrations create it); tests give each run its own.
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits or _, at most 63').default('public'),
+  // Where call records wait (JSON lines) while PostgreSQL is unreachable; replayed when it is back.
+  PG_SPOOL_DIR: z.string().min(1).default('spool'),
 
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: int(8080, 1).pipe(z.number().max(65535)),
