@@ -1,0 +1,54 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { migrate } from '../../../src/store/pg/migrate.js';
+import { StoreError } from '../../../src/store/pg/errors.js';
+import { TEST_DATABASE_URL, dropSchema, uniqueSchema } from '../../support/pg.js';
+
+const schemas: string[] = [];
+afterAll(async () => {
+  for (const s of schemas) await dropSchema(s);
+});
+
+async function tablesIn(schema: string): Promise<string[]> {
+  const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await c.connect();
+  try {
+    const r = await c.query<{ table_name: string }>(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+      [schema],
+    );
+    return r.rows.map((x) => x.table_name);
+  } finally {
+    await c.end();
+  }
+}
+
+describe('migrate', () => {
+  it('creates the schema and every table, and a second run applies nothing', async () => {
+    const schema = uniqueSchema('migrate');
+    schemas.push(schema);
+    const first = await migrate({ url: TEST_DATABASE_URL, schema });
+    expect(first).toEqual(['20261124120000000_initial']);
+    expect(await tablesIn(schema)).toEqual([
+      'agent_skills', 'agent_state_history', 'agents', 'call_offers', 'call_records', 'callbacks',
+      'pgmigrations', 'queue_skills', 'queues', 'skills',
+    ]);
+    expect(await migrate({ url: TEST_DATABASE_URL, schema })).toEqual([]);
+  });
+
+  it('lets two instances start at once on one schema: one migrates, the other waits and finds nothing to do', async () => {
+    const schema = uniqueSchema('migrate_race');
+    schemas.push(schema);
+    const [a, b] = await Promise.all([
+      migrate({ url: TEST_DATABASE_URL, schema }),
+      migrate({ url: TEST_DATABASE_URL, schema }),
+    ]);
+    expect([...a, ...b]).toEqual(['20261124120000000_initial']);
+  });
+
+  it('reports an unreachable server as PG_UNAVAILABLE', async () => {
+    const err = await migrate({ url: 'postgres://postgres@127.0.0.1:1/test', schema: 'never_created' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('PG_UNAVAILABLE');
+  });
+});
