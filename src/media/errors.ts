@@ -1,0 +1,26 @@
+import { HotlineError } from '../core/errors.js';
+
+/**
+ * Media failures. Every media operation ends either in its result or in one of these, never in a promise that
+ * stays pending: under load FreeSWITCH can leave a `playback` unanswered, and a call waiting on it forever would
+ * hold its caller, its agent and a slot of MAX_CONCURRENT_CALLS.
+ */
+export type MediaErrorCode =
+  | 'MEDIA_TIMEOUT' // the operation did not finish within its time limit
+  | 'MEDIA_GONE' // the endpoint was released or hung up (by either side) while the operation ran
+  | 'MEDIA_FILE_NOT_FOUND' // FreeSWITCH could not open a prompt
+  | 'MEDIA_FAILED' // FreeSWITCH refused or the event socket failed
+  | 'MEDIA_UNAVAILABLE'; // no media server connected
+
+export class MediaError extends HotlineError {
+  declare readonly code: MediaErrorCode;
+  readonly op: string;
+  constructor(code: MediaErrorCode, op: string, message: string, options?: { cause?: unknown }) {
+    super(code, `${op}: ${message}`, { op }, options);
+    this.op = op;
+  }
+}
+
+export function isMediaError(e: unknown, code?: MediaErrorCode): e is MediaError {
+  return e instanceof MediaError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,181 @@
+import type Mrf from 'drachtio-fsmrf';
+import type { Clock } from '../core/clock.js';
+import { MediaError } from './errors.js';
+import type { CollectOptions, DtmfListener, GoneListener, MediaLeg, RecordOptions } from './leg.js';
+import { withTimeout } from './timeout.js';
+
+export interface MediaLimits {
+  /** Added to every operation's natural length before it is declared stuck, ms. */
+  graceMs: number;
+  /** Upper bound for a play whose length we cannot know in advance, ms. */
+  playMs: number;
+  /** Limit for short control commands (bridge, break, set), ms. */
+  commandMs: number;
+  /** detect_audio energy threshold and consecutive frames above it that count as voice. */
+  voiceThreshold: number;
+  voiceHits: number;
+}
+
+export const DEFAULT_MEDIA_LIMITS: MediaLimits = {
+  graceMs: 3000,
+  playMs: 120_000,
+  commandMs: 5000,
+  voiceThreshold: 300,
+  voiceHits: 3,
+};
+
+/** A MediaLeg over one drachtio-fsmrf Endpoint. */
+export class FsmrfLeg implements MediaLeg {
+  private isGone = false;
+  private background: Promise<unknown> | undefined;
+  private readonly goneListeners = new Set<GoneListener>();
+  private readonly onDestroy = (evt?: { reason?: string }): void => this.markGone(evt?.reason ?? 'hangup');
+
+  constructor(
+    private readonly ep: Mrf.Endpoint,
+    private readonly clock: Clock,
+    private readonly limits: MediaLimits = DEFAULT_MEDIA_LIMITS,
+  ) {
+    ep.on('destroy', this.onDestroy);
+  }
+
+  get id(): string {
+    return this.ep.uuid;
+  }
+
+  get gone(): boolean {
+    return this.isGone;
+  }
+
+  /** The SDP FreeSWITCH offers/answers for this leg (for the SIP side). */
+  get localSdp(): string {
+    return this.ep.local.sdp;
+  }
+
+  async play(files: readonly string[], opts?: { timeoutMs?: number }): Promise<void> {
+    if (files.length === 0) return;
+    this.ensureLive('play');
+    const limit = opts?.timeoutMs ?? this.limits.playMs;
+    await this.guard('play', this.ep.play([...files]), limit + this.limits.graceMs);
+  }
+
+  async collect(opts: CollectOptions): Promise<string> {
+    this.ensureLive('collect');
+    const file = opts.prompts.length > 0 ? opts.prompts.join('!') : 'silence_stream://250';
+    if (opts.prompts.length > 1) await this.guard('collect', this.ep.set('playback_delimiter', '!'), this.limits.commandMs);
+    const work = this.ep.playCollect({
+      file,
+      min: Math.max(1, opts.min),
+      max: opts.max,
+      tries: 1,
+      timeout: opts.timeoutMs,
+      digitTimeout: opts.interDigitMs,
+      terminators: opts.terminators ?? '#',
+      regexp: `[0-9*#]{${Math.max(1, opts.min)},${opts.max}}`,
+    });
+    // The prompts' length is unknown here; bound it by the play limit plus the digit windows.
+    const limit = this.limits.playMs + opts.timeoutMs + opts.interDigitMs * opts.max + this.limits.graceMs;
+    const r = await this.guard('collect', work, limit);
+    return r.digits ?? '';
+  }
+
+  async record(file: string, opts: RecordOptions): Promise<{ seconds: number }> {
+    this.ensureLive('record');
+    const work = this.ep.record(file, { timeLimitSecs: opts.maxSec, silenceThresh: 200, silenceHits: opts.silenceSec });
+    const r = await this.guard('record', work, opts.maxSec * 1000 + this.limits.graceMs);
+    return { seconds: Number(r.recordSeconds ?? 0) || 0 };
+  }
+
+  async waitForVoice(timeoutMs: number): Promise<boolean> {
+    this.ensureLive('waitForVoice');
+    const { voiceThreshold, voiceHits } = this.limits;
+    const evt = await this.guard(
+      'waitForVoice',
+      this.ep.execute('detect_audio', `${voiceThreshold} ${voiceHits} ${timeoutMs}`),
+      timeoutMs + this.limits.graceMs,
+    );
+    // detect_audio sets detect_audio_timeout=false when it heard voice, true when the time ran out.
+    return evt.getHeader('variable_detect_audio_timeout') === 'false';
+  }
+
+  async startBackground(file: string): Promise<void> {
+    this.ensureLive('startBackground');
+    await this.stopAudio();
+    // endless_playback runs until uuid_break; its completion is awaited in stopAudio (or dropped on hangup).
+    const running = this.ep.execute('endless_playback', file).catch(() => undefined);
+    this.background = running;
+    return Promise.resolve();
+  }
+
+  async stopAudio(): Promise<void> {
+    if (this.isGone) return;
+    await this.guard('stopAudio', this.ep.api('uuid_break', `${this.ep.uuid} all`), this.limits.commandMs);
+    const bg = this.background;
+    this.background = undefined;
+    if (bg) await withTimeout(bg, this.limits.commandMs, this.clock, 'stopAudio').catch(() => undefined);
+  }
+
+  async recordSession(file: string): Promise<void> {
+    this.ensureLive('recordSession');
+    await this.guard('recordSession', this.ep.execute('record_session', file), this.limits.commandMs);
+  }
+
+  async bridge(other: MediaLeg): Promise<void> {
+    this.ensureLive('bridge');
+    if (other.gone) throw new MediaError('MEDIA_GONE', 'bridge', 'the other leg has already ended');
+    await this.guard('bridge', this.ep.bridge(other.id), this.limits.commandMs);
+  }
+
+  async unbridge(): Promise<void> {
+    this.ensureLive('unbridge');
+    await this.guard('unbridge', this.ep.unbridge(), this.limits.commandMs);
+  }
+
+  onDtmf(fn: DtmfListener): () => void {
+    const listener = (evt: Mrf.DtmfEvent): void => fn(evt.dtmf);
+    this.ep.on('dtmf', listener);
+    return () => {
+      this.ep.off('dtmf', listener);
+    };
+  }
+
+  onGone(fn: GoneListener): () => void {
+    this.goneListeners.add(fn);
+    return () => {
+      this.goneListeners.delete(fn);
+    };
+  }
+
+  async release(): Promise<void> {
+    if (this.isGone) return;
+    this.markGone('released');
+    await withTimeout(this.ep.destroy(), this.limits.commandMs, this.clock, 'release').catch(() => undefined);
+  }
+
+  private markGone(reason: string): void {
+    if (this.isGone) return;
+    this.isGone = true;
+    this.ep.off('destroy', this.onDestroy);
+    for (const fn of [...this.goneListeners]) fn(reason);
+    this.goneListeners.clear();
+  }
+
+  private ensureLive(op: string): void {
+    if (this.isGone) throw new MediaError('MEDIA_GONE', op, 'the leg has ended');
+  }
+
+  /** Time-limit an fsmrf call; a timeout breaks the stuck application so the channel is free again. */
+  private async guard<T>(op: string, work: Promise<T>, ms: number): Promise<T> {
+    try {
+      return await withTimeout(work, ms, this.clock, op, () => {
+        if (!this.isGone) this.ep.api('uuid_break', `${this.ep.uuid} all`).catch(() => undefined);
+      });
+    } catch (e) {
+      if (this.isGone) throw new MediaError('MEDIA_GONE', op, 'the leg ended during the operation', { cause: e });
+      if (e instanceof Error && /File Not Found/i.test(e.message)) {
+        throw new MediaError('MEDIA_FILE_NOT_FOUND', op, e.message, { cause: e });
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import Mrf from 'drachtio-fsmrf';
+import type Srf from 'drachtio-srf';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { MediaError } from './errors.js';
+import { DEFAULT_MEDIA_LIMITS, FsmrfLeg, type MediaLimits } from './fsmrf-leg.js';
+import { withTimeout } from './timeout.js';
+
+export interface MediaServerOptions {
+  host: string;
+  port: number;
+  secret: string;
+  /** Where FreeSWITCH connects back for each endpoint (its dialplan `socket` app): never all addresses. */
+  listenAddress: string;
+  listenPort: number;
+  /** Limit for connecting and for creating one endpoint, ms. */
+  connectTimeoutMs?: number;
+  limits?: MediaLimits;
+}
+
+/** The connection to FreeSWITCH and the factory of legs. Raw fsmrf objects stay in src/media and src/sip. */
+export class MediaServerConnection {
+  private constructor(
+    private readonly ms: Mrf.MediaServer,
+    private readonly clock: Clock,
+    private readonly limits: MediaLimits,
+    private readonly timeoutMs: number,
+  ) {}
+
+  static async connect(srf: Srf, opts: MediaServerOptions, clock: Clock, log: Logger): Promise<MediaServerConnection> {
+    const mrf = new Mrf(srf);
+    const timeoutMs = opts.connectTimeoutMs ?? 10_000;
+    const ms = await withTimeout(
+      mrf.connect({
+        address: opts.host,
+        port: opts.port,
+        secret: opts.secret,
+        listenAddress: opts.listenAddress,
+        listenPort: opts.listenPort,
+      }),
+      timeoutMs,
+      clock,
+      'connect',
+    ).catch((e: unknown) => {
+      throw new MediaError('MEDIA_UNAVAILABLE', 'connect', `FreeSWITCH at ${opts.host}:${opts.port}: ${String(e)}`, { cause: e });
+    });
+    ms.on('error', (err: unknown) => log.error({ err }, 'media server error'));
+    log.info({ address: ms.address }, 'connected to FreeSWITCH');
+    return new MediaServerConnection(ms, clock, opts.limits ?? DEFAULT_MEDIA_LIMITS, timeoutMs);
+  }
+
+  /**
+   * Answer an inbound INVITE with a FreeSWITCH endpoint: media is anchored in FreeSWITCH from the first packet.
+   * Returns the leg and the caller's SIP dialog (for src/sip to wrap).
+   */
+  async connectCaller(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<{ leg: FsmrfLeg; dialog: Srf.Dialog }> {
+    const { endpoint, dialog } = await withTimeout(this.ms.connectCaller(req, res), this.timeoutMs, this.clock, 'connectCaller');
+    return { leg: new FsmrfLeg(endpoint, this.clock, this.limits), dialog };
+  }
+
+  /**
+   * An endpoint facing a seat that answered a late-offer INVITE: FreeSWITCH takes the seat's SDP as the remote
+   * offer and its answer goes back in the ACK (the way audio flowed both ways in trials).
+   */
+  async legForRemoteSdp(remoteSdp: string): Promise<FsmrfLeg> {
+    const ep = await withTimeout(this.ms.createEndpoint({ remoteSdp }), this.timeoutMs, this.clock, 'createEndpoint');
+    return new FsmrfLeg(ep, this.clock, this.limits);
+  }
+
+  /** Live sessions on the media server (for load shedding and health). */
+  get currentSessions(): number {
+    return this.ms.currentSessions;
+  }
+
+  disconnect(): void {
+    this.ms.disconnect();
+  }
+}

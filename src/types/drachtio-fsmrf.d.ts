@@ -1,0 +1,133 @@
+// drachtio-fsmrf 4.x ships no types. This declares only the surface src/media uses, checked against
+// node_modules/drachtio-fsmrf/lib/{mrf,mediaserver,endpoint}.js (4.1.2).
+declare module 'drachtio-fsmrf' {
+  import type { EventEmitter } from 'node:events';
+  import type Srf from 'drachtio-srf';
+
+  namespace Mrf {
+    interface ConnectOptions {
+      address: string;
+      port?: number;
+      secret?: string;
+      /** Where fsmrf listens for FreeSWITCH's outbound event-socket connections (one per endpoint). */
+      listenAddress?: string;
+      listenPort?: number;
+      advertisedAddress?: string;
+      advertisedPort?: number;
+      /** The FreeSWITCH SIP profile fsmrf sends its INVITEs to (default drachtio_mrf). */
+      profile?: string;
+    }
+
+    interface EndpointOptions {
+      remoteSdp?: string;
+      codecs?: string | string[];
+      headers?: Record<string, string>;
+    }
+
+    interface EslEvent {
+      getHeader(name: string): string | undefined;
+      getBody(): string;
+    }
+
+    interface PlayOptions {
+      file: string;
+      timeoutSecs?: number;
+      seekOffset?: number;
+    }
+
+    interface PlayResult {
+      playbackSeconds?: string;
+      playbackMilliseconds?: string;
+    }
+
+    interface PlayCollectOptions {
+      file: string;
+      min?: number;
+      max?: number;
+      tries?: number;
+      timeout?: number;
+      terminators?: string;
+      invalidFile?: string;
+      varName?: string;
+      regexp?: string;
+      digitTimeout?: number;
+    }
+
+    interface PlayCollectResult {
+      digits?: string;
+      invalidDigits?: string;
+      terminatorUsed?: string;
+    }
+
+    interface RecordOptions {
+      timeLimitSecs?: number;
+      silenceThresh?: number;
+      silenceHits?: number;
+    }
+
+    interface RecordResult {
+      terminatorUsed?: string;
+      recordSeconds?: string;
+      recordMilliseconds?: string;
+    }
+
+    interface DtmfEvent {
+      dtmf: string;
+      duration?: string;
+      source?: string;
+    }
+
+    interface NetworkConnection {
+      sdp: string;
+      mediaIp?: string;
+      mediaPort?: string;
+    }
+
+    class Endpoint extends EventEmitter {
+      readonly uuid: string;
+      readonly local: NetworkConnection;
+      readonly remote: NetworkConnection;
+      readonly connected: boolean;
+      dialog: Srf.Dialog;
+      play(file: string | string[] | PlayOptions): Promise<PlayResult>;
+      playCollect(opts: PlayCollectOptions): Promise<PlayCollectResult>;
+      record(file: string, opts?: RecordOptions): Promise<RecordResult>;
+      bridge(other: Endpoint | string): Promise<void>;
+      unbridge(): Promise<void>;
+      execute(app: string, arg?: string): Promise<EslEvent>;
+      api(command: string, args?: string | string[]): Promise<EslEvent>;
+      set(param: string | Record<string, string>, value?: string): Promise<void>;
+      modify(sdp: string): Promise<string>;
+      destroy(): Promise<void>;
+      on(event: 'dtmf', listener: (evt: DtmfEvent) => void): this;
+      on(event: 'destroy', listener: (evt?: { reason?: string }) => void): this;
+      on(event: string, listener: (...args: unknown[]) => void): this;
+      off(event: 'dtmf', listener: (evt: DtmfEvent) => void): this;
+      off(event: 'destroy', listener: (evt?: { reason?: string }) => void): this;
+      off(event: string, listener: (...args: unknown[]) => void): this;
+    }
+
+    class MediaServer extends EventEmitter {
+      readonly address: string;
+      maxSessions: number;
+      currentSessions: number;
+      cps: number;
+      createEndpoint(opts?: EndpointOptions): Promise<Endpoint>;
+      connectCaller(
+        req: Srf.SrfRequest,
+        res: Srf.SrfResponse,
+        opts?: EndpointOptions & { headers?: Record<string, string> },
+      ): Promise<{ endpoint: Endpoint; dialog: Srf.Dialog }>;
+      api(command: string): Promise<string>;
+      disconnect(): void;
+    }
+  }
+
+  class Mrf extends EventEmitter {
+    constructor(srf: Srf, opts?: { debugDir?: string; customEvents?: string[] });
+    readonly srf: Srf;
+    connect(opts: Mrf.ConnectOptions): Promise<Mrf.MediaServer>;
+  }
+
+  export = Mrf;
+}

@@ -1,0 +1,131 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { VirtualClock, flushMicrotasks } from '../../src/core/clock.js';
+import { MediaError } from '../../src/media/errors.js';
+import { FsmrfLeg, DEFAULT_MEDIA_LIMITS } from '../../src/media/fsmrf-leg.js';
+import { withTimeout } from '../../src/media/timeout.js';
+
+/** A stand-in for an fsmrf Endpoint whose operations settle only when the test says so. */
+class FakeEndpoint extends EventEmitter {
+  uuid = 'ep-1';
+  local = { sdp: 'v=0' };
+  remote = { sdp: 'v=0' };
+  apiCalls: string[] = [];
+  executed: string[] = [];
+  destroyed = 0;
+  pending: Array<{ resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  nextExecuteHeaders: Record<string, string> = {};
+
+  private hold<T>(): Promise<T> {
+    return new Promise<T>((resolve, reject) => this.pending.push({ resolve: resolve as (v: unknown) => void, reject }));
+  }
+  play(): Promise<unknown> {
+    return this.hold();
+  }
+  playCollect(): Promise<unknown> {
+    return this.hold();
+  }
+  execute(app: string, arg?: string): Promise<unknown> {
+    this.executed.push(`${app} ${arg ?? ''}`.trim());
+    const headers = this.nextExecuteHeaders;
+    if (app === 'detect_audio') return Promise.resolve({ getHeader: (n: string) => headers[n], getBody: () => '' });
+    return this.hold();
+  }
+  api(cmd: string, args: string): Promise<unknown> {
+    this.apiCalls.push(`${cmd} ${args}`);
+    return Promise.resolve({ getBody: () => '+OK' });
+  }
+  bridge(): Promise<void> {
+    return Promise.resolve();
+  }
+  destroy(): Promise<void> {
+    this.destroyed++;
+    return Promise.resolve();
+  }
+}
+
+function leg(clock: VirtualClock): { ep: FakeEndpoint; leg: FsmrfLeg } {
+  const ep = new FakeEndpoint();
+  return { ep, leg: new FsmrfLeg(ep as never, clock, { ...DEFAULT_MEDIA_LIMITS, graceMs: 1000, playMs: 10_000 }) };
+}
+
+describe('withTimeout', () => {
+  it('rejects with MEDIA_TIMEOUT when the work never settles, and clears its timer when it does', async () => {
+    const clock = new VirtualClock();
+    const stuck = withTimeout(new Promise<never>(() => undefined), 500, clock, 'play');
+    const caught = stuck.catch((e: unknown) => e);
+    await clock.advanceAsync(499);
+    expect(clock.pending()).toBe(1);
+    await clock.advanceAsync(1);
+    const err = await caught;
+    expect(err).toBeInstanceOf(MediaError);
+    expect((err as MediaError).code).toBe('MEDIA_TIMEOUT');
+
+    const ok = await withTimeout(Promise.resolve(7), 500, clock, 'x');
+    expect(ok).toBe(7);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('wraps a foreign rejection as MEDIA_FAILED', async () => {
+    const clock = new VirtualClock();
+    const err = await withTimeout(Promise.reject(new Error('boom')), 500, clock, 'bridge').catch((e: unknown) => e);
+    expect((err as MediaError).code).toBe('MEDIA_FAILED');
+    expect((err as MediaError).message).toContain('boom');
+  });
+});
+
+describe('FsmrfLeg', () => {
+  it('a play that FreeSWITCH never finishes times out and the channel is broken out of it', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    const p = l.play(['/p/a.wav'], { timeoutMs: 2000 }).catch((e: unknown) => e);
+    await clock.advanceAsync(2999);
+    expect(ep.apiCalls).toEqual([]);
+    await clock.advanceAsync(1);
+    const err = (await p) as MediaError;
+    expect(err.code).toBe('MEDIA_TIMEOUT');
+    expect(ep.apiCalls).toEqual(['uuid_break ep-1 all']);
+  });
+
+  it('a hangup during an operation ends it as MEDIA_GONE, tells listeners once, and later calls fail fast', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    const reasons: string[] = [];
+    l.onGone((r) => reasons.push(r));
+    const p = l.play(['/p/a.wav']).catch((e: unknown) => e);
+    ep.emit('destroy', { reason: 'NORMAL_CLEARING' });
+    ep.pending[0]!.reject(new Error('endpoint no longer active'));
+    const err = (await p) as MediaError;
+    expect(err.code).toBe('MEDIA_GONE');
+    expect(reasons).toEqual(['NORMAL_CLEARING']);
+    await expect(l.play(['/p/b.wav'])).rejects.toMatchObject({ code: 'MEDIA_GONE' });
+    await l.release();
+    expect(ep.destroyed).toBe(0);
+    expect(reasons).toHaveLength(1);
+  });
+
+  it('waitForVoice reads detect_audio_timeout: false means voice was heard', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    ep.nextExecuteHeaders = { variable_detect_audio_timeout: 'false' };
+    expect(await l.waitForVoice(5000)).toBe(true);
+    ep.nextExecuteHeaders = { variable_detect_audio_timeout: 'true' };
+    expect(await l.waitForVoice(5000)).toBe(false);
+    expect(ep.executed).toEqual(['detect_audio 300 3 5000', 'detect_audio 300 3 5000']);
+  });
+
+  it('release is idempotent and removes dtmf listeners by reference', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    const digits: string[] = [];
+    const off = l.onDtmf((d) => digits.push(d));
+    ep.emit('dtmf', { dtmf: '5' });
+    off();
+    ep.emit('dtmf', { dtmf: '6' });
+    expect(digits).toEqual(['5']);
+    await Promise.all([l.release(), l.release()]);
+    await flushMicrotasks();
+    expect(ep.destroyed).toBe(1);
+    expect(l.gone).toBe(true);
+  });
+});
