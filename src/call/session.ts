@@ -1,0 +1,573 @@
+import type { Offer } from '../acd/model.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { isMediaError } from '../media/errors.js';
+import type { MediaLeg } from '../media/leg.js';
+import type { AgentService } from './agent-service.js';
+import { answerWindowMs, ringsHeard } from './answer-timer.js';
+import type { AnsweredSeat, CallRecordSink, DialogSignal, QueuePort, RingingSeat, SeatDialer, TransferResolver, TransferTarget } from './ports.js';
+import type { CallRecord, Disposition, EndedBy } from './record.js';
+import { runSilentScript } from './silent-script.js';
+
+/** Per-queue telephony settings (the flow's queue node and the queue definition). */
+export interface QueueSettings {
+  queueId: string;
+  priority: number;
+  /** Rings before redirect on no answer (the standard: 3). */
+  answerRings: number;
+  wrapUpSec: number;
+  /** Longest wait before the queue gives up (0 = none). */
+  maxWaitSec: number;
+  /** Looped while waiting. */
+  music: string;
+  /** Played every `everySec` while waiting (position, expected wait, "please hold"). */
+  announcement?: { files: readonly string[]; everySec: number };
+  /** Record the conversation (file named after the call, in RECORDINGS_DIR). */
+  record: boolean;
+  /** Whisper to the agent when the caller waited longer than the answer window. */
+  lateWhisper: boolean;
+  /** The silent-call script on the agent leg: automatic or not, its seconds, and the agent's key to start it. */
+  silentCall: { auto: boolean; silenceSec: number; agentKey: string };
+}
+
+export interface SessionPrompts {
+  /** "The caller waited N seconds, please apologise first." */
+  lateWhisper(waitedSec: number): readonly string[];
+  silentHello: readonly string[];
+  silentGoodbye: readonly string[];
+  transferring: readonly string[];
+}
+
+export interface SessionDeps {
+  clock: Clock;
+  log: Logger;
+  queue: QueuePort;
+  agents: AgentService;
+  seats: SeatDialer;
+  records: CallRecordSink;
+  prompts: SessionPrompts;
+  ring: { onMs: number; offMs: number };
+  instanceId: string;
+  recordingsDir: string;
+  transfers?: TransferResolver;
+}
+
+export interface CallerSide {
+  leg: MediaLeg;
+  signal: DialogSignal;
+}
+
+/** How a stay in the queue ended, for the owner (the IVR runner) to continue. */
+export type QueueResult =
+  | { outcome: 'agent-ended'; agentId: string } // the agent hung up; the caller is still here (survey next)
+  | { outcome: 'transferred'; target: TransferTarget }
+  | { outcome: 'timeout' } // maxWaitSec passed without an answer
+  | { outcome: 'ended' }; // the call ended (caller gone, silent, shutdown): nothing more to do
+
+type Phase = 'ivr' | 'queued' | 'ringing' | 'connected' | 'after-agent' | 'ended';
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/**
+ * One call, one owner. The session holds the caller's leg and dialog, rings agents, bridges, runs the silent-call
+ * script and the answer timer, and owns the ONE cleanup path: `end()` runs for BYE, CANCEL, our own hangup, errors
+ * and shutdown alike, is idempotent, restores the agent's state, releases both legs and writes the record once.
+ */
+export class CallSession {
+  readonly callId: string;
+  private phase: Phase = 'ivr';
+  private readonly log: Logger;
+  private readonly stopped = deferred<void>();
+  private ending: Promise<void> | undefined;
+  private readonly timers = new Set<TimerHandle>();
+  private readonly offs: Array<() => void> = [];
+  private ringingSeat: { agentId: string; seat: RingingSeat } | undefined;
+  private agent: { agentId: string; seat: AnsweredSeat; wrapUpSec: number } | undefined;
+  private readonly record: CallRecord;
+  private silentRun: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: SessionDeps,
+    private readonly caller: CallerSide,
+    info: { callId: string; callerNumber: string; calledNumber: string; flowId?: string },
+  ) {
+    this.callId = info.callId;
+    this.log = deps.log.child({ callId: info.callId });
+    this.record = {
+      callId: info.callId,
+      callerNumber: info.callerNumber,
+      calledNumber: info.calledNumber,
+      flowId: info.flowId,
+      queueId: undefined,
+      agentId: undefined,
+      startedAt: deps.clock.now(),
+      queuedAt: undefined,
+      agentAnsweredAt: undefined,
+      endedAt: 0,
+      waitedMs: undefined,
+      ringsToAnswer: undefined,
+      missedAgents: [],
+      disposition: 'completed',
+      endedBy: 'system',
+      surveyRating: undefined,
+      recordingFile: undefined,
+      transferredTo: undefined,
+      whispered: false,
+    };
+    this.offs.push(caller.signal.onHangup(() => void this.callerHungUp()));
+    this.offs.push(caller.leg.onGone(() => void this.callerHungUp()));
+  }
+
+  get ended(): boolean {
+    return this.phase === 'ended';
+  }
+
+  /** Resolves once the call has ended and its record is written. */
+  get done(): Promise<void> {
+    return this.stopped.promise.then(() => this.ending);
+  }
+
+  /** A snapshot of the record being built (tests, live views). */
+  snapshot(): Readonly<CallRecord> {
+    return { ...this.record, missedAgents: [...this.record.missedAgents] };
+  }
+
+  /** Data the IVR saves (survey rating, transfer target) goes into the one record. */
+  saveSurvey(rating: number): void {
+    this.record.surveyRating = rating;
+  }
+
+  // --- the queue ------------------------------------------------------------------------------------------------
+
+  /**
+   * Wait in `settings.queueId` with music and announcements until an agent answers, then stay connected until one
+   * side leaves. Redirect on no answer happens inside: a seat that does not answer within the rings is cancelled,
+   * its agent set not-ready (missed) and the call goes back to the head of the queue for the next agent.
+   */
+  async serveQueue(settings: QueueSettings): Promise<QueueResult> {
+    if (this.phase === 'ended') return { outcome: 'ended' };
+    const { clock, queue } = this.deps;
+    this.phase = 'queued';
+    this.record.queueId = settings.queueId;
+    const queuedAt = clock.now();
+    this.record.queuedAt ??= queuedAt;
+
+    const offers: Offer[] = [];
+    let wake = deferred<void>();
+    const offOffer = queue.onOffer(this.callId, (offer) => {
+      offers.push(offer);
+      wake.resolve();
+    });
+    this.offs.push(offOffer);
+    let timedOut = false;
+    const maxWait =
+      settings.maxWaitSec > 0
+        ? this.timer(settings.maxWaitSec * 1000, () => {
+            timedOut = true;
+            wake.resolve();
+          })
+        : undefined;
+
+    try {
+      await queue.enqueue({
+        callId: this.callId,
+        queueId: settings.queueId,
+        callerNumber: this.record.callerNumber,
+        priority: settings.priority,
+        ownerInstance: this.deps.instanceId,
+      });
+      await this.holdMusic(settings);
+      const announcer = this.startAnnouncements(settings);
+      try {
+        for (;;) {
+          if (offers.length === 0 && !timedOut) await Promise.race([wake.promise, this.stopped.promise]);
+          if (this.isEnded()) {
+            for (const o of offers.splice(0)) await this.withdraw(o.agentId);
+            return { outcome: 'ended' };
+          }
+          const offer = offers.shift();
+          if (!offer) {
+            if (timedOut) {
+              await queue.leave(this.callId);
+              this.phase = 'ivr';
+              return { outcome: 'timeout' };
+            }
+            wake = deferred<void>();
+            continue;
+          }
+          if (offers.length === 0) wake = deferred<void>();
+          const answered = await this.offerTo(offer, settings, queuedAt);
+          if (answered === 'ended') return { outcome: 'ended' };
+          if (answered === 'next') continue;
+          announcer.stop();
+          this.clearTimer(maxWait);
+          return await this.connected(answered, settings, queuedAt);
+        }
+      } finally {
+        announcer.stop();
+      }
+    } finally {
+      this.clearTimer(maxWait);
+      offOffer();
+    }
+  }
+
+  /** Ring the offered agent; 'next' after a redirect on no answer, the answered seat, or 'ended'. */
+  private async offerTo(offer: Offer, settings: QueueSettings, queuedAt: number): Promise<AnsweredSeat | 'next' | 'ended'> {
+    const { clock, agents, seats, queue } = this.deps;
+    const { agentId } = offer;
+    if (this.phase === 'ended') {
+      await this.withdraw(agentId);
+      return 'ended';
+    }
+    this.phase = 'ringing';
+    await agents.ringing(agentId, this.callId);
+    let seat: RingingSeat;
+    try {
+      seat = await seats.ring(agentId, { callId: this.callId, callerNumber: this.record.callerNumber });
+    } catch (err) {
+      this.log.warn({ err, agentId }, 'seat could not be rung');
+      return this.redirect(agentId, settings);
+    }
+    if (this.isEnded()) {
+      // The caller left while the INVITE was being sent: undo it here, cleanup did not know about this seat.
+      await seat.cancel();
+      await this.withdraw(agentId);
+      return 'ended';
+    }
+    this.ringingSeat = { agentId, seat };
+    const ringStart = clock.now();
+    const window = answerWindowMs({ rings: settings.answerRings, ...this.deps.ring });
+    const noAnswer = deferred<'no-answer'>();
+    const timer = this.timer(window, () => noAnswer.resolve('no-answer'));
+    const answered = seat.answered.then(
+      (s) => s,
+      (err: unknown) => {
+        this.log.info({ err, agentId }, 'seat rejected the call');
+        return 'rejected' as const;
+      },
+    );
+    const first = await Promise.race([answered, noAnswer.promise, this.stopped.promise.then(() => 'stopped' as const)]);
+    this.clearTimer(timer);
+    this.ringingSeat = undefined;
+
+    if (first === 'stopped' || this.isEnded()) {
+      // The caller left (or shutdown) while the seat rang: end() cancelled the seat and freed the agent; an answer
+      // that won the race is hung up here too.
+      if (first !== 'stopped' && first !== 'no-answer' && first !== 'rejected') {
+        await Promise.all([first.hangup(), first.leg.release()]);
+        await this.withdraw(agentId);
+      }
+      return 'ended';
+    }
+    if (first === 'no-answer' || first === 'rejected') {
+      await seat.cancel();
+      // An answer may have crossed the CANCEL: the seat's dialog is hung up by cancel(); nothing else to undo.
+      return this.redirect(agentId, settings);
+    }
+
+    const answeredAt = clock.now();
+    this.record.agentId = agentId;
+    this.record.agentAnsweredAt = answeredAt;
+    this.record.ringsToAnswer = ringsHeard(answeredAt - ringStart, { rings: settings.answerRings, ...this.deps.ring });
+    this.record.waitedMs = answeredAt - queuedAt;
+    this.agent = { agentId, seat: first, wrapUpSec: settings.wrapUpSec };
+    this.phase = 'connected';
+    await agents.answered(agentId, this.callId);
+    await queue.leave(this.callId);
+    return first;
+  }
+
+  /** A getter the compiler does not narrow on: the phase changes under our feet across awaits. */
+  private isEnded(): boolean {
+    return this.phase === 'ended';
+  }
+
+  private async redirect(agentId: string, settings: QueueSettings): Promise<'next' | 'ended'> {
+    this.record.missedAgents.push(agentId);
+    await this.deps.agents.missed(agentId, this.callId);
+    if (this.phase === 'ended') return 'ended';
+    this.phase = 'queued';
+    await this.deps.queue.requeueAtHead(this.callId, settings.queueId);
+    return 'next';
+  }
+
+  /** Bridged: whisper if late, record, silent-call script; returns when one side leaves or the agent transfers. */
+  private async connected(seat: AnsweredSeat, settings: QueueSettings, queuedAt: number): Promise<QueueResult> {
+    const { prompts, clock } = this.deps;
+    const agentId = this.agent!.agentId;
+    const agentGone = deferred<'agent-gone'>();
+    const refer = deferred<string>();
+    const silent = deferred<'silent'>();
+    this.offs.push(seat.onHangup(() => agentGone.resolve('agent-gone')));
+    this.offs.push(seat.leg.onGone(() => agentGone.resolve('agent-gone')));
+    this.offs.push(seat.onRefer((target) => refer.resolve(target)));
+
+    const waitedMs = clock.now() - queuedAt;
+    const lateAfter = answerWindowMs({ rings: settings.answerRings, ...this.deps.ring });
+    try {
+      if (settings.lateWhisper && waitedMs > lateAfter) {
+        // The standard: answered after more than three rings, the agent apologises first; tell them so.
+        await seat.leg.play(prompts.lateWhisper(Math.round(waitedMs / 1000)));
+        this.record.whispered = true;
+      }
+      await this.caller.leg.stopAudio();
+      if (settings.record) {
+        const file = `${this.deps.recordingsDir}/${this.callId}.wav`;
+        await this.caller.leg.recordSession(file);
+        this.record.recordingFile = file;
+      }
+      await this.caller.leg.bridge(seat.leg);
+    } catch (err) {
+      if (this.phase === 'ended') return { outcome: 'ended' };
+      if (seat.leg.gone || isMediaError(err, 'MEDIA_GONE')) {
+        if (this.caller.leg.gone) return { outcome: 'ended' };
+      } else {
+        this.log.error({ err }, 'connecting caller and agent failed');
+        await this.end('error', 'error');
+        return { outcome: 'ended' };
+      }
+    }
+
+    const startSilent = (): void => {
+      if (this.silentRun || this.phase !== 'connected') return;
+      this.silentRun = runSilentScript(
+        this.caller.leg,
+        { hello: prompts.silentHello, goodbye: prompts.silentGoodbye },
+        settings.silentCall.silenceSec,
+      ).then(
+        (r) => {
+          if (r === 'silent') silent.resolve('silent');
+        },
+        (err: unknown) => {
+          if (!isMediaError(err, 'MEDIA_GONE')) this.log.warn({ err }, 'silent-call script failed');
+        },
+      );
+    };
+    this.offs.push(
+      seat.leg.onDtmf((d) => {
+        if (d === settings.silentCall.agentKey) startSilent();
+      }),
+    );
+    if (settings.silentCall.auto) startSilent();
+
+    const first = await Promise.race([
+      agentGone.promise,
+      refer.promise.then((t) => ({ refer: t })),
+      silent.promise,
+      this.stopped.promise.then(() => 'stopped' as const),
+    ]);
+    if (first === 'stopped') return { outcome: 'ended' };
+    if (first === 'silent') {
+      await this.end('silent', 'system');
+      return { outcome: 'ended' };
+    }
+    if (first === 'agent-gone') {
+      await this.releaseAgent();
+      if (this.phase === 'ended' || this.caller.leg.gone) return { outcome: 'ended' };
+      this.phase = 'after-agent';
+      return { outcome: 'agent-ended', agentId };
+    }
+    // Blind transfer: tell the caller, let the agent go, hand the target to the owner.
+    const target = this.deps.transfers?.resolve(first.refer);
+    if (!target) {
+      this.log.warn({ target: first.refer }, 'transfer target unknown; the agent stays on the call');
+      return this.connectedAfterFailedTransfer(agentGone, silent);
+    }
+    this.record.transferredTo = first.refer;
+    await this.releaseAgent();
+    await this.caller.leg.play(prompts.transferring).catch(() => undefined);
+    if (this.phase === 'ended' || this.caller.leg.gone) return { outcome: 'ended' };
+    this.phase = 'ivr';
+    return { outcome: 'transferred', target };
+  }
+
+  private async connectedAfterFailedTransfer(
+    agentGone: Deferred<'agent-gone'>,
+    silent: Deferred<'silent'>,
+  ): Promise<QueueResult> {
+    const agentId = this.agent!.agentId;
+    const first = await Promise.race([agentGone.promise, silent.promise, this.stopped.promise.then(() => 'stopped' as const)]);
+    if (first === 'stopped') return { outcome: 'ended' };
+    if (first === 'silent') {
+      await this.end('silent', 'system');
+      return { outcome: 'ended' };
+    }
+    await this.releaseAgent();
+    if (this.phase === 'ended' || this.caller.leg.gone) return { outcome: 'ended' };
+    this.phase = 'after-agent';
+    return { outcome: 'agent-ended', agentId };
+  }
+
+  /** The agent's side is over: hang up the seat, start wrap-up. Safe to call twice. */
+  private async releaseAgent(): Promise<void> {
+    const a = this.agent;
+    if (!a) return;
+    this.agent = undefined;
+    await Promise.all([a.seat.hangup(), a.seat.leg.release()]);
+    await this.deps.agents.callEnded(a.agentId, this.callId, a.wrapUpSec).catch((err: unknown) => {
+      this.log.warn({ err, agentId: a.agentId }, 'agent wrap-up failed');
+    });
+  }
+
+  private async withdraw(agentId: string): Promise<void> {
+    await this.deps.agents.withdrawn(agentId, this.callId).catch((err: unknown) => {
+      this.log.warn({ err, agentId }, 'agent release failed');
+    });
+  }
+
+  private async holdMusic(settings: QueueSettings): Promise<void> {
+    await this.caller.leg.startBackground(settings.music).catch((err: unknown) => {
+      if (!isMediaError(err, 'MEDIA_GONE')) this.log.warn({ err }, 'music on hold failed');
+    });
+  }
+
+  /** Periodic announcements: music stops, the announcement plays, music resumes — unless the call moved on. */
+  private startAnnouncements(settings: QueueSettings): { stop(): void } {
+    const a = settings.announcement;
+    if (!a || a.everySec <= 0 || a.files.length === 0) return { stop: () => undefined };
+    let handle: TimerHandle | undefined;
+    let stopped = false;
+    const tick = (): void => {
+      handle = undefined;
+      if (stopped || this.phase !== 'queued') {
+        if (!stopped) schedule();
+        return;
+      }
+      void (async () => {
+        try {
+          await this.caller.leg.stopAudio();
+          if (stopped || this.phase !== 'queued') return;
+          await this.caller.leg.play(a.files);
+          if (stopped || this.phase !== 'queued') return;
+          await this.caller.leg.startBackground(settings.music);
+        } catch (err) {
+          if (!isMediaError(err, 'MEDIA_GONE')) this.log.warn({ err }, 'announcement failed');
+        } finally {
+          if (!stopped) schedule();
+        }
+      })();
+    };
+    const schedule = (): void => {
+      handle = this.timer(a.everySec * 1000, tick);
+    };
+    schedule();
+    return {
+      stop: () => {
+        stopped = true;
+        this.clearTimer(handle);
+      },
+    };
+  }
+
+  // --- after the agent -------------------------------------------------------------------------------------------
+
+  /**
+   * The satisfaction survey for a caller still on the line after the agent hung up (standard §6): one digit,
+   * stored with the call. Returns the rating, or undefined when the caller pressed nothing valid.
+   */
+  async survey(p: { question: readonly string[]; thanks: readonly string[]; validDigits: string; timeoutMs: number }): Promise<number | undefined> {
+    if (this.isEnded()) return undefined;
+    try {
+      const digits = await this.caller.leg.collect({ prompts: p.question, min: 1, max: 1, timeoutMs: p.timeoutMs, interDigitMs: p.timeoutMs });
+      const d = digits.slice(0, 1);
+      if (d !== '' && p.validDigits.includes(d)) {
+        this.record.surveyRating = Number(d);
+        await this.caller.leg.play(p.thanks);
+        return this.record.surveyRating;
+      }
+    } catch (err) {
+      if (!isMediaError(err, 'MEDIA_GONE')) this.log.warn({ err }, 'survey failed');
+    }
+    return undefined;
+  }
+
+  /** End the call from our side (flow hangup, after the survey). */
+  hangup(disposition: Disposition = 'completed'): Promise<void> {
+    return this.end(disposition, 'system');
+  }
+
+  // --- the one cleanup path -------------------------------------------------------------------------------------
+
+  private callerHungUp(): Promise<void> {
+    if (this.phase === 'ended') return this.ending ?? Promise.resolve();
+    const d: Disposition =
+      this.phase === 'queued' || this.phase === 'ringing' ? 'abandoned' : this.phase === 'ivr' ? 'caller-hangup' : 'completed';
+    return this.end(d, 'caller');
+  }
+
+  /**
+   * End the call. Runs once whatever triggers it; later calls wait for the first. Each step is guarded so one
+   * failure (a dead socket, a store error) cannot skip the others: the agent is always restored and the record is
+   * always written.
+   */
+  end(disposition: Disposition, endedBy: EndedBy): Promise<void> {
+    if (this.ending) return this.ending;
+    const wasPhase = this.phase;
+    this.phase = 'ended';
+    this.record.disposition = disposition;
+    this.record.endedBy = endedBy;
+    this.stopped.resolve();
+    this.ending = this.cleanup(wasPhase);
+    return this.ending;
+  }
+
+  private async cleanup(wasPhase: Phase): Promise<void> {
+    const { clock, queue, agents, records } = this.deps;
+    for (const t of this.timers) clock.clearTimeout(t);
+    this.timers.clear();
+    for (const off of this.offs.splice(0)) off();
+
+    const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.warn({ err, step: what }, 'cleanup step failed');
+      }
+    };
+
+    const ringing = this.ringingSeat;
+    this.ringingSeat = undefined;
+    if (ringing) {
+      await step('cancel seat', () => ringing.seat.cancel());
+      await step('agent back to ready', () => agents.withdrawn(ringing.agentId, this.callId));
+    }
+    if (this.agent) await step('release agent', () => this.releaseAgent());
+    if (wasPhase === 'queued' || wasPhase === 'ringing') await step('leave queue', () => queue.leave(this.callId));
+    await step('hang up caller', () => this.caller.signal.hangup());
+    await step('release caller media', () => this.caller.leg.release());
+    if (this.silentRun) await step('silent script', () => this.silentRun!);
+
+    this.record.endedAt = clock.now();
+    if (this.record.queuedAt !== undefined && this.record.waitedMs === undefined) {
+      this.record.waitedMs = this.record.endedAt - this.record.queuedAt;
+    }
+    await step('write call record', () => records.write(this.snapshot()));
+    this.log.info({ disposition: this.record.disposition, endedBy: this.record.endedBy }, 'call ended');
+  }
+
+  private timer(ms: number, fn: () => void): TimerHandle {
+    const h = this.deps.clock.setTimeout(() => {
+      this.timers.delete(h);
+      fn();
+    }, ms);
+    this.timers.add(h);
+    return h;
+  }
+
+  private clearTimer(h: TimerHandle | undefined): void {
+    if (!h) return;
+    this.deps.clock.clearTimeout(h);
+    this.timers.delete(h);
+  }
+}
+

@@ -1,0 +1,28 @@
+import type { MediaLeg } from '../media/leg.js';
+
+/**
+ * The silent-call script (hotline standard §2) on the caller's leg: say "您好,电话已接通,请讲"; if there is no
+ * voice for `silenceSec`, say it once more; if there is still none for another `silenceSec`, say the goodbye line.
+ * The caller of this function releases the call with disposition `silent` when it returns 'silent'.
+ */
+export interface SilentScriptPrompts {
+  hello: readonly string[];
+  goodbye: readonly string[];
+}
+
+export type SilentOutcome = 'voice' | 'silent';
+
+export async function runSilentScript(
+  callerLeg: MediaLeg,
+  prompts: SilentScriptPrompts,
+  silenceSec: number,
+  /** Times the hello is said before the goodbye (the standard: twice, i.e. once more after the first). */
+  hellos = 2,
+): Promise<SilentOutcome> {
+  for (let i = 0; i < hellos; i++) {
+    await callerLeg.play(prompts.hello);
+    if (await callerLeg.waitForVoice(silenceSec * 1000)) return 'voice';
+  }
+  await callerLeg.play(prompts.goodbye);
+  return 'silent';
+}

@@ -1,0 +1,370 @@
+import type { AgentState, CallRequest, NotReadyReason, Offer } from '../../src/acd/model.js';
+import { VirtualClock, flushMicrotasks } from '../../src/core/clock.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { MediaError } from '../../src/media/errors.js';
+import type { CollectOptions, DtmfListener, GoneListener, MediaLeg } from '../../src/media/leg.js';
+import { AgentService } from '../../src/call/agent-service.js';
+import { CallError } from '../../src/call/errors.js';
+import type { AgentStatePort, AnsweredSeat, CallRecordSink, DialogSignal, QueuePort, RingingSeat, SeatDialer } from '../../src/call/ports.js';
+import type { CallRecord } from '../../src/call/record.js';
+import { CallSession, type QueueSettings, type SessionDeps } from '../../src/call/session.js';
+
+/**
+ * A scripted call world on a VirtualClock: legs whose prompts take virtual time, seats that answer (or not) on
+ * cue, a tiny ACD that offers the first ready agent, and in-memory agent states and records.
+ */
+export const PLAY_MS_PER_FILE = 1000;
+
+export class ScriptedLeg implements MediaLeg {
+  gone = false;
+  readonly events: string[] = [];
+  /** Virtual time at which the far end starts speaking (undefined: never). */
+  voiceAt: number | undefined;
+  /** Digits the far end presses when asked to collect, after `digitAfterMs`. */
+  digits = '';
+  digitAfterMs = 500;
+  private readonly goneFns = new Set<GoneListener>();
+  private readonly dtmfFns = new Set<DtmfListener>();
+  private readonly waiters = new Set<(e: Error) => void>();
+
+  constructor(
+    readonly id: string,
+    private readonly clock: VirtualClock,
+  ) {}
+
+  private wait(ms: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const fail = (e: Error): void => {
+        this.clock.clearTimeout(h);
+        reject(e);
+      };
+      const h = this.clock.setTimeout(() => {
+        this.waiters.delete(fail);
+        resolve();
+      }, ms);
+      this.waiters.add(fail);
+    });
+  }
+
+  private live(op: string): void {
+    if (this.gone) throw new MediaError('MEDIA_GONE', op, 'gone');
+  }
+
+  async play(files: readonly string[]): Promise<void> {
+    this.live('play');
+    this.events.push(`play:${files.join('+')}`);
+    await this.wait(PLAY_MS_PER_FILE * files.length);
+  }
+
+  async collect(opts: CollectOptions): Promise<string> {
+    this.live('collect');
+    this.events.push(`collect:${opts.prompts.join('+')}`);
+    await this.wait(PLAY_MS_PER_FILE * opts.prompts.length);
+    if (this.digits === '') {
+      await this.wait(opts.timeoutMs);
+      return '';
+    }
+    await this.wait(this.digitAfterMs);
+    return this.digits;
+  }
+
+  async record(file: string): Promise<{ seconds: number }> {
+    this.live('record');
+    this.events.push(`record:${file}`);
+    await this.wait(1000);
+    return { seconds: 1 };
+  }
+
+  async waitForVoice(timeoutMs: number): Promise<boolean> {
+    this.live('waitForVoice');
+    const now = this.clock.now();
+    this.events.push(`listen:${timeoutMs}`);
+    if (this.voiceAt !== undefined && this.voiceAt - now <= timeoutMs) {
+      await this.wait(Math.max(0, this.voiceAt - now));
+      return true;
+    }
+    await this.wait(timeoutMs);
+    return false;
+  }
+
+  startBackground(file: string): Promise<void> {
+    this.live('startBackground');
+    this.events.push(`music:${file}`);
+    return Promise.resolve();
+  }
+
+  stopAudio(): Promise<void> {
+    if (!this.gone) this.events.push('stop');
+    return Promise.resolve();
+  }
+
+  recordSession(file: string): Promise<void> {
+    this.live('recordSession');
+    this.events.push(`record-session:${file}`);
+    return Promise.resolve();
+  }
+
+  bridge(other: MediaLeg): Promise<void> {
+    this.live('bridge');
+    this.events.push(`bridge:${other.id}`);
+    return Promise.resolve();
+  }
+
+  unbridge(): Promise<void> {
+    this.events.push('unbridge');
+    return Promise.resolve();
+  }
+
+  onDtmf(fn: DtmfListener): () => void {
+    this.dtmfFns.add(fn);
+    return () => this.dtmfFns.delete(fn);
+  }
+
+  onGone(fn: GoneListener): () => void {
+    this.goneFns.add(fn);
+    return () => this.goneFns.delete(fn);
+  }
+
+  release(): Promise<void> {
+    this.hangUp('released');
+    return Promise.resolve();
+  }
+
+  /** The far end hangs up: pending operations fail with MEDIA_GONE. */
+  hangUp(reason = 'hangup'): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.events.push(`gone:${reason}`);
+    for (const w of [...this.waiters]) w(new MediaError('MEDIA_GONE', 'op', 'gone'));
+    this.waiters.clear();
+    for (const fn of [...this.goneFns]) fn(reason);
+  }
+
+  press(d: string): void {
+    for (const fn of [...this.dtmfFns]) fn(d);
+  }
+}
+
+export class FakeSignal implements DialogSignal {
+  hangups = 0;
+  private readonly fns = new Set<() => void>();
+  hangup(): Promise<void> {
+    this.hangups++;
+    return Promise.resolve();
+  }
+  onHangup(fn: () => void): () => void {
+    this.fns.add(fn);
+    return () => this.fns.delete(fn);
+  }
+  remoteBye(): void {
+    for (const fn of [...this.fns]) fn();
+  }
+}
+
+export class FakeSeat extends FakeSignal implements AnsweredSeat {
+  private readonly referFns = new Set<(t: string) => void>();
+  constructor(readonly leg: ScriptedLeg) {
+    super();
+  }
+  onRefer(fn: (t: string) => void): () => void {
+    this.referFns.add(fn);
+    return () => this.referFns.delete(fn);
+  }
+  refer(target: string): void {
+    for (const fn of [...this.referFns]) fn(target);
+  }
+  /** The agent hangs up: BYE on the dialog, the media leg ends. */
+  agentBye(): void {
+    this.remoteBye();
+    this.leg.hangUp('agent-bye');
+  }
+}
+
+/** How a seat behaves when rung. */
+export type SeatScript = { answerAfterMs: number } | 'never' | 'reject' | 'unreachable';
+
+export class ScriptedSeats implements SeatDialer {
+  readonly scripts = new Map<string, SeatScript>();
+  readonly rung: string[] = [];
+  readonly cancelled: string[] = [];
+  readonly answered = new Map<string, FakeSeat>();
+
+  constructor(private readonly clock: VirtualClock) {}
+
+  ring(agentId: string): Promise<RingingSeat> {
+    const script = this.scripts.get(agentId) ?? 'never';
+    if (script === 'unreachable') return Promise.reject(new CallError('SEAT_UNREACHABLE', agentId));
+    this.rung.push(agentId);
+    let settle!: { resolve: (s: AnsweredSeat) => void; reject: (e: unknown) => void };
+    const answered = new Promise<AnsweredSeat>((resolve, reject) => (settle = { resolve, reject }));
+    let cancelled = false;
+    let timer: ReturnType<VirtualClock['setTimeout']> | undefined;
+    if (script === 'reject') {
+      timer = this.clock.setTimeout(() => settle.reject(new CallError('SEAT_REJECTED', '486')), 500);
+    } else if (script !== 'never') {
+      timer = this.clock.setTimeout(() => {
+        if (cancelled) return;
+        const seat = new FakeSeat(new ScriptedLeg(`seat-${agentId}`, this.clock));
+        this.answered.set(agentId, seat);
+        settle.resolve(seat);
+      }, script.answerAfterMs);
+    }
+    return Promise.resolve({
+      answered,
+      cancel: () => {
+        if (!cancelled) {
+          cancelled = true;
+          this.cancelled.push(agentId);
+          this.clock.clearTimeout(timer);
+          settle.reject(new CallError('SEAT_CANCELLED', agentId));
+        }
+        return Promise.resolve();
+      },
+    });
+  }
+}
+
+/** Agent states with compare-and-set, like the Redis store. */
+export class MemoryAgentStates implements AgentStatePort {
+  readonly states = new Map<string, { state: AgentState; reason?: NotReadyReason }>();
+  readonly history: string[] = [];
+  transition(agentId: string, to: AgentState, opts?: { reason?: NotReadyReason; from?: readonly AgentState[] }): Promise<boolean> {
+    const cur = this.states.get(agentId)?.state ?? 'logged-out';
+    if (opts?.from && !opts.from.includes(cur)) return Promise.resolve(false);
+    this.states.set(agentId, { state: to, ...(opts?.reason ? { reason: opts.reason } : {}) });
+    this.history.push(`${agentId}:${to}${opts?.reason ? `(${opts.reason})` : ''}`);
+    return Promise.resolve(true);
+  }
+  current(agentId: string): Promise<AgentState | undefined> {
+    return Promise.resolve(this.states.get(agentId)?.state);
+  }
+  state(agentId: string): string {
+    const s = this.states.get(agentId);
+    return s ? `${s.state}${s.reason ? `(${s.reason})` : ''}` : 'unknown';
+  }
+}
+
+/** The smallest ACD that behaves like the real one towards a call: the first ready agent in list order gets it. */
+export class MiniAcd implements QueuePort {
+  readonly waiting: string[] = [];
+  readonly log: string[] = [];
+  private readonly listeners = new Map<string, (o: Offer) => void>();
+  private readonly queues = new Map<string, string>();
+
+  constructor(
+    private readonly agents: MemoryAgentStates,
+    private readonly order: string[],
+    private readonly clock: VirtualClock,
+  ) {}
+
+  enqueue(req: CallRequest): Promise<void> {
+    this.log.push(`enqueue:${req.callId}`);
+    this.queues.set(req.callId, req.queueId);
+    this.waiting.push(req.callId);
+    this.kick();
+    return Promise.resolve();
+  }
+  onOffer(callId: string, fn: (o: Offer) => void): () => void {
+    this.listeners.set(callId, fn);
+    return () => this.listeners.delete(callId);
+  }
+  requeueAtHead(callId: string): Promise<void> {
+    this.log.push(`requeue-head:${callId}`);
+    this.waiting.unshift(callId);
+    this.kick();
+    return Promise.resolve();
+  }
+  leave(callId: string): Promise<void> {
+    const i = this.waiting.indexOf(callId);
+    if (i >= 0) this.waiting.splice(i, 1);
+    this.log.push(`leave:${callId}`);
+    return Promise.resolve();
+  }
+  /** An agent became ready: try matching again. */
+  kick(): void {
+    this.clock.setTimeout(() => {
+      const callId = this.waiting[0];
+      if (!callId) return;
+      const agentId = this.order.find((a) => this.agents.states.get(a)?.state === 'ready');
+      if (!agentId) return;
+      this.waiting.shift();
+      this.agents.states.set(agentId, { state: 'reserved' });
+      this.agents.history.push(`${agentId}:reserved`);
+      this.listeners.get(callId)?.({ callId, queueId: this.queues.get(callId)!, agentId, ownerInstance: 'i1', waitedMs: 0, via: 'primary' });
+    }, 0);
+  }
+}
+
+export class MemoryRecords implements CallRecordSink {
+  readonly records: CallRecord[] = [];
+  write(r: CallRecord): Promise<void> {
+    this.records.push(r);
+    return Promise.resolve();
+  }
+}
+
+export const SETTINGS: QueueSettings = {
+  queueId: 'general',
+  priority: 0,
+  answerRings: 3,
+  wrapUpSec: 10,
+  maxWaitSec: 0,
+  music: 'moh.wav',
+  record: false,
+  lateWhisper: true,
+  silentCall: { auto: false, silenceSec: 5, agentKey: '9' },
+};
+
+export interface World {
+  clock: VirtualClock;
+  agents: MemoryAgentStates;
+  service: AgentService;
+  acd: MiniAcd;
+  seats: ScriptedSeats;
+  records: MemoryRecords;
+  callerLeg: ScriptedLeg;
+  callerSignal: FakeSignal;
+  session: CallSession;
+  deps: SessionDeps;
+}
+
+export function world(agentIds: string[], seatScripts: Record<string, SeatScript>): World {
+  const clock = new VirtualClock(1_000_000);
+  const agents = new MemoryAgentStates();
+  for (const a of agentIds) agents.states.set(a, { state: 'ready' });
+  const service = new AgentService(agents, clock, silentLogger);
+  const acd = new MiniAcd(agents, agentIds, clock);
+  const seats = new ScriptedSeats(clock);
+  for (const [a, s] of Object.entries(seatScripts)) seats.scripts.set(a, s);
+  const records = new MemoryRecords();
+  const deps: SessionDeps = {
+    clock,
+    log: silentLogger,
+    queue: acd,
+    agents: service,
+    seats,
+    records,
+    prompts: {
+      lateWhisper: (sec) => [`whisper-waited`, `number:${sec}`],
+      silentHello: ['hello-connected'],
+      silentGoodbye: ['goodbye-cannot-hear'],
+      transferring: ['transferring'],
+    },
+    ring: { onMs: 1000, offMs: 4000 },
+    instanceId: 'i1',
+    recordingsDir: '/rec',
+    transfers: { resolve: (t) => (t.startsWith('q:') ? { kind: 'queue', queueId: t.slice(2) } : undefined) },
+  };
+  const callerLeg = new ScriptedLeg('caller', clock);
+  const callerSignal = new FakeSignal();
+  const session = new CallSession(deps, { leg: callerLeg, signal: callerSignal }, { callId: 'c1', callerNumber: '13800000000', calledNumber: '12345' });
+  return { clock, agents, service, acd, seats, records, callerLeg, callerSignal, session, deps };
+}
+
+export async function run(w: World, ms: number): Promise<void> {
+  await w.clock.advanceAsync(ms);
+  await flushMicrotasks(50);
+}
+
+/** States that mean an agent is stuck with a call that is gone. */
+export const STUCK: readonly string[] = ['reserved', 'ringing', 'on-call'];
