@@ -1,0 +1,83 @@
+import type { FlowNode } from '../spec.js';
+import { ask, defineNode, digitSpec, isNoInput, nodeRef, num, onSilence, promptRef, type LintFinding, type NodeContext, type Step } from './types.js';
+
+interface CollectNode extends FlowNode {
+  prompt: string;
+  variable: string;
+  min?: number;
+  max?: number;
+  terminator?: string;
+  interDigitTimeoutSec?: number;
+  /** A regular expression the whole entry must match. */
+  pattern?: string;
+  invalidPrompt?: string;
+  retries?: number;
+  next: string;
+  /** After the last invalid entry (default: goodbye, disposition no-match). */
+  onInvalid?: string;
+  noInputRepeats?: number;
+}
+
+interface Local { noInput: number; invalid: number }
+
+function again(n: CollectNode, ctx: NodeContext, local: Local, before: string[] = []): Step {
+  const items = [...before.flatMap((id) => ctx.prompt(id)), ...ctx.prompt(n.prompt)];
+  return ask(ctx, items, digitSpec(ctx, num(n.min, 1), num(n.max, 20), n.terminator ?? '#', num(n.interDigitTimeoutSec, 3)), local);
+}
+
+export default defineNode<CollectNode>({
+  type: 'collect',
+  description: 'Collect digits into a variable: min/max length, terminator, timeouts and a validation pattern.',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', 'prompt', 'variable', 'next'],
+    properties: {
+      type: { const: 'collect' },
+      prompt: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
+      variable: { type: 'string', pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$' },
+      min: { type: 'integer', minimum: 1, maximum: 32 },
+      max: { type: 'integer', minimum: 1, maximum: 32 },
+      terminator: { enum: ['#', '*'] },
+      interDigitTimeoutSec: { type: 'number', exclusiveMinimum: 0, maximum: 30 },
+      pattern: { type: 'string' },
+      invalidPrompt: promptRef,
+      retries: { type: 'integer', minimum: 0, maximum: 5 },
+      next: nodeRef,
+      onInvalid: nodeRef,
+      noInputRepeats: { type: 'integer', minimum: 0, maximum: 5 },
+    },
+  },
+  waits: true,
+  transitions: (n) => [{ path: ['next'], target: n.next }, ...(n.onInvalid ? [{ path: ['onInvalid'], target: n.onInvalid }] : [])],
+  prompts: (n) => [
+    { path: ['prompt'], id: n.prompt },
+    { path: n.invalidPrompt ? ['invalidPrompt'] : [], id: n.invalidPrompt ?? 'invalid-entry' },
+    ...(n.onInvalid ? [] : [{ path: [], id: 'goodbye' }]),
+  ],
+  lint: (n) => {
+    const out: LintFinding[] = [];
+    if (n.min !== undefined && n.max !== undefined && n.min > n.max) out.push({ path: ['min'], severity: 'error', rule: 'schema', message: `min ${n.min} is greater than max ${n.max}` });
+    if (n.pattern !== undefined) {
+      try {
+        new RegExp(n.pattern);
+      } catch {
+        out.push({ path: ['pattern'], severity: 'error', rule: 'schema', message: `invalid regular expression "${n.pattern}"` });
+      }
+    }
+    return out;
+  },
+  enter: (n, ctx) => again(n, ctx, { noInput: 0, invalid: 0 }),
+  on: (n, e, ctx) => {
+    if (!('ref' in e) || e.ref !== ctx.state.awaiting) return undefined;
+    const local = ctx.state.local as unknown as Local;
+    if (isNoInput(e)) return onSilence(ctx, local.noInput, n.noInputRepeats, () => again(n, ctx, { ...local, noInput: local.noInput + 1 }));
+    if (e.type !== 'digits') return undefined;
+    const d = e.digits;
+    const ok = d.length >= num(n.min, 1) && d.length <= num(n.max, 20) && (n.pattern === undefined || new RegExp(`^(?:${n.pattern})$`).test(d));
+    if (ok) return { commands: [], vars: { [n.variable]: d }, next: n.next };
+    if (local.invalid < num(n.retries, 2)) return again(n, ctx, { noInput: 0, invalid: local.invalid + 1 }, [n.invalidPrompt ?? 'invalid-entry']);
+    if (n.onInvalid) return { commands: [], next: n.onInvalid };
+    return { commands: [], end: { disposition: 'no-match', items: ctx.prompt('goodbye') } };
+  },
+});

@@ -1,0 +1,114 @@
+import type { Path } from '../source.js';
+import type { CallState, Command, DigitSpec, Disposition, Flow, FlowEvent, FlowNode, PlayItem, Saved } from '../spec.js';
+
+/** What a node type sees when it runs: the call's flow revision, its state, the time, and small helpers. */
+export interface NodeContext {
+  readonly flow: Flow;
+  readonly state: Readonly<CallState>;
+  readonly now: number;
+  /** The items that say prompt `id` in the call's language. */
+  prompt(id: string): PlayItem[];
+  /** A fresh ref for a command whose answer the node will wait for. */
+  ref(): number;
+  /** `{caller}`, `{called}`, `{callId}` and `{var}` substituted. */
+  render(template: string): string;
+}
+
+/** A node's answer: commands to run now and where the call goes. */
+export interface Step {
+  commands: Command[];
+  /** Leave this node for `next`. */
+  next?: string;
+  /** Replace the node-local state. */
+  local?: Record<string, unknown>;
+  /** The ref the node now waits for (set when it issued a command that answers). */
+  awaiting?: number;
+  vars?: Record<string, string>;
+  /** Say `items` (if any) and release the call with this disposition. */
+  end?: { disposition: Disposition; items?: PlayItem[] };
+  inQueue?: boolean;
+  answeredByAgent?: boolean;
+}
+
+export interface LintFinding {
+  /** Relative to the node. */
+  path: Path;
+  severity: 'error' | 'warning';
+  rule: string;
+  message: string;
+  /** Report at the key rather than the value. */
+  key?: boolean;
+}
+
+/** What the validator knows besides the node, for cross-checks (queues, other flows). */
+export interface LintContext {
+  queueIds: ReadonlySet<string>;
+  flowIds: ReadonlySet<string>;
+  calendarIds: ReadonlySet<string>;
+  flowCalendar: string | undefined;
+}
+
+/**
+ * One module per node type (DESIGN.md §2 rule 5): its schema, its graph facts for the validator and its
+ * behaviour for the interpreter.
+ */
+export interface NodeType<N extends FlowNode = FlowNode> {
+  readonly type: string;
+  readonly description: string;
+  /** JSON Schema of the node's fields (`type` included). */
+  readonly schema: Record<string, unknown>;
+  /**
+   * Whether entering the node always waits for the caller or the network (prompt, digits, queue). A loop through
+   * only non-waiting nodes would spin the interpreter, so the validator refuses it.
+   */
+  readonly waits: boolean;
+  transitions(node: N): { path: Path; target: string }[];
+  prompts(node: N): { path: Path; id: string }[];
+  lint?(node: N, ctx: LintContext): LintFinding[];
+  enter(node: N, ctx: NodeContext): Step;
+  /** Undefined: the event means nothing to this node and is ignored. */
+  on(node: N, event: FlowEvent, ctx: NodeContext): Step | undefined;
+}
+
+export function defineNode<N extends FlowNode>(t: NodeType<N>): NodeType {
+  return t;
+}
+
+export const promptRef = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', description: 'prompt id (prompts/<language>/<id>.wav)' } as const;
+export const nodeRef = { type: 'string', minLength: 1, description: 'id of the next node' } as const;
+
+/** Collect digits after saying `items`; the node then waits for `digits` / `no-input`. */
+export function ask(ctx: NodeContext, items: PlayItem[], digits: DigitSpec, local: object): Step {
+  const ref = ctx.ref();
+  return { commands: [{ type: 'collect', ref, items, digits }], awaiting: ref, local: local as Record<string, unknown> };
+}
+
+export function say(ctx: NodeContext, items: PlayItem[], local: object): Step {
+  const ref = ctx.ref();
+  return { commands: [{ type: 'play', ref, items }], awaiting: ref, local: local as Record<string, unknown> };
+}
+
+export function digitSpec(ctx: NodeContext, min: number, max: number, terminator?: string, interSec = 3): DigitSpec {
+  return { min, max, ...(terminator ? { terminator } : {}), firstDigitTimeoutMs: ctx.flow.silence.timeoutSec * 1000, interDigitTimeoutMs: interSec * 1000 };
+}
+
+export function isNoInput(e: FlowEvent): boolean {
+  return e.type === 'no-input' || e.type === 'caller-silent';
+}
+
+/**
+ * The standard's silent-call script on the IVR side: the question is said again `repeats` times after
+ * `timeoutSec` of nothing, then the goodbye and release with disposition `silent`.
+ */
+export function onSilence(ctx: NodeContext, silentSoFar: number, repeats: number | undefined, again: () => Step): Step {
+  if (silentSoFar < (repeats ?? ctx.flow.silence.repeats)) return again();
+  return { commands: [], end: { disposition: 'silent', items: ctx.prompt(ctx.flow.silence.goodbye) } };
+}
+
+export function save(data: Saved): Command {
+  return { type: 'save', data };
+}
+
+export function num(v: unknown, dflt: number): number {
+  return typeof v === 'number' ? v : dflt;
+}

@@ -1,0 +1,103 @@
+import { ROUTING_POLICIES, type QueueDefinition, type SkillLevel } from '../acd/model.js';
+import type { Issue } from './issues.js';
+import type { SourceFile } from './source.js';
+
+/**
+ * `ivr-flows/queues.yaml`: the admin declares queues and the skills they need; the server syncs them into
+ * PostgreSQL and Redis. Omitted fields take the standard's defaults (3 rings, 80/20 service level).
+ */
+const skill = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['skill'],
+  properties: { skill: { type: 'string', minLength: 1 }, minLevel: { type: 'integer', minimum: 1, maximum: 5 } },
+} as const;
+
+export const queuesSchema = {
+  $id: 'queues',
+  type: 'object',
+  additionalProperties: false,
+  required: ['queues'],
+  properties: {
+    $schema: { type: 'string' },
+    version: { const: 1 },
+    queues: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'name'],
+        properties: {
+          id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
+          name: { type: 'string' },
+          requiredSkills: { type: 'array', items: skill },
+          priority: { type: 'integer', minimum: 0 },
+          policy: { enum: [...ROUTING_POLICIES] },
+          overflow: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              secondaryAfterSec: { type: 'number', minimum: 0 },
+              toQueue: { type: 'string' },
+              queueAfterSec: { type: 'number', minimum: 0 },
+            },
+          },
+          serviceLevel: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['fraction', 'seconds'],
+            properties: { fraction: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, seconds: { type: 'number', exclusiveMinimum: 0 } },
+          },
+          wrapUpSec: { type: 'number', minimum: 0 },
+          answerRings: { type: 'integer', minimum: 1 },
+          stickyAgentSec: { type: 'number', minimum: 0 },
+          maxWaitSec: { type: 'number', minimum: 0 },
+        },
+      },
+    },
+  },
+} as const;
+
+interface QueueFile {
+  id: string;
+  name: string;
+  requiredSkills?: { skill: string; minLevel?: number }[];
+  priority?: number;
+  policy?: QueueDefinition['policy'];
+  overflow?: QueueDefinition['overflow'];
+  serviceLevel?: QueueDefinition['serviceLevel'];
+  wrapUpSec?: number;
+  answerRings?: number;
+  stickyAgentSec?: number;
+  maxWaitSec?: number;
+}
+
+/** Schema-valid data → definitions; duplicate ids and overflow to unknown queues are errors. */
+export function compileQueues(src: SourceFile, data: { queues: QueueFile[] }, issues: Issue[]): QueueDefinition[] | undefined {
+  const before = issues.length;
+  const seen = new Set<string>();
+  const out: QueueDefinition[] = data.queues.map((q, i) => {
+    if (seen.has(q.id)) issues.push(src.issue(['queues', i, 'id'], 'error', 'duplicate-queue', `queue "${q.id}" field "id": declared twice`));
+    seen.add(q.id);
+    return {
+      id: q.id,
+      name: q.name,
+      requiredSkills: (q.requiredSkills ?? []).map((s) => ({ skill: s.skill, minLevel: (s.minLevel ?? 1) as SkillLevel })),
+      priority: q.priority ?? 0,
+      policy: q.policy ?? 'longest-idle',
+      overflow: q.overflow ?? {},
+      serviceLevel: q.serviceLevel ?? { fraction: 0.8, seconds: 20 },
+      wrapUpSec: q.wrapUpSec ?? 30,
+      answerRings: q.answerRings ?? 3,
+      stickyAgentSec: q.stickyAgentSec ?? 0,
+      maxWaitSec: q.maxWaitSec ?? 0,
+    };
+  });
+  data.queues.forEach((q, i) => {
+    const to = q.overflow?.toQueue;
+    if (to !== undefined && !seen.has(to)) {
+      issues.push(src.issue(['queues', i, 'overflow', 'toQueue'], 'error', 'unknown-queue', `queue "${q.id}" field "overflow.toQueue": queue "${to}" is not declared in queues.yaml`));
+    }
+  });
+  return issues.length > before ? undefined : out;
+}

@@ -1,0 +1,152 @@
+import type { QueueDefinition } from '../acd/model.js';
+import type { Calendar } from './calendar.js';
+
+/**
+ * The flow spec: what a validated flow looks like in memory, the commands the interpreter gives and the events it
+ * takes. `FLOW_SPEC_VERSION` is written in every flow file so later changes can migrate old files (migrate.ts).
+ */
+export const FLOW_SPEC_VERSION = 1;
+
+export type Language = 'zh' | 'en';
+export const LANGUAGES: readonly Language[] = ['zh', 'en'];
+
+/** Text of a prompt per language, with the English translation beside the Mandarin (the standard's wording). */
+export interface PromptDef {
+  id: string;
+  text: Partial<Record<Language, string>>;
+}
+
+/** A node as written in the file; each node type narrows it (src/ivr/nodes). */
+export interface FlowNode {
+  type: string;
+  [field: string]: unknown;
+}
+
+export interface SilencePolicy {
+  /** Seconds of no input before the prompt is said again (the standard: 5). */
+  timeoutSec: number;
+  /** How many times the prompt is repeated before the goodbye (the standard: once). */
+  repeats: number;
+  goodbye: string;
+}
+
+/** A validated flow, self-contained: a call holds this object for its whole life (its revision). */
+export interface Flow {
+  id: string;
+  file: string;
+  /** Increases on every accepted change of the file; a call keeps the revision it started with. */
+  revision: number;
+  version: number;
+  name: string;
+  numbers: string[];
+  language: Language;
+  /** Every language the flow's prompts must exist in. */
+  languages: Language[];
+  /** Directory holding `<language>/<prompt id>.wav`, as the media server should see it. */
+  promptDir: string;
+  calendar: Calendar | undefined;
+  calendars: ReadonlyMap<string, Calendar>;
+  queues: ReadonlyMap<string, QueueDefinition>;
+  silence: SilencePolicy;
+  prompts: ReadonlyMap<string, PromptDef>;
+  start: string;
+  nodes: Readonly<Record<string, FlowNode>>;
+}
+
+/** One thing to say: a prompt file (with its text, for logs and TTS fallback), synthesised text, or a number. */
+export type PlayItem =
+  | { kind: 'prompt'; id: string; language: Language; file: string; text: string }
+  | { kind: 'tts'; text: string; language: Language }
+  | { kind: 'number'; value: number; language: Language };
+
+export interface DigitSpec {
+  min: number;
+  max: number;
+  /** Ends entry early; not part of the digits. */
+  terminator?: string;
+  firstDigitTimeoutMs: number;
+  interDigitTimeoutMs: number;
+}
+
+export type Disposition =
+  | 'completed'
+  | 'silent'
+  | 'abandoned'
+  | 'caller-hangup'
+  | 'transferred'
+  | 'after-hours'
+  | 'callback'
+  | 'message'
+  | 'no-match'
+  | 'no-agents'
+  | 'error';
+
+export const DISPOSITIONS: readonly Disposition[] = ['completed', 'silent', 'abandoned', 'caller-hangup', 'transferred', 'after-hours', 'callback', 'message', 'no-match', 'no-agents', 'error'];
+
+export interface EnqueueRequest {
+  queueId: string | undefined;
+  skills: { skill: string; minLevel: number }[];
+  priority: number;
+  /** Prompt played in a loop while waiting. */
+  music: PlayItem[];
+}
+
+/** What data a call leaves behind for the call record (the telephony side stores it). */
+export type Saved =
+  | { kind: 'survey'; rating: number; flowId: string }
+  | { kind: 'callback'; number: string; reason: string; flowId: string }
+  | { kind: 'message'; file: string; durationSec: number; flowId: string }
+  | { kind: 'variable'; name: string; value: string };
+
+/** Commands that expect an answer carry a `ref`; the answering event carries it back, so stale answers are dropped. */
+export type Command =
+  | { type: 'answer' }
+  | { type: 'play'; ref: number; items: PlayItem[] }
+  | { type: 'collect'; ref: number; items: PlayItem[]; digits: DigitSpec }
+  | { type: 'record'; ref: number; items: PlayItem[]; file: string; maxSec: number }
+  | { type: 'enqueue'; request: EnqueueRequest }
+  | { type: 'dequeue' }
+  | { type: 'queue-status'; ref: number }
+  | { type: 'set-timer'; name: string; ms: number }
+  | { type: 'cancel-timer'; name: string }
+  | { type: 'transfer'; ref: number; to: string }
+  | { type: 'switch-flow'; flowId: string }
+  | { type: 'save'; data: Saved }
+  | { type: 'hangup'; disposition: Disposition };
+
+export type QueueOutcome = 'answered' | 'agent-ended' | 'timeout' | 'no-agents' | 'overflow';
+
+export type FlowEvent =
+  | { type: 'start' }
+  | { type: 'prompt-finished'; ref: number }
+  | { type: 'digits'; ref: number; digits: string }
+  | { type: 'no-input'; ref: number }
+  /** Voice-activity detection found nothing: treated like no input. */
+  | { type: 'caller-silent'; ref: number }
+  | { type: 'recorded'; ref: number; file: string; durationSec: number }
+  | { type: 'transfer-result'; ref: number; ok: boolean }
+  | { type: 'queue-status'; ref: number; position: number; expectedWaitSec: number | undefined }
+  | { type: 'queue'; outcome: QueueOutcome }
+  | { type: 'timer'; name: string }
+  | { type: 'caller-hangup' };
+
+/** The interpreter's whole knowledge of one call: plain data, so it can be logged, stored and replayed. */
+export interface CallState {
+  flowId: string;
+  revision: number;
+  callId: string;
+  caller: string;
+  called: string;
+  node: string;
+  /** Node-local progress (attempt counters, the phase a multi-step node is in). */
+  local: Record<string, unknown>;
+  vars: Record<string, string>;
+  /** The ref of the one answer the interpreter waits for, if any. */
+  awaiting: number | undefined;
+  nextRef: number;
+  inQueue: boolean;
+  answeredByAgent: boolean;
+  /** Nodes entered, in order: for call records and tests. */
+  trail: string[];
+  ended: Disposition | undefined;
+}
