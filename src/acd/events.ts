@@ -1,0 +1,21 @@
+import type { AgentState, NotReadyReason } from './model.js';
+
+/**
+ * What the ACD reports, in the order it happened. MemoryAcdStore hands them to its `onEvent` listener; the Redis
+ * store appends them (JSON in field `e`) to the stream `acd:{hotline}:events`, which the PostgreSQL writer
+ * persists into call records and agent state history. `at` is the store clock's epoch milliseconds.
+ * Within one operation the call's event comes before the agent state changes it causes.
+ */
+export type AcdEvent =
+  | { type: 'enqueued'; at: number; callId: string; queueId: string; priority: number; callerNumber: string; ownerInstance: string; stickyAgent?: string }
+  | { type: 'offered'; at: number; callId: string; queueId: string; agentId: string; via: 'primary' | 'secondary' | 'overflow-queue' | 'sticky'; waitedMs: number; ownerInstance: string }
+  | { type: 'answered'; at: number; callId: string; agentId: string; ringMs: number }
+  /** Redirect on no answer: the agent goes not-ready(missed), the call back to the head of its queue. */
+  | { type: 'rona'; at: number; callId: string; agentId: string; queueId: string }
+  | { type: 'abandoned'; at: number; callId: string; queueId: string; stage: 'waiting' | 'offered'; agentId?: string }
+  | { type: 'ended'; at: number; callId: string; agentId: string; talkMs: number; hungUpBy: 'agent' | 'caller' }
+  | { type: 'instance-dead'; at: number; instance: string }
+  | { type: 'removed-dead-instance'; at: number; callId: string; queueId: string; instance: string; stage: 'waiting' | 'offered' | 'on-call'; agentId?: string }
+  | { type: 'agent-state'; at: number; agentId: string; from: AgentState; to: AgentState; reason?: NotReadyReason };
+
+export type AcdEventType = AcdEvent['type'];

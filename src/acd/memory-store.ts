@@ -1,0 +1,562 @@
+import type { Clock } from '../core/clock.js';
+import { AcdError } from './errors.js';
+import { betterCandidate, serveEntries, stageAllows, stickyBlocks, type CallCandidate, type ServeEntry, type ServeVia } from './eligibility.js';
+import type { AcdEvent } from './events.js';
+import type { AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from './model.js';
+import { isValidCallPriority, queueScore } from './ordering.js';
+import { readyScore } from './policy.js';
+import { validateProfile, validateReason, validateSetup } from './setup.js';
+import { SortedIndex } from './sorted-index.js';
+import { assertAgentRequest, assertTransition } from './states.js';
+import type {
+  AbandonResult,
+  AcdSetup,
+  AcdStore,
+  AgentSnapshot,
+  CallSnapshot,
+  CallState,
+  EndCallResult,
+  EnqueueResult,
+  ReapResult,
+  StoreSnapshot,
+} from './store.js';
+
+/** How many waiting calls a match looks at per queue when the head is not eligible (young for overflow, held
+ * for another agent, owner dead). The Redis store uses the same bound so both pick the same call. */
+export const MATCH_SCAN_LIMIT = 64;
+
+export interface MemoryAcdStoreOptions {
+  clock: Clock;
+  /** Lease length (ms). Infinity: leases never expire (single-process simulation). */
+  leaseMs?: number;
+  onEvent?: (e: AcdEvent) => void;
+  /** Keep offers in per-instance inboxes for takeOffers (default true). A simulator that acts on returned offers
+   * turns this off so the inboxes do not grow. */
+  inbox?: boolean;
+}
+
+interface AgentRec {
+  id: string;
+  profile: AgentProfile;
+  state: AgentState;
+  reason: NotReadyReason | undefined;
+  since: number;
+  readySince: number;
+  talkMs: number;
+  callId: string | undefined;
+  serves: ServeEntry[];
+  rr: Map<string, number>;
+}
+
+interface CallRec {
+  req: CallRequest;
+  state: CallState;
+  arrivedAt: number;
+  score: number;
+  agentId: string | undefined;
+  sticky: string | undefined;
+  offeredAt: number;
+  answeredAt: number;
+}
+
+interface QueueRec {
+  def: QueueDefinition;
+  calls: SortedIndex;
+  ready: Record<ServeVia, SortedIndex>;
+  rrSeq: number;
+}
+
+interface InstanceRec {
+  expiresAt: number;
+  calls: Set<string>;
+}
+
+/** The ACD rules in memory: synchronous, deterministic, indexed (see store.ts for how to drive it). */
+export class MemoryAcdStore implements AcdStore {
+  private readonly clock: Clock;
+  private readonly leaseMs: number;
+  private readonly emitFn: ((e: AcdEvent) => void) | undefined;
+  private readonly keepInbox: boolean;
+  private skills = new Set<string>();
+  private queues = new Map<string, QueueRec>();
+  private queueOrder: QueueRec[] = [];
+  private readonly agents = new Map<string, AgentRec>();
+  private readonly calls = new Map<string, CallRec>();
+  private readonly sticky = new Map<string, SortedIndex>();
+  private readonly lastAgent = new Map<string, string>();
+  private readonly instances = new Map<string, InstanceRec>();
+  private readonly inboxes = new Map<string, Offer[]>();
+  private arrivalSeq = 0;
+  private headSeq = 0;
+
+  constructor(opts: MemoryAcdStoreOptions) {
+    this.clock = opts.clock;
+    this.leaseMs = opts.leaseMs ?? 10_000;
+    this.emitFn = opts.onEvent;
+    this.keepInbox = opts.inbox ?? true;
+  }
+
+  configure(setup: AcdSetup): void {
+    const defs = validateSetup(setup);
+    this.skills = new Set(setup.skills);
+    const next = new Map<string, QueueRec>();
+    for (const def of defs.values()) {
+      const old = this.queues.get(def.id);
+      next.set(def.id, old ? { ...old, def } : { def, calls: new SortedIndex(), ready: { primary: new SortedIndex(), secondary: new SortedIndex(), 'overflow-queue': new SortedIndex() }, rrSeq: 0 });
+    }
+    this.queues = next;
+    this.queueOrder = sortQueues([...next.values()]);
+  }
+
+  loginAgent(profile: AgentProfile): void {
+    validateProfile(profile, this.skills);
+    const now = this.clock.now();
+    const old = this.agents.get(profile.id);
+    if (old && old.state !== 'logged-out') {
+      throw new AcdError('AGENT_BAD_TRANSITION', `agent ${profile.id} is already logged in (${old.state})`, { agentId: profile.id, from: old.state, to: 'not-ready' });
+    }
+    const defs = new Map([...this.queues.values()].map((q) => [q.def.id, q.def]));
+    const a: AgentRec = {
+      id: profile.id,
+      profile,
+      state: 'logged-out',
+      reason: undefined,
+      since: now,
+      readySince: now,
+      talkMs: 0,
+      callId: undefined,
+      serves: serveEntries(profile.skills, defs),
+      rr: new Map(),
+    };
+    this.agents.set(a.id, a);
+    this.setState(a, 'not-ready', 'other');
+  }
+
+  setReady(agentId: string): Offer | null {
+    const a = this.agentOrThrow(agentId);
+    assertAgentRequest(agentId, a.state, 'ready');
+    this.setState(a, 'ready');
+    return this.matchForAgent(a);
+  }
+
+  setNotReady(agentId: string, reason: NotReadyReason): void {
+    validateReason(reason);
+    const a = this.agentOrThrow(agentId);
+    assertAgentRequest(agentId, a.state, 'not-ready');
+    this.setState(a, 'not-ready', reason);
+  }
+
+  logout(agentId: string): void {
+    const a = this.agentOrThrow(agentId);
+    assertAgentRequest(agentId, a.state, 'logged-out');
+    this.setState(a, 'logged-out');
+  }
+
+  enqueue(req: CallRequest): EnqueueResult {
+    const q = this.queues.get(req.queueId);
+    if (!q) throw new AcdError('UNKNOWN_QUEUE', `unknown queue ${req.queueId}`, { queueId: req.queueId, callId: req.callId });
+    if (!req.callId) throw new AcdError('BAD_DEFINITION', 'call without id');
+    if (!isValidCallPriority(req.priority)) throw new AcdError('BAD_DEFINITION', `call ${req.callId}: priority must be an integer 0..999`, { callId: req.callId });
+    if (this.calls.has(req.callId)) throw new AcdError('CALL_DUPLICATE', `call ${req.callId} is already in the ACD`, { callId: req.callId });
+    const now = this.clock.now();
+    const inst = this.instances.get(req.ownerInstance);
+    if (!inst || !(inst.expiresAt > now)) {
+      throw new AcdError('LEASE_EXPIRED', `instance ${req.ownerInstance} holds no live lease`, { instance: req.ownerInstance, callId: req.callId });
+    }
+    let sticky: string | undefined;
+    if (q.def.stickyAgentSec > 0) {
+      const last = this.lastAgent.get(req.callerNumber);
+      const la = last === undefined ? undefined : this.agents.get(last);
+      if (la && la.state !== 'logged-out') sticky = la.id;
+    }
+    const c: CallRec = {
+      req: { ...req },
+      state: 'waiting',
+      arrivedAt: now,
+      score: queueScore(req.priority, ++this.arrivalSeq),
+      agentId: undefined,
+      sticky,
+      offeredAt: 0,
+      answeredAt: 0,
+    };
+    this.calls.set(req.callId, c);
+    inst.calls.add(req.callId);
+    this.addWaiting(c, q);
+    if (this.emitFn) {
+      this.emit(
+        sticky === undefined
+          ? { type: 'enqueued', at: now, callId: req.callId, queueId: req.queueId, priority: req.priority, callerNumber: req.callerNumber, ownerInstance: req.ownerInstance }
+          : { type: 'enqueued', at: now, callId: req.callId, queueId: req.queueId, priority: req.priority, callerNumber: req.callerNumber, ownerInstance: req.ownerInstance, stickyAgent: sticky },
+      );
+    }
+    const offer = this.matchForCall(c, q);
+    if (offer) return { status: 'offered', offer };
+    return { status: 'queued', position: q.calls.rank(req.callId) + 1, length: q.calls.size };
+  }
+
+  markRinging(callId: string): void {
+    const c = this.callOrThrow(callId, 'offered');
+    const a = this.agentOrThrow(c.agentId!);
+    assertTransition(a.id, a.state, 'ringing');
+    this.setState(a, 'ringing');
+  }
+
+  answer(callId: string): void {
+    const c = this.callOrThrow(callId, 'offered');
+    const a = this.agentOrThrow(c.agentId!);
+    assertTransition(a.id, a.state, 'on-call');
+    const now = this.clock.now();
+    c.state = 'on-call';
+    c.answeredAt = now;
+    if (this.emitFn) this.emit({ type: 'answered', at: now, callId, agentId: a.id, ringMs: now - c.offeredAt });
+    this.setState(a, 'on-call');
+  }
+
+  rona(callId: string): Offer | null {
+    const c = this.callOrThrow(callId, 'offered');
+    const a = this.agentOrThrow(c.agentId!);
+    assertTransition(a.id, a.state, 'not-ready');
+    const q = this.queues.get(c.req.queueId)!;
+    if (this.emitFn) this.emit({ type: 'rona', at: this.clock.now(), callId, agentId: a.id, queueId: c.req.queueId });
+    a.callId = undefined;
+    this.setState(a, 'not-ready', 'missed');
+    c.state = 'waiting';
+    c.agentId = undefined;
+    c.score = queueScore(c.req.priority, -++this.headSeq);
+    this.addWaiting(c, q);
+    return this.matchForCall(c, q);
+  }
+
+  abandon(callId: string): AbandonResult {
+    const c = this.calls.get(callId);
+    if (!c) throw new AcdError('CALL_UNKNOWN', `unknown call ${callId}`, { callId });
+    const now = this.clock.now();
+    if (c.state === 'on-call') {
+      const r = this.finish(c, 'caller');
+      return { stage: 'on-call', offer: r.offer };
+    }
+    const q = this.queues.get(c.req.queueId)!;
+    if (c.state === 'waiting') {
+      this.removeWaiting(c, q);
+      this.deleteCall(c);
+      if (this.emitFn) this.emit({ type: 'abandoned', at: now, callId, queueId: c.req.queueId, stage: 'waiting' });
+      return { stage: 'waiting', offer: null };
+    }
+    const a = this.agents.get(c.agentId!)!;
+    this.deleteCall(c);
+    if (this.emitFn) this.emit({ type: 'abandoned', at: now, callId, queueId: c.req.queueId, stage: 'offered', agentId: a.id });
+    a.callId = undefined;
+    this.setState(a, 'ready');
+    return { stage: 'offered', offer: this.matchForAgent(a) };
+  }
+
+  endCall(callId: string): EndCallResult {
+    const c = this.callOrThrow(callId, 'on-call');
+    return this.finish(c, 'agent');
+  }
+
+  wrapUpDone(agentId: string): Offer | null {
+    const a = this.agentOrThrow(agentId);
+    if (a.state !== 'wrap-up') {
+      throw new AcdError('AGENT_BAD_TRANSITION', `agent ${agentId} is ${a.state}, not in wrap-up`, { agentId, from: a.state, to: 'ready' });
+    }
+    this.setState(a, 'ready');
+    return this.matchForAgent(a);
+  }
+
+  tick(): Offer[] {
+    const offers: Offer[] = [];
+    for (const q of this.queueOrder) {
+      if (q.calls.size === 0) continue;
+      if (q.ready.primary.size === 0 && q.ready.secondary.size === 0 && q.ready['overflow-queue'].size === 0 && !this.anyStickyReady(q)) continue;
+      for (const id of q.calls.head(MATCH_SCAN_LIMIT)) {
+        const c = this.calls.get(id)!;
+        if (c.state !== 'waiting') continue;
+        const o = this.matchForCall(c, q);
+        if (o) offers.push(o);
+      }
+    }
+    return offers;
+  }
+
+  position(callId: string): { position: number; length: number } | null {
+    const c = this.calls.get(callId);
+    if (!c || c.state !== 'waiting') return null;
+    const q = this.queues.get(c.req.queueId)!;
+    return { position: q.calls.rank(callId) + 1, length: q.calls.size };
+  }
+
+  queueLength(queueId: string): number {
+    const q = this.queues.get(queueId);
+    if (!q) throw new AcdError('UNKNOWN_QUEUE', `unknown queue ${queueId}`, { queueId });
+    return q.calls.size;
+  }
+
+  agent(agentId: string): AgentSnapshot | null {
+    const a = this.agents.get(agentId);
+    return a ? agentSnapshot(a) : null;
+  }
+
+  call(callId: string): CallSnapshot | null {
+    const c = this.calls.get(callId);
+    return c ? callSnapshot(c) : null;
+  }
+
+  renewLease(instance: string): void {
+    const now = this.clock.now();
+    const inst = this.instances.get(instance);
+    if (inst) inst.expiresAt = now + this.leaseMs;
+    else this.instances.set(instance, { expiresAt: now + this.leaseMs, calls: new Set() });
+  }
+
+  reap(): ReapResult {
+    const now = this.clock.now();
+    const res: ReapResult = { deadInstances: [], removedCalls: [], freedAgents: [], offers: [] };
+    const dead = [...this.instances.entries()].filter(([, r]) => !(r.expiresAt > now)).sort((x, y) => x[1].expiresAt - y[1].expiresAt || (x[0] < y[0] ? -1 : 1));
+    const freed: AgentRec[] = [];
+    for (const [name, inst] of dead) {
+      res.deadInstances.push(name);
+      if (this.emitFn) this.emit({ type: 'instance-dead', at: now, instance: name });
+      const calls = [...inst.calls].map((id) => this.calls.get(id)!).sort((x, y) => x.arrivedAt - y.arrivedAt || (x.req.callId < y.req.callId ? -1 : 1));
+      for (const c of calls) {
+        const q = this.queues.get(c.req.queueId)!;
+        const stage = c.state;
+        if (stage === 'waiting') this.removeWaiting(c, q);
+        this.calls.delete(c.req.callId);
+        res.removedCalls.push(c.req.callId);
+        if (stage === 'waiting') {
+          if (this.emitFn) this.emit({ type: 'removed-dead-instance', at: now, callId: c.req.callId, queueId: c.req.queueId, instance: name, stage });
+          continue;
+        }
+        const a = this.agents.get(c.agentId!)!;
+        if (this.emitFn) this.emit({ type: 'removed-dead-instance', at: now, callId: c.req.callId, queueId: c.req.queueId, instance: name, stage, agentId: a.id });
+        a.callId = undefined;
+        this.setState(a, 'ready');
+        freed.push(a);
+        res.freedAgents.push(a.id);
+      }
+      this.instances.delete(name);
+      this.inboxes.delete(name);
+    }
+    for (const a of freed) {
+      if (a.state !== 'ready') continue;
+      const o = this.matchForAgent(a);
+      if (o) res.offers.push(o);
+    }
+    return res;
+  }
+
+  takeOffers(instance: string, max = 100): Offer[] {
+    const box = this.inboxes.get(instance);
+    if (!box || box.length === 0) return [];
+    return box.splice(0, max);
+  }
+
+  snapshot(): StoreSnapshot {
+    const queues: Record<string, string[]> = {};
+    for (const q of this.queueOrder) queues[q.def.id] = q.calls.all();
+    const leases: Record<string, number> = {};
+    for (const [name, r] of this.instances) leases[name] = r.expiresAt;
+    return {
+      agents: [...this.agents.values()].map(agentSnapshot),
+      calls: [...this.calls.values()].map(callSnapshot),
+      queues,
+      leases,
+    };
+  }
+
+  // ---- rules ------------------------------------------------------------------------------------------------
+
+  /** The best ready agent for a waiting call, by the call's stage: sticky agent only inside the sticky window;
+   * otherwise primary agents, then (after secondaryAfterSec) secondary ones, then (after queueAfterSec) agents of
+   * the overflow queue. Each index is already ordered by the queue's policy. */
+  private matchForCall(c: CallRec, q: QueueRec): Offer | null {
+    const now = this.clock.now();
+    if (!this.ownerLive(c, now)) return null;
+    const w = now - c.arrivedAt;
+    if (c.sticky !== undefined && w < q.def.stickyAgentSec * 1000) {
+      const s = this.agents.get(c.sticky);
+      return s && s.state === 'ready' ? this.doMatch(c, q, s, 'sticky', now) : null;
+    }
+    let id = q.ready.primary.first();
+    let via: ServeVia = 'primary';
+    if (id === undefined && stageAllows('secondary', w, q.def)) {
+      id = q.ready.secondary.first();
+      via = 'secondary';
+    }
+    if (id === undefined && stageAllows('overflow-queue', w, q.def)) {
+      id = q.ready['overflow-queue'].first();
+      via = 'overflow-queue';
+    }
+    return id === undefined ? null : this.doMatch(c, q, this.agents.get(id)!, via, now);
+  }
+
+  /** The call a newly ready agent takes: calls held for it (sticky) first, then across the queues it serves the
+   * first eligible call of each, compared by queue priority, call priority, then waiting time. */
+  private matchForAgent(a: AgentRec): Offer | null {
+    const now = this.clock.now();
+    const st = this.sticky.get(a.id);
+    if (st && st.size > 0) {
+      for (const id of st.head(MATCH_SCAN_LIMIT)) {
+        const c = this.calls.get(id)!;
+        if (this.ownerLive(c, now)) return this.doMatch(c, this.queues.get(c.req.queueId)!, a, 'sticky', now);
+      }
+    }
+    let best: (CallCandidate & { c: CallRec; q: QueueRec; via: ServeVia }) | undefined;
+    for (const e of a.serves) {
+      const q = this.queues.get(e.queueId);
+      if (!q || q.calls.size === 0) continue;
+      for (const id of q.calls.head(MATCH_SCAN_LIMIT)) {
+        const c = this.calls.get(id)!;
+        const w = now - c.arrivedAt;
+        if (!this.ownerLive(c, now) || stickyBlocks(c.sticky, a.id, w, q.def) || !stageAllows(e.via, w, q.def)) continue;
+        const cand = { queuePriority: q.def.priority, callPriority: c.req.priority, arrivedAt: c.arrivedAt, c, q, via: e.via };
+        if (betterCandidate(cand, best)) best = cand;
+        break;
+      }
+    }
+    return best ? this.doMatch(best.c, best.q, a, best.via, now) : null;
+  }
+
+  private doMatch(c: CallRec, q: QueueRec, a: AgentRec, via: Offer['via'], now: number): Offer {
+    this.removeWaiting(c, q);
+    c.state = 'offered';
+    c.agentId = a.id;
+    c.offeredAt = now;
+    const offer: Offer = { callId: c.req.callId, queueId: c.req.queueId, agentId: a.id, ownerInstance: c.req.ownerInstance, waitedMs: now - c.arrivedAt, via };
+    if (this.emitFn) this.emit({ type: 'offered', at: now, ...offer });
+    this.setState(a, 'reserved');
+    a.callId = c.req.callId;
+    a.rr.set(q.def.id, ++q.rrSeq);
+    if (this.keepInbox) {
+      let box = this.inboxes.get(c.req.ownerInstance);
+      if (!box) this.inboxes.set(c.req.ownerInstance, (box = []));
+      box.push(offer);
+    }
+    return offer;
+  }
+
+  private finish(c: CallRec, hungUpBy: 'agent' | 'caller'): EndCallResult {
+    const now = this.clock.now();
+    const a = this.agents.get(c.agentId!)!;
+    const q = this.queues.get(c.req.queueId)!;
+    const talk = now - c.answeredAt;
+    a.talkMs += talk;
+    this.lastAgent.set(c.req.callerNumber, a.id);
+    this.deleteCall(c);
+    if (this.emitFn) this.emit({ type: 'ended', at: now, callId: c.req.callId, agentId: a.id, talkMs: talk, hungUpBy });
+    a.callId = undefined;
+    const wrapUpSec = q.def.wrapUpSec;
+    if (wrapUpSec > 0) {
+      this.setState(a, 'wrap-up');
+      return { agentId: a.id, wrapUpSec, offer: null };
+    }
+    this.setState(a, 'ready');
+    return { agentId: a.id, wrapUpSec: 0, offer: this.matchForAgent(a) };
+  }
+
+  private setState(a: AgentRec, to: AgentState, reason?: NotReadyReason): void {
+    const now = this.clock.now();
+    const from = a.state;
+    if (from === 'ready') this.removeReady(a);
+    a.state = to;
+    a.reason = to === 'not-ready' ? (reason ?? 'other') : undefined;
+    a.since = now;
+    if (this.emitFn) {
+      this.emit(to === 'not-ready' ? { type: 'agent-state', at: now, agentId: a.id, from, to, reason: a.reason! } : { type: 'agent-state', at: now, agentId: a.id, from, to });
+    }
+    if (to === 'ready') {
+      a.readySince = now;
+      this.addReady(a);
+    }
+  }
+
+  private addReady(a: AgentRec): void {
+    for (const e of a.serves) {
+      const q = this.queues.get(e.queueId);
+      if (!q) continue;
+      q.ready[e.via].add(a.id, readyScore(q.def.policy, { readySince: a.readySince, talkMs: a.talkMs, skillScore: e.skillScore, rr: a.rr.get(e.queueId) ?? 0 }));
+    }
+  }
+
+  private removeReady(a: AgentRec): void {
+    for (const e of a.serves) this.queues.get(e.queueId)?.ready[e.via].remove(a.id);
+  }
+
+  private addWaiting(c: CallRec, q: QueueRec): void {
+    q.calls.add(c.req.callId, c.score);
+    if (c.sticky !== undefined) {
+      let st = this.sticky.get(c.sticky);
+      if (!st) this.sticky.set(c.sticky, (st = new SortedIndex()));
+      st.add(c.req.callId, c.arrivedAt);
+    }
+  }
+
+  private removeWaiting(c: CallRec, q: QueueRec): void {
+    q.calls.remove(c.req.callId);
+    if (c.sticky !== undefined) this.sticky.get(c.sticky)?.remove(c.req.callId);
+  }
+
+  private deleteCall(c: CallRec): void {
+    this.calls.delete(c.req.callId);
+    this.instances.get(c.req.ownerInstance)?.calls.delete(c.req.callId);
+  }
+
+  private anyStickyReady(q: QueueRec): boolean {
+    // Rare: only calls held for a sticky agent; checked only when no index of the queue has a ready agent.
+    if (q.def.stickyAgentSec <= 0) return false;
+    for (const id of q.calls.head(MATCH_SCAN_LIMIT)) {
+      const s = this.calls.get(id)!.sticky;
+      if (s !== undefined && this.agents.get(s)?.state === 'ready') return true;
+    }
+    return false;
+  }
+
+  private ownerLive(c: CallRec, now: number): boolean {
+    const inst = this.instances.get(c.req.ownerInstance);
+    return inst !== undefined && inst.expiresAt > now;
+  }
+
+  private agentOrThrow(agentId: string): AgentRec {
+    const a = this.agents.get(agentId);
+    if (!a) throw new AcdError('AGENT_UNKNOWN', `unknown agent ${agentId}`, { agentId });
+    return a;
+  }
+
+  private callOrThrow(callId: string, state: CallState): CallRec {
+    const c = this.calls.get(callId);
+    if (!c) throw new AcdError('CALL_UNKNOWN', `unknown call ${callId}`, { callId });
+    if (c.state !== state) throw new AcdError('CALL_BAD_STATE', `call ${callId} is ${c.state}, expected ${state}`, { callId, state: c.state, expected: state });
+    return c;
+  }
+
+  private emit(e: AcdEvent): void {
+    this.emitFn?.(e);
+  }
+}
+
+function sortQueues(qs: QueueRec[]): QueueRec[] {
+  return qs.sort((a, b) => b.def.priority - a.def.priority || (a.def.id < b.def.id ? -1 : a.def.id > b.def.id ? 1 : 0));
+}
+
+function agentSnapshot(a: AgentRec): AgentSnapshot {
+  const s: AgentSnapshot = { id: a.id, state: a.state, since: a.since, readySince: a.readySince, talkMs: a.talkMs };
+  if (a.reason !== undefined) s.reason = a.reason;
+  if (a.callId !== undefined) s.callId = a.callId;
+  return s;
+}
+
+function callSnapshot(c: CallRec): CallSnapshot {
+  const s: CallSnapshot = {
+    callId: c.req.callId,
+    queueId: c.req.queueId,
+    state: c.state,
+    priority: c.req.priority,
+    callerNumber: c.req.callerNumber,
+    ownerInstance: c.req.ownerInstance,
+    arrivedAt: c.arrivedAt,
+  };
+  if (c.agentId !== undefined) s.agentId = c.agentId;
+  if (c.sticky !== undefined) s.stickyAgent = c.sticky;
+  return s;
+}

@@ -1,0 +1,116 @@
+/**
+ * The ACD store port: every operation the call session, the agent API and the simulator perform on queues and
+ * agents. Two implementations apply the SAME rules (src/acd/eligibility.ts, policy.ts, states.ts, ordering.ts):
+ *
+ *  - MemoryAcdStore (src/acd/memory-store.ts): synchronous, in-process, indexed. Its methods return plain values,
+ *    so the simulator calls them directly (`const r = store.enqueue(req)`), millions of times per run.
+ *  - RedisAcdStore (src/store/redis/): every method is one atomic Lua script; methods return Promises. Shared by
+ *    several app instances.
+ *
+ * Methods are typed `T | Promise<T>` (`Maybe<T>`) so code written against the port simply `await`s; awaiting a
+ * plain value is harmless. Time comes from the Clock given to the store (virtual in tests and the simulator).
+ *
+ * How to drive it (one call):
+ *   configure({ skills, queues }) once; renewLease(instance) every leaseMs/3;
+ *   loginAgent(profile) -> not-ready; setReady(agentId) -> maybe an Offer;
+ *   enqueue(call) -> { status: 'offered', offer } or { status: 'queued', position, length };
+ *   offers are ALSO put in the owner instance's inbox: the owner drains takeOffers(instance) and rings the agent
+ *   (markRinging), then answer(callId) on pick-up, or rona(callId) when the answer timer fires (agent becomes
+ *   not-ready(missed), call returns to the head of its queue and may be offered again at once);
+ *   abandon(callId) whenever the caller hangs up (waiting, offered or talking);
+ *   endCall(callId) when the agent hangs up -> agent in wrap-up (or ready when wrapUpSec is 0);
+ *   wrapUpDone(agentId) -> ready; setNotReady / logout between calls.
+ *   tick() about once a second: time-based overflow and sticky windows only open with time, so something must
+ *   look again; reap() about once a second on any instance: frees what dead instances held.
+ * Every operation that makes an agent ready or a call wait tries to match at once and returns the offers made.
+ */
+import type { AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from './model.js';
+
+export type Maybe<T> = T | Promise<T>;
+
+export interface AcdSetup {
+  /** The skill catalogue: queue requirements and agent skills must name these. */
+  skills: readonly string[];
+  queues: readonly QueueDefinition[];
+}
+
+export type EnqueueResult =
+  | { status: 'offered'; offer: Offer }
+  | { status: 'queued'; position: number; length: number };
+
+export interface AbandonResult {
+  stage: 'waiting' | 'offered' | 'on-call';
+  /** When the abandon freed an agent, the call that agent was matched with next, if any. */
+  offer: Offer | null;
+}
+
+export interface EndCallResult {
+  agentId: string;
+  /** Seconds of wrap-up the driver should time before calling wrapUpDone (0: the agent is ready already). */
+  wrapUpSec: number;
+  offer: Offer | null;
+}
+
+export interface ReapResult {
+  deadInstances: string[];
+  removedCalls: string[];
+  freedAgents: string[];
+  offers: Offer[];
+}
+
+export interface AgentSnapshot {
+  id: string;
+  state: AgentState;
+  reason?: NotReadyReason;
+  since: number;
+  readySince: number;
+  talkMs: number;
+  callId?: string;
+}
+
+export type CallState = 'waiting' | 'offered' | 'on-call';
+
+export interface CallSnapshot {
+  callId: string;
+  queueId: string;
+  state: CallState;
+  priority: number;
+  callerNumber: string;
+  ownerInstance: string;
+  arrivedAt: number;
+  agentId?: string;
+  stickyAgent?: string;
+}
+
+export interface StoreSnapshot {
+  agents: AgentSnapshot[];
+  calls: CallSnapshot[];
+  /** Waiting call ids per queue, in queue order. */
+  queues: Record<string, string[]>;
+  leases: Record<string, number>;
+}
+
+export interface AcdStore {
+  configure(setup: AcdSetup): Maybe<void>;
+  loginAgent(profile: AgentProfile): Maybe<void>;
+  setReady(agentId: string): Maybe<Offer | null>;
+  setNotReady(agentId: string, reason: NotReadyReason): Maybe<void>;
+  logout(agentId: string): Maybe<void>;
+  enqueue(call: CallRequest): Maybe<EnqueueResult>;
+  markRinging(callId: string): Maybe<void>;
+  answer(callId: string): Maybe<void>;
+  rona(callId: string): Maybe<Offer | null>;
+  abandon(callId: string): Maybe<AbandonResult>;
+  endCall(callId: string): Maybe<EndCallResult>;
+  wrapUpDone(agentId: string): Maybe<Offer | null>;
+  tick(): Maybe<Offer[]>;
+  position(callId: string): Maybe<{ position: number; length: number } | null>;
+  queueLength(queueId: string): Maybe<number>;
+  agent(agentId: string): Maybe<AgentSnapshot | null>;
+  call(callId: string): Maybe<CallSnapshot | null>;
+  renewLease(instance: string): Maybe<void>;
+  reap(): Maybe<ReapResult>;
+  takeOffers(instance: string, max?: number): Maybe<Offer[]>;
+  /** Everything, for tests, invariant checks and admin views: O(size), not for the hot path. */
+  snapshot(): Maybe<StoreSnapshot>;
+}

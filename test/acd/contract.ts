@@ -1,0 +1,301 @@
+/**
+ * The behaviour every AcdStore must have, written once and run against MemoryAcdStore (test/acd) and the Redis
+ * store (test/store/redis), on a virtual clock.
+ */
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.js';
+import type { AcdEvent } from '../../src/acd/events.js';
+import type { AcdStore } from '../../src/acd/store.js';
+import { agent, call, queue } from './fixtures.js';
+
+export interface StoreHarness {
+  store: AcdStore;
+  clock: VirtualClock;
+  events(): Promise<AcdEvent[]>;
+  close(): Promise<void>;
+}
+export type HarnessFactory = (leaseMs: number) => Promise<StoreHarness>;
+
+const T0 = 1_700_000_000_000;
+export const startClock = (): VirtualClock => new VirtualClock(T0);
+
+/** The error code an operation fails with (sync stores throw, async ones reject: both land here). */
+async function code(fn: () => unknown): Promise<string | undefined> {
+  try {
+    await fn();
+    return undefined;
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
+}
+
+export function acdStoreContract(name: string, make: HarnessFactory): void {
+  describe(`${name}: AcdStore contract`, () => {
+    async function withStore(fn: (h: StoreHarness) => Promise<void>, leaseMs = 3_600_000): Promise<void> {
+      const h = await make(leaseMs);
+      try {
+        await h.store.renewLease('i1');
+        await fn(h);
+      } finally {
+        await h.close();
+      }
+    }
+
+    it('rejects unknown skills, queues, agents and calls with typed codes', async () => {
+      await withStore(async ({ store }) => {
+        expect(await code(() => store.configure({ skills: ['a'], queues: [queue('q', { requiredSkills: [{ skill: 'zz', minLevel: 1 }] })] }))).toBe('UNKNOWN_SKILL');
+        expect(await code(() => store.configure({ skills: ['a'], queues: [queue('q', { overflow: { toQueue: 'nope', queueAfterSec: 5 } })] }))).toBe('UNKNOWN_QUEUE');
+        await store.configure({ skills: ['a'], queues: [queue('q', { requiredSkills: [{ skill: 'a', minLevel: 1 }] })] });
+        expect(await code(() => store.loginAgent(agent('x', 'zz:3')))).toBe('UNKNOWN_SKILL');
+        expect(await code(() => store.enqueue(call('c1', 'nope')))).toBe('UNKNOWN_QUEUE');
+        expect(await code(() => store.setReady('ghost'))).toBe('AGENT_UNKNOWN');
+        expect(await code(() => store.answer('ghost-call'))).toBe('CALL_UNKNOWN');
+        expect(await code(() => store.enqueue(call('c1', 'q', { ownerInstance: 'no-lease' })))).toBe('LEASE_EXPIRED');
+        await store.enqueue(call('c1', 'q'));
+        expect(await code(() => store.enqueue(call('c1', 'q')))).toBe('CALL_DUPLICATE');
+        expect(await code(() => store.answer('c1'))).toBe('CALL_BAD_STATE');
+      });
+    });
+
+    it('validates agent transitions and stamps them', async () => {
+      await withStore(async ({ store, clock }) => {
+        await store.configure({ skills: ['a'], queues: [queue('q', { requiredSkills: [{ skill: 'a', minLevel: 1 }] })] });
+        await store.loginAgent(agent('x', 'a:3'));
+        expect(await store.agent('x')).toMatchObject({ state: 'not-ready', reason: 'other', since: T0 });
+        expect(await code(() => store.loginAgent(agent('x', 'a:3')))).toBe('AGENT_BAD_TRANSITION');
+        expect(await code(() => store.wrapUpDone('x'))).toBe('AGENT_BAD_TRANSITION');
+        clock.advance(1000);
+        await store.setNotReady('x', 'lunch');
+        expect(await store.agent('x')).toMatchObject({ state: 'not-ready', reason: 'lunch', since: T0 + 1000 });
+        await store.setReady('x');
+        await store.enqueue(call('c1', 'q'));
+        expect((await store.agent('x'))?.state).toBe('reserved');
+        let err: { code: string; details: Record<string, unknown> } | undefined;
+        try {
+          await store.setNotReady('x', 'break');
+        } catch (e) {
+          err = e as typeof err;
+        }
+        expect(err?.code).toBe('AGENT_BAD_TRANSITION');
+        expect(err?.details).toMatchObject({ from: 'reserved', to: 'not-ready' });
+        expect(await code(() => store.logout('x'))).toBe('AGENT_BAD_TRANSITION');
+      });
+    });
+
+    it('orders a queue by priority then arrival and answers position queries', async () => {
+      await withStore(async ({ store, clock }) => {
+        await store.configure({ skills: [], queues: [queue('q')] });
+        expect(await store.enqueue(call('c1', 'q'))).toEqual({ status: 'queued', position: 1, length: 1 });
+        clock.advance(10);
+        expect(await store.enqueue(call('c2', 'q'))).toEqual({ status: 'queued', position: 2, length: 2 });
+        clock.advance(10);
+        expect(await store.enqueue(call('vip', 'q', { priority: 5 }))).toEqual({ status: 'queued', position: 1, length: 3 });
+        expect(await store.position('c2')).toEqual({ position: 3, length: 3 });
+        expect(await store.queueLength('q')).toBe(3);
+        await store.loginAgent(agent('x'));
+        expect((await store.setReady('x'))?.callId).toBe('vip');
+        expect(await store.position('c1')).toEqual({ position: 1, length: 2 });
+        expect(await store.position('vip')).toBeNull();
+      });
+    });
+
+    it('longest-idle picks the agent ready the longest; highest-skill the best level; least-talk-time the least talk', async () => {
+      await withStore(async ({ store, clock }) => {
+        const req = [{ skill: 's', minLevel: 2 as const }];
+        await store.configure({
+          skills: ['s'],
+          queues: [queue('idle', { requiredSkills: req }), queue('skill', { requiredSkills: req, policy: 'highest-skill' }), queue('talk', { requiredSkills: req, policy: 'least-talk-time' })],
+        });
+        await store.loginAgent(agent('a1', 's:2'));
+        await store.loginAgent(agent('a2', 's:5'));
+        await store.loginAgent(agent('a0', 's:1'));
+        await store.setReady('a0');
+        await store.setReady('a1');
+        clock.advance(1000);
+        await store.setReady('a2');
+        const r1 = await store.enqueue(call('c1', 'idle'));
+        expect(r1.status === 'offered' && r1.offer).toMatchObject({ agentId: 'a1', via: 'primary', waitedMs: 0 });
+        const r2 = await store.enqueue(call('c2', 'skill'));
+        expect(r2.status === 'offered' && r2.offer.agentId).toBe('a2');
+        // a1 talks 100 s, a2 talks 10 s: least-talk-time then prefers a2.
+        await store.answer('c1');
+        await store.answer('c2');
+        clock.advance(10_000);
+        await store.endCall('c2');
+        clock.advance(90_000);
+        await store.endCall('c1');
+        const r3 = await store.enqueue(call('c3', 'talk'));
+        expect(r3.status === 'offered' && r3.offer.agentId).toBe('a2');
+      });
+    });
+
+    it('round-robin rotates among agents', async () => {
+      await withStore(async ({ store }) => {
+        await store.configure({ skills: [], queues: [queue('q', { policy: 'round-robin' })] });
+        for (const id of ['a', 'b', 'c']) {
+          await store.loginAgent(agent(id));
+          await store.setReady(id);
+        }
+        const got: string[] = [];
+        for (let i = 0; i < 6; i++) {
+          const r = await store.enqueue(call(`c${i}`, 'q'));
+          if (r.status !== 'offered') throw new Error('expected an offer');
+          got.push(r.offer.agentId);
+          await store.answer(`c${i}`);
+          await store.endCall(`c${i}`);
+        }
+        expect(got).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+      });
+    });
+
+    it('overflows to secondary-skill agents, then to the overflow queue, only after the configured waits', async () => {
+      await withStore(async ({ store, clock }) => {
+        await store.configure({
+          skills: ['en', 'fr'],
+          queues: [
+            queue('en', { requiredSkills: [{ skill: 'en', minLevel: 2 }], overflow: { secondaryAfterSec: 30, toQueue: 'fr', queueAfterSec: 60 } }),
+            queue('fr', { requiredSkills: [{ skill: 'fr', minLevel: 1 }] }),
+          ],
+        });
+        await store.loginAgent(agent('sec', 'en:3s'));
+        await store.loginAgent(agent('frA', 'fr:1'));
+        await store.setReady('sec');
+        await store.setReady('frA');
+        expect((await store.enqueue(call('c1', 'en'))).status).toBe('queued');
+        expect((await store.enqueue(call('c2', 'en'))).status).toBe('queued');
+        clock.advance(29_999);
+        expect(await store.tick()).toEqual([]);
+        clock.advance(1);
+        const o1 = await store.tick();
+        expect(o1).toMatchObject([{ callId: 'c1', agentId: 'sec', via: 'secondary', waitedMs: 30_000 }]);
+        clock.advance(30_000);
+        const o2 = await store.tick();
+        expect(o2).toMatchObject([{ callId: 'c2', agentId: 'frA', via: 'overflow-queue' }]);
+      });
+    });
+
+    it('serves the higher-priority queue first, then the call that waited longest', async () => {
+      await withStore(async ({ store, clock }) => {
+        await store.configure({ skills: [], queues: [queue('low', { priority: 1 }), queue('high', { priority: 5 }), queue('low2', { priority: 1 })] });
+        await store.enqueue(call('l1', 'low'));
+        clock.advance(5);
+        await store.enqueue(call('l2', 'low2'));
+        clock.advance(5);
+        await store.enqueue(call('h1', 'high'));
+        await store.loginAgent(agent('x'));
+        expect((await store.setReady('x'))?.callId).toBe('h1');
+        await store.loginAgent(agent('y'));
+        expect((await store.setReady('y'))?.callId).toBe('l1');
+      });
+    });
+
+    it('holds a returning caller for the last agent during the sticky window, then lets anyone take it', async () => {
+      await withStore(async ({ store, clock }) => {
+        await store.configure({ skills: [], queues: [queue('q', { stickyAgentSec: 20 })] });
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        await store.enqueue(call('c1', 'q', { callerNumber: '555' }));
+        await store.answer('c1');
+        await store.endCall('c1');
+        await store.setNotReady('a', 'break');
+        await store.loginAgent(agent('b'));
+        await store.setReady('b');
+        // b is ready, but the caller is held for a.
+        expect((await store.enqueue(call('c2', 'q', { callerNumber: '555' }))).status).toBe('queued');
+        clock.advance(5000);
+        expect(await store.setReady('a')).toMatchObject({ callId: 'c2', agentId: 'a', via: 'sticky' });
+        await store.answer('c2');
+        await store.endCall('c2');
+        await store.setNotReady('a', 'break');
+        expect((await store.enqueue(call('c3', 'q', { callerNumber: '555' }))).status).toBe('queued');
+        clock.advance(19_999);
+        expect(await store.tick()).toEqual([]);
+        clock.advance(1);
+        expect(await store.tick()).toMatchObject([{ callId: 'c3', agentId: 'b', via: 'primary' }]);
+      });
+    });
+
+    it('redirect on no answer: agent not-ready(missed), call back at the head of its queue and offered again', async () => {
+      await withStore(async ({ store, clock }) => {
+        await store.configure({ skills: [], queues: [queue('q')] });
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        await store.enqueue(call('c1', 'q'));
+        clock.advance(1);
+        await store.enqueue(call('c2', 'q'));
+        await store.markRinging('c1');
+        clock.advance(15_000);
+        expect(await store.rona('c1')).toBeNull();
+        expect(await store.agent('a')).toMatchObject({ state: 'not-ready', reason: 'missed' });
+        expect(await store.position('c1')).toEqual({ position: 1, length: 2 });
+        await store.loginAgent(agent('b'));
+        expect(await store.setReady('b')).toMatchObject({ callId: 'c1', agentId: 'b', waitedMs: 15_001 });
+      });
+    });
+
+    it('abandon frees whatever the call held; end of call goes through wrap-up', async () => {
+      await withStore(async ({ store, clock }) => {
+        await store.configure({ skills: [], queues: [queue('q', { wrapUpSec: 10 })] });
+        await store.enqueue(call('w', 'q'));
+        expect(await store.abandon('w')).toEqual({ stage: 'waiting', offer: null });
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        await store.enqueue(call('o', 'q'));
+        await store.enqueue(call('next', 'q'));
+        expect(await store.abandon('o')).toMatchObject({ stage: 'offered', offer: { callId: 'next', agentId: 'a' } });
+        await store.answer('next');
+        clock.advance(3000);
+        await store.enqueue(call('later', 'q'));
+        expect(await store.endCall('next')).toEqual({ agentId: 'a', wrapUpSec: 10, offer: null });
+        expect(await store.agent('a')).toMatchObject({ state: 'wrap-up', talkMs: 3000 });
+        expect(await store.wrapUpDone('a')).toMatchObject({ callId: 'later' });
+        await store.answer('later');
+        expect(await store.abandon('later')).toMatchObject({ stage: 'on-call' });
+        expect((await store.agent('a'))?.state).toBe('wrap-up');
+        expect(await store.call('later')).toBeNull();
+      });
+    });
+
+    it('delivers offers to the owner instance inbox', async () => {
+      await withStore(async ({ store }) => {
+        await store.renewLease('i2');
+        await store.configure({ skills: [], queues: [queue('q')] });
+        await store.enqueue(call('c1', 'q', { ownerInstance: 'i2' }));
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        expect(await store.takeOffers('i1')).toEqual([]);
+        expect(await store.takeOffers('i2')).toMatchObject([{ callId: 'c1', agentId: 'a', ownerInstance: 'i2' }]);
+        expect(await store.takeOffers('i2')).toEqual([]);
+      });
+    });
+
+    it('reaps a dead instance: frees its agents, removes its calls, and the survivor keeps routing', async () => {
+      await withStore(async (h) => {
+        const { store, clock } = h;
+        await store.configure({ skills: [], queues: [queue('q')] });
+        await store.renewLease('dead');
+        for (const id of ['a', 'b']) await store.loginAgent(agent(id));
+        await store.setReady('a');
+        await store.setReady('b');
+        await store.enqueue(call('d1', 'q', { ownerInstance: 'dead' }));
+        await store.enqueue(call('d2', 'q', { ownerInstance: 'dead' }));
+        await store.answer('d2');
+        await store.enqueue(call('d3', 'q', { ownerInstance: 'dead' }));
+        await store.enqueue(call('s1', 'q', { ownerInstance: 'i1' }));
+        clock.advance(500);
+        await store.renewLease('i1');
+        clock.advance(600);
+        // dead's lease (1000 ms) has run out but it is not reaped yet: its waiting calls are skipped by matches.
+        expect(await store.reap()).toEqual({ deadInstances: ['dead'], removedCalls: ['d1', 'd2', 'd3'], freedAgents: ['a', 'b'], offers: [{ callId: 's1', queueId: 'q', agentId: 'a', ownerInstance: 'i1', waitedMs: 1100, via: 'primary' }] });
+        expect((await store.agent('b'))?.state).toBe('ready');
+        expect(await code(() => store.enqueue(call('d4', 'q', { ownerInstance: 'dead' })))).toBe('LEASE_EXPIRED');
+        const ev = await h.events();
+        expect(ev.filter((e) => e.type === 'removed-dead-instance').map((e) => e.type === 'removed-dead-instance' && [e.callId, e.stage])).toEqual([
+          ['d1', 'offered'],
+          ['d2', 'on-call'],
+          ['d3', 'waiting'],
+        ]);
+      }, 1000);
+    });
+  });
+}
