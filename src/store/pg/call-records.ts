@@ -14,6 +14,9 @@ export const DISPOSITIONS = [
   'transferred',
   'transfer-failed',
   'ivr-completed',
+  'ivr-hangup',
+  'no-match',
+  'no-agents',
   'max-wait',
   'overload',
   'failed',
@@ -51,11 +54,15 @@ export interface CallRecord {
   hangupAt?: number;
   /** How many offers were made (each RONA adds one). */
   offers?: number;
+  /** Agents who let the call ring out (RONA), in order. */
+  missedAgents?: string[];
   ringsToAnswer?: number;
   whoHungUp?: HangupParty;
   disposition: Disposition;
   /** Satisfaction rating 1 (very dissatisfied) .. 5 (very satisfied). */
   surveyRating?: number;
+  /** The late-answer apology whisper played to the agent. */
+  lateWhisper?: boolean;
   recordingPath?: string;
   transferTarget?: string;
   failureReason?: string;
@@ -64,8 +71,8 @@ export interface CallRecord {
 const COLUMNS = [
   'call_id', 'instance_id', 'hotline_number', 'caller_number', 'flow_id', 'flow_revision', 'queue_id', 'agent_id',
   'first_agent_id', 'sticky_agent_id', 'priority', 'arrival_at', 'ivr_exit_at', 'enqueue_at', 'answer_at',
-  'abandon_at', 'hangup_at', 'offers', 'rings_to_answer', 'who_hung_up', 'disposition', 'survey_rating',
-  'recording_path', 'transfer_target', 'failure_reason',
+  'abandon_at', 'hangup_at', 'offers', 'missed_agents', 'rings_to_answer', 'who_hung_up', 'disposition',
+  'survey_rating', 'late_whisper', 'recording_path', 'transfer_target', 'failure_reason',
 ] as const;
 
 const INSERT_SQL = `INSERT INTO call_records (${COLUMNS.join(', ')})
@@ -107,10 +114,12 @@ export function callRecordParams(r: CallRecord): unknown[] {
     optionalTime('abandonAt', r.abandonAt),
     optionalTime('hangupAt', r.hangupAt),
     r.offers === undefined ? 0 : requireInt('offers', r.offers, 0),
+    (r.missedAgents ?? []).map((a, i) => requireText(`missedAgents[${i}]`, a)),
     r.ringsToAnswer ?? null,
     r.whoHungUp ?? null,
     r.disposition,
     r.surveyRating === undefined ? null : requireInt('surveyRating', r.surveyRating, 1, 5),
+    r.lateWhisper === true,
     opt('recordingPath', r.recordingPath),
     opt('transferTarget', r.transferTarget),
     opt('failureReason', r.failureReason),
@@ -136,6 +145,8 @@ interface CallRecordRow {
   abandon_at: Date | null;
   hangup_at: Date | null;
   offers: number;
+  missed_agents: string[];
+  late_whisper: boolean;
   rings_to_answer: string | null;
   who_hung_up: HangupParty | null;
   disposition: Disposition;
@@ -151,6 +162,8 @@ function fromRow(row: CallRecordRow): CallRecord {
   for (const [k, v] of Object.entries(text)) if (v !== null) (out as unknown as Record<string, unknown>)[k] = v;
   const times = { ivrExitAt: row.ivr_exit_at, enqueueAt: row.enqueue_at, answerAt: row.answer_at, abandonAt: row.abandon_at, hangupAt: row.hangup_at } as const;
   for (const [k, v] of Object.entries(times)) if (v !== null) (out as unknown as Record<string, unknown>)[k] = v.getTime();
+  if (row.missed_agents.length > 0) out.missedAgents = row.missed_agents;
+  if (row.late_whisper) out.lateWhisper = true;
   if (row.rings_to_answer !== null) out.ringsToAnswer = Number(row.rings_to_answer);
   if (row.who_hung_up !== null) out.whoHungUp = row.who_hung_up;
   if (row.survey_rating !== null) out.surveyRating = row.survey_rating;

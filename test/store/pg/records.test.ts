@@ -4,6 +4,12 @@ import { OfferRepository } from '../../../src/store/pg/offers.js';
 import { AgentStateHistoryRepository } from '../../../src/store/pg/agent-states.js';
 import { CallbackRepository } from '../../../src/store/pg/callbacks.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
+import { DurableRecorder } from '../../../src/store/pg/recorder.js';
+import { Spool } from '../../../src/store/pg/spool.js';
+import { sessionCallRecordSink } from '../../../src/store/pg/session-sink.js';
+import { VirtualClock } from '../../../src/core/clock.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { tmpdir } from 'node:os';
 import { createTestDb, type TestDb } from '../../support/pg.js';
 
 let t: TestDb;
@@ -120,5 +126,27 @@ describe('CallbackRepository', () => {
     expect(await repo.claimDue(T0 + 59_000, 'app-a', 10)).toHaveLength(2);
     expect((await repo.claimDue(T0 + 60_000, 'app-a', 10)).map((c) => [c.id, c.attempts])).toEqual([[a[0]!.id, 2]]);
     await expect(repo.create({ requestedNumber: 'call me', requestedAt: T0, dueAt: T0 })).rejects.toThrow(/requestedNumber/);
+  });
+});
+
+describe('session record sink', () => {
+  it('stores the call session record with the facts it carries', async () => {
+    const recorder = new DurableRecorder({
+      callRecords: new CallRecordRepository(t.db),
+      offers: new OfferRepository(t.db),
+      agentStates: new AgentStateHistoryRepository(t.db),
+      spool: new Spool(`${tmpdir()}/acd-spool-unused-${process.pid}`),
+      clock: new VirtualClock(0),
+      logger: silentLogger,
+    });
+    const sink = sessionCallRecordSink(recorder, 'app-1');
+    const base = { callerNumber: '13700137000', calledNumber: '12345', flowId: 'main', queueId: 'billing', startedAt: T0, queuedAt: T0 + 5_000, endedAt: T0 + 90_000, waitedMs: 15_000, surveyRating: undefined, recordingFile: undefined, transferredTo: undefined };
+    await sink.write({ ...base, callId: 's-1', agentId: '1001', agentAnsweredAt: T0 + 20_000, ringsToAnswer: 4, missedAgents: ['1002'], disposition: 'completed', endedBy: 'caller', whispered: true });
+    await sink.write({ ...base, callId: 's-2', agentId: undefined, agentAnsweredAt: undefined, ringsToAnswer: undefined, missedAgents: [], disposition: 'caller-hangup', endedBy: 'caller', whispered: false });
+    await sink.write({ ...base, callId: 's-3', queuedAt: undefined, queueId: undefined, agentId: undefined, agentAnsweredAt: undefined, ringsToAnswer: undefined, missedAgents: [], disposition: 'error', endedBy: 'shutdown', whispered: false });
+    const repo = new CallRecordRepository(t.db);
+    expect(await repo.get('s-1')).toMatchObject({ disposition: 'answered', agentId: '1001', firstAgentId: '1001', answerAt: T0 + 20_000, offers: 2, missedAgents: ['1002'], ringsToAnswer: 4, lateWhisper: true, instanceId: 'app-1', hotlineNumber: '12345', whoHungUp: 'caller' });
+    expect(await repo.get('s-2')).toMatchObject({ disposition: 'abandoned', abandonAt: T0 + 90_000, offers: 0 });
+    expect(await repo.get('s-3')).toMatchObject({ disposition: 'failed', whoHungUp: 'system', failureReason: 'shutdown' });
   });
 });

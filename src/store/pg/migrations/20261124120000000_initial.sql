@@ -87,13 +87,17 @@ CREATE TABLE call_records (
   abandon_at       timestamptz,
   hangup_at        timestamptz,
   offers           integer NOT NULL DEFAULT 0 CHECK (offers >= 0),
+  -- Agents offered the call who let it ring out (redirect on no answer), in order.
+  missed_agents    text[] NOT NULL DEFAULT '{}',
   rings_to_answer  numeric(6, 2) CHECK (rings_to_answer >= 0),
   who_hung_up      text CHECK (who_hung_up IN ('caller', 'agent', 'system')),
   disposition      text NOT NULL CHECK (disposition IN (
                      'answered', 'abandoned', 'silent', 'rona-requeued', 'after-hours', 'callback-requested',
-                     'voicemail', 'transferred', 'transfer-failed', 'ivr-completed', 'max-wait', 'overload',
-                     'failed')),
+                     'voicemail', 'transferred', 'transfer-failed', 'ivr-completed', 'ivr-hangup', 'no-match',
+                     'no-agents', 'max-wait', 'overload', 'failed')),
   survey_rating    smallint CHECK (survey_rating BETWEEN 1 AND 5),
+  -- The late-answer apology whisper played to the agent (answered after more than the standard's rings).
+  late_whisper     boolean NOT NULL DEFAULT false,
   recording_path   text,
   transfer_target  text,
   failure_reason   text,
