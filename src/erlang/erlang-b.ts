@@ -25,13 +25,20 @@ const TRUNCATION = 1e-17;
 /** r(n) = 1/B(n, A) by the truncated finite sum; whole n ≥ 0, A > 0, n ≤ A + 10√A (no overflow). */
 export function inverseErlangBSum(n: number, a: number): number {
   const invA = 1 / a;
+  const invA2 = invA * invA;
   let sum = 1;
   let term = 1;
-  for (let k = n; k > 0; k--) {
-    term *= k * invA;
-    sum += term;
-    if (k < a && term < sum * TRUNCATION) break;
+  let k = n;
+  // Two terms per iteration: the products for both are formed independently, so the loop-carried chain is one
+  // multiplication per two terms (this loop is most of the cost of a required-agents computation).
+  while (k >= 2) {
+    const first = term * (k * invA);
+    term *= k * (k - 1) * invA2;
+    sum += first + term;
+    k -= 2;
+    if (k < a && term < sum * TRUNCATION) return sum;
   }
+  if (k === 1) sum += term * invA;
   return sum;
 }
 

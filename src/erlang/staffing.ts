@@ -53,9 +53,16 @@ export function trafficErlangs(calls: number, intervalSeconds: number, ahtSecond
  * Erlang C, or Erlang A when `patienceSeconds` is set.
  */
 export function requiredAgents(input: StaffingInput): number {
-  const p = problem(input);
-  if (p.patience > 0) return requiredAgentsErlangA(p);
-  return requiredAgentsErlangC(p.a, p.aht, p.sl, p.tt, p.asa, p.maxOcc);
+  if (input.patienceSeconds !== undefined) return requiredAgentsErlangA(problem(input));
+  // Validated into locals rather than through problem(): no allocation on the hot path of a staffing plan.
+  return requiredAgentsErlangC(
+    requireTraffic('trafficErlangs', input.trafficErlangs),
+    requirePositive('ahtSeconds', input.ahtSeconds),
+    requireFractionBelowOne('serviceLevel', input.serviceLevel ?? DEFAULT_SERVICE_LEVEL),
+    requireNonNegative('targetTimeSeconds', input.targetTimeSeconds ?? DEFAULT_TARGET_TIME_SECONDS),
+    input.asaSeconds === undefined ? 0 : requirePositive('asaSeconds', input.asaSeconds),
+    input.maxOccupancy === undefined ? 1 : requireFractionAboveZero('maxOccupancy', input.maxOccupancy),
+  );
 }
 
 /** Lowest agent count any Erlang C target can accept: more agents than traffic, and under the occupancy cap. */
