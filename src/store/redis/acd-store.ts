@@ -1,0 +1,311 @@
+import type { Redis } from 'ioredis';
+import type { Clock } from '../../core/clock.js';
+import { AcdError } from '../../acd/errors.js';
+import { serveEntries } from '../../acd/eligibility.js';
+import type { AcdEvent } from '../../acd/events.js';
+import type { AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from '../../acd/model.js';
+import { isValidCallPriority } from '../../acd/ordering.js';
+import { validateProfile, validateReason, validateSetup } from '../../acd/setup.js';
+import type {
+  AbandonResult,
+  AcdSetup,
+  AcdStore,
+  AgentSnapshot,
+  CallSnapshot,
+  CallState,
+  EndCallResult,
+  EnqueueResult,
+  ReapResult,
+  StoreSnapshot,
+} from '../../acd/store.js';
+import { toAcdError } from './errors.js';
+import { keyPrefix } from './keys.js';
+import { ACD_OPS, luaFor, type AcdOp } from './lua-ops.js';
+
+export interface RedisAcdStoreOptions {
+  redis: Redis;
+  hotlineId: string;
+  clock: Clock;
+  leaseMs: number;
+  /** Approximate length the event stream is trimmed to; 0 turns events off. Default 1,000,000. */
+  eventsMaxLen?: number;
+}
+
+type Script = (key: string, ...args: (string | number)[]) => Promise<string>;
+
+/**
+ * The ACD on Redis: each operation is one EVALSHA of a Lua script (src/store/redis/lua-*.ts) applying the same rules
+ * as MemoryAcdStore, atomically, so several app instances can share queues and agents. Time comes from `clock`
+ * and is passed into the scripts, which keeps virtual-time tests exact; with the system clock, instance clocks need
+ * only agree to well within the lease. Errors are AcdError (STORE_UNAVAILABLE when Redis cannot be reached).
+ */
+export class RedisAcdStore implements AcdStore {
+  readonly prefix: string;
+  private readonly redis: Redis;
+  private readonly clock: Clock;
+  private readonly leaseMs: number;
+  private readonly maxLen: number;
+  private readonly scripts: Record<AcdOp, Script>;
+
+  constructor(opts: RedisAcdStoreOptions) {
+    this.redis = opts.redis;
+    this.clock = opts.clock;
+    this.leaseMs = opts.leaseMs;
+    this.maxLen = opts.eventsMaxLen ?? 1_000_000;
+    this.prefix = keyPrefix(opts.hotlineId);
+    const table = this.redis as unknown as Record<string, Script | undefined>;
+    const scripts = {} as Record<AcdOp, Script>;
+    for (const op of ACD_OPS) {
+      const name = `acd_${op}`;
+      // defineCommand caches the SHA and falls back from EVALSHA to EVAL once after a SCRIPT FLUSH or restart.
+      if (typeof table[name] !== 'function') this.redis.defineCommand(name, { numberOfKeys: 1, lua: luaFor(op) });
+      const fn = table[name];
+      if (!fn) throw new Error(`ioredis did not define ${name}`);
+      scripts[op] = fn.bind(this.redis);
+    }
+    this.scripts = scripts;
+  }
+
+  /** Runs one script; the result is the script's JSON. */
+  async run(op: AcdOp, ...args: (string | number)[]): Promise<Record<string, unknown>> {
+    let raw: string;
+    try {
+      raw = await this.scripts[op](this.prefix, this.clock.now(), this.leaseMs, this.maxLen, ...args);
+    } catch (e) {
+      throw toAcdError(e, op);
+    }
+    return JSON.parse(raw) as Record<string, unknown>;
+  }
+
+  async configure(setup: AcdSetup): Promise<void> {
+    const defs = validateSetup(setup);
+    const order = [...defs.values()].sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((q) => q.id);
+    const P = this.prefix;
+    await this.guard('configure', async () => {
+      const old = JSON.parse((await this.redis.get(`${P}qorder`)) ?? '[]') as string[];
+      const m = this.redis.multi();
+      for (const id of old) if (!defs.has(id)) m.del(`${P}qd:${id}`, `${P}qdjson:${id}`);
+      m.del(`${P}skills`);
+      if (setup.skills.length > 0) m.sadd(`${P}skills`, ...setup.skills);
+      for (const q of defs.values()) {
+        m.del(`${P}qd:${q.id}`);
+        m.hset(`${P}qd:${q.id}`, {
+          prio: q.priority,
+          policy: q.policy,
+          sec: q.overflow.secondaryAfterSec ?? '',
+          qa: q.overflow.toQueue !== undefined ? (q.overflow.queueAfterSec ?? '') : '',
+          sticky: q.stickyAgentSec,
+          wrap: q.wrapUpSec,
+        });
+        m.set(`${P}qdjson:${q.id}`, JSON.stringify(q));
+      }
+      m.set(`${P}qorder`, JSON.stringify(order));
+      await m.exec();
+    });
+  }
+
+  async loginAgent(profile: AgentProfile): Promise<void> {
+    const { skills, queues } = await this.readSetup();
+    validateProfile(profile, skills);
+    await this.run('login', profile.id, JSON.stringify(serveEntries(profile.skills, queues)));
+  }
+
+  async setReady(agentId: string): Promise<Offer | null> {
+    return offerOf(await this.run('setReady', agentId));
+  }
+
+  async setNotReady(agentId: string, reason: NotReadyReason): Promise<void> {
+    validateReason(reason);
+    await this.run('setNotReady', agentId, reason);
+  }
+
+  async logout(agentId: string): Promise<void> {
+    await this.run('logout', agentId);
+  }
+
+  async enqueue(call: CallRequest): Promise<EnqueueResult> {
+    if (!call.callId) throw new AcdError('BAD_DEFINITION', 'call without id');
+    if (!isValidCallPriority(call.priority)) throw new AcdError('BAD_DEFINITION', `call ${call.callId}: priority must be an integer 0..999`, { callId: call.callId });
+    const r = await this.run('enqueue', call.callId, call.queueId, call.callerNumber, call.priority, call.ownerInstance);
+    if (r.status === 'offered') return { status: 'offered', offer: r.offer as Offer };
+    return { status: 'queued', position: r.position as number, length: r.length as number };
+  }
+
+  async markRinging(callId: string): Promise<void> {
+    await this.run('markRinging', callId);
+  }
+
+  async answer(callId: string): Promise<void> {
+    await this.run('answer', callId);
+  }
+
+  async rona(callId: string): Promise<Offer | null> {
+    return offerOf(await this.run('rona', callId));
+  }
+
+  async abandon(callId: string): Promise<AbandonResult> {
+    const r = await this.run('abandon', callId);
+    return { stage: r.stage as AbandonResult['stage'], offer: offerOf(r) };
+  }
+
+  async endCall(callId: string): Promise<EndCallResult> {
+    const r = await this.run('endCall', callId);
+    return { agentId: r.agentId as string, wrapUpSec: r.wrapUpSec as number, offer: offerOf(r) };
+  }
+
+  async wrapUpDone(agentId: string): Promise<Offer | null> {
+    return offerOf(await this.run('wrapUpDone', agentId));
+  }
+
+  async tick(): Promise<Offer[]> {
+    return list<Offer>((await this.run('tick')).offers);
+  }
+
+  async position(callId: string): Promise<{ position: number; length: number } | null> {
+    const r = await this.run('position', callId);
+    return typeof r.position === 'number' ? { position: r.position, length: r.length as number } : null;
+  }
+
+  async queueLength(queueId: string): Promise<number> {
+    const [exists, n] = await this.guard('queueLength', () => Promise.all([this.redis.exists(`${this.prefix}qd:${queueId}`), this.redis.zcard(`${this.prefix}q:${queueId}`)]));
+    if (!exists) throw new AcdError('UNKNOWN_QUEUE', `unknown queue ${queueId}`, { queueId });
+    return n;
+  }
+
+  async agent(agentId: string): Promise<AgentSnapshot | null> {
+    const h = await this.guard('agent', () => this.redis.hgetall(`${this.prefix}a:${agentId}`));
+    return h.state ? agentSnapshot(agentId, h) : null;
+  }
+
+  async call(callId: string): Promise<CallSnapshot | null> {
+    const h = await this.guard('call', () => this.redis.hgetall(`${this.prefix}c:${callId}`));
+    return h.q ? callSnapshot(callId, h) : null;
+  }
+
+  async renewLease(instance: string): Promise<void> {
+    await this.run('renew', instance);
+  }
+
+  async reap(): Promise<ReapResult> {
+    const r = await this.run('reap');
+    return { deadInstances: list(r.deadInstances), removedCalls: list(r.removedCalls), freedAgents: list(r.freedAgents), offers: list(r.offers) };
+  }
+
+  async takeOffers(instance: string, max = 100): Promise<Offer[]> {
+    const raw = await this.guard('takeOffers', () => this.redis.lpop(`${this.prefix}in:${instance}`, max));
+    return (raw ?? []).map((s) => JSON.parse(s) as Offer);
+  }
+
+  /** Blocks up to `timeoutSec` for the next offer of `instance` (use a dedicated connection: it blocks it). */
+  async waitOffer(blocking: Redis, instance: string, timeoutSec: number): Promise<Offer | null> {
+    const r = await this.guard('waitOffer', () => blocking.blpop(`${this.prefix}in:${instance}`, timeoutSec));
+    return r ? (JSON.parse(r[1]) as Offer) : null;
+  }
+
+  /** Events appended after stream id `after` ('0' for all), with their ids (for the PostgreSQL writer and tests). */
+  async readEvents(after = '0', count = 10_000): Promise<{ id: string; event: AcdEvent }[]> {
+    const rows = await this.guard('readEvents', () => this.redis.xrange(`${this.prefix}events`, after === '0' ? '-' : `(${after}`, '+', 'COUNT', count));
+    return rows.map(([id, fields]) => ({ id, event: JSON.parse(fields[1]!) as AcdEvent }));
+  }
+
+  async snapshot(): Promise<StoreSnapshot> {
+    const P = this.prefix;
+    return this.guard('snapshot', async () => {
+      const [agentIds, callIds, order, leaseRows] = await Promise.all([
+        this.redis.smembers(`${P}agents`),
+        this.redis.smembers(`${P}calls`),
+        this.redis.get(`${P}qorder`),
+        this.redis.zrange(`${P}leases`, 0, -1, 'WITHSCORES'),
+      ]);
+      const pipe = this.redis.pipeline();
+      for (const id of agentIds) pipe.hgetall(`${P}a:${id}`);
+      for (const id of callIds) pipe.hgetall(`${P}c:${id}`);
+      const qids = JSON.parse(order ?? '[]') as string[];
+      for (const q of qids) pipe.zrange(`${P}q:${q}`, 0, -1);
+      const res = ((await pipe.exec()) ?? []).map(([err, v]) => {
+        if (err) throw err;
+        return v;
+      });
+      const agents = agentIds.map((id, i) => agentSnapshot(id, res[i] as Record<string, string>));
+      const calls = callIds.map((id, i) => callSnapshot(id, res[agentIds.length + i] as Record<string, string>));
+      const queues: Record<string, string[]> = {};
+      qids.forEach((q, i) => (queues[q] = res[agentIds.length + callIds.length + i] as string[]));
+      const leases: Record<string, number> = {};
+      for (let i = 0; i < leaseRows.length; i += 2) leases[leaseRows[i]!] = Number(leaseRows[i + 1]);
+      return { agents, calls, queues, leases };
+    });
+  }
+
+  /** Deletes every key of this hotline (tests and the benchmark clean up with it). */
+  async destroy(): Promise<void> {
+    await this.guard('destroy', async () => {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${escapeGlob(this.prefix)}*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await this.redis.unlink(...keys);
+      } while (cursor !== '0');
+    });
+  }
+
+  private async readSetup(): Promise<{ skills: Set<string>; queues: Map<string, QueueDefinition> }> {
+    const P = this.prefix;
+    return this.guard('readSetup', async () => {
+      const [skills, order] = await Promise.all([this.redis.smembers(`${P}skills`), this.redis.get(`${P}qorder`)]);
+      const ids = JSON.parse(order ?? '[]') as string[];
+      const defs = ids.length > 0 ? await this.redis.mget(...ids.map((q) => `${P}qdjson:${q}`)) : [];
+      const queues = new Map<string, QueueDefinition>();
+      defs.forEach((d) => {
+        if (d) {
+          const q = JSON.parse(d) as QueueDefinition;
+          queues.set(q.id, q);
+        }
+      });
+      return { skills: new Set(skills), queues };
+    });
+  }
+
+  private async guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw toAcdError(e, op);
+    }
+  }
+}
+
+function offerOf(r: Record<string, unknown>): Offer | null {
+  const o = r.offer;
+  return o && typeof o === 'object' && !Array.isArray(o) ? (o as Offer) : null;
+}
+
+/** cjson encodes an empty Lua table as {}; an empty list is what it meant. */
+function list<T = string>(v: unknown): T[] {
+  return Array.isArray(v) ? (v as T[]) : [];
+}
+
+function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+function agentSnapshot(id: string, h: Record<string, string>): AgentSnapshot {
+  const s: AgentSnapshot = { id, state: h.state as AgentState, since: Number(h.since), readySince: Number(h.readySince), talkMs: Number(h.talk) };
+  if (h.reason) s.reason = h.reason as NotReadyReason;
+  if (h.call) s.callId = h.call;
+  return s;
+}
+
+function callSnapshot(callId: string, h: Record<string, string>): CallSnapshot {
+  const s: CallSnapshot = {
+    callId,
+    queueId: h.q!,
+    state: h.st as CallState,
+    priority: Number(h.prio),
+    callerNumber: h.caller!,
+    ownerInstance: h.owner!,
+    arrivedAt: Number(h.at),
+  };
+  if (h.agent) s.agentId = h.agent;
+  if (h.sticky) s.stickyAgent = h.sticky;
+  return s;
+}

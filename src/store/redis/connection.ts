@@ -1,0 +1,25 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * A connection for the ACD. No offline queue and no per-request retry: during an outage an operation fails at once
+ * with STORE_UNAVAILABLE (the call session keeps the caller and retries) instead of hanging in a client-side queue.
+ * ioredis keeps reconnecting in the background, and the queues in Redis are intact when it returns.
+ * A command lost with a dropped connection may or may not have run: retrying enqueue is safe (CALL_DUPLICATE
+ * then means the call is in).
+ */
+export async function connectAcdRedis(url: string, extra: RedisOptions = {}): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    retryStrategy: (n) => Math.min(50 * n, 1000),
+    ...extra,
+  });
+  // Without a listener ioredis prints every reconnect error; the operations report them as STORE_UNAVAILABLE.
+  redis.on('error', noop);
+  await redis.connect();
+  return redis;
+}
+
+function noop(): void {}

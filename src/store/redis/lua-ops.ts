@@ -1,0 +1,233 @@
+import { LUA_PRELUDE } from './lua-prelude.js';
+
+/**
+ * One Lua script per ACD operation (see lua-prelude.ts for the calling convention). Each returns a JSON string.
+ * Every validation happens before the first write, so a refused operation changes nothing.
+ */
+const OPS = {
+  // ARGV[4] agent id, ARGV[5] serve entries (JSON, computed in TypeScript from the profile and the queues).
+  login: `
+local aid = ARGV[4]
+local a = agentGet(aid)
+if a and a.state ~= 'logged-out' then
+  fail('AGENT_BAD_TRANSITION', 'agent ' .. aid .. ' is already logged in (' .. a.state .. ')', {agentId = aid, from = a.state, to = 'not-ready'})
+end
+local k = P .. 'a:' .. aid
+R('DEL', k)
+R('HSET', k, 'state', 'logged-out', 'since', NOW, 'readySince', NOW, 'talk', 0, 'serves', ARGV[5])
+R('SADD', P .. 'agents', aid)
+a = agentGet(aid)
+setState(aid, a, 'not-ready', 'other')
+return '{}'
+`,
+  setReady: `
+local aid = ARGV[4]
+local a = agentOrFail(aid)
+checkRequest(aid, a.state, 'ready')
+setState(aid, a, 'ready')
+return cjson.encode({offer = matchForAgent(aid, a)})
+`,
+  setNotReady: `
+local aid = ARGV[4]
+local a = agentOrFail(aid)
+checkRequest(aid, a.state, 'not-ready')
+setState(aid, a, 'not-ready', ARGV[5])
+return '{}'
+`,
+  logout: `
+local aid = ARGV[4]
+local a = agentOrFail(aid)
+checkRequest(aid, a.state, 'logged-out')
+setState(aid, a, 'logged-out')
+return '{}'
+`,
+  wrapUpDone: `
+local aid = ARGV[4]
+local a = agentOrFail(aid)
+if a.state ~= 'wrap-up' then
+  fail('AGENT_BAD_TRANSITION', 'agent ' .. aid .. ' is ' .. a.state .. ', not in wrap-up', {agentId = aid, from = a.state, to = 'ready'})
+end
+setState(aid, a, 'ready')
+return cjson.encode({offer = matchForAgent(aid, a)})
+`,
+  // ARGV[4] call id, [5] queue, [6] caller, [7] priority, [8] owner instance
+  enqueue: `
+local cid, q, caller, prio, owner = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+local d = qdef(q)
+if not d then fail('UNKNOWN_QUEUE', 'unknown queue ' .. q, {queueId = q, callId = cid}) end
+if R('EXISTS', P .. 'c:' .. cid) == 1 then fail('CALL_DUPLICATE', 'call ' .. cid .. ' is already in the ACD', {callId = cid}) end
+if not live(owner) then fail('LEASE_EXPIRED', 'instance ' .. owner .. ' holds no live lease', {instance = owner, callId = cid}) end
+local sticky = ''
+if d.sticky > 0 then
+  local last = R('GET', P .. 'last:' .. caller)
+  if last then
+    local la = agentGet(last)
+    if la and la.state ~= 'logged-out' then sticky = last end
+  end
+end
+local seq = R('HINCRBY', P .. 'seq', 'arrival', 1)
+local c = {q = q, caller = caller, prio = prio, owner = owner, at = NOW, score = (999 - prio) * 1099511627776 + 549755813888 + seq,
+  st = 'waiting', agent = '', sticky = sticky, offAt = 0, ansAt = 0}
+R('HSET', P .. 'c:' .. cid, 'q', q, 'caller', caller, 'prio', prio, 'owner', owner, 'at', fmt(NOW), 'score', fmt(c.score), 'st', 'waiting', 'sticky', sticky)
+R('SADD', P .. 'calls', cid)
+R('ZADD', P .. 'ic:' .. owner, fmt(NOW), cid)
+addWaiting(cid, c)
+if sticky ~= '' then
+  emit({type = 'enqueued', callId = cid, queueId = q, priority = prio, callerNumber = caller, ownerInstance = owner, stickyAgent = sticky})
+else
+  emit({type = 'enqueued', callId = cid, queueId = q, priority = prio, callerNumber = caller, ownerInstance = owner})
+end
+local offer = matchForCall(cid, c)
+if offer then return cjson.encode({status = 'offered', offer = offer}) end
+return cjson.encode({status = 'queued', position = R('ZRANK', P .. 'q:' .. q, cid) + 1, length = R('ZCARD', P .. 'q:' .. q)})
+`,
+  markRinging: `
+local cid = ARGV[4]
+local c = callOrFail(cid, 'offered')
+local a = agentOrFail(c.agent)
+checkTransition(c.agent, a.state, 'ringing')
+setState(c.agent, a, 'ringing')
+return '{}'
+`,
+  answer: `
+local cid = ARGV[4]
+local c = callOrFail(cid, 'offered')
+local a = agentOrFail(c.agent)
+checkTransition(c.agent, a.state, 'on-call')
+R('HSET', P .. 'c:' .. cid, 'st', 'on-call', 'ansAt', fmt(NOW))
+emit({type = 'answered', callId = cid, agentId = c.agent, ringMs = NOW - c.offAt})
+setState(c.agent, a, 'on-call')
+return '{}'
+`,
+  rona: `
+local cid = ARGV[4]
+local c = callOrFail(cid, 'offered')
+local aid = c.agent
+local a = agentOrFail(aid)
+checkTransition(aid, a.state, 'not-ready')
+emit({type = 'rona', callId = cid, agentId = aid, queueId = c.q})
+R('HDEL', P .. 'a:' .. aid, 'call')
+setState(aid, a, 'not-ready', 'missed')
+local head = R('HINCRBY', P .. 'seq', 'head', 1)
+c.st = 'waiting'
+c.agent = ''
+c.score = (999 - c.prio) * 1099511627776 + 549755813888 - head
+R('HSET', P .. 'c:' .. cid, 'st', 'waiting', 'score', fmt(c.score))
+R('HDEL', P .. 'c:' .. cid, 'agent')
+addWaiting(cid, c)
+return cjson.encode({offer = matchForCall(cid, c)})
+`,
+  abandon: `
+local cid = ARGV[4]
+local c = callOrFail(cid, nil)
+if c.st == 'on-call' then
+  local r = finish(cid, c, 'caller')
+  return cjson.encode({stage = 'on-call', offer = r.offer})
+end
+if c.st == 'waiting' then
+  removeWaiting(cid, c)
+  deleteCall(cid, c)
+  emit({type = 'abandoned', callId = cid, queueId = c.q, stage = 'waiting'})
+  return cjson.encode({stage = 'waiting'})
+end
+local aid = c.agent
+local a = agentGet(aid)
+deleteCall(cid, c)
+emit({type = 'abandoned', callId = cid, queueId = c.q, stage = 'offered', agentId = aid})
+R('HDEL', P .. 'a:' .. aid, 'call')
+setState(aid, a, 'ready')
+return cjson.encode({stage = 'offered', offer = matchForAgent(aid, a)})
+`,
+  endCall: `
+local cid = ARGV[4]
+local c = callOrFail(cid, 'on-call')
+return cjson.encode(finish(cid, c, 'agent'))
+`,
+  tick: `
+local order = cjson.decode(R('GET', P .. 'qorder') or '[]')
+for _, q in ipairs(order) do
+  local d = qdef(q)
+  if d and R('ZCARD', P .. 'q:' .. q) > 0 then
+    local base = P .. 'r:' .. q .. ':'
+    local any = R('ZCARD', base .. 'primary') > 0 or R('ZCARD', base .. 'secondary') > 0 or R('ZCARD', base .. 'overflow-queue') > 0
+    local ids = R('ZRANGE', P .. 'q:' .. q, 0, SCAN - 1)
+    if not any and d.sticky > 0 then
+      for _, cid in ipairs(ids) do
+        local c = callGet(cid)
+        if c.sticky ~= '' then
+          local s = agentGet(c.sticky)
+          if s and s.state == 'ready' then any = true break end
+        end
+      end
+    end
+    if any then
+      for _, cid in ipairs(ids) do
+        local c = callGet(cid)
+        if c.st == 'waiting' then matchForCall(cid, c) end
+      end
+    end
+  end
+end
+return cjson.encode({offers = OFFERS})
+`,
+  // ARGV[4] instance
+  renew: `
+R('ZADD', P .. 'leases', fmt(NOW + LEASE), ARGV[4])
+return '{}'
+`,
+  reap: `
+local dead = R('ZRANGEBYSCORE', P .. 'leases', '-inf', fmt(NOW))
+local res = {deadInstances = {}, removedCalls = {}, freedAgents = {}}
+local freed = {}
+for _, inst in ipairs(dead) do
+  res.deadInstances[#res.deadInstances + 1] = inst
+  emit({type = 'instance-dead', instance = inst})
+  local ids = R('ZRANGE', P .. 'ic:' .. inst, 0, -1)
+  for _, cid in ipairs(ids) do
+    local c = callGet(cid)
+    if c then
+      if c.st == 'waiting' then removeWaiting(cid, c) end
+      R('DEL', P .. 'c:' .. cid)
+      R('SREM', P .. 'calls', cid)
+      res.removedCalls[#res.removedCalls + 1] = cid
+      if c.st == 'waiting' then
+        emit({type = 'removed-dead-instance', callId = cid, queueId = c.q, instance = inst, stage = 'waiting'})
+      else
+        local aid = c.agent
+        local a = agentGet(aid)
+        emit({type = 'removed-dead-instance', callId = cid, queueId = c.q, instance = inst, stage = c.st, agentId = aid})
+        R('HDEL', P .. 'a:' .. aid, 'call')
+        setState(aid, a, 'ready')
+        freed[#freed + 1] = aid
+        res.freedAgents[#res.freedAgents + 1] = aid
+      end
+    end
+  end
+  R('ZREM', P .. 'leases', inst)
+  R('DEL', P .. 'ic:' .. inst, P .. 'in:' .. inst)
+end
+for _, aid in ipairs(freed) do
+  local a = agentGet(aid)
+  if a.state == 'ready' then matchForAgent(aid, a) end
+end
+res.offers = OFFERS
+return cjson.encode(res)
+`,
+  position: `
+local cid = ARGV[4]
+local c = callGet(cid)
+if not c or c.st ~= 'waiting' then return '{}' end
+return cjson.encode({position = R('ZRANK', P .. 'q:' .. c.q, cid) + 1, length = R('ZCARD', P .. 'q:' .. c.q)})
+`,
+  // The ceiling the benchmark compares against: a script that does nothing, through the same machinery.
+  empty: `
+return '{}'
+`,
+} as const;
+
+export type AcdOp = keyof typeof OPS;
+export const ACD_OPS = Object.keys(OPS) as AcdOp[];
+
+export function luaFor(op: AcdOp): string {
+  return op === 'empty' ? OPS.empty : LUA_PRELUDE + OPS[op];
+}
