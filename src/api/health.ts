@@ -55,7 +55,8 @@ const responseSchema = {
 
 /** GET /healthz: 200 when every dependency answers, 503 when one does not or the process is shutting down. */
 export function registerHealth(app: FastifyInstance, opts: HealthOptions): void {
-  app.get('/healthz', { schema: { response: { 200: responseSchema, 503: responseSchema } } }, async (_req, reply) => {
+  // Probes arrive every few seconds: logged at warn only, or they would drown the call logs.
+  app.get('/healthz', { logLevel: 'warn', schema: { response: { 200: responseSchema, 503: responseSchema } } }, async (_req, reply) => {
     const results = await Promise.all(opts.checks.map(async (c) => [c.name, await run(c, opts.timeoutMs ?? 2_000)] as const));
     const checks = Object.fromEntries(results);
     const allOk = results.every(([, r]) => r.ok);

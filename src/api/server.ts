@@ -17,8 +17,6 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     // Deliberately small: this API takes small JSON bodies only.
     bodyLimit: 256 * 1024,
-    // Health probes arrive every few seconds; logging each would drown the call logs.
-    disableRequestLogging: true,
   }) as unknown as FastifyInstance;
   registerHealth(app, { checks: opts.health, isDraining: opts.isDraining });
   return app;

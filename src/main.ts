@@ -1,0 +1,176 @@
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Logger as PinoLogger } from 'pino';
+import type { Config } from './config/index.js';
+import { SystemClock } from './core/clock.js';
+import { HotlineError } from './core/errors.js';
+import type { Logger } from './core/logger.js';
+import { createLogger } from './logging.js';
+import { buildApi } from './api/server.js';
+import { migrate, openPgStore, type PgStore } from './store/pg/index.js';
+
+/**
+ * The composition root: the one place that reads the config, builds the adapters and passes them to the services
+ * (DESIGN.md rule 4: no service locator). Start-up is a list of steps; each step that holds a resource registers a
+ * Component, and shutdown walks that list: stop taking work, drain (bounded by SHUTDOWN_DRAIN_MS), close in reverse.
+ */
+export interface Component {
+  name: string;
+  /** Refuse new work (new calls, new offers); work under way carries on. */
+  stopAccepting?: () => void | Promise<void>;
+  /** Resolves when the work under way has finished. */
+  drain?: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+export interface Server {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly pg: PgStore;
+  readonly redis: Redis;
+  readonly http: FastifyInstance;
+  /** Where the HTTP API listens, e.g. http://127.0.0.1:8080. */
+  readonly httpUrl: string;
+  /** Stop taking work, drain, close everything. Safe to call more than once. */
+  shutdown(reason: string): Promise<void>;
+  /** Cut a shutdown's drain short (a second signal). */
+  skipDrain(): void;
+}
+
+export async function startServer(config: Config, logger: Logger & PinoLogger = createLogger(config.LOG_LEVEL)): Promise<Server> {
+  const components: Component[] = [];
+  let draining = false;
+  const clock = new SystemClock();
+  try {
+    // 1. PostgreSQL: bring the schema up to date, then the repositories and the outage spool's background replay.
+    await migrate({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, logger });
+    const pg = openPgStore({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, spoolDir: config.PG_SPOOL_DIR, clock, logger });
+    components.push({ name: 'postgres', close: () => pg.close() });
+    pg.recorder.start();
+
+    // 2. Redis: queues, agent state, leases. The ACD core builds on this connection.
+    const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: `hotline-acd:${config.HOTLINE_ID}` });
+    const onRedisError = (err: Error) => logger.warn({ err }, 'Redis connection error');
+    redis.on('error', onRedisError);
+    components.push({
+      name: 'redis',
+      close: async () => {
+        // QUIT on a dead connection would wait for a reconnect that may never come.
+        if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+        else redis.disconnect();
+        redis.off('error', onRedisError);
+      },
+    });
+    try {
+      await redis.connect();
+    } catch (e) {
+      throw new HotlineError('REDIS_UNAVAILABLE', `cannot connect to Redis at ${config.REDIS_URL}: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+    }
+
+    // 3. Telephony starts here: drachtio-srf (SIP) and drachtio-fsmrf (media) adapters, the call sessions and the ACD
+    //    dispatcher. Register a Component whose stopAccepting() answers new INVITEs 503 and whose drain() resolves
+    //    when the last call has run its cleanup path. Call records go to sessionCallRecordSink(pg.recorder).
+    if (config.TELEPHONY_ENABLED) logger.warn('telephony is not wired into this build yet; serving the API only');
+    else logger.info('telephony disabled (TELEPHONY_ENABLED=false)');
+
+    // 4. HTTP: health probe now; admin/agent API and wallboard later. Last to start, so /healthz only answers once
+    //    everything it reports on exists.
+    const http = buildApi({
+      logger,
+      isDraining: () => draining,
+      health: [
+        { name: 'postgres', check: () => pg.db.ping() },
+        { name: 'redis', check: async () => void (await redis.ping()) },
+      ],
+    });
+    await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+    components.push({ name: 'http', close: () => http.close() });
+    const addr = http.server.address();
+    const httpUrl = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
+    logger.info({ httpUrl, schema: config.DATABASE_SCHEMA, telephony: config.TELEPHONY_ENABLED }, 'hotline-acd started');
+
+    let stopping: Promise<void> | undefined;
+    let cutDrain: (() => void) | undefined;
+    const drainCut = new Promise<void>((resolve) => {
+      cutDrain = resolve;
+    });
+    return {
+      config,
+      logger,
+      pg,
+      redis,
+      http,
+      httpUrl,
+      skipDrain: () => cutDrain?.(),
+      shutdown: (reason: string) => {
+        stopping ??= (async () => {
+          draining = true;
+          logger.info({ reason, drainMs: config.SHUTDOWN_DRAIN_MS }, 'shutting down: no new work, draining');
+          for (const c of components) await c.stopAccepting?.();
+          await drainWithin(components, config.SHUTDOWN_DRAIN_MS, drainCut, logger);
+          await closeAll(components, logger);
+          logger.info('hotline-acd stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    await closeAll(components, logger);
+    throw e;
+  }
+}
+
+async function drainWithin(components: Component[], limitMs: number, cut: Promise<void>, logger: Logger): Promise<void> {
+  const drains = components.flatMap((c) => (c.drain ? [c.drain()] : []));
+  if (drains.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    Promise.allSettled(drains).then(() => 'drained' as const),
+    new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), limitMs);
+    }),
+    cut.then(() => 'cut' as const),
+  ]);
+  clearTimeout(timer);
+  if (outcome !== 'drained') logger.warn({ outcome, limitMs }, 'drain did not finish; closing with work under way');
+}
+
+async function closeAll(components: Component[], logger: Logger): Promise<void> {
+  for (const c of [...components].reverse()) {
+    try {
+      await c.close();
+    } catch (err) {
+      logger.error({ err, component: c.name }, 'close failed');
+    }
+  }
+  components.length = 0;
+}
+
+/**
+ * Run until SIGINT or SIGTERM, then shut down cleanly. A second signal skips the rest of the drain. Resolves once
+ * everything is closed; start-up failures reject (the CLI prints one line and exits 1).
+ */
+export async function runServer(config: Config): Promise<void> {
+  const server = await startServer(config);
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        server.logger.warn({ signal }, 'second signal: skipping the drain');
+        server.skipDrain();
+        return;
+      }
+      server
+        .shutdown(signal)
+        .catch((err: unknown) => server.logger.error({ err }, 'shutdown failed'))
+        .finally(() => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          resolve();
+        });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
