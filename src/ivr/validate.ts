@@ -169,17 +169,22 @@ function checkFlow(
   if (!(raw.start in nodes)) issues.push(src.issue(['start'], 'error', 'missing-node', `flow field "start": transition to missing node "${raw.start}"`));
 
   const spins = new Set<string>();
+  let nodesBroken = false;
   for (const id of order) {
     const node = nodes[id]!;
     const who = `node "${id}"`;
     const type = NODE_TYPES.get(node.type);
     if (!type) {
+      nodesBroken = true;
       issues.push(src.issue(['nodes', id, 'type'], 'error', 'unknown-node-type', `${who} field "type": unknown node type "${node.type}" (known: ${[...NODE_TYPES.keys()].join(', ')})`));
       continue;
     }
     const schemaIssues = checkSchema(src, type.schema, node, ['nodes', id], who);
     issues.push(...schemaIssues);
-    if (schemaIssues.length > 0) continue;
+    if (schemaIssues.length > 0) {
+      nodesBroken = true;
+      continue;
+    }
     for (const f of type.lint?.(node, ctx) ?? []) {
       const at = f.path.length > 0 ? ` field "${fieldName(f.path)}"` : '';
       issues.push(src.issue(['nodes', id, ...f.path], f.severity, f.rule, `${who}${at}: ${f.message}`, { key: f.key ?? false }));
@@ -193,8 +198,8 @@ function checkFlow(
     for (const p of type.prompts(node)) promptUses.push({ path: ['nodes', id, ...p.path], id: p.id, who, implicit: p.path.length === 0 });
   }
 
-  // Reachability from the start node.
-  if (raw.start in nodes) {
+  // Reachability from the start node (not while some node is broken: its transitions are unknown).
+  if (raw.start in nodes && !nodesBroken) {
     const seen = new Set<string>([raw.start]);
     const todo = [raw.start];
     while (todo.length > 0) {
@@ -301,7 +306,7 @@ export function validateProject(sources: ProjectSources): ProjectResult {
 
   // First pass: frame of every flow, so cross-flow rules know every id and number.
   const frames: { src: SourceFile; raw: RawFlow }[] = [];
-  for (const f of [...sources.flows].sort((a, b) => a.file.localeCompare(b.file))) {
+  for (const f of sources.flows) {
     const b = bucket(f.file);
     const src = parsed(f, b);
     if (!src) continue;

@@ -1,0 +1,118 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { validatePaths } from '../../src/cli/flows.js';
+import { formatIssue } from '../../src/ivr/issues.js';
+import { publishedFlowSchema } from '../../src/ivr/schema.js';
+
+const FIX = 'test/ivr/fixtures';
+const B = `${FIX}/broken`;
+
+async function lines(...paths: string[]): Promise<string[]> {
+  return (await validatePaths(paths)).issues.map(formatIssue);
+}
+
+// One broken fixture per rule, each with its exact message and location.
+const RULES: [string, string[], string[]][] = [
+  ['syntax', [`${B}/syntax.yaml`], [`${B}/syntax.yaml:7:1: error: Flow map in block collection must be sufficiently indented and end with a }`]],
+  [
+    'schema',
+    [`${B}/schema.yaml`],
+    [
+      `${B}/schema.yaml:7:5: error: node "a": missing required field "prompt"`,
+      `${B}/schema.yaml:9:5: error: node "a": unknown field "colour"`,
+      `${B}/schema.yaml:10:35: error: node "b" field "disposition": must be one of: completed, silent, abandoned, caller-hangup, transferred, after-hours, callback, message, no-match, no-agents, error`,
+    ],
+  ],
+  [
+    'unknown node type',
+    [`${B}/unknown-node-type.yaml`],
+    [`${B}/unknown-node-type.yaml:7:14: error: node "b" field "type": unknown node type "dance" (known: play, menu, collect, branch, set, queue, callback, message, transfer, survey, hangup, goto)`],
+  ],
+  ['transition to a missing node', [`${B}/missing-node.yaml`], [`${B}/missing-node.yaml:6:41: error: node "a" field "next": transition to missing node "nowhere"`]],
+  ['unreachable node (warning)', [`${B}/unreachable-node.yaml`], [`${B}/unreachable-node.yaml:7:3: warning: node "orphan": unreachable from the start node "a"`]],
+  ['loop without waiting for the caller', [`${B}/spin-loop.yaml`], [`${B}/spin-loop.yaml:6:52: error: node "a": loop a → b → a can repeat without waiting for the caller`]],
+  ['missing prompt file', [`${B}/missing-prompt-file.yaml`], [`${B}/missing-prompt-file.yaml:6:28: error: node "a" field "prompt": prompt "no-audio" has no audio file prompts/zh/no-audio.wav`]],
+  ['prompt not defined', [`${B}/unknown-prompt.yaml`], [`${B}/unknown-prompt.yaml:6:28: error: node "a" field "prompt": prompt "welcome" is not defined in the flow's prompts or in prompts/prompts.yaml`]],
+  [
+    'duplicate number across flows',
+    [`${FIX}/good.yaml`, `${B}/duplicate-number.yaml`],
+    [`${B}/duplicate-number.yaml:3:22: error: flow field "numbers[1]": number "5550001" is already answered by flow "good" (${FIX}/good.yaml)`],
+  ],
+  [
+    'menu of more than four options (warning)',
+    [`${B}/menu-too-long.yaml`],
+    [`${B}/menu-too-long.yaml:9:14: warning: node "a" field "options": 5 options; the standard keeps menus to at most 4 because longer menus raise abandonment`],
+  ],
+  ['queue that does not exist', [`${B}/unknown-queue.yaml`], [`${B}/unknown-queue.yaml:6:28: error: node "a" field "queue": queue "support" is not declared in queues.yaml`]],
+  [
+    'invalid calendar times',
+    [`${B}/calendar-time.yaml`],
+    [
+      `${B}/calendar-time.yaml:6:9: error: calendar "broken-hours" field "seasons[0].to": invalid date "04-31" (expected MM-DD)`,
+      `${B}/calendar-time.yaml:9:20: error: calendar "broken-hours" field "seasons[0].weekly.fri.open": invalid time range "09:00-25:00": 25:00 is not a time of day`,
+      `${B}/calendar-time.yaml:10:44: error: calendar "broken-hours" field "seasons[0].weekly.sat.breaks[0]": break "11:30-12:30" is outside the opening hours "10:00-12:00"`,
+    ],
+  ],
+  ['flow spec version newer than the server', [`${B}/version.yaml`], [`${B}/version.yaml:1:10: error: flow field "version": flow spec version 2 is newer than this server understands (1)`]],
+];
+
+describe('flow validation rules', () => {
+  it.each(RULES)('%s', async (_rule, paths, expected) => {
+    expect(await lines(...paths)).toEqual(expected);
+  });
+
+  it('accepts the good fixtures and the shipped hotline directory without a single problem', async () => {
+    expect(await lines(`${FIX}/good.yaml`, `${FIX}/all-nodes.yaml`)).toEqual([]);
+    expect(await lines('ivr-flows')).toEqual([]);
+  });
+
+  it('a transfer to a flow is checked across files', async () => {
+    expect(await lines(`${FIX}/all-nodes.yaml`)).toEqual([`${FIX}/all-nodes.yaml:31:36: error: node "to-good" field "flow": transfer to missing flow "good"`]);
+  });
+
+  it('reads JSON flows too, with positions', async () => {
+    const { mkdtemp, writeFile, symlink, rm, copyFile, mkdir } = await import('node:fs/promises');
+    const dir = await mkdtemp('/tmp/ivr-json-');
+    try {
+      await copyFile(`${FIX}/queues.yaml`, join(dir, 'queues.yaml'));
+      await mkdir(join(dir, 'calendars'));
+      await symlink(join(process.cwd(), FIX, 'prompts'), join(dir, 'prompts'));
+      await writeFile(join(dir, 'j.json'), '{\n  "version": 1,\n  "id": "j",\n  "numbers": ["5559999"],\n  "start": "a",\n  "nodes": { "a": { "type": "hangup", "disposition": "done" } }\n}\n');
+      expect(await lines(join(dir, 'j.json'))).toEqual([`${dir}/j.json:6:54: error: node "a" field "disposition": must be one of: completed, silent, abandoned, caller-hangup, transferred, after-hours, callback, message, no-match, no-agents, error`]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the published JSON Schema is up to date (acd flows schema -o ivr-flows/flow.schema.json)', () => {
+    expect(JSON.parse(readFileSync('ivr-flows/flow.schema.json', 'utf8'))).toEqual(publishedFlowSchema());
+    expect(readFileSync('ivr-flows/hotline.yaml', 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\/flow\.schema\.json/);
+  });
+});
+
+describe('acd flows validate', () => {
+  const run = promisify(execFile);
+  const acd = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'flows', 'validate', ...args]);
+
+  it('exits 0 on valid files and 1 with one line per problem otherwise', async () => {
+    const ok = await acd('ivr-flows');
+    expect(ok.stdout).toBe('');
+    const bad = await acd(`${B}/missing-node.yaml`, `${B}/unreachable-node.yaml`).then(
+      () => undefined,
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect(bad?.code).toBe(1);
+    expect(bad?.stdout.trim().split('\n')).toEqual([
+      `${B}/missing-node.yaml:6:41: error: node "a" field "next": transition to missing node "nowhere"`,
+      `${B}/unreachable-node.yaml:7:3: warning: node "orphan": unreachable from the start node "a"`,
+    ]);
+  });
+
+  it('warnings alone exit 0', async () => {
+    const r = await acd(`${B}/menu-too-long.yaml`);
+    expect(r.stdout).toContain('warning: node "a" field "options": 5 options');
+  });
+});
