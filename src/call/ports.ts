@@ -1,4 +1,4 @@
-import type { AgentState, CallRequest, NotReadyReason, Offer } from '../acd/model.js';
+import type { CallRequest, Offer } from '../acd/model.js';
 import type { MediaLeg } from '../media/leg.js';
 import type { CallRecord } from './record.js';
 
@@ -35,29 +35,25 @@ export interface SeatDialer {
   ring(agentId: string, call: { callId: string; callerNumber: string }): Promise<RingingSeat>;
 }
 
-/** The ACD queue as the call sees it. */
-export interface QueuePort {
+/**
+ * The ACD as one call sees it: call-centric operations over the AcdStore (src/acd/store.ts), implemented by
+ * AcdBridge, which also delivers this instance's offers and times wrap-up.
+ */
+export interface CallAcd {
   enqueue(req: CallRequest): Promise<void>;
-  /** Offers for this call (an agent was matched and reserved). */
+  /** Offers for this call (an agent was matched and reserved for it). */
   onOffer(callId: string, fn: (offer: Offer) => void): () => void;
-  /** Redirect on no answer: the call goes back to the head of its queue. */
-  requeueAtHead(callId: string, queueId: string): Promise<void>;
-  /** The call leaves the queue (answered, abandoned, transferred, ended). Idempotent. */
-  leave(callId: string): Promise<void>;
-}
-
-/** The agent-state store (Redis): validated, time-stamped transitions. */
-export interface AgentStatePort {
+  /** The offered seat is ringing. */
+  ringing(callId: string): Promise<void>;
+  /** The offered seat answered: agent on-call. */
+  answered(callId: string): Promise<void>;
+  /** Redirect on no answer: the agent becomes not-ready(missed), the call goes back to the head of its queue. */
+  noAnswer(callId: string): Promise<void>;
   /**
-   * Move an agent to `to`. With `from`, only if the agent is in one of those states now (compare-and-set);
-   * returns false when it was not.
+   * The call leaves the ACD. While waiting or offered: it is removed and an offered agent is ready again. While
+   * talking: the agent's call ends (`by` tells who hung up) and wrap-up runs for `wrapUpSec`. Idempotent.
    */
-  transition(
-    agentId: string,
-    to: AgentState,
-    opts?: { reason?: NotReadyReason; callId?: string; from?: readonly AgentState[] },
-  ): Promise<boolean>;
-  current(agentId: string): Promise<AgentState | undefined>;
+  leave(callId: string, by: 'agent' | 'caller', wrapUpSec: number): Promise<void>;
 }
 
 export interface CallRecordSink {

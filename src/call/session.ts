@@ -3,9 +3,8 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { isMediaError } from '../media/errors.js';
 import type { MediaLeg } from '../media/leg.js';
-import type { AgentService } from './agent-service.js';
 import { answerWindowMs, ringsHeard } from './answer-timer.js';
-import type { AnsweredSeat, CallRecordSink, DialogSignal, QueuePort, RingingSeat, SeatDialer, TransferResolver, TransferTarget } from './ports.js';
+import type { AnsweredSeat, CallAcd, CallRecordSink, DialogSignal, RingingSeat, SeatDialer, TransferResolver, TransferTarget } from './ports.js';
 import type { CallRecord, Disposition, EndedBy } from './record.js';
 import { runSilentScript } from './silent-script.js';
 
@@ -41,8 +40,7 @@ export interface SessionPrompts {
 export interface SessionDeps {
   clock: Clock;
   log: Logger;
-  queue: QueuePort;
-  agents: AgentService;
+  acd: CallAcd;
   seats: SeatDialer;
   records: CallRecordSink;
   prompts: SessionPrompts;
@@ -94,6 +92,8 @@ export class CallSession {
   private agent: { agentId: string; seat: AnsweredSeat; wrapUpSec: number } | undefined;
   private readonly record: CallRecord;
   private silentRun: Promise<void> | undefined;
+  /** The call is known to the ACD (queued, offered or talking) until it leaves; cleanup makes it leave. */
+  private inAcd: { wrapUpSec: number } | undefined;
 
   constructor(
     private readonly deps: SessionDeps,
@@ -155,7 +155,7 @@ export class CallSession {
    */
   async serveQueue(settings: QueueSettings): Promise<QueueResult> {
     if (this.phase === 'ended') return { outcome: 'ended' };
-    const { clock, queue } = this.deps;
+    const { clock, acd } = this.deps;
     this.phase = 'queued';
     this.record.queueId = settings.queueId;
     const queuedAt = clock.now();
@@ -163,7 +163,7 @@ export class CallSession {
 
     const offers: Offer[] = [];
     let wake = deferred<void>();
-    const offOffer = queue.onOffer(this.callId, (offer) => {
+    const offOffer = acd.onOffer(this.callId, (offer) => {
       offers.push(offer);
       wake.resolve();
     });
@@ -178,7 +178,8 @@ export class CallSession {
         : undefined;
 
     try {
-      await queue.enqueue({
+      this.inAcd = { wrapUpSec: settings.wrapUpSec };
+      await acd.enqueue({
         callId: this.callId,
         queueId: settings.queueId,
         callerNumber: this.record.callerNumber,
@@ -190,14 +191,11 @@ export class CallSession {
       try {
         for (;;) {
           if (offers.length === 0 && !timedOut) await Promise.race([wake.promise, this.stopped.promise]);
-          if (this.isEnded()) {
-            for (const o of offers.splice(0)) await this.withdraw(o.agentId);
-            return { outcome: 'ended' };
-          }
+          if (this.isEnded()) return { outcome: 'ended' };
           const offer = offers.shift();
           if (!offer) {
             if (timedOut) {
-              await queue.leave(this.callId);
+              await this.leaveAcd('caller');
               this.phase = 'ivr';
               return { outcome: 'timeout' };
             }
@@ -223,25 +221,21 @@ export class CallSession {
 
   /** Ring the offered agent; 'next' after a redirect on no answer, the answered seat, or 'ended'. */
   private async offerTo(offer: Offer, settings: QueueSettings, queuedAt: number): Promise<AnsweredSeat | 'next' | 'ended'> {
-    const { clock, agents, seats, queue } = this.deps;
+    const { clock, acd, seats } = this.deps;
     const { agentId } = offer;
-    if (this.phase === 'ended') {
-      await this.withdraw(agentId);
-      return 'ended';
-    }
+    if (this.phase === 'ended') return 'ended';
     this.phase = 'ringing';
-    await agents.ringing(agentId, this.callId);
+    await acd.ringing(this.callId);
     let seat: RingingSeat;
     try {
       seat = await seats.ring(agentId, { callId: this.callId, callerNumber: this.record.callerNumber });
     } catch (err) {
       this.log.warn({ err, agentId }, 'seat could not be rung');
-      return this.redirect(agentId, settings);
+      return this.redirect(agentId);
     }
     if (this.isEnded()) {
       // The caller left while the INVITE was being sent: undo it here, cleanup did not know about this seat.
       await seat.cancel();
-      await this.withdraw(agentId);
       return 'ended';
     }
     this.ringingSeat = { agentId, seat };
@@ -265,14 +259,13 @@ export class CallSession {
       // that won the race is hung up here too.
       if (first !== 'stopped' && first !== 'no-answer' && first !== 'rejected') {
         await Promise.all([first.hangup(), first.leg.release()]);
-        await this.withdraw(agentId);
       }
       return 'ended';
     }
     if (first === 'no-answer' || first === 'rejected') {
       await seat.cancel();
       // An answer may have crossed the CANCEL: the seat's dialog is hung up by cancel(); nothing else to undo.
-      return this.redirect(agentId, settings);
+      return this.redirect(agentId);
     }
 
     const answeredAt = clock.now();
@@ -282,8 +275,7 @@ export class CallSession {
     this.record.waitedMs = answeredAt - queuedAt;
     this.agent = { agentId, seat: first, wrapUpSec: settings.wrapUpSec };
     this.phase = 'connected';
-    await agents.answered(agentId, this.callId);
-    await queue.leave(this.callId);
+    await acd.answered(this.callId);
     return first;
   }
 
@@ -292,12 +284,12 @@ export class CallSession {
     return this.phase === 'ended';
   }
 
-  private async redirect(agentId: string, settings: QueueSettings): Promise<'next' | 'ended'> {
+  private async redirect(agentId: string): Promise<'next' | 'ended'> {
     this.record.missedAgents.push(agentId);
-    await this.deps.agents.missed(agentId, this.callId);
     if (this.phase === 'ended') return 'ended';
+    // RONA in the store: the agent goes not-ready(missed), the call back to the head of settings.queueId.
+    await this.deps.acd.noAnswer(this.callId);
     this.phase = 'queued';
-    await this.deps.queue.requeueAtHead(this.callId, settings.queueId);
     return 'next';
   }
 
@@ -372,7 +364,7 @@ export class CallSession {
       return { outcome: 'ended' };
     }
     if (first === 'agent-gone') {
-      await this.releaseAgent();
+      await this.releaseAgent('agent');
       if (this.phase === 'ended' || this.caller.leg.gone) return { outcome: 'ended' };
       this.phase = 'after-agent';
       return { outcome: 'agent-ended', agentId };
@@ -384,7 +376,7 @@ export class CallSession {
       return this.connectedAfterFailedTransfer(agentGone, silent);
     }
     this.record.transferredTo = first.refer;
-    await this.releaseAgent();
+    await this.releaseAgent('agent');
     await this.caller.leg.play(prompts.transferring).catch(() => undefined);
     if (this.phase === 'ended' || this.caller.leg.gone) return { outcome: 'ended' };
     this.phase = 'ivr';
@@ -402,27 +394,31 @@ export class CallSession {
       await this.end('silent', 'system');
       return { outcome: 'ended' };
     }
-    await this.releaseAgent();
+    await this.releaseAgent('agent');
     if (this.phase === 'ended' || this.caller.leg.gone) return { outcome: 'ended' };
     this.phase = 'after-agent';
     return { outcome: 'agent-ended', agentId };
   }
 
   /** The agent's side is over: hang up the seat, start wrap-up. Safe to call twice. */
-  private async releaseAgent(): Promise<void> {
+  private async releaseAgent(by: 'agent' | 'caller'): Promise<void> {
     const a = this.agent;
     if (!a) return;
     this.agent = undefined;
     await Promise.all([a.seat.hangup(), a.seat.leg.release()]);
-    await this.deps.agents.callEnded(a.agentId, this.callId, a.wrapUpSec).catch((err: unknown) => {
-      this.log.warn({ err, agentId: a.agentId }, 'agent wrap-up failed');
-    });
+    await this.leaveAcd(by);
   }
 
-  private async withdraw(agentId: string): Promise<void> {
-    await this.deps.agents.withdrawn(agentId, this.callId).catch((err: unknown) => {
-      this.log.warn({ err, agentId }, 'agent release failed');
-    });
+  /** Take the call out of the ACD once: frees an offered agent, or starts the talking agent's wrap-up. */
+  private async leaveAcd(by: 'agent' | 'caller'): Promise<void> {
+    const a = this.inAcd;
+    if (!a) return;
+    this.inAcd = undefined;
+    try {
+      await this.deps.acd.leave(this.callId, by, a.wrapUpSec);
+    } catch (err) {
+      this.log.warn({ err }, 'leaving the ACD failed');
+    }
   }
 
   private async holdMusic(settings: QueueSettings): Promise<void> {
@@ -512,17 +508,16 @@ export class CallSession {
    */
   end(disposition: Disposition, endedBy: EndedBy): Promise<void> {
     if (this.ending) return this.ending;
-    const wasPhase = this.phase;
     this.phase = 'ended';
     this.record.disposition = disposition;
     this.record.endedBy = endedBy;
     this.stopped.resolve();
-    this.ending = this.cleanup(wasPhase);
+    this.ending = this.cleanup();
     return this.ending;
   }
 
-  private async cleanup(wasPhase: Phase): Promise<void> {
-    const { clock, queue, agents, records } = this.deps;
+  private async cleanup(): Promise<void> {
+    const { clock, records } = this.deps;
     for (const t of this.timers) clock.clearTimeout(t);
     this.timers.clear();
     for (const off of this.offs.splice(0)) off();
@@ -537,12 +532,10 @@ export class CallSession {
 
     const ringing = this.ringingSeat;
     this.ringingSeat = undefined;
-    if (ringing) {
-      await step('cancel seat', () => ringing.seat.cancel());
-      await step('agent back to ready', () => agents.withdrawn(ringing.agentId, this.callId));
-    }
-    if (this.agent) await step('release agent', () => this.releaseAgent());
-    if (wasPhase === 'queued' || wasPhase === 'ringing') await step('leave queue', () => queue.leave(this.callId));
+    if (ringing) await step('cancel seat', () => ringing.seat.cancel());
+    const by = this.record.endedBy === 'caller' ? 'caller' : 'agent';
+    if (this.agent) await step('release agent', () => this.releaseAgent(by));
+    await step('leave the ACD', () => this.leaveAcd(by));
     await step('hang up caller', () => this.caller.signal.hangup());
     await step('release caller media', () => this.caller.leg.release());
     if (this.silentRun) await step('silent script', () => this.silentRun!);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryAcdStore } from '../../src/acd/memory-store.js';
 import { VirtualClock } from '../../src/core/clock.js';
-import { silentLogger } from '../../src/core/logger.js';
 import { AgentService } from '../../src/call/agent-service.js';
 import { isFeatureCode, parseFeatureCode } from '../../src/call/feature-codes.js';
-import { MemoryAgentStates } from './harness.js';
+import { queueDef } from './harness.js';
 
 describe('feature codes', () => {
   it.each([
@@ -25,54 +25,40 @@ describe('feature codes', () => {
   });
 });
 
-describe('AgentService', () => {
-  function svc(): { s: AgentService; st: MemoryAgentStates; clock: VirtualClock } {
+describe('AgentService over the ACD store', () => {
+  function svc(): { s: AgentService; store: MemoryAcdStore } {
     const clock = new VirtualClock();
-    const st = new MemoryAgentStates();
-    return { s: new AgentService(st, clock, silentLogger), st, clock };
+    const store = new MemoryAcdStore({ clock, leaseMs: Number.POSITIVE_INFINITY });
+    store.configure({ skills: [], queues: [queueDef('general')] });
+    const profiles = { profile: (id: string) => Promise.resolve(id === 'ghost' ? undefined : { id, name: id, skills: [] }) };
+    return { s: new AgentService(store, profiles), store };
   }
+  const st = (store: MemoryAcdStore, id: string): string => {
+    const a = store.agent(id);
+    return a ? `${a.state}${a.reason ? `(${a.reason})` : ''}` : 'none';
+  };
 
-  it('feature codes move an idle agent between ready, not-ready(reason) and logged-out', async () => {
-    const { s, st } = svc();
-    st.states.set('a', { state: 'logged-out' });
+  it('feature codes log a seat in and move it between ready, not-ready(reason) and logged-out', async () => {
+    const { s, store } = svc();
     await s.featureCode('a', '*1');
-    expect(st.state('a')).toBe('ready');
+    expect(st(store, 'a')).toBe('ready');
     await s.featureCode('a', '*22');
-    expect(st.state('a')).toBe('not-ready(lunch)');
+    expect(st(store, 'a')).toBe('not-ready(lunch)');
     await s.featureCode('a', '*0');
-    expect(st.state('a')).toBe('logged-out');
+    expect(st(store, 'a')).toBe('logged-out');
     await expect(s.featureCode('a', '*7')).rejects.toMatchObject({ code: 'FEATURE_CODE_UNKNOWN' });
+    await expect(s.ready('ghost')).rejects.toMatchObject({ code: 'AGENT_STATE_REJECTED' });
   });
 
-  it('an agent on a call cannot log out or go not-ready from under the call', async () => {
-    const { s, st } = svc();
-    st.states.set('a', { state: 'on-call' });
-    await expect(s.logout('a')).rejects.toMatchObject({ code: 'AGENT_STATE_REJECTED' });
-    await expect(s.notReady('a', 'break')).rejects.toMatchObject({ code: 'AGENT_STATE_REJECTED' });
-    expect(st.state('a')).toBe('on-call');
-  });
-
-  it('wrap-up ends in ready after its seconds, unless the agent chose another state first', async () => {
-    const { s, st, clock } = svc();
-    st.states.set('a', { state: 'on-call' });
-    st.states.set('b', { state: 'on-call' });
-    await s.callEnded('a', 'c1', 10);
-    await s.callEnded('b', 'c2', 10);
-    expect(st.state('a')).toBe('wrap-up');
-    await s.notReady('b', 'break');
-    await clock.advanceAsync(9_999);
-    expect(st.state('a')).toBe('wrap-up');
-    await clock.advanceAsync(1);
-    expect(st.state('a')).toBe('ready');
-    expect(st.state('b')).toBe('not-ready(break)');
-    expect(clock.pending()).toBe(0);
-  });
-
-  it('a missed offer makes the agent not-ready(missed) only from reserved or ringing', async () => {
-    const { s, st } = svc();
-    st.states.set('a', { state: 'ringing' });
-    expect(await s.missed('a', 'c1')).toBe(true);
-    expect(st.state('a')).toBe('not-ready(missed)');
-    expect(await s.missed('a', 'c1')).toBe(false);
+  it('an agent on a call cannot log out or go not-ready from under the call (the store refuses)', async () => {
+    const { s, store } = svc();
+    store.renewLease('i1');
+    await s.ready('a');
+    store.enqueue({ callId: 'c1', queueId: 'general', callerNumber: '1', priority: 0, ownerInstance: 'i1' });
+    store.markRinging('c1');
+    store.answer('c1');
+    await expect(s.logout('a')).rejects.toMatchObject({ code: 'AGENT_BAD_TRANSITION' });
+    await expect(s.featureCode('a', '*21')).rejects.toMatchObject({ code: 'AGENT_BAD_TRANSITION' });
+    expect(st(store, 'a')).toBe('on-call');
   });
 });

@@ -1,11 +1,12 @@
-import type { AgentState, CallRequest, NotReadyReason, Offer } from '../../src/acd/model.js';
+import { MemoryAcdStore } from '../../src/acd/memory-store.js';
+import type { QueueDefinition } from '../../src/acd/model.js';
 import { VirtualClock, flushMicrotasks } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { MediaError } from '../../src/media/errors.js';
 import type { CollectOptions, DtmfListener, GoneListener, MediaLeg } from '../../src/media/leg.js';
-import { AgentService } from '../../src/call/agent-service.js';
+import { AcdBridge } from '../../src/call/acd-bridge.js';
 import { CallError } from '../../src/call/errors.js';
-import type { AgentStatePort, AnsweredSeat, CallRecordSink, DialogSignal, QueuePort, RingingSeat, SeatDialer } from '../../src/call/ports.js';
+import type { AnsweredSeat, CallRecordSink, DialogSignal, RingingSeat, SeatDialer } from '../../src/call/ports.js';
 import type { CallRecord } from '../../src/call/record.js';
 import { CallSession, type QueueSettings, type SessionDeps } from '../../src/call/session.js';
 
@@ -224,77 +225,6 @@ export class ScriptedSeats implements SeatDialer {
   }
 }
 
-/** Agent states with compare-and-set, like the Redis store. */
-export class MemoryAgentStates implements AgentStatePort {
-  readonly states = new Map<string, { state: AgentState; reason?: NotReadyReason }>();
-  readonly history: string[] = [];
-  transition(agentId: string, to: AgentState, opts?: { reason?: NotReadyReason; from?: readonly AgentState[] }): Promise<boolean> {
-    const cur = this.states.get(agentId)?.state ?? 'logged-out';
-    if (opts?.from && !opts.from.includes(cur)) return Promise.resolve(false);
-    this.states.set(agentId, { state: to, ...(opts?.reason ? { reason: opts.reason } : {}) });
-    this.history.push(`${agentId}:${to}${opts?.reason ? `(${opts.reason})` : ''}`);
-    return Promise.resolve(true);
-  }
-  current(agentId: string): Promise<AgentState | undefined> {
-    return Promise.resolve(this.states.get(agentId)?.state);
-  }
-  state(agentId: string): string {
-    const s = this.states.get(agentId);
-    return s ? `${s.state}${s.reason ? `(${s.reason})` : ''}` : 'unknown';
-  }
-}
-
-/** The smallest ACD that behaves like the real one towards a call: the first ready agent in list order gets it. */
-export class MiniAcd implements QueuePort {
-  readonly waiting: string[] = [];
-  readonly log: string[] = [];
-  private readonly listeners = new Map<string, (o: Offer) => void>();
-  private readonly queues = new Map<string, string>();
-
-  constructor(
-    private readonly agents: MemoryAgentStates,
-    private readonly order: string[],
-    private readonly clock: VirtualClock,
-  ) {}
-
-  enqueue(req: CallRequest): Promise<void> {
-    this.log.push(`enqueue:${req.callId}`);
-    this.queues.set(req.callId, req.queueId);
-    this.waiting.push(req.callId);
-    this.kick();
-    return Promise.resolve();
-  }
-  onOffer(callId: string, fn: (o: Offer) => void): () => void {
-    this.listeners.set(callId, fn);
-    return () => this.listeners.delete(callId);
-  }
-  requeueAtHead(callId: string): Promise<void> {
-    this.log.push(`requeue-head:${callId}`);
-    this.waiting.unshift(callId);
-    this.kick();
-    return Promise.resolve();
-  }
-  leave(callId: string): Promise<void> {
-    const i = this.waiting.indexOf(callId);
-    if (i >= 0) this.waiting.splice(i, 1);
-    this.log.push(`leave:${callId}`);
-    return Promise.resolve();
-  }
-  /** An agent became ready: try matching again. */
-  kick(): void {
-    this.clock.setTimeout(() => {
-      const callId = this.waiting[0];
-      if (!callId) return;
-      const agentId = this.order.find((a) => this.agents.states.get(a)?.state === 'ready');
-      if (!agentId) return;
-      this.waiting.shift();
-      this.agents.states.set(agentId, { state: 'reserved' });
-      this.agents.history.push(`${agentId}:reserved`);
-      this.listeners.get(callId)?.({ callId, queueId: this.queues.get(callId)!, agentId, ownerInstance: 'i1', waitedMs: 0, via: 'primary' });
-    }, 0);
-  }
-}
-
 export class MemoryRecords implements CallRecordSink {
   readonly records: CallRecord[] = [];
   write(r: CallRecord): Promise<void> {
@@ -317,31 +247,56 @@ export const SETTINGS: QueueSettings = {
 
 export interface World {
   clock: VirtualClock;
-  agents: MemoryAgentStates;
-  service: AgentService;
-  acd: MiniAcd;
+  store: MemoryAcdStore;
+  acd: AcdBridge;
   seats: ScriptedSeats;
   records: MemoryRecords;
   callerLeg: ScriptedLeg;
   callerSignal: FakeSignal;
   session: CallSession;
   deps: SessionDeps;
+  /** 'ready', 'not-ready(missed)', ... */
+  state(agentId: string): string;
+  /** Stop background timers (offer polling, wrap-up) so the clock can be checked for leftovers. */
+  stop(): void;
 }
 
-export function world(agentIds: string[], seatScripts: Record<string, SeatScript>): World {
+export function queueDef(id: string, wrapUpSec = 10): QueueDefinition {
+  return {
+    id,
+    name: id,
+    requiredSkills: [],
+    priority: 0,
+    policy: 'longest-idle',
+    overflow: {},
+    serviceLevel: { fraction: 0.8, seconds: 20 },
+    wrapUpSec,
+    answerRings: 3,
+    stickyAgentSec: 0,
+    maxWaitSec: 0,
+  };
+}
+
+/** Agents in `agentIds` log in and become ready in that order (so longest-idle offers them in that order). */
+export function world(agentIds: string[], seatScripts: Record<string, SeatScript>, opts: { notReady?: string[] } = {}): World {
   const clock = new VirtualClock(1_000_000);
-  const agents = new MemoryAgentStates();
-  for (const a of agentIds) agents.states.set(a, { state: 'ready' });
-  const service = new AgentService(agents, clock, silentLogger);
-  const acd = new MiniAcd(agents, agentIds, clock);
+  const store = new MemoryAcdStore({ clock, leaseMs: Number.POSITIVE_INFINITY });
+  store.configure({ skills: [], queues: [queueDef('general'), queueDef('complaints')] });
+  store.renewLease('i1');
+  for (const a of agentIds) {
+    store.loginAgent({ id: a, name: a, skills: [] });
+    if (!opts.notReady?.includes(a)) store.setReady(a);
+    clock.advance(1);
+  }
+  const acd = new AcdBridge(store, clock, silentLogger, { instanceId: 'i1', pollMs: 200 });
+  acd.start();
   const seats = new ScriptedSeats(clock);
-  for (const [a, s] of Object.entries(seatScripts)) seats.scripts.set(a, s);
+  for (const [a, sc] of Object.entries(seatScripts)) seats.scripts.set(a, sc);
   const records = new MemoryRecords();
   const deps: SessionDeps = {
     clock,
     log: silentLogger,
-    queue: acd,
-    agents: service,
+    acd,
     seats,
     records,
     prompts: {
@@ -358,7 +313,11 @@ export function world(agentIds: string[], seatScripts: Record<string, SeatScript
   const callerLeg = new ScriptedLeg('caller', clock);
   const callerSignal = new FakeSignal();
   const session = new CallSession(deps, { leg: callerLeg, signal: callerSignal }, { callId: 'c1', callerNumber: '13800000000', calledNumber: '12345' });
-  return { clock, agents, service, acd, seats, records, callerLeg, callerSignal, session, deps };
+  const state = (agentId: string): string => {
+    const a = store.agent(agentId);
+    return a ? `${a.state}${a.reason ? `(${a.reason})` : ''}` : 'unknown';
+  };
+  return { clock, store, acd, seats, records, callerLeg, callerSignal, session, deps, state, stop: () => acd.stop() };
 }
 
 export async function run(w: World, ms: number): Promise<void> {

@@ -12,11 +12,11 @@ describe('call session: answer timer and redirect on no answer', () => {
     expect(w.seats.cancelled).toEqual([]);
     await run(w, 1);
     expect(w.seats.cancelled).toEqual(['a']);
-    expect(w.agents.state('a')).toBe('not-ready(missed)');
-    expect(w.acd.log).toContain('requeue-head:c1');
+    expect(w.state('a')).toBe('not-ready(missed)');
+    expect(w.store.call('c1')?.agentId).toBe('b');
     await run(w, 2000);
     expect(w.seats.rung).toEqual(['a', 'b']);
-    expect(w.agents.state('b')).toBe('on-call');
+    expect(w.state('b')).toBe('on-call');
     const rec = w.session.snapshot();
     expect(rec.agentId).toBe('b');
     expect(rec.missedAgents).toEqual(['a']);
@@ -29,15 +29,15 @@ describe('call session: answer timer and redirect on no answer', () => {
     void w.session.serveQueue({ ...SETTINGS, lateWhisper: false });
     await run(w, 12_000);
     expect(w.session.snapshot().ringsToAnswer).toBe(3);
-    expect(w.agents.state('a')).toBe('on-call');
+    expect(w.state('a')).toBe('on-call');
   });
 
   it('a seat that rejects the INVITE is treated as a miss too (no loop on the same agent)', async () => {
     const w = world(['a', 'b'], { a: 'reject', b: { answerAfterMs: 1000 } });
     void w.session.serveQueue(SETTINGS);
     await run(w, 3000);
-    expect(w.agents.state('a')).toBe('not-ready(missed)');
-    expect(w.agents.state('b')).toBe('on-call');
+    expect(w.state('a')).toBe('not-ready(missed)');
+    expect(w.state('b')).toBe('on-call');
   });
 });
 
@@ -85,11 +85,11 @@ describe('call session: silent calls on the agent leg', () => {
       'listen:5000',
       'play:goodbye-cannot-hear',
     ]);
-    expect(w.agents.state('a')).toBe('wrap-up');
+    expect(w.state('a')).toBe('wrap-up');
     expect(w.callerSignal.hangups).toBe(1);
     expect(w.seats.answered.get('a')!.hangups).toBe(1);
     await run(w, 10_000);
-    expect(w.agents.state('a')).toBe('ready');
+    expect(w.state('a')).toBe('ready');
   });
 
   it('a caller who speaks after the first hello stays connected', async () => {
@@ -98,7 +98,7 @@ describe('call session: silent calls on the agent leg', () => {
     void w.session.serveQueue({ ...SETTINGS, silentCall: { auto: true, silenceSec: 5, agentKey: '9' } });
     await run(w, 30_000);
     expect(w.session.ended).toBe(false);
-    expect(w.agents.state('a')).toBe('on-call');
+    expect(w.state('a')).toBe('on-call');
   });
 
   it('with the automatic script off, the agent starts it with the key', async () => {
@@ -121,7 +121,7 @@ describe('call session: after the agent, transfer', () => {
     w.seats.answered.get('a')!.agentBye();
     await run(w, 0);
     expect(await result).toEqual({ outcome: 'agent-ended', agentId: 'a' });
-    expect(w.agents.state('a')).toBe('wrap-up');
+    expect(w.state('a')).toBe('wrap-up');
     const rating = w.session.survey({ question: ['survey'], thanks: ['thanks'], validDigits: '12345', timeoutMs: 5000 });
     await run(w, 5000);
     expect(await rating).toBe(5);
@@ -138,17 +138,16 @@ describe('call session: after the agent, transfer', () => {
     await run(w, 2000);
     expect(await result).toEqual({ outcome: 'transferred', target: { kind: 'queue', queueId: 'complaints' } });
     expect(w.callerLeg.events).toContain('play:transferring');
-    expect(w.agents.state('a')).toBe('wrap-up');
+    expect(w.state('a')).toBe('wrap-up');
     expect(w.session.snapshot().transferredTo).toBe('q:complaints');
   });
 
   it('maxWaitSec ends the wait with timeout and leaves the queue', async () => {
-    const w = world(['a'], {});
-    w.agents.states.set('a', { state: 'not-ready', reason: 'break' });
+    const w = world(['a'], {}, { notReady: ['a'] });
     const result = w.session.serveQueue({ ...SETTINGS, maxWaitSec: 60 });
     await run(w, 60_000);
     expect(await result).toEqual({ outcome: 'timeout' });
-    expect(w.acd.log).toContain('leave:c1');
+    expect(w.store.call('c1')).toBeNull();
   });
 });
 
@@ -165,8 +164,7 @@ describe('call session: the caller hangs up at every stage', () => {
   for (const s of stages) {
     it(`${s.name}: no agent stays stuck and the record is written once (${s.disposition})`, async () => {
       const ids = Object.keys(s.agents);
-      const w = world(ids.length ? ids : ['a'], s.agents);
-      if (ids.length === 0) w.agents.states.set('a', { state: 'not-ready', reason: 'break' });
+      const w = world(ids.length ? ids : ['a'], s.agents, { notReady: ids.length ? [] : ['a'] });
       if (s.at < 0) {
         w.callerLeg.hangUp();
         await run(w, 0);
@@ -183,8 +181,10 @@ describe('call session: the caller hangs up at every stage', () => {
       expect(w.records.records).toHaveLength(1);
       expect(w.records.records[0]!.disposition).toBe(s.disposition);
       expect(w.records.records[0]!.endedBy).toBe('caller');
-      for (const a of ids) expect(STUCK).not.toContain(w.agents.states.get(a)!.state);
+      for (const a of ids) expect(STUCK).not.toContain(w.store.agent(a)!.state);
+      expect(w.store.call('c1')).toBeNull();
       for (const seat of w.seats.answered.values()) expect(seat.hangups).toBe(1);
+      w.stop();
       expect(w.clock.pending()).toBe(0);
       // A second trigger changes nothing.
       await w.session.end('error', 'error');
@@ -199,7 +199,7 @@ describe('call session: the caller hangs up at every stage', () => {
     w.callerSignal.remoteBye();
     await run(w, 0);
     expect(w.seats.cancelled).toEqual(['a']);
-    expect(w.agents.state('a')).toBe('ready');
-    expect(w.acd.log).toContain('leave:c1');
+    expect(w.state('a')).toBe('ready');
+    expect(w.store.call('c1')).toBeNull();
   });
 });

@@ -1,0 +1,156 @@
+import type { Offer } from '../acd/model.js';
+import type { AcdStore } from '../acd/store.js';
+import { isAcdError } from '../acd/errors.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { CallAcd } from './ports.js';
+
+export interface AcdBridgeOptions {
+  instanceId: string;
+  /** How often this instance's offer inbox is read (besides right after each operation that may match). */
+  pollMs: number;
+}
+
+/**
+ * The call sessions' view of the AcdStore. It reads this instance's offer inbox and hands each offer to the session
+ * that owns the call (an offer for a call nobody here owns any more is given back, so its agent is freed), and it
+ * times wrap-up: the store puts the agent in wrap-up; after the queue's seconds this calls wrapUpDone.
+ */
+export class AcdBridge implements CallAcd {
+  private readonly listeners = new Map<string, (o: Offer) => void>();
+  private readonly wrapUps = new Map<string, TimerHandle>();
+  private poll: TimerHandle | undefined;
+  private kickTimer: TimerHandle | undefined;
+  private running = false;
+  private pumping = false;
+
+  constructor(
+    private readonly store: AcdStore,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly opts: AcdBridgeOptions,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedulePoll();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.clock.clearTimeout(this.poll);
+    this.clock.clearTimeout(this.kickTimer);
+    this.poll = this.kickTimer = undefined;
+    for (const t of this.wrapUps.values()) this.clock.clearTimeout(t);
+    this.wrapUps.clear();
+  }
+
+  async enqueue(req: Parameters<CallAcd['enqueue']>[0]): Promise<void> {
+    await this.store.enqueue(req);
+    this.kick();
+  }
+
+  onOffer(callId: string, fn: (o: Offer) => void): () => void {
+    this.listeners.set(callId, fn);
+    return () => {
+      if (this.listeners.get(callId) === fn) this.listeners.delete(callId);
+    };
+  }
+
+  async ringing(callId: string): Promise<void> {
+    await this.store.markRinging(callId);
+  }
+
+  async answered(callId: string): Promise<void> {
+    await this.store.answer(callId);
+  }
+
+  async noAnswer(callId: string): Promise<void> {
+    await this.store.rona(callId);
+    this.kick();
+  }
+
+  async leave(callId: string, by: 'agent' | 'caller', wrapUpSec: number): Promise<void> {
+    const snap = await this.store.call(callId);
+    if (!snap) return;
+    if (snap.state === 'on-call' && snap.agentId) {
+      const agentId = snap.agentId;
+      if (by === 'agent') await this.store.endCall(callId);
+      else await this.store.abandon(callId);
+      this.startWrapUp(agentId, wrapUpSec);
+    } else {
+      await this.store.abandon(callId);
+    }
+    this.kick();
+  }
+
+  private startWrapUp(agentId: string, wrapUpSec: number): void {
+    const prev = this.wrapUps.get(agentId);
+    if (prev) this.clock.clearTimeout(prev);
+    const t = this.clock.setTimeout(() => {
+      this.wrapUps.delete(agentId);
+      void this.endWrapUp(agentId);
+    }, wrapUpSec * 1000);
+    this.wrapUps.set(agentId, t);
+  }
+
+  private async endWrapUp(agentId: string): Promise<void> {
+    try {
+      const a = await this.store.agent(agentId);
+      if (a?.state !== 'wrap-up') return; // ready already (wrapUpSec 0) or the agent chose another state
+      await this.store.wrapUpDone(agentId);
+      this.kick();
+    } catch (err) {
+      if (!isAcdError(err, 'AGENT_BAD_TRANSITION')) this.log.warn({ err, agentId }, 'ending wrap-up failed');
+    }
+  }
+
+  /** Read the inbox soon (after an operation that may have matched). */
+  kick(): void {
+    if (!this.running || this.kickTimer) return;
+    this.kickTimer = this.clock.setTimeout(() => {
+      this.kickTimer = undefined;
+      void this.pump();
+    }, 0);
+  }
+
+  private schedulePoll(): void {
+    if (!this.running) return;
+    this.poll = this.clock.setTimeout(() => {
+      this.poll = undefined;
+      void this.pump().finally(() => this.schedulePoll());
+    }, this.opts.pollMs);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (;;) {
+        const offers = await this.store.takeOffers(this.opts.instanceId);
+        if (offers.length === 0) break;
+        for (const o of offers) await this.deliver(o);
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'reading offers failed');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async deliver(o: Offer): Promise<void> {
+    const fn = this.listeners.get(o.callId);
+    if (fn) {
+      fn(o);
+      return;
+    }
+    // Nobody here owns this call any more (it ended between match and delivery): give the agent back.
+    try {
+      const snap = await this.store.call(o.callId);
+      if (snap && snap.state === 'offered' && snap.agentId === o.agentId) await this.store.abandon(o.callId);
+    } catch (err) {
+      this.log.warn({ err, offer: o }, 'returning an orphan offer failed');
+    }
+  }
+}
