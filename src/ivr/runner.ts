@@ -123,7 +123,11 @@ export class FlowRunner {
         return this.serial(() => channel.hangup(c.disposition), () => undefined);
       case 'enqueue': {
         this.ticket = this.deps.queue.enqueue({ callId: channel.callId, caller: channel.caller, flowId: this.flow.id }, c.request, (outcome) => {
-          if (outcome === 'answered') channel.stopMusic();
+          // Answered: the call has left the queue for the agent, so there is nothing to cancel any more.
+          if (outcome === 'answered') {
+            channel.stopMusic();
+            this.ticket = undefined;
+          }
           this.push({ type: 'queue', outcome });
         });
         if (c.request.music.length > 0) channel.startMusic(c.request.music);
