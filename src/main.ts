@@ -7,6 +7,9 @@ import { HotlineError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createLogger } from './logging.js';
 import { buildApi } from './api/server.js';
+import { FlowRegistry } from './ivr/registry.js';
+import { FlowReloader, watchFlows } from './ivr/watch.js';
+import type { QueueDefinition } from './acd/model.js';
 import { migrate, openPgStore, type PgStore } from './store/pg/index.js';
 
 /**
@@ -28,6 +31,8 @@ export interface Server {
   readonly logger: Logger;
   readonly pg: PgStore;
   readonly redis: Redis;
+  /** The validated flows and queues new calls start on (hot-reloaded from FLOWS_DIR). */
+  readonly flows: FlowRegistry;
   readonly http: FastifyInstance;
   /** Where the HTTP API listens, e.g. http://127.0.0.1:8080. */
   readonly httpUrl: string;
@@ -67,13 +72,35 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
       throw new HotlineError('REDIS_UNAVAILABLE', `cannot connect to Redis at ${config.REDIS_URL}: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
     }
 
-    // 3. Telephony starts here: drachtio-srf (SIP) and drachtio-fsmrf (media) adapters, the call sessions and the ACD
+    // 3. Flows and queues: FLOWS_DIR validated into the registry and re-read on every edit (a broken edit is refused
+    //    and the last good version keeps serving). Each new good queues.yaml is persisted to PostgreSQL.
+    const flows = new FlowRegistry();
+    const flowLog = logger.child({ component: 'flows' });
+    let syncedQueues: QueueDefinition[] | undefined;
+    const syncQueues = async (): Promise<void> => {
+      const queues = flows.queues();
+      if (!queues || queues === syncedQueues) return;
+      try {
+        await pg.queues.upsertAll(queues);
+        syncedQueues = queues;
+        flowLog.info({ queues: queues.map((q) => q.id) }, 'queue definitions saved');
+      } catch (err) {
+        // Retried on the next reload; routing does not wait for the report tables.
+        flowLog.error({ err }, 'queue definitions not saved');
+      }
+    };
+    const reloader = new SyncingReloader(config.FLOWS_DIR, flows, clock, flowLog, syncQueues);
+    await reloader.reload();
+    const watcher = watchFlows(config.FLOWS_DIR, reloader, clock, flowLog);
+    components.push({ name: 'flows', close: () => Promise.resolve(watcher.close()) });
+
+    // 4. Telephony starts here: drachtio-srf (SIP) and drachtio-fsmrf (media) adapters, the call sessions and the ACD
     //    dispatcher. Register a Component whose stopAccepting() answers new INVITEs 503 and whose drain() resolves
     //    when the last call has run its cleanup path. Call records go to sessionCallRecordSink(pg.recorder).
     if (config.TELEPHONY_ENABLED) logger.warn('telephony is not wired into this build yet; serving the API only');
     else logger.info('telephony disabled (TELEPHONY_ENABLED=false)');
 
-    // 4. HTTP: health probe now; admin/agent API and wallboard later. Last to start, so /healthz only answers once
+    // 5. HTTP: health probe now; admin/agent API and wallboard later. Last to start, so /healthz only answers once
     //    everything it reports on exists.
     const http = buildApi({
       logger,
@@ -99,6 +126,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
       logger,
       pg,
       redis,
+      flows,
       http,
       httpUrl,
       skipDrain: () => cutDrain?.(),
@@ -117,6 +145,19 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
   } catch (e) {
     await closeAll(components, logger);
     throw e;
+  }
+}
+
+/** The IVR's reloader, plus a step after each reload (saving queue definitions); watchFlows calls reload(). */
+class SyncingReloader extends FlowReloader {
+  constructor(dir: string, registry: FlowRegistry, clock: SystemClock, logger: Logger, private readonly after: () => Promise<void>) {
+    super(dir, registry, clock, logger);
+  }
+
+  override async reload(): ReturnType<FlowReloader['reload']> {
+    const report = await super.reload();
+    await this.after();
+    return report;
   }
 }
 

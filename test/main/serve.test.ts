@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -9,12 +9,30 @@ import { TEST_DATABASE_URL, dropSchema, uniqueSchema } from '../support/pg.js';
 
 const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const schema = uniqueSchema('serve');
-let spoolDir = '';
+let workDir = '';
 
 afterAll(async () => {
   await dropSchema(schema);
-  if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+  if (workDir) await rm(workDir, { recursive: true, force: true });
 });
+
+const queuesYaml = (wrapUp: number) => `version: 1
+queues:
+  - id: billing
+    name: Billing
+    requiredSkills: [{ skill: billing, minLevel: 2 }]
+    wrapUpSec: ${wrapUp}
+`;
+
+async function queryTest<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
+  const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -62,8 +80,11 @@ function acd(args: string[], env: Record<string, string>): Child {
 }
 
 describe('acd serve', () => {
-  it('migrates, serves /healthz, and exits 0 on SIGTERM', async () => {
-    spoolDir = await mkdtemp(join(tmpdir(), 'acd-serve-spool-'));
+  it('migrates, saves queues.yaml (and its edits), serves /healthz, and exits 0 on SIGTERM', async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'acd-serve-'));
+    const flowsDir = join(workDir, 'flows');
+    await mkdir(flowsDir);
+    await writeFile(join(flowsDir, 'queues.yaml'), queuesYaml(2.5));
     const port = await freePort();
     const child = acd(['serve'], {
       DATABASE_URL: TEST_DATABASE_URL,
@@ -72,7 +93,8 @@ describe('acd serve', () => {
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: String(port),
       TELEPHONY_ENABLED: 'false',
-      PG_SPOOL_DIR: spoolDir,
+      FLOWS_DIR: flowsDir,
+      PG_SPOOL_DIR: join(workDir, 'spool'),
       SHUTDOWN_DRAIN_MS: '5000',
     });
     const started = await child.waitForLog('hotline-acd started');
@@ -85,18 +107,22 @@ describe('acd serve', () => {
     expect(body.checks.postgres!.ok).toBe(true);
     expect(body.checks.redis!.ok).toBe(true);
 
+    expect(await queryTest(`SELECT id, wrap_up_sec::float AS w, active FROM "${schema}".queues`)).toEqual([{ id: 'billing', w: 2.5, active: true }]);
+    // An admin edit is picked up by the watcher and saved again.
+    await writeFile(join(flowsDir, 'queues.yaml'), queuesYaml(45));
+    let w = 2.5;
+    for (let i = 0; i < 100 && w !== 45; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      w = (await queryTest<{ w: number }>(`SELECT wrap_up_sec::float AS w FROM "${schema}".queues WHERE id = 'billing'`))[0]!.w;
+    }
+    expect(w).toBe(45);
+
     child.kill('SIGTERM');
     expect(await child.exited).toEqual({ code: 0, signal: null });
     expect(child.stdout).toContain('"msg":"hotline-acd stopped"');
 
-    const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await c.connect();
-    try {
-      const ran = await c.query<{ name: string }>(`SELECT name FROM "${schema}".pgmigrations`);
-      expect(ran.rows.map((r) => r.name)).toEqual(['20261124120000000_initial']);
-    } finally {
-      await c.end();
-    }
+    const ran = await queryTest<{ name: string }>(`SELECT name FROM "${schema}".pgmigrations`);
+    expect(ran.map((r) => r.name)).toEqual(['20261124120000000_initial']);
   });
 
   it('prints one line per bad variable and exits 1', async () => {

@@ -9,16 +9,24 @@ interface QueueRow {
   name: string;
   priority: number;
   policy: QueueDefinition['policy'];
-  overflow_secondary_after_sec: number | null;
+  // numeric columns arrive as strings (pg keeps their precision)
+  overflow_secondary_after_sec: string | null;
   overflow_to_queue: string | null;
-  overflow_queue_after_sec: number | null;
+  overflow_queue_after_sec: string | null;
   sl_fraction: string;
-  sl_seconds: number;
-  wrap_up_sec: number;
+  sl_seconds: string;
+  wrap_up_sec: string;
   answer_rings: number;
-  sticky_agent_sec: number;
-  max_wait_sec: number;
+  sticky_agent_sec: string;
+  max_wait_sec: string;
   skills: { skill: string; minLevel: number }[] | null;
+}
+
+function requireSeconds(field: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v >= 1e7) {
+    throw new InvalidInputError(field, `must be a number of seconds >= 0 (got ${JSON.stringify(v)})`);
+  }
+  return v;
 }
 
 function validate(q: QueueDefinition, i: number): QueueDefinition {
@@ -32,8 +40,8 @@ function validate(q: QueueDefinition, i: number): QueueDefinition {
     requireLevel(f(`requiredSkills[${j}].minLevel`), s.minLevel);
   });
   const o = q.overflow;
-  if (o.secondaryAfterSec !== undefined) requireInt(f('overflow.secondaryAfterSec'), o.secondaryAfterSec, 0);
-  if (o.queueAfterSec !== undefined) requireInt(f('overflow.queueAfterSec'), o.queueAfterSec, 0);
+  if (o.secondaryAfterSec !== undefined) requireSeconds(f('overflow.secondaryAfterSec'), o.secondaryAfterSec);
+  if (o.queueAfterSec !== undefined) requireSeconds(f('overflow.queueAfterSec'), o.queueAfterSec);
   if (o.toQueue !== undefined) {
     requireMatch(f('overflow.toQueue'), o.toQueue, NAME_RE, 'a queue id');
     if (o.toQueue === q.id) throw new InvalidInputError(f('overflow.toQueue'), 'a queue cannot overflow to itself');
@@ -42,11 +50,12 @@ function validate(q: QueueDefinition, i: number): QueueDefinition {
   if (typeof sl.fraction !== 'number' || !(sl.fraction > 0 && sl.fraction <= 1)) {
     throw new InvalidInputError(f('serviceLevel.fraction'), `must be in (0, 1], e.g. 0.8 (got ${JSON.stringify(sl.fraction)})`);
   }
-  requireInt(f('serviceLevel.seconds'), sl.seconds, 1);
-  requireInt(f('wrapUpSec'), q.wrapUpSec, 0);
+  requireSeconds(f('serviceLevel.seconds'), sl.seconds);
+  if (sl.seconds === 0) throw new InvalidInputError(f('serviceLevel.seconds'), 'must be more than 0');
+  requireSeconds(f('wrapUpSec'), q.wrapUpSec);
   requireInt(f('answerRings'), q.answerRings, 1);
-  requireInt(f('stickyAgentSec'), q.stickyAgentSec, 0);
-  requireInt(f('maxWaitSec'), q.maxWaitSec, 0);
+  requireSeconds(f('stickyAgentSec'), q.stickyAgentSec);
+  requireSeconds(f('maxWaitSec'), q.maxWaitSec);
   return q;
 }
 
@@ -117,9 +126,9 @@ export class QueueRepository {
     );
     return r.rows.map((row) => {
       const overflow: QueueDefinition['overflow'] = {};
-      if (row.overflow_secondary_after_sec !== null) overflow.secondaryAfterSec = row.overflow_secondary_after_sec;
+      if (row.overflow_secondary_after_sec !== null) overflow.secondaryAfterSec = Number(row.overflow_secondary_after_sec);
       if (row.overflow_to_queue !== null) overflow.toQueue = row.overflow_to_queue;
-      if (row.overflow_queue_after_sec !== null) overflow.queueAfterSec = row.overflow_queue_after_sec;
+      if (row.overflow_queue_after_sec !== null) overflow.queueAfterSec = Number(row.overflow_queue_after_sec);
       return {
         id: row.id,
         name: row.name,
@@ -127,11 +136,11 @@ export class QueueRepository {
         priority: row.priority,
         policy: row.policy,
         overflow,
-        serviceLevel: { fraction: Number(row.sl_fraction), seconds: row.sl_seconds },
-        wrapUpSec: row.wrap_up_sec,
+        serviceLevel: { fraction: Number(row.sl_fraction), seconds: Number(row.sl_seconds) },
+        wrapUpSec: Number(row.wrap_up_sec),
         answerRings: row.answer_rings,
-        stickyAgentSec: row.sticky_agent_sec,
-        maxWaitSec: row.max_wait_sec,
+        stickyAgentSec: Number(row.sticky_agent_sec),
+        maxWaitSec: Number(row.max_wait_sec),
       };
     });
   }

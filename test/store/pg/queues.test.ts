@@ -22,7 +22,7 @@ const billing: QueueDefinition = {
   policy: 'longest-idle',
   overflow: { secondaryAfterSec: 30, toQueue: 'general', queueAfterSec: 90 },
   serviceLevel: { fraction: 0.8, seconds: 20 },
-  wrapUpSec: 15,
+  wrapUpSec: 2.5,
   answerRings: 3,
   stickyAgentSec: 20,
   maxWaitSec: 300,

@@ -10,6 +10,7 @@ import { sessionCallRecordSink } from '../../../src/store/pg/session-sink.js';
 import { VirtualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { tmpdir } from 'node:os';
+import type { CallRecordSink } from '../../../src/call/ports.js';
 import { createTestDb, type TestDb } from '../../support/pg.js';
 
 let t: TestDb;
@@ -139,7 +140,8 @@ describe('session record sink', () => {
       clock: new VirtualClock(0),
       logger: silentLogger,
     });
-    const sink = sessionCallRecordSink(recorder, 'app-1');
+    // Typed as the call session's port: this fails to compile if src/call's record drifts from the sink's shape.
+    const sink: CallRecordSink = sessionCallRecordSink(recorder, 'app-1');
     const base = { callerNumber: '13700137000', calledNumber: '12345', flowId: 'main', queueId: 'billing', startedAt: T0, queuedAt: T0 + 5_000, endedAt: T0 + 90_000, waitedMs: 15_000, surveyRating: undefined, recordingFile: undefined, transferredTo: undefined };
     await sink.write({ ...base, callId: 's-1', agentId: '1001', agentAnsweredAt: T0 + 20_000, ringsToAnswer: 4, missedAgents: ['1002'], disposition: 'completed', endedBy: 'caller', whispered: true });
     await sink.write({ ...base, callId: 's-2', agentId: undefined, agentAnsweredAt: undefined, ringsToAnswer: undefined, missedAgents: [], disposition: 'caller-hangup', endedBy: 'caller', whispered: false });

@@ -35,22 +35,23 @@ CREATE INDEX agent_skills_skill_idx ON agent_skills (skill_id, level);
 
 -- Queue definitions mirror QueueDefinition (src/acd/model.ts). The admin-edited ivr-flows/queues.yaml is the
 -- source of truth; these rows are its persisted copy so reports can join on queue settings. Queues dropped from
--- the file are deactivated, not deleted, because call records keep naming them.
+-- the file are deactivated, not deleted, because call records keep naming them. Seconds are numeric because the
+-- file allows fractions (wrapUpSec: 2.5).
 CREATE TABLE queues (
   id                  text PRIMARY KEY CHECK (id ~ '^[A-Za-z0-9_.-]{1,64}$'),
   name                text NOT NULL,
   priority            integer NOT NULL DEFAULT 0,
   policy              text NOT NULL DEFAULT 'longest-idle'
                         CHECK (policy IN ('longest-idle', 'highest-skill', 'least-talk-time', 'round-robin')),
-  overflow_secondary_after_sec integer CHECK (overflow_secondary_after_sec >= 0),
+  overflow_secondary_after_sec numeric(10, 3) CHECK (overflow_secondary_after_sec >= 0),
   overflow_to_queue   text,
-  overflow_queue_after_sec     integer CHECK (overflow_queue_after_sec >= 0),
+  overflow_queue_after_sec     numeric(10, 3) CHECK (overflow_queue_after_sec >= 0),
   sl_fraction         numeric(5, 4) NOT NULL DEFAULT 0.8 CHECK (sl_fraction > 0 AND sl_fraction <= 1),
-  sl_seconds          integer NOT NULL DEFAULT 20 CHECK (sl_seconds > 0),
-  wrap_up_sec         integer NOT NULL DEFAULT 0 CHECK (wrap_up_sec >= 0),
+  sl_seconds          numeric(10, 3) NOT NULL DEFAULT 20 CHECK (sl_seconds > 0),
+  wrap_up_sec         numeric(10, 3) NOT NULL DEFAULT 0 CHECK (wrap_up_sec >= 0),
   answer_rings        integer NOT NULL DEFAULT 3 CHECK (answer_rings >= 1),
-  sticky_agent_sec    integer NOT NULL DEFAULT 0 CHECK (sticky_agent_sec >= 0),
-  max_wait_sec        integer NOT NULL DEFAULT 0 CHECK (max_wait_sec >= 0),
+  sticky_agent_sec    numeric(10, 3) NOT NULL DEFAULT 0 CHECK (sticky_agent_sec >= 0),
+  max_wait_sec        numeric(10, 3) NOT NULL DEFAULT 0 CHECK (max_wait_sec >= 0),
   active              boolean NOT NULL DEFAULT true,
   updated_at          timestamptz NOT NULL DEFAULT now(),
   CHECK (overflow_to_queue IS NULL OR overflow_to_queue <> id)
