@@ -1,0 +1,177 @@
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SystemClock, VirtualClock } from '../../src/core/clock.js';
+import { silentLogger, type Logger } from '../../src/core/logger.js';
+import { FlowRegistry } from '../../src/ivr/registry.js';
+import { FlowRunner } from '../../src/ivr/runner.js';
+import { ScriptedChannel, ScriptedQueue, type CallerAction } from '../../src/ivr/testing/scripted-channel.js';
+import { FlowReloader, watchFlows } from '../../src/ivr/watch.js';
+
+const FIX = resolve('test/ivr/fixtures');
+
+function capture(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const logger: Logger = {
+    info: (_o, m) => void lines.push(`info ${m ?? ''}`),
+    warn: (_o, m) => void lines.push(`warn ${m ?? ''}`),
+    error: (_o, m) => void lines.push(`error ${m ?? ''}`),
+    debug: () => undefined,
+    child: () => logger,
+  };
+  return { logger, lines };
+}
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp('/tmp/ivr-reload-');
+  await copyFile(join(FIX, 'queues.yaml'), join(dir, 'queues.yaml'));
+  await mkdir(join(dir, 'calendars'));
+  await copyFile(join(FIX, 'calendars/office.yaml'), join(dir, 'calendars/office.yaml'));
+  await symlink(join(FIX, 'prompts'), join(dir, 'prompts'));
+  await copyFile(join(FIX, 'good.yaml'), join(dir, 'good.yaml'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The good flow with its first prompt changed, so the two revisions are told apart by what the caller hears. */
+async function editGreeting(prompt: string): Promise<void> {
+  const text = await readFile(join(dir, 'good.yaml'), 'utf8');
+  await writeFile(join(dir, 'good.yaml'), text.replace('hello: { type: play, prompt: hello', `hello: { type: play, prompt: ${prompt}`));
+}
+
+function startCall(registry: FlowRegistry, clock: VirtualClock, script: CallerAction[]) {
+  const channel = new ScriptedChannel(clock, { script });
+  const runner = new FlowRunner({
+    channel,
+    queue: new ScriptedQueue(clock, { outcome: 'no-agents' }),
+    wait: { expectedWaitSec: () => undefined },
+    sink: { save: () => undefined },
+    flows: registry,
+    clock,
+    logger: silentLogger,
+  });
+  const flow = registry.forNumber('5550001')!;
+  return { channel, done: runner.run(flow) };
+}
+
+describe('hot reload with keep-last-good', () => {
+  it('a flow edited mid-call → the call finishes on its old revision, new calls get the new one', async () => {
+    const clock = new VirtualClock(0);
+    const registry = new FlowRegistry();
+    const reloader = new FlowReloader(dir, registry, clock, silentLogger);
+    expect((await reloader.reload()).accepted).toEqual([join(dir, 'good.yaml')]);
+    const rev1 = registry.forNumber('5550001')!;
+    const a = startCall(registry, clock, [{ press: '7' }, { press: '7' }, { press: '7' }]);
+    await clock.advanceAsync(3000);
+
+    await editGreeting('goodbye');
+    const report = await reloader.reload();
+    expect(report.accepted).toEqual([join(dir, 'good.yaml')]);
+    const rev2 = registry.forNumber('5550001')!;
+    expect(rev2.revision).toBeGreaterThan(rev1.revision);
+
+    while (!a.channel.disposition) await clock.advanceAsync(1000);
+    const r = await a.done;
+    expect(r.revisions).toEqual([{ flowId: 'good', revision: rev1.revision }]);
+    expect(a.channel.said()[0]).toBe('hello');
+
+    const b = startCall(registry, clock, []);
+    while (!b.channel.disposition) await clock.advanceAsync(1000);
+    expect((await b.done).revisions).toEqual([{ flowId: 'good', revision: rev2.revision }]);
+    expect(b.channel.said()[0]).toBe('goodbye');
+  });
+
+  it('an invalid change is refused with the validator messages, logged, kept as status, and the last good version keeps serving', async () => {
+    const clock = new VirtualClock(1_000);
+    const registry = new FlowRegistry();
+    const { logger, lines } = capture();
+    const reloader = new FlowReloader(dir, registry, clock, logger);
+    await reloader.reload();
+    const good = registry.forNumber('5550001');
+    await editGreeting('no-such-prompt');
+    const report = await reloader.reload();
+    const file = join(dir, 'good.yaml');
+    expect(report.rejected).toEqual([file]);
+    expect(registry.forNumber('5550001')).toBe(good);
+    const status = registry.status().find((s) => s.file === file)!;
+    const msg = `${file}:8:32: error: node "hello" field "prompt": prompt "no-such-prompt" is not defined in the flow's prompts or in prompts/prompts.yaml`;
+    expect(status).toMatchObject({ state: 'rejected', servingRevision: good!.revision, flowId: 'good', checkedAt: 1_000 });
+    expect(status.issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.severity}: ${i.message}`)).toEqual([msg]);
+    expect(lines).toContain(`error ${msg}`);
+    expect(lines).toContain('error flow change refused; the last good version keeps serving');
+
+    // Undoing the edit: the text is the served revision's again, so it is served unchanged, with no new revision.
+    await writeFile(file, (await readFile(file, 'utf8')).replace('no-such-prompt', 'hello'));
+    expect((await reloader.reload()).unchanged).toEqual([file]);
+    expect(registry.status().find((s) => s.file === file)).toMatchObject({ state: 'serving', servingRevision: good!.revision, issues: [] });
+  });
+
+  it('an unchanged file keeps its revision; a broken queues.yaml keeps the last good queues', async () => {
+    const clock = new VirtualClock(0);
+    const registry = new FlowRegistry();
+    const reloader = new FlowReloader(dir, registry, clock, silentLogger);
+    await reloader.reload();
+    const rev = registry.forNumber('5550001')!.revision;
+    await writeFile(join(dir, 'queues.yaml'), 'queues: [ { id: sales } ]\n');
+    const report = await reloader.reload();
+    expect(report.unchanged).toEqual([join(dir, 'good.yaml')]);
+    expect(registry.forNumber('5550001')!.revision).toBe(rev);
+    expect(registry.queues()!.map((q) => q.id)).toEqual(['sales']);
+    expect(registry.status().find((s) => s.file.endsWith('queues.yaml'))).toMatchObject({
+      state: 'rejected',
+      issues: [expect.objectContaining({ line: 1, column: 11, message: 'queues.yaml field "queues[0]": missing required field "name"' })],
+    });
+  });
+
+  it('deleting a file does not drop the call in progress; new calls no longer reach it', async () => {
+    const clock = new VirtualClock(0);
+    const registry = new FlowRegistry();
+    const reloader = new FlowReloader(dir, registry, clock, silentLogger);
+    await reloader.reload();
+    const a = startCall(registry, clock, [{ press: '1' }]);
+    await clock.advanceAsync(3000);
+    await unlink(join(dir, 'good.yaml'));
+    expect((await reloader.reload()).removed).toEqual([join(dir, 'good.yaml')]);
+    expect(registry.forNumber('5550001')).toBeUndefined();
+    expect(registry.status().find((s) => s.file.endsWith('good.yaml'))!.state).toBe('removed');
+    while (!a.channel.disposition) await clock.advanceAsync(1000);
+    const r = await a.done;
+    expect(r.state.trail).toEqual(['hello', 'menu', 'q', 'bye']);
+    expect(r.disposition).toBe('completed');
+  });
+
+  it('a new file claiming a number a kept last-good flow answers is refused', async () => {
+    const clock = new VirtualClock(0);
+    const registry = new FlowRegistry();
+    const reloader = new FlowReloader(dir, registry, clock, silentLogger);
+    await reloader.reload();
+    // good.yaml is now unreadable (so the validator cannot see its numbers) but its last good revision keeps
+    // serving 5550001: the registry itself must refuse the newcomer.
+    await writeFile(join(dir, 'good.yaml'), 'version: 1\nnodes: {\n');
+    await writeFile(join(dir, 'other.yaml'), (await readFile(join(FIX, 'good.yaml'), 'utf8')).replace('id: good', 'id: other'));
+    const report = await reloader.reload();
+    expect(report.rejected.sort()).toEqual([join(dir, 'good.yaml'), join(dir, 'other.yaml')]);
+    expect(registry.forNumber('5550001')!.id).toBe('good');
+    expect(registry.status().find((s) => s.file.endsWith('other.yaml'))!.issues.at(-1)!.message).toBe(
+      `flow field "numbers": number "5550001" is still answered by flow "good" (${join(dir, 'good.yaml')})`,
+    );
+  });
+
+  it('the watcher reloads after a file changes on disk', async () => {
+    const clock = new SystemClock();
+    const registry = new FlowRegistry();
+    const reloader = new FlowReloader(dir, registry, clock, silentLogger);
+    await reloader.reload();
+    const before = registry.forNumber('5550001')!.revision;
+    const w = watchFlows(dir, reloader, clock, silentLogger, 50);
+    try {
+      await editGreeting('goodbye');
+      for (let i = 0; i < 100 && registry.forNumber('5550001')!.revision === before; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(registry.forNumber('5550001')!.revision).toBeGreaterThan(before);
+    } finally {
+      w.close();
+    }
+  });
+});
