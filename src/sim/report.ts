@@ -1,0 +1,99 @@
+/**
+ * The simulator's answer: overall and per-queue call figures, agent occupancy by group, and the Erlang engine's
+ * prediction for the same inputs side by side. This is the `acd simulate --json` contract.
+ */
+import type { SimRawResult } from './engine.js';
+import { erlangPrediction, type ErlangPrediction } from './prediction.js';
+import { callMetrics, type AgentTime, type CallMetrics } from './stats.js';
+
+export interface OccupancyFigures {
+  /** Time given to calls ÷ (that time + ready time): handling ÷ logged-in available time. */
+  occupancy: number;
+  /** Share of logged-in time spent not ready (breaks, missed calls). */
+  notReadyShare: number;
+  agentHours: number;
+}
+
+export interface SimResult extends CallMetrics {
+  scenario: string;
+  seed: number;
+  hours: number;
+  warmupHours: number;
+  occupancy: number;
+  agents: Record<string, OccupancyFigures>;
+  queues: Record<string, CallMetrics>;
+  /** The Erlang engine's prediction for the same inputs (null when there is no load or no staff). */
+  erlang: ErlangPrediction | null;
+  simulatedHours: number;
+}
+
+export function occupancyOf(t: AgentTime): OccupancyFigures {
+  const avail = t.busyMs + t.readyMs;
+  const all = avail + t.notReadyMs;
+  return { occupancy: avail > 0 ? t.busyMs / avail : 0, notReadyShare: all > 0 ? t.notReadyMs / all : 0, agentHours: all / 3_600_000 };
+}
+
+export function buildResult(raw: SimRawResult): SimResult {
+  const sc = raw.scenario;
+  const queues: Record<string, CallMetrics> = {};
+  for (const [id, s] of raw.queues) queues[id] = callMetrics(s, sc.ringCadenceSec);
+  const agents: Record<string, OccupancyFigures> = {};
+  for (const [name, t] of raw.groups) agents[name] = occupancyOf(t);
+  return {
+    scenario: sc.name,
+    seed: raw.seed,
+    hours: sc.horizonSec / 3600,
+    warmupHours: sc.warmupSec / 3600,
+    ...callMetrics(raw.total, sc.ringCadenceSec),
+    occupancy: occupancyOf(raw.agentTime).occupancy,
+    agents,
+    queues,
+    erlang: erlangPrediction(sc),
+    simulatedHours: raw.simulatedSec / 3600,
+  };
+}
+
+const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+const pm = (v: number | null, f: (x: number) => string): string => (v === null ? '' : ` ± ${f(v)}`);
+const sec = (v: number | null): string => (v === null ? 'unbounded' : `${v.toFixed(1)} s`);
+
+/** A readable table: simulated figures with 95% intervals beside the Erlang prediction. */
+export function formatResult(r: SimResult): string {
+  const e = r.erlang;
+  const rows: [string, string, string][] = [
+    ['', 'simulated', e ? `Erlang (${e.model === 'erlang-a' ? 'A' : 'C'}, ${e.basis})` : 'Erlang'],
+    ['calls offered', String(r.calls), e ? `${((e.trafficErlangs * (r.hours - r.warmupHours) * 3600) / e.ahtSeconds).toFixed(0)} expected` : ''],
+    ['answered', String(r.answered), ''],
+    ['abandoned', String(r.abandoned), ''],
+    ['service level', pct(r.serviceLevel) + pm(r.ci95.serviceLevel, pct), e ? pct(e.serviceLevel) : ''],
+    ['SL excl. abandoned', pct(r.serviceLevelExcludingAbandoned), e ? pct(e.serviceLevelExcludingAbandoned) : ''],
+    ['ASA', sec(r.asaSeconds) + pm(r.ci95.asaSeconds, (x) => `${x.toFixed(1)} s`), e ? sec(e.asaSeconds) : ''],
+    ['abandon rate', pct(r.abandonRate) + pm(r.ci95.abandonRate, pct), e ? pct(e.abandonRate) : ''],
+    ['occupancy', pct(r.occupancy), e ? pct(e.occupancy) : ''],
+    ['average rings', r.avgRings.toFixed(2), ''],
+    ['missed (RONA)', String(r.rona), ''],
+    ['longest wait', sec(r.maxWaitSeconds), ''],
+  ];
+  if (r.unfinished > 0) rows.push(['unfinished at end', String(r.unfinished), '']);
+  const w0 = Math.max(...rows.map((x) => x[0].length)) + 2;
+  const w1 = Math.max(...rows.map((x) => x[1].length)) + 3;
+  const lines = [`scenario ${r.scenario}, seed ${r.seed}, ${r.hours} h (first ${r.warmupHours} h not counted)`, ''];
+  for (const [k, a, b] of rows) lines.push(`${k.padEnd(w0)}${a.padEnd(w1)}${b}`.trimEnd());
+  if (e) {
+    lines.push('', `Erlang inputs: ${e.trafficErlangs.toFixed(2)} Erlangs, ${e.agents.toFixed(1)} agents, AHT ${e.ahtSeconds.toFixed(1)} s` + (e.patienceSeconds !== null ? `, patience ${e.patienceSeconds.toFixed(0)} s` : '') + `, target ${e.targetTimeSeconds} s`);
+    for (const c of e.caveats) lines.push(`  note: ${c}`);
+  }
+  const qs = Object.entries(r.queues);
+  if (qs.length > 1) {
+    lines.push('', 'queue            calls  answered  abandoned  service level  ASA        abandon rate');
+    for (const [id, q] of qs) {
+      lines.push(`${id.padEnd(16)} ${String(q.calls).padStart(5)}  ${String(q.answered).padStart(8)}  ${String(q.abandoned).padStart(9)}  ${pct(q.serviceLevel).padStart(13)}  ${sec(q.asaSeconds).padEnd(9)}  ${pct(q.abandonRate).padStart(12)}`);
+    }
+  }
+  const gs = Object.entries(r.agents);
+  if (gs.length > 1 || gs.some(([, g]) => g.notReadyShare > 0)) {
+    lines.push('', 'agent group      occupancy  not ready  agent-hours');
+    for (const [name, g] of gs) lines.push(`${name.padEnd(16)} ${pct(g.occupancy).padStart(9)}  ${pct(g.notReadyShare).padStart(9)}  ${g.agentHours.toFixed(1).padStart(11)}`);
+  }
+  return lines.join('\n');
+}
