@@ -60,6 +60,7 @@ export type QueueResult =
   | { outcome: 'agent-ended'; agentId: string } // the agent hung up; the caller is still here (survey next)
   | { outcome: 'transferred'; target: TransferTarget }
   | { outcome: 'timeout' } // maxWaitSec passed without an answer
+  | { outcome: 'cancelled' } // the owner took the call out of the queue (callback offer, menu choice)
   | { outcome: 'ended' }; // the call ended (caller gone, silent, shutdown): nothing more to do
 
 type Phase = 'ivr' | 'queued' | 'ringing' | 'connected' | 'after-agent' | 'ended';
@@ -94,6 +95,7 @@ export class CallSession {
   private silentRun: Promise<void> | undefined;
   /** The call is known to the ACD (queued, offered or talking) until it leaves; cleanup makes it leave. */
   private inAcd: { wrapUpSec: number } | undefined;
+  private queueCancel: Deferred<'cancelled'> | undefined;
 
   constructor(
     private readonly deps: SessionDeps,
@@ -153,8 +155,15 @@ export class CallSession {
    * side leaves. Redirect on no answer happens inside: a seat that does not answer within the rings is cancelled,
    * its agent set not-ready (missed) and the call goes back to the head of the queue for the next agent.
    */
-  async serveQueue(settings: QueueSettings): Promise<QueueResult> {
+  async serveQueue(settings: QueueSettings, hooks: { answered?: () => void } = {}): Promise<QueueResult> {
     if (this.phase === 'ended') return { outcome: 'ended' };
+    const cancel = deferred<'cancelled'>();
+    this.queueCancel = cancel;
+    let cancelled = false;
+    void cancel.promise.then(() => {
+      cancelled = true;
+      wake.resolve();
+    });
     const { clock, acd } = this.deps;
     this.phase = 'queued';
     this.record.queueId = settings.queueId;
@@ -190,8 +199,14 @@ export class CallSession {
       const announcer = this.startAnnouncements(settings);
       try {
         for (;;) {
-          if (offers.length === 0 && !timedOut) await Promise.race([wake.promise, this.stopped.promise]);
+          if (offers.length === 0 && !timedOut && !cancelled) await Promise.race([wake.promise, this.stopped.promise]);
           if (this.isEnded()) return { outcome: 'ended' };
+          if (cancelled) {
+            await this.leaveAcd('caller');
+            await this.caller.leg.stopAudio().catch(() => undefined);
+            this.phase = 'ivr';
+            return { outcome: 'cancelled' };
+          }
           const offer = offers.shift();
           if (!offer) {
             if (timedOut) {
@@ -205,13 +220,15 @@ export class CallSession {
           if (offers.length === 0) wake = deferred<void>();
           const answered = await this.offerTo(offer, settings, queuedAt);
           if (answered === 'ended') return { outcome: 'ended' };
-          if (answered === 'next') continue;
+          if (answered === 'next' || answered === 'cancelled') continue;
+          hooks.answered?.();
           announcer.stop();
           this.clearTimer(maxWait);
           return await this.connected(answered, settings, queuedAt);
         }
       } finally {
         announcer.stop();
+        this.queueCancel = undefined;
       }
     } finally {
       this.clearTimer(maxWait);
@@ -220,7 +237,7 @@ export class CallSession {
   }
 
   /** Ring the offered agent; 'next' after a redirect on no answer, the answered seat, or 'ended'. */
-  private async offerTo(offer: Offer, settings: QueueSettings, queuedAt: number): Promise<AnsweredSeat | 'next' | 'ended'> {
+  private async offerTo(offer: Offer, settings: QueueSettings, queuedAt: number): Promise<AnsweredSeat | 'next' | 'ended' | 'cancelled'> {
     const { clock, acd, seats } = this.deps;
     const { agentId } = offer;
     if (this.phase === 'ended') return 'ended';
@@ -250,19 +267,31 @@ export class CallSession {
         return 'rejected' as const;
       },
     );
-    const first = await Promise.race([answered, noAnswer.promise, this.stopped.promise.then(() => 'stopped' as const)]);
+    const racers: Promise<AnsweredSeat | 'no-answer' | 'rejected' | 'stopped' | 'cancelled'>[] = [
+      answered,
+      noAnswer.promise,
+      this.stopped.promise.then(() => 'stopped' as const),
+    ];
+    if (this.queueCancel) racers.push(this.queueCancel.promise);
+    const first = await Promise.race(racers);
     this.clearTimer(timer);
     this.ringingSeat = undefined;
+    if (first === 'cancelled' && !this.isEnded()) {
+      // Taken out of the queue while the seat rang: stop ringing; serveQueue's loop leaves the ACD, which frees the
+      // agent.
+      await seat.cancel();
+      return 'cancelled';
+    }
 
     if (first === 'stopped' || this.isEnded()) {
       // The caller left (or shutdown) while the seat rang: end() cancelled the seat and freed the agent; an answer
       // that won the race is hung up here too.
-      if (first !== 'stopped' && first !== 'no-answer' && first !== 'rejected') {
+      if (typeof first === 'object') {
         await Promise.all([first.hangup(), first.leg.release()]);
       }
       return 'ended';
     }
-    if (first === 'no-answer' || first === 'rejected') {
+    if (typeof first !== 'object') {
       await seat.cancel();
       // An answer may have crossed the CANCEL: the seat's dialog is hung up by cancel(); nothing else to undo.
       return this.redirect(agentId);
@@ -463,6 +492,11 @@ export class CallSession {
         this.clearTimer(handle);
       },
     };
+  }
+
+  /** Take the call out of the queue (waiting or ringing); serveQueue then resolves with `cancelled`. */
+  cancelQueue(): void {
+    this.queueCancel?.resolve('cancelled');
   }
 
   // --- after the agent -------------------------------------------------------------------------------------------

@@ -1,0 +1,106 @@
+import type { AcdStore } from '../acd/store.js';
+import type { QueueDefinition } from '../acd/model.js';
+import type { Logger } from '../core/logger.js';
+import type { CallDataSink, FlowLookup, WaitEstimator } from '../ivr/channel.js';
+import { FlowRunner } from '../ivr/runner.js';
+import type { EnqueueRequest, Flow, Saved } from '../ivr/spec.js';
+import type { MediaLeg } from '../media/leg.js';
+import { SessionQueuePort } from './ivr-queue.js';
+import { MediaCallChannel, type PromptFiles } from './media-channel.js';
+import type { DialogSignal } from './ports.js';
+import type { CallRegistry } from './registry.js';
+import { CallSession, type QueueSettings, type SessionDeps } from './session.js';
+
+/** Per-queue telephony switches (configuration): which queues run which part of the standard. */
+export interface QueuePolicy {
+  silentAuto(queueId: string): boolean;
+  silentSec: number;
+  silentAgentKey: string;
+  lateWhisper(queueId: string): boolean;
+  record(queueId: string): boolean;
+}
+
+export interface InboundCall {
+  callId: string;
+  callerNumber: string;
+  calledNumber: string;
+  flow: Flow;
+  leg: MediaLeg;
+  signal: DialogSignal;
+}
+
+export interface HotlineDeps {
+  session: Omit<SessionDeps, 'log'>;
+  log: Logger;
+  registry: CallRegistry;
+  store: Pick<AcdStore, 'position'>;
+  flows: FlowLookup;
+  files: PromptFiles;
+  policy: QueuePolicy;
+  wait: WaitEstimator;
+  /** Callback requests and messages (survey ratings go into the call record). */
+  data?: CallDataSink;
+}
+
+/**
+ * Runs one answered hotline call: a CallSession (the owner, with the one cleanup path), the IVR flow on a
+ * MediaCallChannel, and the flow's queue nodes through the session. Whatever ends first — the flow, the caller,
+ * an error, shutdown — the session's end() runs exactly once.
+ */
+export class HotlineCalls {
+  constructor(private readonly deps: HotlineDeps) {}
+
+  async handle(call: InboundCall): Promise<void> {
+    const { deps } = this;
+    const log = deps.log.child({ callId: call.callId });
+    const session = new CallSession(
+      { ...deps.session, log },
+      { leg: call.leg, signal: call.signal },
+      { callId: call.callId, callerNumber: call.callerNumber, calledNumber: call.calledNumber, flowId: call.flow.id },
+    );
+    deps.registry.add(session);
+    const channel = new MediaCallChannel(session, call.leg, call.signal, deps.files, log, call.callerNumber, call.calledNumber);
+    const queue = new SessionQueuePort(
+      session,
+      (req, queueId) => this.settings(call.flow, req, queueId),
+      async (callId) => (await deps.store.position(callId))?.position ?? 0,
+      log,
+    );
+    const sink: CallDataSink = {
+      save: async (callId: string, data: Saved) => {
+        if (data.kind === 'survey') session.saveSurvey(data.rating);
+        await deps.data?.save(callId, data);
+      },
+    };
+    const runner = new FlowRunner({ channel, queue, wait: deps.wait, sink, flows: deps.flows, clock: deps.session.clock, logger: log });
+    try {
+      const result = await runner.run(call.flow);
+      await session.end(result.disposition, session.ended ? 'caller' : 'system');
+    } catch (err) {
+      log.error({ err }, 'call failed');
+      await session.end('error', 'error');
+    } finally {
+      channel.dispose();
+    }
+  }
+
+  private settings(flow: Flow, req: EnqueueRequest, queueId: string | undefined): QueueSettings | undefined {
+    if (!queueId) return undefined;
+    const def: QueueDefinition | undefined = flow.queues.get(queueId);
+    if (!def) return undefined;
+    const music = req.music.find((i) => i.kind === 'prompt');
+    const p = this.deps.policy;
+    return {
+      queueId,
+      priority: req.priority,
+      answerRings: def.answerRings,
+      wrapUpSec: def.wrapUpSec,
+      // The flow's queue node runs its own max-wait branch (timers in the IVR); the session does not race it.
+      maxWaitSec: 0,
+      music: music ? this.deps.files.prompt(music.file) : 'silence_stream://-1',
+      record: p.record(queueId),
+      lateWhisper: p.lateWhisper(queueId),
+      silentCall: { auto: p.silentAuto(queueId), silenceSec: p.silentSec, agentKey: p.silentAgentKey },
+    };
+  }
+}

@@ -1,0 +1,79 @@
+import type Srf from 'drachtio-srf';
+import type { AnsweredSeat, DialogSignal } from '../call/ports.js';
+import type { MediaLeg } from '../media/leg.js';
+
+/** A DialogSignal over a drachtio Dialog: BYE in both directions, each listener removable by reference. */
+export class SrfDialogSignal implements DialogSignal {
+  private ended = false;
+  private readonly fns = new Set<() => void>();
+  private readonly onDestroy = (): void => {
+    if (this.ended) return;
+    this.ended = true;
+    for (const fn of [...this.fns]) fn();
+    this.fns.clear();
+  };
+
+  constructor(protected readonly dialog: Srf.Dialog) {
+    dialog.on('destroy', this.onDestroy);
+  }
+
+  async hangup(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.dialog.off('destroy', this.onDestroy);
+    this.fns.clear();
+    try {
+      // drachtio-srf's types say void; it returns a Promise when no callback is given.
+      await (this.dialog.destroy() as unknown as Promise<unknown>);
+    } catch {
+      // The dialog is gone already (the far end's BYE crossed ours): nothing left to end.
+    }
+  }
+
+  onHangup(fn: () => void): () => void {
+    this.fns.add(fn);
+    return () => {
+      this.fns.delete(fn);
+    };
+  }
+}
+
+/** The user part of a Refer-To URI (a number, a queue id or a flow name). */
+export function referTarget(referTo: string): string | undefined {
+  const m = /<?sips?:([^@;>]+)/.exec(referTo);
+  return m?.[1] ? decodeURIComponent(m[1]) : undefined;
+}
+
+/** A seat's answered dialog with its FreeSWITCH leg; REFER (blind transfer) is accepted with 202. */
+export class SrfSeat extends SrfDialogSignal implements AnsweredSeat {
+  private readonly referFns = new Set<(target: string) => void>();
+  private readonly onReferReq = (req: Srf.SrfRequest, res: Srf.SrfResponse): void => {
+    const target = referTarget(req.get('Refer-To') ?? '');
+    if (!target) {
+      res.send(400);
+      return;
+    }
+    res.send(202);
+    for (const fn of [...this.referFns]) fn(target);
+  };
+
+  constructor(
+    dialog: Srf.Dialog,
+    readonly leg: MediaLeg,
+  ) {
+    super(dialog);
+    dialog.on('refer', this.onReferReq);
+  }
+
+  onRefer(fn: (target: string) => void): () => void {
+    this.referFns.add(fn);
+    return () => {
+      this.referFns.delete(fn);
+    };
+  }
+
+  override async hangup(): Promise<void> {
+    this.dialog.off('refer', this.onReferReq);
+    await super.hangup();
+  }
+}

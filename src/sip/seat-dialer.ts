@@ -1,0 +1,113 @@
+import type Srf from 'drachtio-srf';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { CallError } from '../call/errors.js';
+import type { AnsweredSeat, RingingSeat, SeatDialer } from '../call/ports.js';
+import type { MediaServerConnection } from '../media/media-server.js';
+import type { FsmrfLeg } from '../media/fsmrf-leg.js';
+import { SrfSeat } from './dialogs.js';
+import type { RegistrationStore } from './registrations.js';
+
+/** What drachtio-srf's createUAC resolves to with `noAck: true` and no local SDP (a late-offer INVITE). */
+interface LateOfferAnswer {
+  sdp: string;
+  ack(localSdp: string): Promise<Srf.Dialog>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * Rings a seat at its registered contact with an INVITE WITHOUT SDP (late offer). The seat's 200 OK carries its
+ * offer; a FreeSWITCH endpoint takes that as its remote SDP and its answer goes back in the ACK. (FreeSWITCH
+ * offering first and then re-negotiating did not carry audio both ways in trials.)
+ */
+export class SipSeatDialer implements SeatDialer {
+  constructor(
+    private readonly srf: Srf,
+    private readonly media: MediaServerConnection,
+    private readonly registrations: RegistrationStore,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly sipDomain: string,
+  ) {}
+
+  async ring(agentId: string, call: { callId: string; callerNumber: string }): Promise<RingingSeat> {
+    const [reg] = await this.registrations.contacts(agentId, this.clock.now());
+    if (!reg) throw new CallError('SEAT_UNREACHABLE', `agent ${agentId} has no registered seat`, { agentId });
+
+    let invite: Srf.SrfRequest | undefined;
+    let cancelled = false;
+    let seat: SrfSeat | undefined;
+    let leg: FsmrfLeg | undefined;
+
+    const answered = (async (): Promise<AnsweredSeat> => {
+      let uac: LateOfferAnswer;
+      try {
+        uac = (await this.srf.createUAC(
+          reg.contact,
+          {
+            noAck: true,
+            // Send to where the REGISTER came from: seats behind NAT are reachable there, not at their Contact.
+            proxy: `sip:${reg.source}`,
+            headers: {
+              From: `<sip:${encodeURIComponent(call.callerNumber || 'anonymous')}@${this.sipDomain}>`,
+              'X-Hotline-Call-Id': call.callId,
+            },
+          },
+          {
+            cbRequest: (req: Srf.SrfRequest) => {
+              invite = req;
+              if (cancelled) req.cancel(() => undefined);
+            },
+          },
+        )) as unknown as LateOfferAnswer;
+      } catch (err) {
+        const status = (err as { status?: number }).status;
+        if (cancelled || status === 487) throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
+        throw new CallError('SEAT_REJECTED', `seat of ${agentId} answered ${status ?? String(err)}`, { agentId, status }, { cause: err });
+      }
+      if (cancelled) {
+        // The 200 OK crossed our CANCEL: complete and end the dialog so the seat stops ringing.
+        await uac.destroy();
+        throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
+      }
+      try {
+        leg = await this.media.legForRemoteSdp(uac.sdp);
+      } catch (err) {
+        await uac.destroy();
+        throw err;
+      }
+      const dialog = await uac.ack(leg.localSdp);
+      seat = new SrfSeat(dialog, leg);
+      if (cancelled) {
+        await Promise.all([seat.hangup(), leg.release()]);
+        throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
+      }
+      return seat;
+    })();
+    // The session always observes `answered`; this keeps a rejection after cancel from being reported unhandled.
+    answered.catch(() => undefined);
+
+    return {
+      answered,
+      cancel: async () => {
+        if (cancelled) return;
+        cancelled = true;
+        if (seat) {
+          await Promise.all([seat.hangup(), seat.leg.release()]);
+          return;
+        }
+        if (invite) {
+          const req = invite;
+          await new Promise<void>((resolve) => {
+            try {
+              req.cancel(() => resolve());
+            } catch (err) {
+              this.log.debug({ err, agentId }, 'CANCEL not sent (INVITE already final)');
+              resolve();
+            }
+          });
+        }
+      },
+    };
+  }
+}
