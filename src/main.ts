@@ -55,7 +55,11 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
 
     // 2. Redis: queues, agent state, leases. The ACD core builds on this connection.
     const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: `hotline-acd:${config.HOTLINE_ID}` });
-    const onRedisError = (err: Error) => logger.warn({ err }, 'Redis connection error');
+    let lastRedisError: Error | undefined;
+    const onRedisError = (err: Error) => {
+      lastRedisError = err;
+      logger.warn({ err }, 'Redis connection error');
+    };
     redis.on('error', onRedisError);
     components.push({
       name: 'redis',
@@ -69,7 +73,9 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     try {
       await redis.connect();
     } catch (e) {
-      throw new HotlineError('REDIS_UNAVAILABLE', `cannot connect to Redis at ${config.REDIS_URL}: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+      // connect() only says "Connection is closed"; the socket error before it names the cause.
+      const why = lastRedisError?.message ?? (e instanceof Error ? e.message : String(e));
+      throw new HotlineError('REDIS_UNAVAILABLE', `cannot connect to Redis at ${config.REDIS_URL}: ${why}`, {}, { cause: e });
     }
 
     // 3. Flows and queues: FLOWS_DIR validated into the registry and re-read on every edit (a broken edit is refused

@@ -139,4 +139,17 @@ describe('acd serve', () => {
     expect((await child.exited).code).toBe(1);
     expect(child.stderr).toMatch(/^acd: PG_UNAVAILABLE: cannot migrate schema never_made/m);
   });
+
+  it('refuses to start when Redis is unreachable, naming the cause', async () => {
+    const child = acd(['serve'], {
+      DATABASE_URL: TEST_DATABASE_URL,
+      DATABASE_SCHEMA: schema,
+      REDIS_URL: 'redis://127.0.0.1:1',
+      TELEPHONY_ENABLED: 'false',
+      FLOWS_DIR: join(tmpdir(), 'acd-no-flows-here'),
+      HTTP_PORT: String(await freePort()),
+    });
+    expect((await child.exited).code).toBe(1);
+    expect(child.stderr).toMatch(/^acd: REDIS_UNAVAILABLE: cannot connect to Redis at redis:\/\/127.0.0.1:1: connect ECONNREFUSED/m);
+  });
 });
