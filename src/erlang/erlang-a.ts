@@ -70,10 +70,7 @@ export function erlangAMetricsUnchecked(traffic: number, aht: number, n: number,
   const serviceLevel = clamp01(1 - probWait + probWait * Math.max(0, servedWithinGivenWait));
   const answered = 1 - abandonRate;
 
-  // ∂/∂a ln P(a+1, x) by a central difference; the step scales with the √a width of the gamma transition.
-  const h = 1e-4 * Math.max(1, Math.sqrt(a));
-  const dLnP = (lnLowerRegGamma(a + 1 + h, x) - lnLowerRegGamma(a + 1 - h, x)) / (2 * h);
-  const waitAnsweredGivenWait = Math.max(0, patience * (Math.log(x) - digamma(a + 1) - dLnP));
+  const waitAnsweredGivenWait = Math.max(0, waitOfAnsweredGivenWait(a, x, patience));
   const asaSeconds = answered > 0 ? (probWait * servedGivenWait * waitAnsweredGivenWait) / answered : 0;
 
   return {
@@ -88,4 +85,37 @@ export function erlangAMetricsUnchecked(traffic: number, aht: number, n: number,
     serviceLevelExcludingAbandoned: answered > 0 ? clamp01(serviceLevel / answered) : 0,
     meanWaitAllSeconds: abandonRate * patience,
   };
+}
+
+/**
+ * E[wait of an answered caller | they waited] = (1/θ)·[ln x − ψ(a+1) − ∂/∂a ln P(a+1, x)].
+ *
+ * Where P(a+1, x) comes from its series (x < a+2: enough agents, the usual case) we differentiate the series
+ * term by term, P(a+1,x) = D(a+1,x)·S with S = Σ_k Π_{i≤k} x/(a+1+i), which cancels ln x − ψ exactly:
+ *   result = (1/θ)·[1/(a+1) + Σ_k t_k H_k / S],   H_k = Σ_{i≤k} 1/(a+1+i)
+ * — positive terms only, so full precision even at a ~ 10^8 (very patient callers), and Erlang C's
+ * AHT/(n−A) as patience → ∞. Otherwise (fewer agents than the load needs) a central difference in a, whose
+ * step scales with the √a width of the gamma transition; the waits there are long, so its ~1e-8 relative
+ * error does not matter.
+ */
+function waitOfAnsweredGivenWait(a: number, x: number, patience: number): number {
+  if (x < a + 2) {
+    let term = 1;
+    let sum = 1;
+    let weighted = 0;
+    let harmonic = 0;
+    const cap = 1000 + Math.ceil(20 * Math.sqrt(a + x));
+    for (let k = 1; k < cap; k++) {
+      const d = a + 1 + k;
+      harmonic += 1 / d;
+      term *= x / d;
+      sum += term;
+      weighted += term * harmonic;
+      if (term < sum * 1e-17 && x < d) break;
+    }
+    return patience * (1 / (a + 1) + weighted / sum);
+  }
+  const h = 1e-4 * Math.max(1, Math.sqrt(a));
+  const dLnP = (lnLowerRegGamma(a + 1 + h, x) - lnLowerRegGamma(a + 1 - h, x)) / (2 * h);
+  return patience * (Math.log(x) - digamma(a + 1) - dLnP);
 }

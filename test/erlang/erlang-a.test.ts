@@ -68,7 +68,7 @@ describe('Erlang A (M/M/n+M)', () => {
     const ref = birthDeath(a, aht, n, patience);
     expect(m.probWait).toBeCloseTo(ref.probWait, 10);
     expect(m.abandonRate).toBeCloseTo(ref.abandonRate, 10);
-    expect(m.asaSeconds!).toBeCloseTo(ref.asa, 5);
+    expect(m.asaSeconds!).toBeCloseTo(ref.asa, 10);
     expect(m.meanWaitAllSeconds).toBeCloseTo(ref.abandonRate * patience, 8);
     expect(m.occupancy).toBeCloseTo((a * (1 - ref.abandonRate)) / n, 10);
     expect(m.serviceLevel).toBeCloseTo(serviceLevelByQuadrature(a, aht, n, patience, 20, ref.probWait), 6);
@@ -77,12 +77,12 @@ describe('Erlang A (M/M/n+M)', () => {
 
   it('very patient callers: Erlang A tends to Erlang C', () => {
     const c = erlangCMetrics({ trafficErlangs: 10, ahtSeconds: 180, agents: 12 });
-    const a = erlangAMetrics({ trafficErlangs: 10, ahtSeconds: 180, agents: 12, patienceSeconds: 1e7 });
-    // The remaining gap is the model's, not rounding: queue terms shrink by ≈ exp(−j²θ/(2nμ)) ≈ 1 − 4e-5.
-    expect(a.probWait).toBeCloseTo(c.probWait, 4);
-    expect(a.serviceLevel).toBeCloseTo(c.serviceLevel, 4);
-    expect(a.asaSeconds!).toBeCloseTo(c.asaSeconds!, 1);
-    expect(a.abandonRate).toBeLessThan(1e-5);
+    const a = erlangAMetrics({ trafficErlangs: 10, ahtSeconds: 180, agents: 12, patienceSeconds: 1e9 });
+    // The remaining gap is the model's, not rounding: queue terms shrink by ≈ exp(−j²θ/(2nμ)), ~1e-6 here.
+    expect(a.probWait).toBeCloseTo(c.probWait, 5);
+    expect(a.serviceLevel).toBeCloseTo(c.serviceLevel, 5);
+    expect(a.asaSeconds!).toBeCloseTo(c.asaSeconds!, 3);
+    expect(a.abandonRate).toBeLessThan(1e-7);
   });
 
   it('service level rises and abandonment falls with every added agent (property)', () => {
