@@ -7,6 +7,7 @@ import { CallbackRepository } from './callbacks.js';
 import { Db } from './db.js';
 import { OfferRepository } from './offers.js';
 import { QueueRepository } from './queues.js';
+import { ReportRepository } from './reports.js';
 import { DurableRecorder } from './recorder.js';
 import { SkillRepository } from './skills.js';
 import { Spool } from './spool.js';
@@ -18,6 +19,8 @@ export type { OfferRecord, OfferOutcome } from './offers.js';
 export type { AgentStateChange } from './agent-states.js';
 export type { AgentRecord, DigestCredential, NewAgent } from './agents.js';
 export type { RecordOutcome } from './recorder.js';
+export type { AgentKpi, LowRating, QueueKpi } from './reports.js';
+export { sessionCallRecordSink } from './session-sink.js';
 
 export interface PgStore {
   db: Db;
@@ -28,6 +31,7 @@ export interface PgStore {
   offers: OfferRepository;
   agentStates: AgentStateHistoryRepository;
   callbacks: CallbackRepository;
+  reports: ReportRepository;
   /** The outage-proof path for call records, offers and agent states: use it from the call session. */
   recorder: DurableRecorder;
   close(): Promise<void>;
@@ -65,6 +69,7 @@ export function openPgStore(opts: PgStoreOptions): PgStore {
     offers,
     agentStates,
     callbacks: new CallbackRepository(db),
+    reports: new ReportRepository(db),
     recorder,
     close: async () => {
       recorder.stop();
