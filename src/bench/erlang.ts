@@ -135,6 +135,28 @@ export function runErlangBench(quick = false): ErlangBenchRow[] {
   return rows;
 }
 
+export interface Aim {
+  readonly aim: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+/** The issue's targets, checked against this run's figures (they are aims for a benchmark, not test asserts). */
+function erlangAims(rows: Map<string, ErlangBenchRow>): Aim[] {
+  const day = rows.get('day-96')!;
+  const fleetRow = rows.get('fleet-1000x96')!;
+  const big = rows.get('load-10000')!;
+  const minSpeedup = Math.min(...[...rows.values()].map((r) => r.speedup));
+  const typical = Math.max(day.oursNsPerComputation, fleetRow.oursNsPerComputation);
+  return [
+    { aim: '≤ 200 ns per computation at typical loads (10–200 Erlangs)', measured: fmt(typical), met: typical <= 200 },
+    { aim: '1,000 queues × 96 intervals in ≤ 20 ms', measured: `${fleetRow.oursMsPerWorkload.toFixed(2)} ms`, met: fleetRow.oursMsPerWorkload <= 20 },
+    { aim: '10,000 Erlangs in ≤ 5 µs', measured: fmt(big.oursNsPerComputation), met: big.oursNsPerComputation <= 5000 },
+    { aim: '≥ 7× the recompute-each-candidate method on every workload', measured: `${minSpeedup.toFixed(1)}× (lowest)`, met: minSpeedup >= 7 },
+    { aim: 'both methods give the same agent counts', measured: [...rows.values()].every((r) => r.agree) ? 'identical' : 'DIFFER', met: [...rows.values()].every((r) => r.agree) },
+  ];
+}
+
 function fmt(ns: number): string {
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
   if (ns >= 1e3) return `${(ns / 1e3).toFixed(2)} µs`;
@@ -149,6 +171,8 @@ export function register(bench: Command): void {
     .option('--quick', 'short rounds (smoke test; figures are noisy)')
     .action((opts: { json?: boolean; quick?: boolean }) => {
       const rows = runErlangBench(opts.quick === true);
+      const byName = new Map(rows.map((r) => [r.workload, r]));
+      const aims = erlangAims(byName);
       const result = {
         benchmark: 'erlang',
         method: opts.quick
@@ -156,6 +180,7 @@ export function register(bench: Command): void {
           : 'process CPU time, best of 5 rounds of ≥0.2 s each; AHT 180 s, target 80/20, Erlang C',
         node: process.version,
         rows,
+        aims,
       };
       if (opts.json) {
         console.log(JSON.stringify(result, null, 2));
@@ -177,5 +202,7 @@ export function register(bench: Command): void {
           ].join(' '),
         );
       }
+      console.log('');
+      for (const a of aims) console.log(`${a.met ? 'met    ' : 'NOT met'}  ${a.aim}: ${a.measured}`);
     });
 }
