@@ -47,13 +47,12 @@ export interface IvrQueuePort {
 }
 
 /**
- * Expected wait for announcements. Plug the Erlang engine in here: e.g.
- * `{ expectedWaitSec: (q, k) => expectedWaitAtPosition({ position: k, agents: busyAgents(q), ahtSeconds: aht(q) }) }`
- * with `expectedWaitAtPosition` from src/erlang/wait.ts and live agent counts / AHT from the ACD store.
- * Undefined when unknown (no agents logged in): the announcement then says the position only.
+ * Expected wait for announcements, in seconds. `erlangWaitEstimator` (wait.ts) plugs the Erlang engine in, given
+ * live agent counts and AHT from the ACD. Undefined when unknown (nobody logged in): the announcement then says
+ * the position only.
  */
 export interface WaitEstimator {
-  expectedWaitSec(queueId: string | undefined, position: number): number | undefined;
+  expectedWaitSec(queueId: string | undefined, position: number): number | undefined | Promise<number | undefined>;
 }
 
 /** Where survey ratings, callback requests and messages go (PostgreSQL through the call session). */

@@ -144,10 +144,17 @@ export class FlowRunner {
         const t = this.ticket;
         if (!t) return;
         const queueId = this.currentQueue();
-        void t.position().then(
-          (position) => this.push({ type: 'queue-status', ref: c.ref, position, expectedWaitSec: this.deps.wait.expectedWaitSec(queueId, position) }),
-          () => this.push({ type: 'queue-status', ref: c.ref, position: 0, expectedWaitSec: undefined }),
-        );
+        // A failed look-up still answers, so the caller goes on hearing music instead of a stalled announcement.
+        void t
+          .position()
+          .then(async (position) => ({ position, expectedWaitSec: await this.deps.wait.expectedWaitSec(queueId, position) }))
+          .then(
+            (s) => this.push({ type: 'queue-status', ref: c.ref, ...s }),
+            (err: unknown) => {
+              this.deps.logger.warn({ err, callId: channel.callId }, 'queue position look-up failed');
+              this.push({ type: 'queue-status', ref: c.ref, position: 0, expectedWaitSec: undefined });
+            },
+          );
         return;
       }
       case 'set-timer': {

@@ -34,7 +34,7 @@ function announcement(n: QueueNode, ctx: NodeContext, position: number, waitSec:
   const lang = (ctx.state.vars.language as Language | undefined) ?? ctx.flow.language;
   const a = n.announce ?? {};
   const items: PlayItem[] = first ? ctx.prompt('please-hold') : [];
-  if (a.position !== false) items.push(...ctx.prompt('position'), { kind: 'number', value: position, language: lang });
+  if (a.position !== false && position >= 1) items.push(...ctx.prompt('position'), { kind: 'number', value: position, language: lang });
   if (a.expectedWait !== false && waitSec !== undefined) items.push(...ctx.prompt('expected-wait'), { kind: 'number', value: Math.max(1, Math.ceil(waitSec / 60)), language: lang });
   return items;
 }
