@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { FlowError } from './errors.js';
 import type { ProjectSources, TextFile } from './validate.js';
 
 /**
@@ -96,7 +97,9 @@ export async function loadForPaths(paths: string[]): Promise<Check[]> {
   const checks: Check[] = [];
   const byRoot = new Map<string, TextFile[]>();
   for (const p of paths) {
-    if ((await stat(p)).isDirectory()) {
+    const st = await stat(p).catch(() => undefined);
+    if (!st) throw new FlowError('FLOW_PATH_NOT_FOUND', `${p}: no such file or directory`, { path: p });
+    if (st.isDirectory()) {
       checks.push({ sources: await loadDir(p), report: undefined });
       continue;
     }

@@ -111,6 +111,15 @@ describe('acd flows validate', () => {
     ]);
   });
 
+  it('a path that does not exist is one clear line and exit 1', async () => {
+    const e = await acd('ivr-flows/nope.yaml').then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(e?.code).toBe(1);
+    expect(e?.stderr).toContain('acd: FLOW_PATH_NOT_FOUND: ivr-flows/nope.yaml: no such file or directory');
+  });
+
   it('warnings alone exit 0', async () => {
     const r = await acd(`${B}/menu-too-long.yaml`);
     expect(r.stdout).toContain('warning: node "a" field "options": 5 options');

@@ -1,0 +1,10 @@
+import { HotlineError } from '../core/errors.js';
+
+/** Errors of the IVR area. Flow problems are not errors but located issues (issues.ts); these are the rest. */
+export type FlowErrorCode = 'FLOW_PATH_NOT_FOUND';
+
+export class FlowError extends HotlineError {
+  constructor(code: FlowErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+  }
+}
