@@ -54,6 +54,29 @@ export const envSchema = z.object({
   SHUTDOWN_DRAIN_MS: int(30_000, 0),
   // Shed load with 503 above this many live calls, before FreeSWITCH saturates.
   MAX_CONCURRENT_CALLS: int(200, 1),
+
+  // Telephony (issue 5). This instance's name in the ACD (offers for its calls reach it); default: host name + pid.
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, . _ or -').optional(),
+  // Seat registrations: allowed expiry range (s). Shorter asks get 423 with Min-Expires; longer are cut down.
+  REGISTER_MIN_EXPIRES: int(60, 1),
+  REGISTER_MAX_EXPIRES: int(3600, 1),
+  // Authentication failures (403s) from one address within the window block it for AUTH_BLOCK_MS.
+  AUTH_MAX_FAILURES: int(5, 1),
+  AUTH_FAILURE_WINDOW_MS: int(60_000, 1000),
+  AUTH_BLOCK_MS: int(600_000, 1000),
+  // No toll fraud: seats may dial outside numbers only when they match this regular expression (empty: never)
+  // and only through this trunk (host[:port]).
+  SEAT_OUTBOUND_PATTERN: z.string().default('').refine((v) => { try { new RegExp(v); return true; } catch { return false; } }, 'not a regular expression'),
+  SIP_TRUNK: z.string().default(''),
+  // The silent-call script on the agent leg (standard §2): queues where it starts by itself (comma list, * = all,
+  // empty = none), its seconds of silence, and the DTMF key an agent presses to start it.
+  SILENT_CALL_QUEUES: z.string().default('*'),
+  SILENT_CALL_SEC: int(5, 1),
+  SILENT_CALL_AGENT_KEY: z.string().regex(/^[0-9*#]$/, 'one DTMF key').default('*'),
+  // Queues whose late answers (caller waited past the answer window) get the whisper; queues recorded to
+  // RECORDINGS_DIR (same list syntax).
+  LATE_WHISPER_QUEUES: z.string().default('*'),
+  RECORD_QUEUES: z.string().default(''),
 });
 
 export type Env = z.infer<typeof envSchema>;
