@@ -32,6 +32,13 @@ export function erlangPrediction(sc: Scenario): ErlangPrediction | null {
   const span = to - from;
   if (!(span > 0)) return null;
   const caveats: string[] = [];
+  // One line per reason, naming every queue or group it applies to.
+  const notes = new Map<string, { kind: string; names: string[] }>();
+  const note = (why: string, kind: 'queue' | 'group', name: string): void => {
+    const n = notes.get(why);
+    if (n) n.names.push(name);
+    else notes.set(why, { kind, names: [name] });
+  };
 
   let calls = 0;
   let work = 0;
@@ -45,9 +52,9 @@ export function erlangPrediction(sc: Scenario): ErlangPrediction | null {
       patienceWeighted += n * q.patienceSec;
       withPatience += n;
     }
-    if (q.handle.distribution !== 'exponential') caveats.push(`queue ${q.def.id}: ${q.handle.distribution} talk times (Erlang assumes exponential)`);
-    if (q.def.wrapUpSec > 0) caveats.push(`queue ${q.def.id}: fixed wrap-up of ${q.def.wrapUpSec} s counted in the handle time`);
-    if (q.arrivals.length > 1) caveats.push(`queue ${q.def.id}: arrival rate changes during the run (the model uses the mean)`);
+    if (q.handle.distribution !== 'exponential') note(`${q.handle.distribution} talk times (Erlang assumes exponential)`, 'queue', q.def.id);
+    if (q.def.wrapUpSec > 0) note('fixed wrap-up counted in the handle time', 'queue', q.def.id);
+    if (q.arrivals.length > 1) note('arrival rate changes during the run (the model uses the mean)', 'queue', q.def.id);
   }
   if (calls <= 0) return null;
   const aht = work / calls;
@@ -58,10 +65,11 @@ export function erlangPrediction(sc: Scenario): ErlangPrediction | null {
   if (!single) caveats.push('several queues pooled into one, skills ignored: an optimistic bound');
   if (withPatience > 0 && withPatience < calls) caveats.push('some queues have no patience: Erlang C for all');
   for (const g of sc.agents) {
-    if (g.ronaProbability > 0) caveats.push(`group ${g.name}: missed calls (RONA) not in the model`);
-    if (g.answerAfterSec > 0) caveats.push(`group ${g.name}: ${g.answerAfterSec} s of ringing before pick-up not in the model`);
-    if (g.breaks.length > 0 || g.shifts.some((s) => s.startSec > from || s.endSec < to)) caveats.push(`group ${g.name}: shifts and breaks averaged into a mean staff`);
+    if (g.ronaProbability > 0) note('missed calls (RONA) not in the model', 'group', g.name);
+    if (g.answerAfterSec > 0) note('ringing before pick-up not in the model', 'group', g.name);
+    if (g.breaks.length > 0 || g.shifts.some((s) => s.startSec > from || s.endSec < to)) note('shifts and breaks averaged into a mean staff', 'group', g.name);
   }
+  for (const [why, n] of notes) caveats.push(`${n.kind}${n.names.length > 1 ? 's' : ''} ${n.names.join(', ')}: ${why}`);
   const patience = withPatience === calls ? patienceWeighted / calls : null;
   const targets = new Set(sc.queues.map((q) => q.def.serviceLevel.seconds));
   const targetTime = sc.queues[0]!.def.serviceLevel.seconds;
