@@ -74,17 +74,17 @@ describe('acd agents', () => {
   it('adds, lists, re-skills and re-passwords a seat end to end', async () => {
     // The real binary once for each exit path: success, typed error, password from a pipe.
     const add = await acd(['agents', 'add', '2001', '--name', '王芳', '--employee', 'E2001', '--role', 'supervisor', '--password', 'first-secret', '--skills', 'billing:5,tech:3:secondary', '--create-skills']);
+    expect(add.code, add.stderr).toBe(0);
     expect(add.stderr.replace(/^npm warn.*\n/gm, '')).toBe('');
-    expect(add.code).toBe(0);
     expect(add.stdout).toContain('added 2001 (王芳, supervisor, realm hotline.test): billing:5,tech:3:secondary');
     expect(await ha1Of('2001')).toBe(md5('2001:hotline.test:first-secret'));
 
     const bad = await acd(['agents', 'skills', '2001', 'billing:6']);
-    expect(bad.code).toBe(1);
+    expect(bad.code, bad.stderr).toBe(1);
     expect(bad.stderr).toMatch(/acd: INVALID_INPUT: skills \(billing\): must be an integer from 1 to 5 \(got 6\)/);
 
     const pw = await acd(['agents', 'passwd', '2001'], 'second-secret\n');
-    expect(pw.code).toBe(0);
+    expect(pw.code, pw.stderr).toBe(0);
     expect(await ha1Of('2001')).toBe(md5('2001:hotline.test:second-secret'));
 
     const list = await inProcess(['agents', 'list', '--json']);

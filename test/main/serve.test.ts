@@ -118,7 +118,7 @@ describe('acd serve', () => {
     expect(w).toBe(45);
 
     child.kill('SIGTERM');
-    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(await child.exited, child.stderr).toEqual({ code: 0, signal: null });
     expect(child.stdout).toContain('"msg":"hotline-acd stopped"');
 
     const ran = await queryTest<{ name: string }>(`SELECT name FROM "${schema}".pgmigrations`);
