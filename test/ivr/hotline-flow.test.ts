@@ -166,3 +166,13 @@ describe('the shipped hotline flow, walked with a scripted caller', () => {
     expect(call.channel.log.some((e) => e.op === 'hangup')).toBe(false);
   });
 });
+
+describe('hang-ups around the agent call', () => {
+  it('a caller hanging up while talking to the agent was served: completed, the survey is not reached', async () => {
+    const flow = await hotlineFlow();
+    const call = await runScriptedCall(flow, { at: WINTER_OPEN, script: [{ press: '1' }], queue: { position: 1, answerAfterMs: 5_000, talkMs: 600_000 }, hangupAfterMs: 60_000 });
+    expect(call.result.disposition).toBe('completed');
+    expect(call.channel.said()).not.toContain('survey');
+    expect(call.queue.cancelled).toBe(0);
+  });
+});

@@ -125,3 +125,27 @@ describe('acd flows validate', () => {
     expect(r.stdout).toContain('warning: node "a" field "options": 5 options');
   });
 });
+
+describe('the published JSON Schema on its own (what an editor checks)', () => {
+  it('accepts the shipped flow and rejects a node with a wrong field', async () => {
+    const { Ajv } = await import('ajv');
+    const { parse } = await import('yaml');
+    const check = new Ajv({ strict: false, allErrors: true }).compile(publishedFlowSchema());
+    expect(check(parse(readFileSync('ivr-flows/hotline.yaml', 'utf8')))).toBe(true);
+    expect(check(parse(readFileSync(`${B}/schema.yaml`, 'utf8')))).toBe(false);
+    expect(check(parse(readFileSync(`${B}/unknown-node-type.yaml`, 'utf8')))).toBe(false);
+  });
+});
+
+describe('flow spec versions', () => {
+  it('a version that is not a positive integer is refused at the version field', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const dir = await mkdtemp('/tmp/ivr-version-');
+    try {
+      await writeFile(join(dir, 'v.yaml'), 'version: "one"\nid: v\nnumbers: []\nstart: a\nnodes: { a: { type: goto, next: a } }\n');
+      expect(await lines(join(dir, 'v.yaml'))).toEqual([`${dir}/v.yaml:1:10: error: flow field "version": must be a positive integer`]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

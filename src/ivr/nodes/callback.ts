@@ -1,5 +1,5 @@
 import type { FlowNode } from '../spec.js';
-import { ask, defineNode, digitSpec, isNoInput, nodeRef, num, onSilence, promptRef, save, type NodeContext, type Step } from './types.js';
+import { ask, defineNode, digitSpec, isNoInput, nodeRef, onSilence, promptRef, save, type NodeContext, type Step } from './types.js';
 
 interface CallbackNode extends FlowNode {
   /** "We will call you back on the number you are calling from: press 1 to confirm, 2 for another number." */
@@ -15,6 +15,8 @@ interface CallbackNode extends FlowNode {
 interface Local { phase: 'confirm' | 'number'; noInput: number; invalid: number }
 
 const DEFAULT_PATTERN = '\\d{7,12}';
+/** Wrong numbers tolerated before the goodbye. */
+const NUMBER_RETRIES = 2;
 
 function confirm(n: CallbackNode, ctx: NodeContext, local: Local): Step {
   return ask(ctx, ctx.prompt(n.prompt ?? 'callback-confirm'), digitSpec(ctx, 1, 1), { ...local, phase: 'confirm' });
@@ -69,7 +71,7 @@ export default defineNode<CallbackNode>({
       return confirm(n, ctx, { ...local, invalid: local.invalid + 1 });
     }
     if (new RegExp(`^(?:${n.pattern ?? DEFAULT_PATTERN})$`).test(e.digits)) return done(n, ctx, e.digits);
-    if (local.invalid < num(undefined, 2)) return askNumber(n, ctx, { ...local, invalid: local.invalid + 1, noInput: 0 }, ['invalid-entry']);
+    if (local.invalid < NUMBER_RETRIES) return askNumber(n, ctx, { ...local, invalid: local.invalid + 1, noInput: 0 }, ['invalid-entry']);
     return { commands: [], end: { disposition: 'no-match', items: ctx.prompt('goodbye') } };
   },
 });
