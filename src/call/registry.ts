@@ -33,6 +33,11 @@ export class CallRegistry {
     return this.draining;
   }
 
+  /** Refuse new calls from now on (503); live calls carry on. */
+  stopAccepting(): void {
+    this.draining = true;
+  }
+
   /** Ask to take a new call; on ok the caller must follow with add() or abandon(). */
   admit(): Admission {
     if (this.draining) return { ok: false, status: 503, reason: 'draining' };
