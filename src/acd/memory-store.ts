@@ -24,6 +24,9 @@ import type {
 /** How many waiting calls a match looks at per queue when the head is not eligible (young for overflow, held
  * for another agent, owner dead). The Redis store uses the same bound so both pick the same call. */
 export const MATCH_SCAN_LIMIT = 64;
+/** Smaller bound for secondary and overflow-queue entries: their calls are usually too young, and under overload a
+ * long scan per freed agent is what would slow every match down. */
+export const OVERFLOW_SCAN_LIMIT = 8;
 
 export interface MemoryAcdStoreOptions {
   clock: Clock;
@@ -406,7 +409,7 @@ export class MemoryAcdStore implements AcdStore {
     for (const e of a.serves) {
       const q = this.queues.get(e.queueId);
       if (!q || q.calls.size === 0) continue;
-      for (const id of q.calls.head(MATCH_SCAN_LIMIT)) {
+      for (const id of q.calls.head(e.via === 'primary' ? MATCH_SCAN_LIMIT : OVERFLOW_SCAN_LIMIT)) {
         const c = this.calls.get(id)!;
         const w = now - c.arrivedAt;
         if (!this.ownerLive(c, now) || stickyBlocks(c.sticky, a.id, w, q.def) || !stageAllows(e.via, w, q.def)) continue;
@@ -427,7 +430,7 @@ export class MemoryAcdStore implements AcdStore {
     if (this.emitFn) this.emit({ type: 'offered', at: now, ...offer });
     this.setState(a, 'reserved');
     a.callId = c.req.callId;
-    a.rr.set(q.def.id, ++q.rrSeq);
+    if (q.def.policy === 'round-robin') a.rr.set(q.def.id, ++q.rrSeq);
     if (this.keepInbox) {
       let box = this.inboxes.get(c.req.ownerInstance);
       if (!box) this.inboxes.set(c.req.ownerInstance, (box = []));

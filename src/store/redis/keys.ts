@@ -3,7 +3,7 @@
  * slot and the Lua scripts may touch any of them atomically.
  *   skills (set) · qd:<q> (hash: queue definition) · qorder (json: queue ids by priority)
  *   a:<agent> (hash) · agents (set) · r:<q>:<via> (zset: ready agents, policy score)
- *   c:<call> (hash) · calls (set) · q:<q> (zset: waiting calls, queue score) · st:<agent> (zset: calls held for it)
+ *   c:<call> (hash) · q:<q> (zset: waiting calls, queue score) · st:<agent> (zset: calls held for it)
  *   ic:<instance> (zset: calls owned) · leases (zset: instance -> expiry ms) · in:<instance> (list: offers, JSON)
  *   last:<caller> (string: agent who served them last) · seq (hash: counters) · events (stream)
  */

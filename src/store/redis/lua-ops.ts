@@ -1,7 +1,7 @@
 import { LUA_PRELUDE } from './lua-prelude.js';
 
 /**
- * One Lua script per ACD operation (see lua-prelude.ts for the calling convention). Each returns a JSON string.
+ * One Lua function per ACD operation (see lua-prelude.ts for the calling convention). Each returns a JSON string.
  * Every validation happens before the first write, so a refused operation changes nothing.
  */
 const OPS = {
@@ -69,7 +69,6 @@ local seq = R('HINCRBY', P .. 'seq', 'arrival', 1)
 local c = {q = q, caller = caller, prio = prio, owner = owner, at = NOW, score = (999 - prio) * 1099511627776 + 549755813888 + seq,
   st = 'waiting', agent = '', sticky = sticky, offAt = 0, ansAt = 0}
 R('HSET', P .. 'c:' .. cid, 'q', q, 'caller', caller, 'prio', prio, 'owner', owner, 'at', fmt(NOW), 'score', fmt(c.score), 'st', 'waiting', 'sticky', sticky)
-R('SADD', P .. 'calls', cid)
 R('ZADD', P .. 'ic:' .. owner, fmt(NOW), cid)
 addWaiting(cid, c)
 if sticky ~= '' then
@@ -188,7 +187,6 @@ for _, inst in ipairs(dead) do
     if c then
       if c.st == 'waiting' then removeWaiting(cid, c) end
       R('DEL', P .. 'c:' .. cid)
-      R('SREM', P .. 'calls', cid)
       res.removedCalls[#res.removedCalls + 1] = cid
       if c.st == 'waiting' then
         emit({type = 'removed-dead-instance', callId = cid, queueId = c.q, instance = inst, stage = 'waiting'})
@@ -228,6 +226,22 @@ return '{}'
 export type AcdOp = keyof typeof OPS;
 export const ACD_OPS = Object.keys(OPS) as AcdOp[];
 
-export function luaFor(op: AcdOp): string {
-  return op === 'empty' ? OPS.empty : LUA_PRELUDE + OPS[op];
+/** Bump when the Lua changes: the library name carries it, so instances running different code never share one. */
+export const ACD_LIBRARY_VERSION = 2;
+export const ACD_LIBRARY = `acd_v${ACD_LIBRARY_VERSION}`;
+
+export function functionName(op: AcdOp): string {
+  return `${ACD_LIBRARY}_${op}`;
 }
+
+/** The whole ACD as one Redis function library: shared helpers once, one registered function per operation. */
+export function acdLibrary(): string {
+  const parts = [`#!lua name=${ACD_LIBRARY}`, LUA_PRELUDE];
+  for (const op of ACD_OPS) {
+    parts.push(`redis.register_function('${functionName(op)}', function(KEYS, ARGV)\nbegin(KEYS, ARGV)\nlocal result = (function()\n${OPS[op]}\nend)()\nflush()\nreturn result\nend)`);
+  }
+  return parts.join('\n');
+}
+
+/** The empty script of the benchmark's ceiling, run with EVALSHA. */
+export const EMPTY_SCRIPT = OPS.empty;
