@@ -10,7 +10,8 @@ import { buildApi } from './api/server.js';
 import { FlowRegistry } from './ivr/registry.js';
 import { FlowReloader, watchFlows } from './ivr/watch.js';
 import type { QueueDefinition } from './acd/model.js';
-import { migrate, openPgStore, type PgStore } from './store/pg/index.js';
+import { migrate, openPgStore, sessionCallRecordSink, type PgStore } from './store/pg/index.js';
+import { startTelephony } from './sip/telephony.js';
 
 /**
  * The composition root: the one place that reads the config, builds the adapters and passes them to the services
@@ -103,8 +104,19 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     // 4. Telephony starts here: drachtio-srf (SIP) and drachtio-fsmrf (media) adapters, the call sessions and the ACD
     //    dispatcher. Register a Component whose stopAccepting() answers new INVITEs 503 and whose drain() resolves
     //    when the last call has run its cleanup path. Call records go to sessionCallRecordSink(pg.recorder).
-    if (config.TELEPHONY_ENABLED) logger.warn('telephony is not wired into this build yet; serving the API only');
-    else logger.info('telephony disabled (TELEPHONY_ENABLED=false)');
+    if (config.TELEPHONY_ENABLED) {
+      const telephony = await startTelephony({
+        config,
+        logger,
+        clock,
+        redis,
+        flows,
+        agents: pg.agents,
+        skills: () => pg.skills.list(),
+        records: sessionCallRecordSink(pg.recorder, config.INSTANCE_ID),
+      });
+      components.push({ name: 'telephony', stopAccepting: telephony.stopAccepting, drain: telephony.drain, close: telephony.close });
+    } else logger.info('telephony disabled (TELEPHONY_ENABLED=false)');
 
     // 5. HTTP: health probe now; admin/agent API and wallboard later. Last to start, so /healthz only answers once
     //    everything it reports on exists.
