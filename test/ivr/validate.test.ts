@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { validatePaths } from '../../src/cli/flows.js';
 import { formatIssue } from '../../src/ivr/issues.js';
 import { publishedFlowSchema } from '../../src/ivr/schema.js';
@@ -94,35 +94,49 @@ describe('flow validation rules', () => {
 });
 
 describe('acd flows validate', () => {
-  const run = promisify(execFile);
-  const acd = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'flows', 'validate', ...args]);
+  /** The command in-process: its stdout lines and exit code. */
+  async function inProcess(...paths: string[]): Promise<{ out: string[]; code: number | undefined }> {
+    const { Command } = await import('commander');
+    const { register } = await import('../../src/cli/flows.js');
+    const program = new Command('acd').exitOverride();
+    register(program);
+    const out: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((l: string) => void out.push(l));
+    const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const saved = process.exitCode;
+    try {
+      await program.parseAsync(['node', 'acd', 'flows', 'validate', ...paths]);
+      return { out, code: process.exitCode as number | undefined };
+    } finally {
+      process.exitCode = saved;
+      log.mockRestore();
+      err.mockRestore();
+    }
+  }
 
-  it('exits 0 on valid files and 1 with one line per problem otherwise', async () => {
-    const ok = await acd('ivr-flows');
-    expect(ok.stdout).toBe('');
-    const bad = await acd(`${B}/missing-node.yaml`, `${B}/unreachable-node.yaml`).then(
+  it('exits 0 when every file is valid, warnings alone included', async () => {
+    expect(await inProcess('ivr-flows')).toEqual({ out: [], code: 0 });
+    const w = await inProcess(`${B}/menu-too-long.yaml`);
+    expect(w.code).toBe(0);
+    expect(w.out).toHaveLength(1);
+  });
+
+  it('a path that does not exist is a typed error (the binary prints one line and exits 1)', async () => {
+    await expect(inProcess('ivr-flows/nope.yaml')).rejects.toMatchObject({ code: 'FLOW_PATH_NOT_FOUND', message: 'ivr-flows/nope.yaml: no such file or directory' });
+  });
+
+  it('the real binary exits 1 with one line per problem', async () => {
+    const run = promisify(execFile);
+    const bad = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'flows', 'validate', `${B}/missing-node.yaml`, `${B}/unreachable-node.yaml`]).then(
       () => undefined,
-      (e: { code: number; stdout: string }) => e,
+      (e: { code: number; stdout: string; stderr: string }) => e,
     );
     expect(bad?.code).toBe(1);
     expect(bad?.stdout.trim().split('\n')).toEqual([
       `${B}/missing-node.yaml:6:41: error: node "a" field "next": transition to missing node "nowhere"`,
       `${B}/unreachable-node.yaml:7:3: warning: node "orphan": unreachable from the start node "a"`,
     ]);
-  });
-
-  it('a path that does not exist is one clear line and exit 1', async () => {
-    const e = await acd('ivr-flows/nope.yaml').then(
-      () => undefined,
-      (err: { code: number; stderr: string }) => err,
-    );
-    expect(e?.code).toBe(1);
-    expect(e?.stderr).toContain('acd: FLOW_PATH_NOT_FOUND: ivr-flows/nope.yaml: no such file or directory');
-  });
-
-  it('warnings alone exit 0', async () => {
-    const r = await acd(`${B}/menu-too-long.yaml`);
-    expect(r.stdout).toContain('warning: node "a" field "options": 5 options');
+    expect(bad?.stderr).toContain('2 file(s) checked: 1 error(s), 1 warning(s)');
   });
 });
 
