@@ -42,9 +42,9 @@ export interface Telephony {
   /** The agent-state service, for the admin API as well. */
   agents: AgentService;
   registry: CallRegistry;
-  stopAccepting(): void;
-  drain(): Promise<void>;
-  close(): Promise<void>;
+  stopAccepting: () => void;
+  drain: () => Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** A comma list of queue ids, `*` for all, empty for none. */
