@@ -11,6 +11,8 @@ export interface PgOptions {
   max?: number;
   /** How long to wait for a connection before the query fails with PG_UNAVAILABLE. */
   connectTimeoutMs?: number;
+  /** How long a query may wait for the server's answer before it fails with PG_UNAVAILABLE. */
+  queryTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -37,6 +39,10 @@ export class Db {
       max: opts.max ?? 10,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
       idleTimeoutMillis: 30_000,
+      // A server that vanishes without closing the socket (host down, network cut) must still fail the query in
+      // bounded time, so the record goes to the spool instead of holding the call's cleanup path.
+      keepAlive: true,
+      query_timeout: opts.queryTimeoutMs ?? 15_000,
       options: `-c search_path=${this.schema}`,
       application_name: 'hotline-acd',
     });

@@ -28,7 +28,7 @@ export class StoreError extends HotlineError {
 
 // Socket-level failures from node's net layer and pg's own connection messages.
 const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
-const CONNECTION_MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i, /Client has encountered a connection error/i, /connect ECONNREFUSED/i];
+const CONNECTION_MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i, /Client has encountered a connection error/i, /connect ECONNREFUSED/i, /Query read timeout/i];
 
 /** True when `e` means "PostgreSQL is not reachable right now", as opposed to "PostgreSQL refused this query". */
 export function isConnectionError(e: unknown): boolean {
@@ -56,7 +56,7 @@ export function toStoreError(e: unknown, context: string): unknown {
   if (pgErr.code === '23505') {
     return new StoreError('DUPLICATE', `${context}: ${String(pgErr.detail ?? pgErr.message)}`, { constraint: pgErr.constraint }, { cause: e });
   }
-  if (pgErr.code === '23514' || pgErr.code === '23502' || pgErr.code === '22001' || pgErr.code === '22P02') {
+  if (pgErr.code === '23514' || pgErr.code === '23502' || pgErr.code === '23503' || pgErr.code === '22001' || pgErr.code === '22P02') {
     return new StoreError('CONSTRAINT', `${context}: ${String(pgErr.message)}`, { constraint: pgErr.constraint }, { cause: e });
   }
   return e;

@@ -108,6 +108,24 @@ describe('PostgreSQL outage', () => {
     expect(await new Spool(spoolDir).pendingCount()).toBe(0);
   });
 
+  it('treats a server that accepts the connection but never answers as an outage (bounded wait)', async () => {
+    const held = new Set<Socket>();
+    const silent = createServer((s) => void held.add(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    closers.push(() => {
+      for (const s of held) s.destroy();
+      return new Promise<void>((r) => silent.close(() => r()));
+    });
+    const port = (silent.address() as { port: number }).port;
+    const db = new Db({ url: `postgres://postgres@127.0.0.1:${port}/test`, schema: t.schema, connectTimeoutMs: 300 });
+    closers.push(() => db.close());
+    expect(await recorderOn(db).writeCallRecord({ ...record, callId: 'outage-silent' })).toBe('spooled');
+    // Replayed by a recorder on the live server: exactly one row.
+    expect((await recorderOn(t.db).replay()).remaining).toBe(0);
+    const rows = await t.pool.query("SELECT count(*)::int AS n FROM call_records WHERE call_id = 'outage-silent'");
+    expect(rows.rows[0].n).toBe(1);
+  });
+
   it('replays in the background on the clock once started', async () => {
     const pgProxy = await flakyPostgres();
     closers.push(() => pgProxy.close());
