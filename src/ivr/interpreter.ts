@@ -115,6 +115,10 @@ export function step(flow: Flow, state: CallState, event: FlowEvent, now: number
     s.awaiting = undefined;
     return { state: s, commands };
   }
+  if (event.type === 'channel-error') {
+    finish(s, commands, 'error');
+    return { state: s, commands };
+  }
   const ending = s.local[ENDING] as Disposition | undefined;
   if (ending !== undefined) {
     if (event.type === 'prompt-finished' && event.ref === s.awaiting) finish(s, commands, ending);

@@ -98,8 +98,8 @@ export class FlowRunner {
   /** Channel operations run in order; their answers come back as events. */
   private serial<T>(op: () => Promise<T>, then: (v: T) => void): void {
     this.chain = this.chain.then(op).then(then, (err: unknown) => {
-      this.deps.logger.warn({ err, callId: this.deps.channel.callId }, 'channel operation failed');
-      this.push({ type: 'caller-hangup' });
+      this.deps.logger.error({ err, callId: this.deps.channel.callId }, 'channel operation failed');
+      this.push({ type: 'channel-error', message: err instanceof Error ? err.message : String(err) });
     });
   }
 

@@ -128,7 +128,9 @@ export type FlowEvent =
   | { type: 'queue-status'; ref: number; position: number; expectedWaitSec: number | undefined }
   | { type: 'queue'; outcome: QueueOutcome }
   | { type: 'timer'; name: string }
-  | { type: 'caller-hangup' };
+  | { type: 'caller-hangup' }
+  /** The channel failed (media server error): the call is released with disposition `error`. */
+  | { type: 'channel-error'; message: string };
 
 /** The interpreter's whole knowledge of one call: plain data, so it can be logged, stored and replayed. */
 export interface CallState {

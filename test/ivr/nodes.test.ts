@@ -99,3 +99,21 @@ describe('the step function', () => {
     expect(end.state.ended).toBe('silent');
   });
 });
+
+describe('the runner', () => {
+  it('a failing channel operation releases the call with disposition error', async () => {
+    const { VirtualClock } = await import('../../src/core/clock.js');
+    const { silentLogger } = await import('../../src/core/logger.js');
+    const { FlowRunner } = await import('../../src/ivr/runner.js');
+    const { ScriptedChannel, ScriptedQueue } = await import('../../src/ivr/testing/scripted-channel.js');
+    const flow = (await fixtureFlows('good.yaml')).get('good')!;
+    const clock = new VirtualClock(0);
+    const channel = new ScriptedChannel(clock);
+    channel.play = () => Promise.reject(new Error('media server gone'));
+    const runner = new FlowRunner({ channel, queue: new ScriptedQueue(clock), wait: { expectedWaitSec: () => undefined }, sink: { save: () => undefined }, flows: { byId: () => undefined }, clock, logger: silentLogger });
+    const r = await runner.run(flow);
+    expect(r.disposition).toBe('error');
+    expect(channel.disposition).toBe('error');
+    expect(channel.listenerCount()).toBe(0);
+  });
+});
