@@ -14,13 +14,14 @@
 export const LUA_PRELUDE = String.raw`
 local SCAN = 64
 local OVERFLOW_SCAN = 8
--- redis.call does not exist while a library loads, only when its functions run.
-local function R(...) return redis.call(...) end
+-- redis.call does not exist while a library loads, only when its functions run: begin() binds it.
+local R
 -- Per-call state, reset by begin(): a function library's locals live as long as the library, and Redis runs one
 -- function at a time, so this is safe and saves re-creating every helper on each call (as EVAL would).
 local P, NOW, LEASE, MAXLEN
 local OFFERS, QD, LIVE, EVENTS = {}, {}, {}, {}
 local function begin(keys, args)
+  R = redis.call
   P = keys[1]
   NOW = tonumber(args[1])
   LEASE = tonumber(args[2])
