@@ -23,8 +23,8 @@ export function fieldName(path: Path): string {
   return out;
 }
 
-function segments(instancePath: string, data: unknown): Path {
-  if (instancePath === '') return [];
+function segments(instancePath: string, data: unknown): { path: Path; value: unknown } {
+  if (instancePath === '') return { path: [], value: data };
   const out: (string | number)[] = [];
   let cur = data;
   for (const raw of instancePath.slice(1).split('/')) {
@@ -37,10 +37,10 @@ function segments(instancePath: string, data: unknown): Path {
       cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined;
     }
   }
-  return out;
+  return { path: out, value: cur };
 }
 
-function describe(e: ErrorObject): string {
+function describe(e: ErrorObject, value: unknown): string {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'enum':
@@ -48,7 +48,7 @@ function describe(e: ErrorObject): string {
     case 'const':
       return `must be ${JSON.stringify(p.allowedValue)}`;
     case 'pattern':
-      return `"${String(e.data)}" does not match the pattern ${String(p.pattern)}`;
+      return `"${String(value)}" does not match the pattern ${String(p.pattern)}`;
     case 'type':
       return `must be ${String(p.type).replace(',', ' or ')}`;
     default:
@@ -75,7 +75,7 @@ export function checkSchema(src: SourceFile, schema: object, data: unknown, base
   const out: Issue[] = [];
   const seen = new Set<string>();
   for (const e of prune(v.errors ?? [])) {
-    const rel = segments(e.instancePath, data);
+    const { path: rel, value } = segments(e.instancePath, data);
     const p = e.params as Record<string, unknown>;
     let path: Path = [...base, ...rel];
     let key = false;
@@ -91,9 +91,11 @@ export function checkSchema(src: SourceFile, schema: object, data: unknown, base
       const name = String(p.propertyName);
       path = [...path, name];
       key = true;
-      message = `${who}${at}: invalid key "${name}"`;
+      const rule = (v.errors ?? []).find((o) => o.propertyName === name && o.keyword === 'pattern');
+      const pattern = rule ? ` (must match ${String((rule.params as Record<string, unknown>).pattern)})` : '';
+      message = `${who}${at}: invalid key "${name}"${pattern}`;
     } else if (e.propertyName !== undefined || (e.keyword === 'pattern' && e.schemaPath.includes('propertyNames'))) continue;
-    else message = `${who}${at}: ${describe(e)}`;
+    else message = `${who}${at}: ${describe(e, value)}`;
     if (seen.has(message)) continue;
     seen.add(message);
     out.push(src.issue(path, 'error', 'schema', message, { key }));

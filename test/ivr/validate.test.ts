@@ -27,6 +27,26 @@ const RULES: [string, string[], string[]][] = [
     ],
   ],
   [
+    'schema: node keys, nested fields, types and cross-field checks',
+    [`${B}/schema-messages.yaml`],
+    [
+      `${B}/schema-messages.yaml:10:16: error: node "m" field "options": invalid key "12" (must match ^[0-9*#]$)`,
+      `${B}/schema-messages.yaml:10:30: error: node "m" field "options.1": must be string`,
+      `${B}/schema-messages.yaml:11:47: error: node "q": unknown field "announce.evrySec"`,
+      `${B}/schema-messages.yaml:11:72: error: node "q" field "priority": must be integer`,
+      `${B}/schema-messages.yaml:12:56: error: node "c" field "min": min 5 is greater than max 2`,
+      `${B}/schema-messages.yaml:12:76: error: node "c" field "pattern": invalid regular expression "(["`,
+    ],
+  ],
+  [
+    'schema: the flow frame',
+    [`${B}/schema-frame.yaml`],
+    [
+      `${B}/schema-frame.yaml:3:11: error: flow field "numbers[0]": "12a" does not match the pattern ^\\+?[0-9]{3,20}$`,
+      `${B}/schema-frame.yaml:4:11: error: flow field "language": must be one of: zh, en`,
+    ],
+  ],
+  [
     'unknown node type',
     [`${B}/unknown-node-type.yaml`],
     [`${B}/unknown-node-type.yaml:7:14: error: node "b" field "type": unknown node type "dance" (known: play, menu, collect, branch, set, queue, callback, message, transfer, survey, hangup, goto)`],
