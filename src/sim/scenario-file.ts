@@ -3,7 +3,7 @@
  * named by queues and agents, overflow targets, shift times). Every problem is reported at once with its line
  * and column, so a user fixes the file in one pass. See src/sim/examples/two-skills.yaml for a documented example.
  */
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { isAcdError } from '../acd/errors.js';
 import { NOT_READY_REASONS, ROUTING_POLICIES, type AgentSkill, type QueueDefinition, type SkillLevel } from '../acd/model.js';
@@ -92,13 +92,19 @@ export function parseScenario(text: string, source = 'scenario'): Scenario {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const issues: ScenarioIssue[] = [];
   for (const e of doc.errors) {
-    const pos = e.linePos?.[0];
-    issues.push({ path: '', message: e.message.split('\n')[0]!, ...(pos ? { line: pos.line, column: pos.col } : {}) });
+    const pos = lineCounter.linePos(e.pos[0]);
+    issues.push({ path: '', message: `YAML: ${e.message.split('\n')[0]!}`, line: pos.line, column: pos.col });
   }
   if (issues.length === 0) {
     const parsed = scenarioFileSchema.safeParse(doc.toJS());
     if (!parsed.success) {
-      for (const i of parsed.error.issues) issues.push(located(doc, lineCounter, i.path, i.message));
+      for (const i of parsed.error.issues) {
+        if (i.code === 'unrecognized_keys') {
+          for (const k of i.keys) issues.push(located(doc, lineCounter, [...i.path, k], unknownKeyMessage(k), true));
+        } else {
+          issues.push(located(doc, lineCounter, i.path, i.code === 'invalid_type' && /received undefined$/.test(i.message) ? 'is required' : i.message));
+        }
+      }
     } else {
       const sc = toScenario(parsed.data, (path, message) => issues.push(located(doc, lineCounter, path, message)));
       if (issues.length === 0) return sc;
@@ -107,10 +113,34 @@ export function parseScenario(text: string, source = 'scenario'): Scenario {
   throw new SimError('SCENARIO_INVALID', `${source}: invalid scenario\n${formatIssues(source, issues)}`, issues);
 }
 
+const KNOWN_KEYS = [
+  ...Object.keys(scenarioFileSchema.shape),
+  'id', 'name', 'skills', 'priority', 'policy', 'overflow', 'secondaryAfterSec', 'toQueue', 'queueAfterSec', 'serviceLevel', 'fraction',
+  'seconds', 'wrapUpSec', 'answerRings', 'stickyAgentSec', 'callsPerHour', 'arrivals', 'from', 'handleTime', 'distribution', 'meanSec',
+  'sdSec', 'patienceSec', 'skill', 'minLevel', 'group', 'count', 'level', 'primary', 'shifts', 'start', 'end', 'breaks', 'after', 'minutes',
+  'spreadMinutes', 'reason', 'ronaProbability', 'answerAfterSec', 'missedReadyAfterSec',
+];
+
+/** A misspelt key is the usual mistake: name the key it was probably meant to be (same letters, other case). */
+function unknownKeyMessage(key: string): string {
+  const near = KNOWN_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
+  return near ? `unknown key (did you mean ${near}?)` : 'unknown key';
+}
+
 /** The issue at the deepest node of `path` that exists (a missing key points at its parent). */
-function located(doc: Document, lc: LineCounter, path: readonly PropertyKey[], message: string): ScenarioIssue {
+function located(doc: Document, lc: LineCounter, path: readonly PropertyKey[], message: string, atKey = false): ScenarioIssue {
   const keys = path.map((k) => (typeof k === 'symbol' ? String(k) : k));
   const text = keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+  if (atKey && keys.length > 0) {
+    // Point at the key itself (the misspelling), not at its value.
+    const parent: unknown = keys.length === 1 ? doc.contents : doc.getIn(keys.slice(0, -1), true);
+    const last = keys[keys.length - 1];
+    const pair = isMap(parent) ? parent.items.find((it) => isScalar(it.key) && it.key.value === last) : undefined;
+    if (pair && isNode(pair.key) && pair.key.range) {
+      const pos = lc.linePos(pair.key.range[0]);
+      return { path: text, message, line: pos.line, column: pos.col };
+    }
+  }
   for (let n = keys.length; n >= 0; n--) {
     const node: unknown = n === 0 ? doc.contents : doc.getIn(keys.slice(0, n), true);
     if (isNode(node) && node.range) {
