@@ -46,6 +46,13 @@ describe('the shipped hotline flow, walked with a scripted caller', () => {
     expect(call.result.disposition).toBe('message');
   });
 
+  it('after hours, keys that are no option three times → goodbye, disposition after-hours', async () => {
+    const flow = await hotlineFlow();
+    const call = await runScriptedCall(flow, { at: shanghai('2026-01-10', '10:00'), script: [{ press: '5' }, { press: '5' }, { press: '5' }] });
+    expect(call.channel.said()).toEqual(['after-hours', 'invalid-option', 'after-hours', 'invalid-option', 'after-hours', 'goodbye']);
+    expect(call.result.disposition).toBe('after-hours');
+  });
+
   it('on a holiday → after-hours; the caller gives another number for the callback', async () => {
     const flow = await hotlineFlow();
     const call = await runScriptedCall(flow, {
