@@ -46,8 +46,7 @@ export class SipSeatDialer implements SeatDialer {
           reg.contact,
           {
             noAck: true,
-            // Send to where the REGISTER came from: seats behind NAT are reachable there, not at their Contact.
-            proxy: `sip:${reg.source}`,
+            ...(behindNat(reg.contact, reg.source) ? { proxy: `sip:${reg.source}` } : {}),
             headers: {
               From: `<sip:${encodeURIComponent(call.callerNumber || 'anonymous')}@${this.sipDomain}>`,
               'X-Hotline-Call-Id': call.callId,
@@ -110,4 +109,16 @@ export class SipSeatDialer implements SeatDialer {
       },
     };
   }
+}
+
+/**
+ * A seat whose Contact names another IP address than the one its REGISTER came from is behind NAT: its INVITEs go
+ * to the source address (where the NAT binding is), not to the private Contact. Same IP, other port: the Contact is
+ * trusted (a phone may register from one socket and listen on another).
+ */
+export function behindNat(contact: string, source: string): boolean {
+  const m = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;>]+)/.exec(contact);
+  const contactHost = m?.[1];
+  const sourceHost = source.replace(/:\d+$/, '');
+  return contactHost !== undefined && contactHost !== sourceHost;
 }

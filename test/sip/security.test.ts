@@ -69,3 +69,12 @@ describe('dialplan', () => {
     expect(route({ dialled: '00441', fromSeat: true, isHotlineNumber: hotline, seatOutboundPattern: /^0[1-9]\d+$/ })).toMatchObject({ kind: 'reject', status: 403 });
   });
 });
+
+describe('seat contact behind NAT', () => {
+  it('uses the REGISTER source only when the Contact names another address', async () => {
+    const { behindNat } = await import('../../src/sip/seat-dialer.js');
+    expect(behindNat('sip:1001@192.168.1.20:5060', '203.0.113.7:40123')).toBe(true);
+    expect(behindNat('sip:1001@127.0.0.1:5071;transport=udp', '127.0.0.1:5070')).toBe(false);
+    expect(behindNat('sip:127.0.0.1:5071', '127.0.0.1:5070')).toBe(false);
+  });
+});
