@@ -114,15 +114,18 @@ export class RedisAcdStore implements AcdStore {
       m.del(`${P}skills`);
       if (setup.skills.length > 0) m.sadd(`${P}skills`, ...setup.skills);
       for (const q of defs.values()) {
-        m.del(`${P}qd:${q.id}`);
-        m.hset(`${P}qd:${q.id}`, {
-          prio: q.priority,
-          policy: q.policy,
-          sec: q.overflow.secondaryAfterSec ?? '',
-          qa: q.overflow.toQueue !== undefined ? (q.overflow.queueAfterSec ?? '') : '',
-          sticky: q.stickyAgentSec,
-          wrap: q.wrapUpSec,
-        });
+        // What the Lua reads on every match, kept small; undefined thresholds are simply absent.
+        m.set(
+          `${P}qd:${q.id}`,
+          JSON.stringify({
+            prio: q.priority,
+            policy: q.policy,
+            sec: q.overflow.secondaryAfterSec,
+            qa: q.overflow.toQueue !== undefined ? q.overflow.queueAfterSec : undefined,
+            sticky: q.stickyAgentSec,
+            wrap: q.wrapUpSec,
+          }),
+        );
         m.set(`${P}qdjson:${q.id}`, JSON.stringify(q));
       }
       m.set(`${P}qorder`, JSON.stringify(order));
