@@ -227,7 +227,7 @@ export type AcdOp = keyof typeof OPS;
 export const ACD_OPS = Object.keys(OPS) as AcdOp[];
 
 /** Bump when the Lua changes: the library name carries it, so instances running different code never share one. */
-export const ACD_LIBRARY_VERSION = 4;
+export const ACD_LIBRARY_VERSION = 5;
 export const ACD_LIBRARY = `acd_v${ACD_LIBRARY_VERSION}`;
 
 export function functionName(op: AcdOp): string {

@@ -251,23 +251,34 @@ local function matchForAgent(aid, a)
     if d then
       local lim = SCAN
       if e.via ~= 'primary' then lim = OVERFLOW_SCAN end
-      local ids = R('ZRANGE', P .. 'q:' .. e.queueId, 0, lim - 1)
-      for _, cid in ipairs(ids) do
-        local c = callGet(cid)
-        local w = NOW - c.at
-        if live(c.owner) and not (c.sticky ~= '' and c.sticky ~= aid and w < d.sticky * 1000) and stageAllows(e.via, w, d) then
+      local qk = P .. 'q:' .. e.queueId
+      -- The head is usually the answer: read it alone first, the rest of the window only if it is not eligible.
+      local ids = R('ZRANGE', qk, 0, 0)
+      local i = 1
+      while ids[i] do
+        local cid = ids[i]
+        -- Only what eligibility needs; the full call is read for the winner alone.
+        local v = R('HMGET', P .. 'c:' .. cid, 'at', 'sticky', 'owner', 'prio')
+        local at, sticky = tonumber(v[1]), v[2] or ''
+        local w = NOW - at
+        if live(v[3]) and not (sticky ~= '' and sticky ~= aid and w < d.sticky * 1000) and stageAllows(e.via, w, d) then
+          local prio = tonumber(v[4])
           local better = false
           if best == nil then better = true
           elseif d.prio ~= best.qp then better = d.prio > best.qp
-          elseif c.prio ~= best.cp then better = c.prio > best.cp
-          else better = c.at < best.at end
-          if better then best = {qp = d.prio, cp = c.prio, at = c.at, cid = cid, c = c, via = e.via} end
+          elseif prio ~= best.cp then better = prio > best.cp
+          else better = at < best.at end
+          if better then best = {qp = d.prio, cp = prio, at = at, cid = cid, via = e.via} end
           break
         end
+        if i == 1 and lim > 1 then
+          ids = R('ZRANGE', qk, 0, lim - 1)
+        end
+        i = i + 1
       end
     end
   end
-  if best then return doMatch(best.cid, best.c, aid, a, best.via) end
+  if best then return doMatch(best.cid, callGet(best.cid), aid, a, best.via) end
   return nil
 end
 
