@@ -91,6 +91,8 @@ export interface StoreSnapshot {
 }
 
 export interface AcdStore {
+  /** Skills and queues. Which queues an agent serves is computed at login, so agents logged in before a change
+   * pick it up at their next login. */
   configure(setup: AcdSetup): Maybe<void>;
   loginAgent(profile: AgentProfile): Maybe<void>;
   setReady(agentId: string): Maybe<Offer | null>;

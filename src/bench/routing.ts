@@ -197,7 +197,7 @@ async function emptyCeiling(store: RedisAcdStore, concurrency: number, ms: numbe
 
 export async function runRoutingBench(opts: { seconds: number; concurrency: number; rate: number; agents: number }): Promise<RoutingBenchResult> {
   const cfg = loadConfig();
-  const redis: Redis = await connectAcdRedis(cfg.REDIS_URL);
+  const redis: Redis = await connectAcdRedis(cfg.REDIS_URL, { enableAutoPipelining: true });
   const store = new RedisAcdStore({ redis, hotlineId: `bench-routing-${process.pid}`, clock: new SystemClock(), leaseMs: 600_000 });
   try {
     const { queues, profiles } = setup(opts.agents);
