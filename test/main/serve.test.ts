@@ -122,7 +122,7 @@ describe('acd serve', () => {
     expect(child.stdout).toContain('"msg":"hotline-acd stopped"');
 
     const ran = await queryTest<{ name: string }>(`SELECT name FROM "${schema}".pgmigrations`);
-    expect(ran.map((r) => r.name)).toEqual(['20261124120000000_initial']);
+    expect(ran.map((r) => r.name)).toEqual(['20261124120000000_initial', '20261124130000000_acd-event-cursor']);
   });
 
   it('prints one line per bad variable and exits 1', async () => {

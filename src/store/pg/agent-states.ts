@@ -1,6 +1,6 @@
 import { AGENT_STATES, NOT_READY_REASONS, type AgentState, type NotReadyReason } from '../../acd/model.js';
 import { InvalidInputError } from '../../core/errors.js';
-import type { Db } from './db.js';
+import type { Db, Queryable } from './db.js';
 import { requireText, requireTime } from './validate.js';
 
 /** An agent entered `state` at `at` (the time stamped by the ACD's transition, not the time of this write). */
@@ -39,24 +39,7 @@ export class AgentStateHistoryRepository {
    * repeated change (same agent and start time) is a no-op. Returns true when a row was inserted.
    */
   async record(change: AgentStateChange): Promise<boolean> {
-    const [agentId, state, reason, callId, at] = agentStateParams(change);
-    return this.db.tx('record agent state', async (c) => {
-      const ins = await c.query(
-        `INSERT INTO agent_state_history (agent_id, state, reason, call_id, started_at, ended_at)
-         VALUES ($1, $2, $3, $4, $5,
-                 (SELECT min(started_at) FROM agent_state_history WHERE agent_id = $1 AND started_at > $5))
-         ON CONFLICT (agent_id, started_at) DO NOTHING`,
-        [agentId, state, reason, callId, at],
-      );
-      if (ins.rowCount === 1) {
-        await c.query(
-          `UPDATE agent_state_history SET ended_at = $2
-            WHERE agent_id = $1 AND started_at < $2 AND (ended_at IS NULL OR ended_at > $2)`,
-          [agentId, at],
-        );
-      }
-      return ins.rowCount === 1;
-    });
+    return this.db.tx('record agent state', (c) => recordAgentState(c, change));
   }
 
   async history(agentId: string, fromMs: number, toMs: number): Promise<AgentStateSpan[]> {
@@ -76,4 +59,24 @@ export class AgentStateHistoryRepository {
       endedAt: row.ended_at?.getTime() ?? null,
     }));
   }
+}
+
+/** The body of AgentStateHistoryRepository.record, for callers that already hold a transaction. */
+export async function recordAgentState(c: Queryable, change: AgentStateChange): Promise<boolean> {
+  const [agentId, state, reason, callId, at] = agentStateParams(change);
+  const ins = await c.query(
+    `INSERT INTO agent_state_history (agent_id, state, reason, call_id, started_at, ended_at)
+     VALUES ($1, $2, $3, $4, $5,
+             (SELECT min(started_at) FROM agent_state_history WHERE agent_id = $1 AND started_at > $5))
+     ON CONFLICT (agent_id, started_at) DO NOTHING`,
+    [agentId, state, reason, callId, at],
+  );
+  if (ins.rowCount === 1) {
+    await c.query(
+      `UPDATE agent_state_history SET ended_at = $2
+        WHERE agent_id = $1 AND started_at < $2 AND (ended_at IS NULL OR ended_at > $2)`,
+      [agentId, at],
+    );
+  }
+  return ins.rowCount === 1;
 }

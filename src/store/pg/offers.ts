@@ -19,6 +19,8 @@ export interface OfferRecord {
   rings?: number;
 }
 
+export type StoredOffer = Omit<OfferRecord, 'outcome'> & { outcome: OfferOutcome | null };
+
 const VIAS: readonly Offer['via'][] = ['primary', 'secondary', 'overflow-queue', 'sticky'];
 
 export function offerParams(o: OfferRecord): unknown[] {
@@ -53,14 +55,15 @@ export class OfferRepository {
     return r.rowCount === 1;
   }
 
-  async forCall(callId: string): Promise<OfferRecord[]> {
-    const r = await this.db.query<{ call_id: string; agent_id: string; queue_id: string | null; via: Offer['via'] | null; offered_at: Date; ended_at: Date | null; outcome: OfferOutcome; rings: string | null }>(
+  /** The call's offers in order; `outcome` is null for an offer still ringing. */
+  async forCall(callId: string): Promise<StoredOffer[]> {
+    const r = await this.db.query<{ call_id: string; agent_id: string; queue_id: string | null; via: Offer['via'] | null; offered_at: Date; ended_at: Date | null; outcome: OfferOutcome | null; rings: string | null }>(
       'offers for call',
       'SELECT * FROM call_offers WHERE call_id = $1 ORDER BY offered_at, id',
       [callId],
     );
     return r.rows.map((row) => {
-      const o: OfferRecord = { callId: row.call_id, agentId: row.agent_id, offeredAt: row.offered_at.getTime(), outcome: row.outcome };
+      const o: StoredOffer = { callId: row.call_id, agentId: row.agent_id, offeredAt: row.offered_at.getTime(), outcome: row.outcome };
       if (row.queue_id !== null) o.queueId = row.queue_id;
       if (row.via !== null) o.via = row.via;
       if (row.ended_at !== null) o.endedAt = row.ended_at.getTime();

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { migrate } from '../../../src/store/pg/migrate.js';
+import { runner } from 'node-pg-migrate';
+import { migrate, migrationsDir } from '../../../src/store/pg/migrate.js';
 import { StoreError } from '../../../src/store/pg/errors.js';
 import { TEST_DATABASE_URL, dropSchema, uniqueSchema } from '../../support/pg.js';
 
@@ -28,12 +29,18 @@ describe('migrate', () => {
     const schema = uniqueSchema('migrate');
     schemas.push(schema);
     const first = await migrate({ url: TEST_DATABASE_URL, schema });
-    expect(first).toEqual(['20261124120000000_initial']);
+    expect(first).toEqual(['20261124120000000_initial', '20261124130000000_acd-event-cursor']);
     expect(await tablesIn(schema)).toEqual([
-      'agent_skills', 'agent_state_history', 'agents', 'call_offers', 'call_records', 'callbacks',
+      'acd_event_cursors', 'agent_skills', 'agent_state_history', 'agents', 'call_offers', 'call_records', 'callbacks',
       'pgmigrations', 'queue_skills', 'queues', 'skills',
     ]);
     expect(await migrate({ url: TEST_DATABASE_URL, schema })).toEqual([]);
+
+    // Every migration has a working Down section: roll all back, then forward again.
+    const down = await runner({ databaseUrl: TEST_DATABASE_URL, dir: migrationsDir(), direction: 'down', count: Infinity, migrationsTable: 'pgmigrations', schema, log: () => undefined });
+    expect(down.map((m) => m.name)).toEqual(['20261124130000000_acd-event-cursor', '20261124120000000_initial']);
+    expect(await tablesIn(schema)).toEqual(['pgmigrations']);
+    expect(await migrate({ url: TEST_DATABASE_URL, schema })).toHaveLength(2);
   });
 
   it('lets two instances start at once on one schema: one migrates, the other waits and finds nothing to do', async () => {
@@ -43,7 +50,7 @@ describe('migrate', () => {
       migrate({ url: TEST_DATABASE_URL, schema }),
       migrate({ url: TEST_DATABASE_URL, schema }),
     ]);
-    expect([...a, ...b]).toEqual(['20261124120000000_initial']);
+    expect([...a, ...b]).toEqual(['20261124120000000_initial', '20261124130000000_acd-event-cursor']);
   });
 
   it('reports an unreachable server as PG_UNAVAILABLE', async () => {
