@@ -93,6 +93,7 @@ export class CallSession {
   private agent: { agentId: string; seat: AnsweredSeat; wrapUpSec: number } | undefined;
   private readonly record: CallRecord;
   private silentRun: Promise<void> | undefined;
+  private silentAborted = false;
   /** The call is known to the ACD (queued, offered or talking) until it leaves; cleanup makes it leave. */
   private inAcd: { wrapUpSec: number } | undefined;
   private queueCancel: Deferred<'cancelled'> | undefined;
@@ -365,6 +366,7 @@ export class CallSession {
         this.caller.leg,
         { hello: prompts.silentHello, goodbye: prompts.silentGoodbye },
         settings.silentCall.silenceSec,
+        () => this.silentAborted || this.phase !== 'connected',
       ).then(
         (r) => {
           if (r === 'silent') silent.resolve('silent');
@@ -392,6 +394,7 @@ export class CallSession {
       await this.end('silent', 'system');
       return { outcome: 'ended' };
     }
+    if (typeof first === 'object' || first === 'agent-gone') await this.stopSilentScript();
     if (first === 'agent-gone') {
       await this.releaseAgent('agent');
       if (this.phase === 'ended' || this.caller.leg.gone) return { outcome: 'ended' };
@@ -423,10 +426,20 @@ export class CallSession {
       await this.end('silent', 'system');
       return { outcome: 'ended' };
     }
+    await this.stopSilentScript();
     await this.releaseAgent('agent');
     if (this.phase === 'ended' || this.caller.leg.gone) return { outcome: 'ended' };
     this.phase = 'after-agent';
     return { outcome: 'agent-ended', agentId };
+  }
+
+  /** The agent left: the silent-call script must not keep the caller's leg (the survey needs it). */
+  private async stopSilentScript(): Promise<void> {
+    this.silentAborted = true;
+    const run = this.silentRun;
+    if (!run) return;
+    await this.caller.leg.stopAudio().catch(() => undefined);
+    await run;
   }
 
   /** The agent's side is over: hang up the seat, start wrap-up. Safe to call twice. */

@@ -16,13 +16,18 @@ export async function runSilentScript(
   callerLeg: MediaLeg,
   prompts: SilentScriptPrompts,
   silenceSec: number,
+  /** True once the script must stop (the agent left, the call moved on): it then ends as if voice was heard. */
+  aborted: () => boolean = () => false,
   /** Times the hello is said before the goodbye (the standard: twice, i.e. once more after the first). */
   hellos = 2,
 ): Promise<SilentOutcome> {
   for (let i = 0; i < hellos; i++) {
+    if (aborted()) return 'voice';
     await callerLeg.play(prompts.hello);
+    if (aborted()) return 'voice';
     if (await callerLeg.waitForVoice(silenceSec * 1000)) return 'voice';
   }
+  if (aborted()) return 'voice';
   await callerLeg.play(prompts.goodbye);
-  return 'silent';
+  return aborted() ? 'voice' : 'silent';
 }

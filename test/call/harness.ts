@@ -33,17 +33,31 @@ export class ScriptedLeg implements MediaLeg {
     private readonly clock: VirtualClock,
   ) {}
 
+  private readonly breakers = new Set<() => void>();
+
+  /** A media operation taking `ms`; stopAudio (uuid_break) ends it early, a hangup fails it. */
   private wait(ms: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        this.waiters.delete(fail);
+        this.breakers.delete(brk);
+      };
       const fail = (e: Error): void => {
         this.clock.clearTimeout(h);
+        done();
         reject(e);
       };
+      const brk = (): void => {
+        this.clock.clearTimeout(h);
+        done();
+        resolve();
+      };
       const h = this.clock.setTimeout(() => {
-        this.waiters.delete(fail);
+        done();
         resolve();
       }, ms);
       this.waiters.add(fail);
+      this.breakers.add(brk);
     });
   }
 
@@ -96,6 +110,7 @@ export class ScriptedLeg implements MediaLeg {
 
   stopAudio(): Promise<void> {
     if (!this.gone) this.events.push('stop');
+    for (const b of [...this.breakers]) b();
     return Promise.resolve();
   }
 

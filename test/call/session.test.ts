@@ -113,6 +113,23 @@ describe('call session: silent calls on the agent leg', () => {
 });
 
 describe('call session: after the agent, transfer', () => {
+  it('an agent who hangs up during the silent-call script stops it: the survey gets the caller leg, no silent release', async () => {
+    const w = world(['a'], { a: { answerAfterMs: 1000 } });
+    w.callerLeg.digits = '3';
+    const result = w.session.serveQueue({ ...SETTINGS, silentCall: { auto: true, silenceSec: 5, agentKey: '9' } });
+    await run(w, 1000 + 2500); // connected, the first hello is playing
+    w.seats.answered.get('a')!.agentBye();
+    await run(w, 0);
+    expect(await result).toEqual({ outcome: 'agent-ended', agentId: 'a' });
+    const listensBefore = w.callerLeg.events.filter((e) => e.startsWith('listen:')).length;
+    const rating = w.session.survey({ question: ['survey'], thanks: ['thanks'], validDigits: '123', timeoutMs: 5000 });
+    await run(w, 20_000);
+    expect(await rating).toBe(3);
+    expect(w.callerLeg.events.filter((e) => e.startsWith('listen:')).length).toBe(listensBefore);
+    expect(w.callerLeg.events).not.toContain('play:goodbye-cannot-hear');
+    expect(w.session.ended).toBe(false);
+  });
+
   it('agent hangs up → the caller is asked for a rating, the digit is stored once in the record', async () => {
     const w = world(['a'], { a: { answerAfterMs: 1000 } });
     w.callerLeg.digits = '5';
