@@ -10,7 +10,8 @@ import { buildApi } from './api/server.js';
 import { FlowRegistry } from './ivr/registry.js';
 import { FlowReloader, watchFlows } from './ivr/watch.js';
 import type { QueueDefinition } from './acd/model.js';
-import { migrate, openPgStore, sessionCallRecordSink, type PgStore } from './store/pg/index.js';
+import { AcdEventWriter, migrate, openPgStore, sessionCallRecordSink, type PgStore } from './store/pg/index.js';
+import { RedisAcdStore } from './store/redis/acd-store.js';
 import { startTelephony } from './sip/telephony.js';
 
 /**
@@ -78,6 +79,27 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
       const why = lastRedisError?.message ?? (e instanceof Error ? e.message : String(e));
       throw new HotlineError('REDIS_UNAVAILABLE', `cannot connect to Redis at ${config.REDIS_URL}: ${why}`, {}, { cause: e });
     }
+
+    // 2b. The ACD's event stream (Redis) persisted into PostgreSQL: offers with outcome and rings, agent state
+    //     history. Every instance runs a writer; the cursor lock lets one write at a time, each event once.
+    const events = new AcdEventWriter({
+      db: pg.db,
+      source: new RedisAcdStore({ redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS }),
+      stream: config.HOTLINE_ID,
+      ringOnMs: config.RING_ON_MS,
+      ringOffMs: config.RING_OFF_MS,
+      clock,
+      logger: logger.child({ component: 'acd-events' }),
+    });
+    events.start();
+    // Registered before telephony, so it closes after it: the last calls' events are still written.
+    components.push({
+      name: 'acd-events',
+      close: async () => {
+        await events.stop();
+        await events.pump().catch(() => 0);
+      },
+    });
 
     // 3. Flows and queues: FLOWS_DIR validated into the registry and re-read on every edit (a broken edit is refused
     //    and the last good version keeps serving). Each new good queues.yaml is persisted to PostgreSQL.

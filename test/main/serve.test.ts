@@ -89,6 +89,8 @@ describe('acd serve', () => {
     const child = acd(['serve'], {
       DATABASE_URL: TEST_DATABASE_URL,
       DATABASE_SCHEMA: schema,
+      // Its own Redis hash tag too, so the ACD event writer reads an empty stream rather than other tests' events.
+      HOTLINE_ID: schema.slice(0, 32),
       REDIS_URL: 'redis://127.0.0.1:6379',
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: String(port),
@@ -121,6 +123,8 @@ describe('acd serve', () => {
     expect(await child.exited, child.stderr).toEqual({ code: 0, signal: null });
     expect(child.stdout).toContain('"msg":"hotline-acd stopped"');
 
+    // The ACD event writer ran (its cursor row exists) and stopped with the server.
+    expect(await queryTest(`SELECT stream FROM "${schema}".acd_event_cursors`)).toEqual([{ stream: schema.slice(0, 32) }]);
     const ran = await queryTest<{ name: string }>(`SELECT name FROM "${schema}".pgmigrations`);
     expect(ran.map((r) => r.name)).toEqual(['20261124120000000_initial', '20261124130000000_acd-event-cursor']);
   });
