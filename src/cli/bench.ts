@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as registerRouting } from '../bench/routing.js';
 import { register as registerErlang } from '../bench/erlang.js';
 import { register as registerSimulate } from '../bench/simulate.js';
+import { register as registerSipLoad } from '../bench/sip-load.js';
 
 /** `acd bench <what>`: figures measured side by side in one run (ours vs a baseline or ceiling). */
 export function register(program: Command): void {
@@ -9,4 +10,5 @@ export function register(program: Command): void {
   registerRouting(bench);
   registerErlang(bench);
   registerSimulate(bench);
+  registerSipLoad(bench);
 }

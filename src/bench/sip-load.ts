@@ -1,0 +1,763 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../config/index.js';
+import { HotlineError, InvalidInputError } from '../core/errors.js';
+import { AgentRepository } from '../store/pg/agents.js';
+import { Db } from '../store/pg/db.js';
+import { migrate } from '../store/pg/migrate.js';
+
+/**
+ * `acd bench sip-load`: real calls through the hotline (SIPp caller → drachtio-server → this app → FreeSWITCH media,
+ * the IVR greeting and menu, a DTMF choice, the ACD queue, a registered seat answering, talk, the agent hangs up)
+ * beside the same FreeSWITCH answering an equivalent IVR alone in its own dialplan (test/e2e/load/freeswitch).
+ * The call rate climbs in steps, both sides interleaved at each rate so a busy machine weighs on both alike; a side
+ * stops at its first step where more than --max-fail of the calls fail. Reported per side: calls per second
+ * sustained (highest rate that held), concurrent calls held at that rate, failed calls; and the ratios.
+ * It starts what it needs from --telephony (drachtio-server, FreeSWITCH with the overlay config, the app, SIPp) and
+ * puts the servers back as it found them. Without those servers it prints "skipped" and exits 0.
+ */
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const LOAD_DIR = join(REPO, 'test', 'e2e', 'load');
+const HOTLINE_ID = 'sip-load';
+const APP_NUMBER = '55501';
+const BASELINE_NUMBER = '55500';
+const SIP_DOMAIN = 'hotline.local';
+const DTMF_PCAP = '/usr/share/sip-tester/dtmf_2833_1.pcap';
+// Loopback ports of this benchmark (SIP and the RTP each SIPp offers); drachtio is 5060, FreeSWITCH's fsmrf profile 5080.
+const PORTS = { baselineSip: 5082, appAgent: 5091, baselineAgent: 5092, appCaller: 5093, baselineCaller: 5094, seatSetup: 5095 };
+const RTP = { appAgent: 16000, baselineAgent: 16100, appCaller: 17000, baselineCaller: 17100, seatSetup: 17200 };
+
+export type Side = 'baseline' | 'hotline';
+
+// ---------------------------------------------------------------------------------------------------------------
+// SIPp statistics and verdicts (pure)
+
+/** One line of SIPp's -trace_stat file, by column name. */
+export type SippStatRow = Readonly<Record<string, string>>;
+
+export function parseSippStats(text: string): SippStatRow[] {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length === 0) return [];
+  const header = lines[0]!.split(';');
+  return lines.slice(1).map((line) => {
+    const cells = line.split(';');
+    const row: Record<string, string> = {};
+    header.forEach((name, i) => {
+      if (name !== '') row[name] = cells[i] ?? '';
+    });
+    return row;
+  });
+}
+
+/** SIPp's durations are `HH:MM:SS:microseconds`. */
+export function sippDurationMs(s: string | undefined): number {
+  const m = /^(\d+):(\d+):(\d+):(\d+)$/.exec((s ?? '').trim());
+  if (!m) return NaN;
+  return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number(m[4]) / 1000;
+}
+
+const num = (row: SippStatRow | undefined, key: string): number => {
+  const v = Number(row?.[key]);
+  return Number.isFinite(v) ? v : 0;
+};
+
+export interface CallerStats {
+  created: number;
+  ok: number;
+  failed: number;
+  maxConcurrent: number;
+  /** Mean INVITE → 200 OK. */
+  setupMs: number;
+  /** Mean 200 OK → the far end's BYE (the whole IVR + queue + talk). */
+  callSec: number;
+  /** Non-zero SIPp failure counters, e.g. FailedTimeoutOnRecv, FailedUnexpectedMessage. */
+  reasons: Record<string, number>;
+}
+
+export function callerStats(rows: readonly SippStatRow[]): CallerStats {
+  const last = rows[rows.length - 1];
+  const reasons: Record<string, number> = {};
+  for (const key of Object.keys(last ?? {})) {
+    const m = /^(Failed\w+)\(C\)$/.exec(key);
+    if (m && m[1] !== 'FailedCall' && num(last, key) > 0) reasons[m[1]!] = num(last, key);
+  }
+  return {
+    created: num(last, 'TotalCallCreated'),
+    ok: num(last, 'SuccessfulCall(C)'),
+    failed: num(last, 'FailedCall(C)'),
+    maxConcurrent: rows.reduce((m, r) => Math.max(m, num(r, 'CurrentCall')), 0),
+    setupMs: round(sippDurationMs(last?.['ResponseTimesetup(C)']), 1),
+    callSec: round(sippDurationMs(last?.['ResponseTimecall(C)']) / 1000, 2),
+    reasons,
+  };
+}
+
+/** Calls the agents' SIPp finished (answered, talked, hung up) so far, from its latest statistics line. */
+export function agentCallsDone(rows: readonly SippStatRow[]): number {
+  return num(rows[rows.length - 1], 'SuccessfulCall(C)');
+}
+
+export interface StepResult {
+  side: Side;
+  rate: number;
+  /** Calls the step was to place: rate × step seconds. */
+  offered: number;
+  created: number;
+  /** Calls that went all the way: the caller's scenario succeeded and an agent answered, talked and hung up. */
+  completed: number;
+  failed: number;
+  maxConcurrent: number;
+  setupMs: number;
+  callSec: number;
+  held: boolean;
+  reasons: Record<string, number>;
+}
+
+/**
+ * A call counts only when both ends saw it through: the caller's scenario (answered, released by the far end within
+ * 60 s) and an agent's (rang, answered, talked, hung up). Calls SIPp never managed to place count as failed too.
+ */
+export function stepResult(input: { side: Side; rate: number; stepSec: number; caller: CallerStats; agentCalls: number; maxFail: number }): StepResult {
+  const { caller } = input;
+  const offered = Math.round(input.rate * input.stepSec);
+  const completed = Math.min(caller.ok, input.agentCalls);
+  const failed = Math.max(0, offered - completed);
+  const reasons = { ...caller.reasons };
+  if (caller.ok > input.agentCalls) reasons.NoAgentAnswered = caller.ok - input.agentCalls;
+  if (caller.created < offered) reasons.NotPlaced = offered - caller.created;
+  return {
+    side: input.side,
+    rate: input.rate,
+    offered,
+    created: caller.created,
+    completed,
+    failed,
+    maxConcurrent: caller.maxConcurrent,
+    setupMs: caller.setupMs,
+    callSec: caller.callSec,
+    held: offered > 0 && failed <= input.maxFail * offered,
+    reasons,
+  };
+}
+
+export interface SideSummary {
+  /** Highest rate (calls/s) whose step held; 0 when none did. */
+  sustainedCps: number;
+  /** Most calls up at once during the steps that held. */
+  concurrentHeld: number;
+  /** Failed calls over every step this side ran. */
+  failedCalls: number;
+  /** Failed calls in the steps that held (within the tolerance). */
+  failedWhileHeld: number;
+  /** The first rate that did not hold, if the ramp got there. */
+  brokeAt: number | undefined;
+}
+
+export function summarizeSide(steps: readonly StepResult[]): SideSummary {
+  const held = steps.filter((s) => s.held);
+  return {
+    sustainedCps: held.reduce((m, s) => Math.max(m, s.rate), 0),
+    concurrentHeld: held.reduce((m, s) => Math.max(m, s.maxConcurrent), 0),
+    failedCalls: steps.reduce((n, s) => n + s.failed, 0),
+    failedWhileHeld: held.reduce((n, s) => n + s.failed, 0),
+    brokeAt: steps.find((s) => !s.held)?.rate,
+  };
+}
+
+export interface SipLoadResult {
+  status: 'done';
+  settings: { rates: number[]; stepSec: number; seats: number; talkMs: number; dtmfMs: number; maxFail: number; fsConf: string };
+  steps: StepResult[];
+  baseline: SideSummary;
+  hotline: SideSummary;
+  ratio: { sustainedCps: number; concurrentHeld: number };
+  notes: string[];
+}
+
+export function ratios(hotline: SideSummary, baseline: SideSummary): SipLoadResult['ratio'] {
+  const r = (a: number, b: number) => (b > 0 ? round(a / b, 3) : NaN);
+  return { sustainedCps: r(hotline.sustainedCps, baseline.sustainedCps), concurrentHeld: r(hotline.concurrentHeld, baseline.concurrentHeld) };
+}
+
+export function formatReport(r: SipLoadResult): string {
+  const s = r.settings;
+  const out: string[] = [];
+  out.push('acd bench sip-load: the hotline (SIPp → drachtio → acd → FreeSWITCH) beside FreeSWITCH alone running the same IVR');
+  out.push(
+    `call: greeting + menu, DTMF 1 after ${s.dtmfMs / 1000} s, queue, agent answers after 0.5 s, talks ${s.talkMs / 1000} s, hangs up; ` +
+      `${s.stepSec} s of arrivals per step; a step holds when ≤ ${round(s.maxFail * 100, 2)}% of its calls fail; ${s.seats} seats`,
+  );
+  out.push('');
+  const head = ['rate/s', 'side', 'offered', 'completed', 'failed', 'concurrent', 'setup ms', 'call s', 'held', 'failure reasons'];
+  const rows = r.steps.map((t) => [
+    String(t.rate),
+    t.side,
+    String(t.offered),
+    String(t.completed),
+    String(t.failed),
+    String(t.maxConcurrent),
+    Number.isFinite(t.setupMs) ? String(t.setupMs) : '-',
+    Number.isFinite(t.callSec) ? String(t.callSec) : '-',
+    t.held ? 'yes' : 'NO',
+    Object.entries(t.reasons)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+  ]);
+  out.push(...table(head, rows));
+  out.push('');
+  const fmt = (x: number) => (Number.isFinite(x) ? String(x) : 'n/a');
+  out.push(
+    ...table(
+      ['', 'baseline (FreeSWITCH alone)', 'hotline', 'ratio hotline/baseline'],
+      [
+        ['calls per second sustained', String(r.baseline.sustainedCps), String(r.hotline.sustainedCps), fmt(r.ratio.sustainedCps)],
+        ['concurrent calls held', String(r.baseline.concurrentHeld), String(r.hotline.concurrentHeld), fmt(r.ratio.concurrentHeld)],
+        ['failed calls (all steps)', String(r.baseline.failedCalls), String(r.hotline.failedCalls), ''],
+        ['failed calls (steps that held)', String(r.baseline.failedWhileHeld), String(r.hotline.failedWhileHeld), ''],
+        ['first rate that did not hold', r.baseline.brokeAt === undefined ? 'none' : String(r.baseline.brokeAt), r.hotline.brokeAt === undefined ? 'none' : String(r.hotline.brokeAt), ''],
+      ],
+    ),
+  );
+  for (const n of r.notes) out.push(`note: ${n}`);
+  return out.join('\n');
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...rows.map(line)];
+}
+
+function round(x: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Processes
+
+class SipLoadError extends HotlineError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('SIP_LOAD_FAILED', message, details);
+  }
+}
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a command to the end (bounded), output collected. */
+function run(cmd: string, args: readonly string[], opts: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Exit> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function alive(pidFile: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The -conf directory a running FreeSWITCH was started with. */
+function confOf(pid: number): string | undefined {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const i = argv.indexOf('-conf');
+    return i >= 0 ? argv[i + 1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A long-running process of ours (SIPp agents, the app), output to a file, ended by reference to its own pid. */
+class Background {
+  readonly exited: Promise<number | null>;
+  private readonly log: WriteStream;
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    logFile: string,
+  ) {
+    this.log = createWriteStream(logFile);
+    child.stdout?.pipe(this.log, { end: false });
+    child.stderr?.pipe(this.log, { end: false });
+    this.exited = new Promise((r) => child.once('exit', (code) => r(code)));
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(t);
+    }
+    await new Promise<void>((r) => this.log.end(() => r()));
+  }
+}
+
+interface Options {
+  rates: string;
+  stepSeconds: string;
+  seats: string;
+  talkMs: string;
+  dtmfMs: string;
+  maxFail: string;
+  maxSeconds: string;
+  telephony: string;
+  fsConf: string;
+  schema: string;
+  dropSchema?: boolean;
+  waitBusy: string;
+  appMaxCalls: string;
+  json?: boolean;
+}
+
+interface Settings {
+  rates: number[];
+  stepSec: number;
+  seats: number;
+  talkMs: number;
+  dtmfMs: number;
+  maxFail: number;
+  maxSeconds: number;
+  telephony: string;
+  fsConf: string;
+  schema: string;
+  dropSchema: boolean;
+  waitBusySec: number;
+  appMaxCalls: number;
+}
+
+function parseOptions(o: Options): Settings {
+  const posInt = (name: string, v: string, min = 1) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidInputError(name, `must be an integer ≥ ${min} (got ${JSON.stringify(v)})`);
+    return n;
+  };
+  const rates = o.rates.split(',').map((s) => Number(s.trim()));
+  if (rates.length === 0 || rates.some((r) => !Number.isFinite(r) || r <= 0) || rates.some((r, i) => i > 0 && r <= rates[i - 1]!)) {
+    throw new InvalidInputError('rates', `must be increasing positive numbers separated by commas (got ${JSON.stringify(o.rates)})`);
+  }
+  const maxFail = Number(o.maxFail);
+  if (!(maxFail >= 0 && maxFail < 1)) throw new InvalidInputError('max-fail', `must be a fraction in [0, 1) (got ${JSON.stringify(o.maxFail)})`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(o.schema)) throw new InvalidInputError('schema', 'lower-case letters, digits or _');
+  return {
+    rates,
+    stepSec: posInt('step-seconds', o.stepSeconds),
+    seats: posInt('seats', o.seats),
+    talkMs: posInt('talk-ms', o.talkMs, 0),
+    dtmfMs: posInt('dtmf-ms', o.dtmfMs, 0),
+    maxFail,
+    maxSeconds: posInt('max-seconds', o.maxSeconds),
+    telephony: resolve(o.telephony),
+    fsConf: resolve(o.fsConf),
+    schema: o.schema,
+    dropSchema: o.dropSchema === true,
+    waitBusySec: posInt('wait-busy', o.waitBusy, 0),
+    appMaxCalls: posInt('app-max-calls', o.appMaxCalls),
+  };
+}
+
+interface Paths {
+  drachtio: string;
+  freeswitch: string;
+  fsCli: string;
+  startDrachtio: string;
+  startFreeswitch: string;
+  stopAll: string;
+  fsPid: string;
+  drachtioPid: string;
+}
+
+function telephonyPaths(dir: string): Paths {
+  return {
+    drachtio: join(dir, 'drachtio', 'bin', 'drachtio'),
+    freeswitch: join(dir, 'freeswitch', 'bin', 'freeswitch'),
+    fsCli: join(dir, 'freeswitch', 'bin', 'fs_cli'),
+    startDrachtio: join(dir, 'bin', 'start-drachtio.sh'),
+    startFreeswitch: join(dir, 'bin', 'start-freeswitch.sh'),
+    stopAll: join(dir, 'bin', 'stop-all.sh'),
+    fsPid: join(dir, 'run', 'freeswitch', 'freeswitch.pid'),
+    drachtioPid: join(dir, 'run', 'drachtio.pid'),
+  };
+}
+
+/** Why the benchmark cannot run here (no servers, no SIPp), or undefined. */
+async function missing(s: Settings, p: Paths): Promise<string | undefined> {
+  for (const f of [p.drachtio, p.freeswitch, p.fsCli, p.startDrachtio, p.startFreeswitch, p.stopAll]) {
+    if (!existsSync(f)) return `${f} not found (drachtio-server and FreeSWITCH are expected under --telephony ${s.telephony})`;
+  }
+  if (!existsSync(join(s.fsConf, 'freeswitch.xml'))) return `no freeswitch.xml in --fs-conf ${s.fsConf}`;
+  if (!existsSync(DTMF_PCAP)) return `${DTMF_PCAP} not found (Debian package sip-tester)`;
+  try {
+    await run('sipp', ['-v'], { timeoutMs: 5_000 });
+  } catch {
+    return 'sipp not found (Debian package sip-tester)';
+  }
+  return undefined;
+}
+
+/** Others using the servers right now: another SIPp, an app on drachtio's admin port, an event-socket client. */
+async function othersBusy(): Promise<string | undefined> {
+  const sipp = await run('pgrep', ['-x', 'sipp'], { timeoutMs: 5_000 });
+  if (sipp.stdout.trim() !== '') return `SIPp running (pid ${sipp.stdout.trim().split('\n').join(', ')})`;
+  const ss = await run('ss', ['-Htn', 'state', 'established', '( dport = :9022 or dport = :8021 )'], { timeoutMs: 5_000 });
+  const conns = ss.stdout.split('\n').filter((l) => l.trim() !== '');
+  if (conns.length > 0) return `${conns.length} connection(s) to drachtio's admin port 9022 or FreeSWITCH's event socket 8021`;
+  return undefined;
+}
+
+/** The base FreeSWITCH config plus the baseline's profile and dialplan, sized for load and logging warnings only. */
+async function buildFsOverlay(s: Settings, into: string): Promise<void> {
+  await cp(s.fsConf, into, { recursive: true });
+  const prompts = join(REPO, 'ivr-flows', 'prompts', 'zh');
+  const fill = (t: string) =>
+    t
+      .replaceAll('@SIP_PORT@', String(PORTS.baselineSip))
+      .replaceAll('@NUMBER@', BASELINE_NUMBER)
+      .replaceAll('@PROMPT_DIR@', prompts)
+      .replaceAll('@AGENT_HOSTPORT@', `127.0.0.1:${PORTS.baselineAgent}`);
+  await mkdir(join(into, 'sip_profiles'), { recursive: true });
+  await mkdir(join(into, 'dialplan'), { recursive: true });
+  await writeFile(join(into, 'sip_profiles', 'load_baseline.xml'), fill(await readFile(join(LOAD_DIR, 'freeswitch', 'sip_profile.xml'), 'utf8')));
+  await writeFile(join(into, 'dialplan', 'load_baseline.xml'), fill(await readFile(join(LOAD_DIR, 'freeswitch', 'dialplan.xml'), 'utf8')));
+  // Room for the load on both sides alike: sessions, RTP ports; debug logging would cost both sides more than the calls.
+  const sw = join(into, 'autoload_configs', 'switch.conf.xml');
+  if (existsSync(sw)) {
+    const t = (await readFile(sw, 'utf8'))
+      .replace(/(name="max-sessions" value=")\d+"/, '$11000"')
+      .replace(/(name="sessions-per-second" value=")\d+"/, '$11000"')
+      .replace(/(name="loglevel" value=")\w+"/, '$1warning"')
+      .replace(/(name="rtp-end-port" value=")\d+"/, '$129998"');
+    await writeFile(sw, t);
+  }
+  const lf = join(into, 'autoload_configs', 'logfile.conf.xml');
+  if (existsSync(lf)) await writeFile(lf, (await readFile(lf, 'utf8')).replace(/value="debug,info,notice,warning,/, 'value="warning,'));
+}
+
+interface ServerState {
+  fsConf: string | undefined;
+  drachtio: boolean;
+}
+
+async function script(path: string, args: string[] = []): Promise<void> {
+  const r = await run(path, args, { timeoutMs: 90_000 });
+  if (r.code !== 0) throw new SipLoadError(`${path} ${args.join(' ')} failed (${r.code}): ${(r.stdout + r.stderr).trim().slice(-500)}`);
+}
+
+function sippArgs(scenario: string, extra: string[]): string[] {
+  return ['-sf', join(LOAD_DIR, 'sipp', scenario), '-nostdin', '-i', '127.0.0.1', '-mi', '127.0.0.1', '-trace_err', ...extra];
+}
+
+async function sippOnce(runDir: string, name: string, scenario: string, extra: string[], timeoutMs: number): Promise<{ code: number | null; stats: SippStatRow[] }> {
+  const stf = join(runDir, `${name}.csv`);
+  const r = await run('sipp', [...sippArgs(scenario, extra), '-trace_stat', '-stf', stf, '-fd', '1'], { cwd: runDir, timeoutMs });
+  await writeFile(join(runDir, `${name}.out`), r.stdout + r.stderr);
+  const stats = existsSync(stf) ? parseSippStats(await readFile(stf, 'utf8')) : [];
+  return { code: r.code, stats };
+}
+
+function startAgents(runDir: string, name: string, port: number, rtpPort: number, talkMs: number): Background {
+  const child = spawn('sipp', [...sippArgs('agent.xml', ['-p', String(port), '-mp', String(rtpPort), '-d', String(talkMs)]), '-trace_stat', '-stf', join(runDir, `${name}.csv`), '-fd', '1'], {
+    cwd: runDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Background(name, child, join(runDir, `${name}.out`));
+}
+
+async function agentsDone(runDir: string, name: string): Promise<number> {
+  const f = join(runDir, `${name}.csv`);
+  return existsSync(f) ? agentCallsDone(parseSippStats(await readFile(f, 'utf8'))) : 0;
+}
+
+async function provisionSeats(s: Settings, config: Config, runDir: string): Promise<string[]> {
+  const names = Array.from({ length: s.seats }, (_, i) => `load${String(i + 1).padStart(3, '0')}`);
+  await migrate({ url: config.DATABASE_URL, schema: s.schema });
+  const db = new Db({ url: config.DATABASE_URL, schema: s.schema, max: 2 });
+  let have: Set<string>;
+  try {
+    have = new Set((await new AgentRepository(db).list()).map((a) => a.sipUsername));
+  } finally {
+    await db.close();
+  }
+  const todo = names.filter((n) => !have.has(n));
+  // The operator's own tool provisions the seats (two at a time: each is a Node start-up on a small machine).
+  const env = { ...process.env, DATABASE_URL: config.DATABASE_URL, DATABASE_SCHEMA: s.schema, SIP_DOMAIN, LOG_LEVEL: 'warn' };
+  const tsx = join(REPO, 'node_modules', '.bin', 'tsx');
+  const add = async (n: string) => {
+    const r = await run(tsx, [join(REPO, 'src', 'cli.ts'), 'agents', 'add', n, '--name', `Load seat ${n}`, '--password', `${n}-pw`, '--skills', 'load:1', '--create-skills'], { env, timeoutMs: 60_000 });
+    if (r.code !== 0) throw new SipLoadError(`acd agents add ${n} failed: ${r.stderr.trim().slice(-300)}`);
+  };
+  for (let i = 0; i < todo.length; i += 2) await Promise.all(todo.slice(i, i + 2).map(add));
+  await writeFile(join(runDir, 'seats.csv'), ['SEQUENTIAL', ...names.map((n) => `${n};[authentication username=${n} password=${n}-pw]`)].join('\n') + '\n');
+  return names;
+}
+
+async function clearRedis(url: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `*{${HOTLINE_ID}}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+}
+
+async function startApp(s: Settings, config: Config, runDir: string): Promise<Background> {
+  const flows = join(runDir, 'flows');
+  await mkdir(flows);
+  for (const f of await readdir(join(LOAD_DIR, 'flows'))) if (f.endsWith('.yaml')) await copyFile(join(LOAD_DIR, 'flows', f), join(flows, f));
+  await symlink(join(REPO, 'ivr-flows', 'prompts'), join(flows, 'prompts'));
+  const env = {
+    ...process.env,
+    DATABASE_URL: config.DATABASE_URL,
+    DATABASE_SCHEMA: s.schema,
+    REDIS_URL: config.REDIS_URL,
+    HOTLINE_ID,
+    INSTANCE_ID: HOTLINE_ID,
+    SIP_DOMAIN,
+    FLOWS_DIR: flows,
+    PG_SPOOL_DIR: join(runDir, 'spool'),
+    RECORDINGS_DIR: join(runDir, 'recordings'),
+    HTTP_PORT: '18099',
+    MAX_CONCURRENT_CALLS: String(s.appMaxCalls),
+    TELEPHONY_ENABLED: 'true',
+    LOG_LEVEL: 'info',
+  };
+  const child = spawn(join(REPO, 'node_modules', '.bin', 'tsx'), [join(REPO, 'src', 'cli.ts'), 'serve'], { cwd: runDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const app = new Background('app', child, join(runDir, 'app.log'));
+  const ready = new Promise<boolean>((r) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf = (buf + d.toString()).slice(-4096);
+      if (buf.includes('"msg":"hotline-acd started"')) {
+        child.stdout?.off('data', onData);
+        r(true);
+      }
+    };
+    child.stdout?.on('data', onData);
+    void app.exited.then(() => r(false));
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const ok = await Promise.race([ready, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 60_000)))]);
+  clearTimeout(timer);
+  if (!ok) {
+    await app.stop();
+    const log = existsSync(join(runDir, 'app.log')) ? (await readFile(join(runDir, 'app.log'), 'utf8')).slice(-1500) : '';
+    throw new SipLoadError(`the app did not start (acd serve); end of ${join(runDir, 'app.log')}:\n${log}`);
+  }
+  return app;
+}
+
+async function seatsReady(s: Settings, runDir: string): Promise<void> {
+  const common = ['-inf', join(runDir, 'seats.csv'), '-set', 'domain', SIP_DOMAIN, '-m', String(s.seats), '-r', '20', '-timeout', '60s', '-timeout_error', '127.0.0.1:5060'];
+  // REGISTER from the port the agents' SIPp will answer on: the hotline rings a seat where its REGISTER came from.
+  const reg = await sippOnce(runDir, 'seats-register', 'register.xml', ['-p', String(PORTS.appAgent), ...common], 90_000);
+  const regOk = callerStats(reg.stats).ok;
+  if (regOk !== s.seats) throw new SipLoadError(`only ${regOk} of ${s.seats} seats registered (see ${runDir}/seats-register.out)`);
+  const ready = await sippOnce(runDir, 'seats-ready', 'ready.xml', ['-p', String(PORTS.seatSetup), '-mp', String(RTP.seatSetup), ...common], 90_000);
+  const readyOk = callerStats(ready.stats).ok;
+  if (readyOk !== s.seats) throw new SipLoadError(`only ${readyOk} of ${s.seats} seats became ready with *1 (see ${runDir}/seats-ready.out)`);
+}
+
+async function step(s: Settings, runDir: string, side: Side, rate: number): Promise<StepResult> {
+  const agents = side === 'hotline' ? 'agents-hotline' : 'agents-baseline';
+  const before = await agentsDone(runDir, agents);
+  const offered = Math.round(rate * s.stepSec);
+  const name = `step-${side}-${rate}`;
+  const target = side === 'hotline' ? `127.0.0.1:5060` : `127.0.0.1:${PORTS.baselineSip}`;
+  const budgetSec = s.stepSec + 90;
+  const r = await sippOnce(
+    runDir,
+    name,
+    'caller.xml',
+    [
+      '-s', side === 'hotline' ? APP_NUMBER : BASELINE_NUMBER,
+      '-p', String(side === 'hotline' ? PORTS.appCaller : PORTS.baselineCaller),
+      '-mp', String(side === 'hotline' ? RTP.appCaller : RTP.baselineCaller),
+      '-d', String(s.dtmfMs),
+      '-r', String(rate),
+      '-m', String(offered),
+      // No cap on calls in progress short of the callers' own 60 s limit: the servers, not SIPp, must be what gives.
+      '-l', String(Math.max(10, Math.ceil(rate * 70))),
+      '-timeout', `${budgetSec}s`,
+      '-timeout_error',
+      target,
+    ],
+    (budgetSec + 30) * 1000,
+  );
+  if (r.stats.length === 0) throw new SipLoadError(`SIPp wrote no statistics for ${name} (exit ${r.code}); see ${runDir}/${name}.out`);
+  // The agents' SIPp writes its statistics every second: let the last hang-ups of this step land in the file.
+  await sleep(2_500);
+  const after = await agentsDone(runDir, agents);
+  return stepResult({ side, rate, stepSec: s.stepSec, caller: callerStats(r.stats), agentCalls: after - before, maxFail: s.maxFail });
+}
+
+export async function runSipLoad(s: Settings, progress: (line: string) => void): Promise<SipLoadResult | { status: 'skipped'; reason: string }> {
+  const p = telephonyPaths(s.telephony);
+  const why = await missing(s, p);
+  if (why) return { status: 'skipped', reason: why };
+  const config = loadConfig();
+
+  // Wait for others to finish with the servers rather than disturb their run.
+  const waitUntil = Date.now() + s.waitBusySec * 1000;
+  for (;;) {
+    const busy = await othersBusy();
+    if (!busy) break;
+    if (Date.now() >= waitUntil) return { status: 'skipped', reason: `servers busy for ${s.waitBusySec} s: ${busy}` };
+    progress(`waiting: ${busy}`);
+    await sleep(5_000);
+  }
+
+  const runDir = await mkdtemp(join(tmpdir(), 'sip-load-'));
+  progress(`run directory ${runDir} (logs, SIPp statistics)`);
+  const fsPid = alive(p.fsPid);
+  const before: ServerState = { fsConf: fsPid ? confOf(fsPid) : undefined, drachtio: alive(p.drachtioPid) !== undefined };
+  const background: Background[] = [];
+  const notes: string[] = [];
+  try {
+    const overlay = join(runDir, 'freeswitch-conf');
+    await buildFsOverlay(s, overlay);
+    progress('starting drachtio-server and FreeSWITCH (with the baseline overlay)');
+    if (fsPid || before.drachtio) await script(p.stopAll);
+    await script(p.startDrachtio);
+    await script(p.startFreeswitch, [overlay]);
+    const sofia = await run(p.fsCli, ['-x', 'sofia status'], { timeoutMs: 10_000 });
+    if (!/load_baseline\s+profile\s+\S+\s+RUNNING/.test(sofia.stdout)) throw new SipLoadError(`FreeSWITCH profile load_baseline is not running:\n${sofia.stdout}`);
+
+    progress(`provisioning ${s.seats} seats in schema ${s.schema} (acd agents add, once per seat)`);
+    await provisionSeats(s, config, runDir);
+    await clearRedis(config.REDIS_URL);
+    progress('starting the hotline (acd serve)');
+    const app = await startApp(s, config, runDir);
+    background.push(app);
+    progress('registering the seats and setting them ready (*1)');
+    await seatsReady(s, runDir);
+    background.push(startAgents(runDir, 'agents-hotline', PORTS.appAgent, RTP.appAgent, s.talkMs));
+    background.push(startAgents(runDir, 'agents-baseline', PORTS.baselineAgent, RTP.baselineAgent, s.talkMs));
+    await sleep(1_000);
+
+    const busyAgentsAtTop = Math.ceil(s.rates[s.rates.length - 1]! * (s.talkMs / 1000 + 1.5));
+    if (busyAgentsAtTop > s.seats) notes.push(`at ${s.rates[s.rates.length - 1]} calls/s about ${busyAgentsAtTop} agents are busy at once but only ${s.seats} seats exist: calls will queue`);
+    const steps: StepResult[] = [];
+    const broken = new Set<Side>();
+    const started = Date.now();
+    for (const rate of s.rates) {
+      for (const side of ['baseline', 'hotline'] as const) {
+        if (broken.has(side)) continue;
+        if ((Date.now() - started) / 1000 > s.maxSeconds) {
+          notes.push(`stopped at ${rate} calls/s: --max-seconds ${s.maxSeconds} reached`);
+          broken.add('baseline').add('hotline');
+          break;
+        }
+        if (side === 'hotline' && app.child.exitCode !== null) throw new SipLoadError(`the app exited (${app.child.exitCode}); see ${runDir}/app.log`);
+        progress(`${side}: ${rate} calls/s for ${s.stepSec} s`);
+        const r = await step(s, runDir, side, rate);
+        steps.push(r);
+        progress(`  ${r.completed}/${r.offered} completed, ${r.failed} failed, ${r.maxConcurrent} concurrent${r.held ? '' : ' — did not hold'}`);
+        if (!r.held) broken.add(side);
+        // Let FreeSWITCH and the app settle between steps (sessions torn down, RTP ports back).
+        await sleep(2_000);
+      }
+      if (broken.size === 2) break;
+    }
+    const baseline = summarizeSide(steps.filter((t) => t.side === 'baseline'));
+    const hotline = summarizeSide(steps.filter((t) => t.side === 'hotline'));
+    for (const [side, sum] of [['baseline', baseline], ['hotline', hotline]] as const) {
+      if (sum.brokeAt === undefined) notes.push(`${side} held every rate tried: its figure is a lower bound (try higher --rates)`);
+    }
+    return {
+      status: 'done',
+      settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf },
+      steps,
+      baseline,
+      hotline,
+      ratio: ratios(hotline, baseline),
+      notes,
+    };
+  } finally {
+    for (const b of background.reverse()) await b.stop();
+    await clearRedis(config.REDIS_URL).catch(() => undefined);
+    if (s.dropSchema) {
+      const db = new Db({ url: config.DATABASE_URL, schema: s.schema, max: 1 });
+      await db.query('drop bench schema', `DROP SCHEMA IF EXISTS "${s.schema}" CASCADE`).finally(() => db.close());
+    }
+    // Put the servers back as they were: stopped, or running with the config they had.
+    await script(p.stopAll).catch((err: unknown) => progress(`stop-all failed: ${String(err)}`));
+    if (before.drachtio) await script(p.startDrachtio).catch((err: unknown) => progress(`restarting drachtio failed: ${String(err)}`));
+    if (before.fsConf !== undefined) await script(p.startFreeswitch, [before.fsConf]).catch((err: unknown) => progress(`restarting FreeSWITCH failed: ${String(err)}`));
+    if (!s.dropSchema) progress(`seats kept in schema ${s.schema} for the next run (--drop-schema to remove)`);
+    await rm(join(runDir, 'flows'), { recursive: true, force: true });
+  }
+}
+
+export function register(bench: Command): void {
+  bench
+    .command('sip-load')
+    .description('real SIP calls, stepped call rate: the hotline (drachtio + acd + FreeSWITCH) beside FreeSWITCH alone running the same IVR; needs drachtio-server, FreeSWITCH and SIPp, else prints "skipped"')
+    .option('--rates <list>', 'call rates to step through, calls per second', '2,4,6,8,10,12')
+    .option('--step-seconds <n>', 'seconds of arrivals at each rate', '15')
+    .option('--seats <n>', 'agent seats (registered by SIPp, answered by one SIPp UAS)', '80')
+    .option('--talk-ms <n>', 'how long an agent talks before hanging up', '3000')
+    .option('--dtmf-ms <n>', 'when the caller presses 1, after the answer (the menu must be playing by then)', '9000')
+    .option('--max-fail <ratio>', 'a step holds when at most this fraction of its calls fail', '0.01')
+    .option('--max-seconds <n>', 'stop ramping after this many seconds of steps', '900')
+    .option('--telephony <dir>', 'where drachtio-server, FreeSWITCH and their bin/ scripts are', '/opt/telephony')
+    .option('--fs-conf <dir>', 'FreeSWITCH config the overlay starts from (needs the drachtio_mrf profile and dialplan)', '/opt/telephony/fs-test-conf')
+    .option('--schema <name>', 'PostgreSQL schema for the seats (in DATABASE_URL)', 'sip_load_bench')
+    .option('--drop-schema', 'drop the seats schema afterwards (by default kept, so the next run does not provision again)')
+    .option('--wait-busy <s>', 'wait this long for others to finish with the servers before skipping', '120')
+    .option('--app-max-calls <n>', 'MAX_CONCURRENT_CALLS for the app under test', '1000')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: Options) => {
+      const settings = parseOptions(o);
+      const progress = (line: string) => process.stderr.write(`sip-load: ${line}\n`);
+      const result = await runSipLoad(settings, progress);
+      if (result.status === 'skipped') {
+        if (o.json) console.log(JSON.stringify(result));
+        else console.log(`sip-load: skipped: ${result.reason}`);
+        process.exitCode = 0;
+        return;
+      }
+      console.log(o.json ? JSON.stringify(result, null, 2) : formatReport(result));
+    });
+}
