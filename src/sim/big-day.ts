@@ -29,7 +29,7 @@ export function dayCurve(): number[] {
   for (let i = 0; i < 96; i++) {
     const h = i / 4 + 0.125;
     const peak = (mu: number, sd: number, w: number): number => w * Math.exp(-((h - mu) ** 2) / (2 * sd * sd));
-    raw.push(0.15 + peak(10.5, 2, 1) + peak(15, 2.2, 0.85) + peak(20, 1.5, 0.3));
+    raw.push(0.3 + peak(10.5, 2, 1) + peak(15, 2.2, 0.85) + peak(20, 1.5, 0.3));
   }
   const mean = raw.reduce((s, x) => s + x, 0) / raw.length;
   return raw.map((x) => x / mean);
@@ -55,7 +55,7 @@ export function bigDayScenario(o: BigDayOptions = {}): Scenario {
       maxWaitSec: 0,
     };
     const arrivals: ArrivalInterval[] = curve.map((c, k) => ({ fromSec: k * 900, callsPerHour: (callsPerDay / 24) * q.share * c }));
-    return { def, arrivals, handle: { distribution: 'lognormal', meanSec: 45, sdSec: 40 }, patienceSec: 90 };
+    return { def, arrivals, handle: { distribution: 'lognormal', meanSec: 35, sdSec: 30 }, patienceSec: 90 };
   });
   const agents: AgentGroup[] = QUEUES.map((q, i) => ({
     name: q.id,
@@ -67,7 +67,7 @@ export function bigDayScenario(o: BigDayOptions = {}): Scenario {
     shifts: [{ startSec: 0, endSec: Number.POSITIVE_INFINITY }],
     breaks: [
       { afterSec: 3 * 3600, durationSec: 900, spreadSec: 3600, reason: 'break' },
-      { afterSec: 11.5 * 3600, durationSec: 1800, spreadSec: 2 * 3600, reason: 'lunch' },
+      { afterSec: 11 * 3600, durationSec: 1800, spreadSec: 3 * 3600, reason: 'lunch' },
       { afterSec: 16 * 3600, durationSec: 900, spreadSec: 3600, reason: 'break' },
     ],
     ronaProbability: 0.01,
