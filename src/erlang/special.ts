@@ -92,6 +92,17 @@ export function lnLowerRegGamma(a: number, x: number): number {
   return Math.log1p(-Math.exp(lnUpperRegGammaCF(a, x, lnD, cap)));
 }
 
+/**
+ * ln Q(a, x) = ln(1 − P(a, x)), the regularized upper incomplete gamma function, accurate in both tails: the
+ * continued fraction gives Q itself for x ≥ a + 1 (where P → 1 would cancel), and for x < a + 1 P is at most
+ * about ½, so log1p(−P) loses nothing.
+ */
+export function lnUpperRegGamma(a: number, x: number): number {
+  if (x <= 0) return 0;
+  if (x < a + 1) return Math.log1p(-Math.exp(lnLowerRegGamma(a, x)));
+  return lnUpperRegGammaCF(a, x, lnPoissonDensity(a, x), maxIterations(a, x));
+}
+
 /** ln Q(a, x) by the continued fraction; valid (fast-converging) for x ≥ a + 1. */
 function lnUpperRegGammaCF(a: number, x: number, lnD: number, cap: number): number {
   let b = x + 1 - a;

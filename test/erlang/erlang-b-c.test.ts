@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { erlangB, erlangC, erlangCMetrics } from '../../src/erlang/index.js';
-import { inverseErlangB, inverseErlangBSum } from '../../src/erlang/erlang-b.js';
+import { inverseErlangB, inverseErlangBReal, inverseErlangBSum } from '../../src/erlang/erlang-b.js';
 import { erlangCFromScratch } from '../../src/erlang/baseline.js';
 
 /** The plain recursion from B(0) = 1, the textbook reference the faster paths must reproduce. */
@@ -68,6 +68,19 @@ describe('Erlang B', () => {
     const h = 1e-4;
     for (let t = h / 2; t < 40; t += h) integral += Math.exp(-a * t) * Math.sqrt(1 + t) * h;
     expect(erlangB(0.5, a)).toBeCloseTo(1 / (a * integral), 8);
+  });
+
+  it('large fractional counts in closed form Q(x+1,A)/D(x,A) join the whole-number values and obey the recursion', () => {
+    for (const a of [60, 100, 1e4, 1e6]) {
+      for (const beta of [-2, 0, 1, 4]) {
+        const n = Math.max(70, Math.floor(a + beta * Math.sqrt(a)));
+        const whole = inverseErlangB(n, a);
+        expect(Math.abs(inverseErlangBReal(n + 1e-12, a) / whole - 1)).toBeLessThan(1e-9);
+        const x = n + 0.37;
+        const bPrev = erlangB(x - 1, a);
+        expect(Math.abs(erlangB(x, a) / ((a * bPrev) / (x + a * bPrev)) - 1)).toBeLessThan(1e-11);
+      }
+    }
   });
 
   it('extreme loads give finite values in [0, 1], never NaN', () => {

@@ -97,6 +97,15 @@ describe('required agents (Erlang C, one pass)', () => {
     }
   });
 
+  it('fractional requirement at very large loads ends (double spacing) and is consistent', () => {
+    for (const a of [1e4, 1e6, 1e7]) {
+      const whole = requiredAgents({ trafficErlangs: a, ahtSeconds: 180 });
+      const x = requiredAgentsFractional({ trafficErlangs: a, ahtSeconds: 180 });
+      expect(x).toBeGreaterThan(whole - 1);
+      expect(x).toBeLessThanOrEqual(whole);
+    }
+  });
+
   it('scheduled agents after shrinkage', () => {
     expect(scheduledAgents(14, 0)).toBe(14);
     expect(scheduledAgents(14, 0.3)).toBe(20);
