@@ -31,6 +31,10 @@ export interface RoutingBenchResult {
   matchP99Ms: number;
   emptyScriptPerSec: number;
   ratio: number;
+  /** CPU spent per lifecycle in this process and in the Redis server (saturated phase): the cost, independent of
+   * how much of the machine the benchmark got. */
+  clientCpuUsPerLifecycle: number;
+  redisCpuUsPerLifecycle: number;
   pacedRatePerSec: number;
   pacedAchievedPerSec: number;
   pacedMatchP50Ms: number;
@@ -139,9 +143,26 @@ class Lifecycles {
   }
 }
 
-async function saturated(store: RedisAcdStore, concurrency: number, ms: number): Promise<{ perSec: number; p50: number; p99: number }> {
+/** Redis server CPU seconds so far (user + sys), from INFO: where the time goes, whatever else runs on the box. */
+async function redisCpuSec(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const num = (k: string): number => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+  return num('used_cpu_user') + num('used_cpu_sys');
+}
+
+interface Saturated {
+  perSec: number;
+  p50: number;
+  p99: number;
+  clientCpuUsPerLifecycle: number;
+  redisCpuUsPerLifecycle: number;
+}
+
+async function saturated(store: RedisAcdStore, redis: Redis, concurrency: number, ms: number): Promise<Saturated> {
   const lc = new Lifecycles(store);
   const drain = lc.startDrain();
+  const cpu0 = process.cpuUsage();
+  const rcpu0 = await redisCpuSec(redis);
   const end = performance.now() + ms;
   const t0 = performance.now();
   await Promise.all(
@@ -150,10 +171,19 @@ async function saturated(store: RedisAcdStore, concurrency: number, ms: number):
     }),
   );
   const elapsed = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const rcpu = (await redisCpuSec(redis)) - rcpu0;
   lc.stopDrain();
   await drain;
   const s = lc.match.sorted();
-  return { perSec: (lc.completed / elapsed) * 1000, p50: percentile(s, 0.5), p99: percentile(s, 0.99) };
+  const n = Math.max(1, lc.completed);
+  return {
+    perSec: (lc.completed / elapsed) * 1000,
+    p50: percentile(s, 0.5),
+    p99: percentile(s, 0.99),
+    clientCpuUsPerLifecycle: (cpu.user + cpu.system) / n,
+    redisCpuUsPerLifecycle: (rcpu * 1e6) / n,
+  };
 }
 
 async function paced(store: RedisAcdStore, rate: number, ms: number): Promise<{ perSec: number; p50: number; p99: number }> {
@@ -208,8 +238,8 @@ export async function runRoutingBench(opts: { seconds: number; concurrency: numb
       await store.setReady(p.id);
     }));
     const ms = opts.seconds * 1000;
-    await saturated(store, opts.concurrency, Math.min(500, ms)); // warm-up: JIT, script cache, connection
-    const sat = await saturated(store, opts.concurrency, ms);
+    await saturated(store, redis, opts.concurrency, Math.min(500, ms)); // warm-up: JIT, script cache, connection
+    const sat = await saturated(store, redis, opts.concurrency, ms);
     const empty = await emptyCeiling(store, opts.concurrency, ms);
     const pace = await paced(store, opts.rate, ms);
     return {
@@ -218,6 +248,8 @@ export async function runRoutingBench(opts: { seconds: number; concurrency: numb
       matchP99Ms: round(sat.p99),
       emptyScriptPerSec: Math.round(empty),
       ratio: round(sat.perSec / empty, 4),
+      clientCpuUsPerLifecycle: Math.round(sat.clientCpuUsPerLifecycle),
+      redisCpuUsPerLifecycle: Math.round(sat.redisCpuUsPerLifecycle),
       pacedRatePerSec: opts.rate,
       pacedAchievedPerSec: Math.round(pace.perSec),
       pacedMatchP50Ms: round(pace.p50),
@@ -271,6 +303,7 @@ export function register(bench: Command): void {
       console.log(`  match latency p50 / p99 (saturated)        ${r.matchP50Ms} ms / ${r.matchP99Ms} ms`);
       console.log(`  empty EVALSHA/s, same connection           ${r.emptyScriptPerSec}`);
       console.log(`  ratio lifecycles / empty scripts           ${r.ratio}`);
+      console.log(`  CPU per lifecycle: client / redis          ${r.clientCpuUsPerLifecycle} us / ${r.redisCpuUsPerLifecycle} us`);
       console.log(`  paced ${r.pacedRatePerSec}/s: achieved ${r.pacedAchievedPerSec}/s, match p50 / p99 ${r.pacedMatchP50Ms} ms / ${r.pacedMatchP99Ms} ms`);
     });
 }
