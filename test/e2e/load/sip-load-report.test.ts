@@ -1,0 +1,123 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  agentCallsDone,
+  callerStats,
+  formatReport,
+  parseSippStats,
+  ratios,
+  sippDurationMs,
+  stepResult,
+  summarizeSide,
+  type CallerStats,
+  type SipLoadResult,
+  type StepResult,
+} from '../../../src/bench/sip-load.js';
+
+// The bench's arithmetic, on a real SIPp -trace_stat file (a hotline step of 10 calls at 2 calls/s), and its skip
+// path. Needs no servers: runs with `npm run test:e2e` or `npx vitest run --config vitest.e2e.config.ts test/e2e/load`.
+
+const fixture = readFileSync(join(import.meta.dirname, 'fixtures', 'caller-stat.csv'), 'utf8');
+
+const caller = (over: Partial<CallerStats> = {}): CallerStats => ({ created: 100, ok: 100, failed: 0, maxConcurrent: 40, setupMs: 10, callSec: 18, reasons: {}, ...over });
+
+describe('SIPp statistics', () => {
+  it('reads the columns by name and sums up a caller step', () => {
+    const rows = parseSippStats(fixture);
+    expect(rows).toHaveLength(29);
+    expect(rows[0]!['TargetRate']).toBe('2');
+    const s = callerStats(rows);
+    expect(s).toMatchObject({ created: 10, ok: 10, failed: 0, maxConcurrent: 10, reasons: {} });
+    expect(s.callSec).toBeCloseTo(19.61, 2);
+    expect(s.setupMs).toBeGreaterThan(0);
+    expect(agentCallsDone(rows)).toBe(10);
+  });
+
+  it('names the failure counters that are not zero', () => {
+    const header = 'TotalCallCreated;CurrentCall;SuccessfulCall(C);FailedCall(C);FailedTimeoutOnRecv(C);FailedUnexpectedMessage(C);FailedCallRejected(C)';
+    const s = callerStats(parseSippStats(`${header}\n5;2;3;2;1;1;0\n`));
+    expect(s).toMatchObject({ created: 5, ok: 3, failed: 2, maxConcurrent: 2, reasons: { FailedTimeoutOnRecv: 1, FailedUnexpectedMessage: 1 } });
+  });
+
+  it('converts SIPp durations', () => {
+    expect(sippDurationMs('00:00:12:864000')).toBe(12_864);
+    expect(sippDurationMs('01:02:03:000500')).toBe(3_723_000.5);
+    expect(sippDurationMs('n/a')).toBeNaN();
+    expect(parseSippStats('')).toEqual([]);
+  });
+});
+
+describe('step verdicts', () => {
+  it('holds when every offered call completed at both ends', () => {
+    const r = stepResult({ side: 'hotline', rate: 10, stepSec: 10, caller: caller(), agentCalls: 100, maxFail: 0.01 });
+    expect(r).toMatchObject({ offered: 100, completed: 100, failed: 0, held: true, reasons: {} });
+  });
+
+  it('counts calls the caller thought fine but no agent answered, and calls never placed', () => {
+    const r = stepResult({ side: 'hotline', rate: 10, stepSec: 10, caller: caller({ created: 98, ok: 97, failed: 1 }), agentCalls: 95, maxFail: 0.01 });
+    expect(r).toMatchObject({ offered: 100, completed: 95, failed: 5, held: false, reasons: { NoAgentAnswered: 2, NotPlaced: 2 } });
+  });
+
+  it('tolerates exactly the allowed fraction and not one call more', () => {
+    const at = stepResult({ side: 'baseline', rate: 10, stepSec: 10, caller: caller({ ok: 99, failed: 1 }), agentCalls: 99, maxFail: 0.01 });
+    expect(at).toMatchObject({ failed: 1, held: true });
+    const over = stepResult({ side: 'baseline', rate: 10, stepSec: 10, caller: caller({ ok: 98, failed: 2 }), agentCalls: 98, maxFail: 0.01 });
+    expect(over).toMatchObject({ failed: 2, held: false });
+  });
+});
+
+describe('summary and report', () => {
+  const step = (side: 'baseline' | 'hotline', rate: number, held: boolean, maxConcurrent: number, failed = held ? 0 : 7): StepResult => ({
+    side,
+    rate,
+    offered: rate * 10,
+    created: rate * 10,
+    completed: rate * 10 - failed,
+    failed,
+    maxConcurrent,
+    setupMs: 5,
+    callSec: 18,
+    held,
+    reasons: held ? {} : { FailedTimeoutOnRecv: failed },
+  });
+
+  it('takes the highest rate that held, its concurrency, and every failed call', () => {
+    const s = summarizeSide([step('hotline', 2, true, 36), step('hotline', 4, true, 75, 1), step('hotline', 6, false, 130)]);
+    expect(s).toEqual({ sustainedCps: 4, concurrentHeld: 75, failedCalls: 8, failedWhileHeld: 1, brokeAt: 6 });
+    expect(summarizeSide([step('baseline', 2, false, 30)])).toMatchObject({ sustainedCps: 0, concurrentHeld: 0, brokeAt: 2 });
+  });
+
+  it('prints both sides and the ratio hotline/baseline', () => {
+    const baseline = summarizeSide([step('baseline', 2, true, 36), step('baseline', 4, true, 72)]);
+    const hotline = summarizeSide([step('hotline', 2, true, 38), step('hotline', 4, false, 80)]);
+    const ratio = ratios(hotline, baseline);
+    expect(ratio).toEqual({ sustainedCps: 0.5, concurrentHeld: 0.528 });
+    expect(ratios(hotline, summarizeSide([])).sustainedCps).toBeNaN();
+    const result: SipLoadResult = {
+      status: 'done',
+      settings: { rates: [2, 4], stepSec: 10, seats: 80, talkMs: 3000, dtmfMs: 9000, maxFail: 0.01, fsConf: '/x' },
+      steps: [step('baseline', 2, true, 36), step('hotline', 2, true, 38), step('baseline', 4, true, 72), step('hotline', 4, false, 80)],
+      baseline,
+      hotline,
+      ratio,
+      notes: ['baseline held every rate tried'],
+    };
+    const text = formatReport(result);
+    expect(text).toMatch(/calls per second sustained\s+4\s+2\s+0\.5/);
+    expect(text).toMatch(/concurrent calls held\s+72\s+38\s+0\.528/);
+    expect(text).toMatch(/failed calls \(all steps\)\s+0\s+7/);
+    expect(text).toMatch(/^4\s+hotline\s+40\s+33\s+7\s+80\s+5\s+18\s+NO\s+FailedTimeoutOnRecv 7$/m);
+    expect(text).toContain('note: baseline held every rate tried');
+  });
+});
+
+describe('without the servers', () => {
+  it('says it skipped, and exits 0', () => {
+    const root = join(import.meta.dirname, '..', '..', '..');
+    const r = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['src/cli.ts', 'bench', 'sip-load', '--telephony', join(import.meta.dirname, 'no-such-dir')], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^sip-load: skipped: .*no-such-dir.*not found/m);
+  });
+});
