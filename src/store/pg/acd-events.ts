@@ -85,7 +85,13 @@ export class AcdEventWriter {
       if (!row) return 0;
       const entries = await this.opts.source.readEvents(row.last_id, this.opts.batch ?? 500);
       if (entries.length === 0) return 0;
-      for (const { event } of entries) await this.apply(c, event);
+      let prev = '';
+      let index = 0;
+      for (const { id, event } of entries) {
+        index = id === prev ? index + 1 : 0;
+        prev = id;
+        await this.apply(c, event, streamSeq(id, index));
+      }
       await c.query('UPDATE acd_event_cursors SET last_id = $2, events = events + $3, updated_at = now() WHERE stream = $1', [
         stream,
         entries[entries.length - 1]!.id,
@@ -111,10 +117,10 @@ export class AcdEventWriter {
     );
   }
 
-  private async apply(c: Queryable, e: AcdEvent): Promise<void> {
+  private async apply(c: Queryable, e: AcdEvent, seq: string): Promise<void> {
     switch (e.type) {
       case 'agent-state':
-        await recordAgentState(c, { agentId: e.agentId, state: e.to, at: e.at, ...(e.reason && e.to === 'not-ready' ? { reason: e.reason } : {}) });
+        await recordAgentState(c, { agentId: e.agentId, state: e.to, at: e.at, seq, ...(e.reason && e.to === 'not-ready' ? { reason: e.reason } : {}) });
         return;
       case 'offered':
         await c.query(
@@ -150,4 +156,14 @@ export class AcdEventWriter {
         return;
     }
   }
+}
+
+/**
+ * A number that grows with the stream position (decimal, beyond 2^53): entry id "<ms>-<n>" and the event's index
+ * inside the entry. It only has to order state changes that share a millisecond of the store clock, and stream
+ * order is their true order.
+ */
+export function streamSeq(id: string, index: number): string {
+  const [ms, n] = id.split('-');
+  return ((BigInt(ms ?? '0') * 1024n + BigInt(Math.min(Number(n ?? 0), 1023))) * 64n + BigInt(Math.min(index, 63))).toString();
 }

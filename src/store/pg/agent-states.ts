@@ -10,6 +10,9 @@ export interface AgentStateChange {
   reason?: NotReadyReason;
   callId?: string;
   at: number;
+  /** Orders changes within one millisecond (higher is later), as decimal digits (it may exceed 2^53); "0" when
+   * the source has no finer order. */
+  seq?: string;
 }
 
 export interface AgentStateSpan {
@@ -27,7 +30,8 @@ export function agentStateParams(s: AgentStateChange): unknown[] {
     if (s.state !== 'not-ready') throw new InvalidInputError('reason', 'only a not-ready state has a reason');
     if (!NOT_READY_REASONS.includes(s.reason)) throw new InvalidInputError('reason', `must be one of ${NOT_READY_REASONS.join(', ')}`);
   }
-  return [requireText('agentId', s.agentId), s.state, s.reason ?? null, s.callId ?? null, requireTime('at', s.at)];
+  if (s.seq !== undefined && !/^\d{1,18}$/.test(s.seq)) throw new InvalidInputError('seq', 'must be a non-negative integer of at most 18 digits');
+  return [requireText('agentId', s.agentId), s.state, s.reason ?? null, s.callId ?? null, requireTime('at', s.at), s.seq ?? '0'];
 }
 
 export class AgentStateHistoryRepository {
@@ -47,7 +51,7 @@ export class AgentStateHistoryRepository {
       'agent state history',
       `SELECT agent_id, state, reason, call_id, started_at, ended_at FROM agent_state_history
         WHERE agent_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2)
-        ORDER BY started_at`,
+        ORDER BY started_at, seq`,
       [agentId, new Date(fromMs), new Date(toMs)],
     );
     return r.rows.map((row) => ({
@@ -63,19 +67,19 @@ export class AgentStateHistoryRepository {
 
 /** The body of AgentStateHistoryRepository.record, for callers that already hold a transaction. */
 export async function recordAgentState(c: Queryable, change: AgentStateChange): Promise<boolean> {
-  const [agentId, state, reason, callId, at] = agentStateParams(change);
+  const [agentId, state, reason, callId, at, seq] = agentStateParams(change);
   const ins = await c.query(
-    `INSERT INTO agent_state_history (agent_id, state, reason, call_id, started_at, ended_at)
-     VALUES ($1, $2, $3, $4, $5,
-             (SELECT min(started_at) FROM agent_state_history WHERE agent_id = $1 AND started_at > $5))
-     ON CONFLICT (agent_id, started_at) DO NOTHING`,
-    [agentId, state, reason, callId, at],
+    `INSERT INTO agent_state_history (agent_id, state, reason, call_id, started_at, seq, ended_at)
+     VALUES ($1, $2, $3, $4, $5, $6,
+             (SELECT min(started_at) FROM agent_state_history WHERE agent_id = $1 AND (started_at, seq) > ($5, $6)))
+     ON CONFLICT (agent_id, started_at, seq) DO NOTHING`,
+    [agentId, state, reason, callId, at, seq],
   );
   if (ins.rowCount === 1) {
     await c.query(
       `UPDATE agent_state_history SET ended_at = $2
-        WHERE agent_id = $1 AND started_at < $2 AND (ended_at IS NULL OR ended_at > $2)`,
-      [agentId, at],
+        WHERE agent_id = $1 AND (started_at, seq) < ($2, $3) AND (ended_at IS NULL OR ended_at > $2)`,
+      [agentId, at, seq],
     );
   }
   return ins.rowCount === 1;

@@ -12,7 +12,18 @@ CREATE TABLE acd_event_cursors (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- Several state changes can share a millisecond (login then ready; reserved then ringing in one operation): `seq`
+-- orders them within it (the event writer derives it from the stream position), so none is dropped as a repeat.
+ALTER TABLE agent_state_history ADD COLUMN seq bigint NOT NULL DEFAULT 0;
+ALTER TABLE agent_state_history DROP CONSTRAINT agent_state_history_agent_id_started_at_key;
+ALTER TABLE agent_state_history ADD CONSTRAINT agent_state_history_agent_started_seq_key UNIQUE (agent_id, started_at, seq);
+
 -- Down Migration
+ALTER TABLE agent_state_history DROP CONSTRAINT agent_state_history_agent_started_seq_key;
+DELETE FROM agent_state_history h USING agent_state_history o
+ WHERE h.agent_id = o.agent_id AND h.started_at = o.started_at AND h.seq > o.seq;
+ALTER TABLE agent_state_history ADD CONSTRAINT agent_state_history_agent_id_started_at_key UNIQUE (agent_id, started_at);
+ALTER TABLE agent_state_history DROP COLUMN seq;
 DROP TABLE acd_event_cursors;
 DELETE FROM call_offers WHERE outcome IS NULL;
 ALTER TABLE call_offers ALTER COLUMN outcome SET NOT NULL;
