@@ -6,6 +6,7 @@
  */
 import type { AcdEvent } from '../acd/events.js';
 import { MemoryAcdStore } from '../acd/memory-store.js';
+import type { StoreSnapshot } from '../acd/store.js';
 import type { AgentState, Offer } from '../acd/model.js';
 import { VirtualClock, type TimerHandle } from '../core/clock.js';
 import { durationSampler, Rng } from './rng.js';
@@ -94,7 +95,11 @@ export class Simulation {
   private storeOps = 0;
   private events = 0;
 
-  constructor(sc: Scenario, seed: number) {
+  private readonly observe: ((e: AcdEvent) => void) | undefined;
+
+  /** `observe` sees every ACD event as it happens (tests, traces); the run does not depend on it. */
+  constructor(sc: Scenario, seed: number, observe?: (e: AcdEvent) => void) {
+    this.observe = observe;
     this.sc = sc;
     this.seed = seed;
     this.windowStart = sc.warmupSec * 1000;
@@ -118,6 +123,11 @@ export class Simulation {
         patienceMs: spec.patienceSec === null ? 0 : spec.patienceSec * 1000,
       };
     });
+  }
+
+  /** The ACD's state (for invariant checks after a run). */
+  acdSnapshot(): StoreSnapshot {
+    return this.store.snapshot();
   }
 
   run(opts: Omit<SimRunOptions, 'seed'> = {}): SimRawResult {
@@ -448,6 +458,7 @@ export class Simulation {
   // ---- time accounting from the ACD's own state changes -----------------------------------------------------
 
   private onAcdEvent(e: AcdEvent): void {
+    this.observe?.(e);
     if (e.type !== 'agent-state') return;
     const a = this.agents.get(e.agentId)!;
     this.account(a, e.at);

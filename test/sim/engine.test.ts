@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { simulate } from '../../src/sim/engine.js';
+import type { AcdEvent } from '../../src/acd/events.js';
+import { Simulation, simulate } from '../../src/sim/engine.js';
 import { buildResult } from '../../src/sim/report.js';
 import { parseScenario } from '../../src/sim/scenario-file.js';
 import { group, scenario, simQueue } from './support.js';
@@ -105,5 +106,51 @@ describe('simulator on the real ACD rules', () => {
     const without = run(scenario({ maxDrainSec: 600, queues: [simQueue('a', 30)], agents: [secondaryOnly] }));
     expect(without.answered).toBe(0);
     expect(without.unfinished).toBe(without.calls);
+  });
+});
+
+describe('agent lifecycle through the ACD state machine', () => {
+  it('a break or a shift end that falls during a call waits for the call and its wrap-up', () => {
+    const sc = scenario({
+      horizonSec: 3600,
+      maxDrainSec: 600,
+      queues: [simQueue('a', 360, { handle: { distribution: 'constant', meanSec: 600 } }, { wrapUpSec: 60 })],
+      agents: [group('solo', 1, 'a', { shifts: [{ startSec: 0, endSec: 2000 }], breaks: [{ afterSec: 300, durationSec: 900, spreadSec: 0, reason: 'break' }] })],
+    });
+    const seen: AcdEvent[] = [];
+    new Simulation(sc, 1, (e) => seen.push(e)).run();
+    const states = seen.filter((e) => e.type === 'agent-state').map((e) => [e.to, e.at / 1000, e.reason] as const);
+    // login, ready, first call (arrives within seconds), wrap-up; the 300 s break starts only when wrap-up ends.
+    expect(states.slice(0, 4).map((s) => s[0])).toEqual(['not-ready', 'ready', 'reserved', 'ringing']);
+    const firstAnswer = states[4]!;
+    expect(firstAnswer[0]).toBe('on-call');
+    expect(firstAnswer[1]).toBeLessThan(300);
+    const at = (s: readonly [string, number, unknown]) => [s[0], Math.round((s[1] - firstAnswer[1]) * 1000) / 1000, s[2]];
+    expect(at(states[5]!)).toEqual(['wrap-up', 600, undefined]);
+    expect(at(states[6]!)).toEqual(['not-ready', 660, 'break']);
+    expect(at(states[7]!)).toEqual(['ready', 1560, undefined]);
+    // Calls are waiting, so the agent is busy again at 2000 s: logout follows that call's wrap-up, never mid-call.
+    const last = states[states.length - 1]!;
+    const beforeLast = states[states.length - 2]!;
+    expect(last[0]).toBe('logged-out');
+    expect(beforeLast[0]).toBe('wrap-up');
+    expect(last[1] - beforeLast[1]).toBeCloseTo(60, 6);
+    expect(last[1]).toBeGreaterThan(2000);
+  });
+
+  it('after a run the ACD is consistent: held calls and agents point at each other, waiting calls are queued', () => {
+    const sim = new Simulation(example(), 11);
+    sim.run();
+    const snap = sim.acdSnapshot();
+    const calls = new Map(snap.calls.map((c) => [c.callId, c]));
+    for (const a of snap.agents) {
+      if (a.state === 'reserved' || a.state === 'ringing' || a.state === 'on-call') {
+        expect(calls.get(a.callId!)?.agentId).toBe(a.id);
+      } else {
+        expect(a.callId).toBeUndefined();
+      }
+    }
+    const queued = new Set(Object.values(snap.queues).flat());
+    for (const c of snap.calls) expect(queued.has(c.callId)).toBe(c.state === 'waiting');
   });
 });
