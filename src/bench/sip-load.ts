@@ -431,10 +431,22 @@ async function missing(s: Settings, p: Paths): Promise<string | undefined> {
   return undefined;
 }
 
-/** Others using the servers right now: another SIPp, an app on drachtio's admin port, an event-socket client. */
-async function othersBusy(): Promise<string | undefined> {
+/**
+ * Others using the servers right now: another SIPp, an app on drachtio's admin port, an event-socket client, or a
+ * drachtio-server / FreeSWITCH started some other way than the bin/ scripts (someone's own test servers on the
+ * same ports, which this benchmark must neither stop nor collide with).
+ */
+async function othersBusy(p: Paths): Promise<string | undefined> {
   const sipp = await run('pgrep', ['-x', 'sipp'], { timeoutMs: 5_000 });
   if (sipp.stdout.trim() !== '') return `SIPp running (pid ${sipp.stdout.trim().split('\n').join(', ')})`;
+  const known = new Set([alive(p.fsPid), alive(p.drachtioPid)].filter((x): x is number => x !== undefined));
+  for (const name of ['freeswitch', 'drachtio']) {
+    const pids = (await run('pgrep', ['-x', name], { timeoutMs: 5_000 })).stdout
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0 && !known.has(n));
+    if (pids.length > 0) return `${name} running outside ${dirname(name === 'freeswitch' ? p.fsPid : p.drachtioPid)}'s pid file (pid ${pids.join(', ')}): someone else's servers`;
+  }
   const ss = await run('ss', ['-Htn', 'state', 'established', '( dport = :9022 or dport = :8021 )'], { timeoutMs: 5_000 });
   const conns = ss.stdout.split('\n').filter((l) => l.trim() !== '');
   if (conns.length > 0) return `${conns.length} connection(s) to drachtio's admin port 9022 or FreeSWITCH's event socket 8021`;
@@ -641,7 +653,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
   // Wait for others to finish with the servers rather than disturb their run.
   const waitUntil = Date.now() + s.waitBusySec * 1000;
   for (;;) {
-    const busy = await othersBusy();
+    const busy = await othersBusy(p);
     if (!busy) break;
     if (Date.now() >= waitUntil) return { status: 'skipped', reason: `servers busy for ${s.waitBusySec} s: ${busy}` };
     progress(`waiting: ${busy}`);
