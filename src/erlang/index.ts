@@ -13,14 +13,11 @@
  *   scheduledAgents(required, shrinkage)                                  paid agents after shrinkage
  *   expectedWaitAtPosition({position, agents, ahtSeconds, patienceSeconds?})   for queue announcements
  *   queueMetrics({…, patienceSeconds?})                                   Erlang C or A, whichever applies
+ *   staffingGap({…StaffingInput, liveAgents})                             live staffing vs the requirement
  *
  * Hot paths that validated their inputs already (the simulator, the benchmark) may call the *Unchecked and
  * requiredAgentsErlangC variants directly.
  */
-import { erlangAMetrics } from './erlang-a.js';
-import { erlangCMetrics } from './erlang-c.js';
-import type { ErlangAMetrics, QueueMetrics } from './types.js';
-
 export { erlangB, erlangC } from './erlang-b.js';
 export { erlangCMetrics, erlangCMetricsUnchecked } from './erlang-c.js';
 export type { ErlangCInput } from './erlang-c.js';
@@ -35,22 +32,12 @@ export {
 } from './staffing.js';
 export type { StaffingInput } from './staffing.js';
 export { expectedWaitAtPosition } from './wait.js';
+export { queueMetrics } from './metrics.js';
+export type { QueueMetricsInput } from './metrics.js';
+export { staffingGap } from './gap.js';
+export type { StaffingGap } from './gap.js';
 export type { PositionWaitInput } from './wait.js';
 export { requiredAgentsRecompute } from './baseline.js';
 export type { ErlangAMetrics, Load, QueueMetrics, Targets } from './types.js';
 export { DEFAULT_SERVICE_LEVEL, DEFAULT_TARGET_TIME_SECONDS } from './types.js';
 export { MAX_TRAFFIC_ERLANGS } from './validate.js';
-
-export interface QueueMetricsInput {
-  readonly trafficErlangs: number;
-  readonly ahtSeconds: number;
-  readonly agents: number;
-  readonly targetTimeSeconds?: number;
-  readonly patienceSeconds?: number;
-}
-
-/** Erlang A when a patience is given, else Erlang C. */
-export function queueMetrics(input: QueueMetricsInput): QueueMetrics | ErlangAMetrics {
-  if (input.patienceSeconds !== undefined) return erlangAMetrics({ ...input, patienceSeconds: input.patienceSeconds });
-  return erlangCMetrics(input);
-}
