@@ -174,9 +174,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         stopping ??= (async () => {
           draining = true;
           logger.info({ reason, drainMs: config.SHUTDOWN_DRAIN_MS }, 'shutting down: no new work, draining');
-          for (const c of components) await c.stopAccepting?.();
-          await drainWithin(components, config.SHUTDOWN_DRAIN_MS, drainCut, logger);
-          await closeAll(components, logger);
+          await stopComponents(components, config.SHUTDOWN_DRAIN_MS, drainCut, logger);
           logger.info('hotline-acd stopped');
         })();
         return stopping;
@@ -199,6 +197,22 @@ class SyncingReloader extends FlowReloader {
     await this.after();
     return report;
   }
+}
+
+/**
+ * The shutdown sequence: every component stops taking work, then all drain together for at most `drainMs` (or until
+ * `cut` resolves), then they close in reverse start order, so what started first (the stores) closes last.
+ */
+export async function stopComponents(components: Component[], drainMs: number, cut: Promise<void>, logger: Logger): Promise<void> {
+  for (const c of components) {
+    try {
+      await c.stopAccepting?.();
+    } catch (err) {
+      logger.error({ err, component: c.name }, 'stopAccepting failed');
+    }
+  }
+  await drainWithin(components, drainMs, cut, logger);
+  await closeAll(components, logger);
 }
 
 async function drainWithin(components: Component[], limitMs: number, cut: Promise<void>, logger: Logger): Promise<void> {
