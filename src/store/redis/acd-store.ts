@@ -76,7 +76,7 @@ export class RedisAcdStore implements AcdStore {
 
   /** Runs one ACD function (FCALL); the result is its JSON. Loads the library first, and again if Redis lost it
    * (a restart without persistence). */
-  async run(op: AcdOp, ...args: (string | number)[]): Promise<Record<string, unknown>> {
+  private async run(op: AcdOp, ...args: (string | number)[]): Promise<Record<string, unknown>> {
     const call = (): Promise<unknown> => this.redis.fcall(functionName(op), 1, this.prefix, this.clock.now(), this.leaseMs, this.maxLen, ...args);
     let raw: unknown;
     try {

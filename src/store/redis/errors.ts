@@ -5,8 +5,9 @@ const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READON
 
 /**
  * Turns what ioredis throws into AcdError: a script's `ACD <CODE>\t<json>\t<message>` keeps its code; connection
- * failures (closed stream, refused, timeouts, retries exhausted) become STORE_UNAVAILABLE, so the call session
- * can keep the caller and retry instead of losing the call.
+ * failures (closed stream, refused, timeouts, retries exhausted) and busy/loading replies become STORE_UNAVAILABLE,
+ * so the call session can keep the caller and retry instead of losing the call; any other error reply (a script
+ * bug) is STORE_FAILED.
  */
 export function toAcdError(e: unknown, op: string): AcdError {
   if (e instanceof AcdError) return e;
@@ -24,7 +25,7 @@ export function toAcdError(e: unknown, op: string): AcdError {
     return new AcdError(m[1] as AcdErrorCode, m[3]!.replace(/ script: .*$/, ''), details);
   }
   if (err.name === 'ReplyError' && !UNAVAILABLE_REPLY.test(msg)) {
-    return new AcdError('STORE_UNAVAILABLE', `redis refused ${op}: ${msg}`, { op }, { cause: e });
+    return new AcdError('STORE_FAILED', `redis refused ${op}: ${msg}`, { op }, { cause: e });
   }
   return new AcdError('STORE_UNAVAILABLE', `redis unavailable during ${op}: ${msg}`, { op }, { cause: e });
 }
