@@ -28,6 +28,8 @@ export interface SimRawResult {
   scenario: Scenario;
   seed: number;
   queues: Map<string, QueueStats>;
+  /** Priority callers per queue (only queues with a vip share). */
+  vipQueues: Map<string, QueueStats>;
   total: QueueStats;
   groups: Map<string, AgentTime>;
   agentTime: AgentTime;
@@ -44,6 +46,8 @@ interface QState {
   rng: Rng;
   talk: () => number;
   stats: QueueStats;
+  /** The queue's priority callers on their own, when it has any. */
+  vipStats: QueueStats | undefined;
   noAnswerMs: number;
   patienceMs: number;
 }
@@ -52,6 +56,7 @@ interface SimCall {
   id: string;
   q: QState;
   arrivedAt: number;
+  vip: boolean;
   /** Batch index when inside the measurement window, else −1. */
   batch: number;
   patienceTimer: TimerHandle | undefined;
@@ -119,6 +124,7 @@ export class Simulation {
         rng,
         talk: durationSampler(spec.handle, rng),
         stats: new QueueStats(sc.batches),
+        vipStats: spec.vip ? new QueueStats(sc.batches) : undefined,
         noAnswerMs: spec.def.answerRings * sc.ringCadenceSec * 1000,
         patienceMs: spec.patienceSec === null ? 0 : spec.patienceSec * 1000,
       };
@@ -149,13 +155,19 @@ export class Simulation {
       this.clock.step();
     }
     const endAt = this.clock.now();
-    for (const c of this.calls.values()) if (c.batch >= 0) c.q.stats.unfinished++;
+    for (const c of this.calls.values()) {
+      if (c.batch < 0) continue;
+      c.q.stats.unfinished++;
+      if (c.vip) c.q.vipStats!.unfinished++;
+    }
 
     const total = new QueueStats(this.sc.batches);
     const queues = new Map<string, QueueStats>();
+    const vipQueues = new Map<string, QueueStats>();
     for (const q of this.queues) {
       q.stats.addTo(total);
       queues.set(q.id, q.stats);
+      if (q.vipStats) vipQueues.set(q.id, q.vipStats);
     }
     const agentTime: AgentTime = { readyMs: 0, busyMs: 0, notReadyMs: 0 };
     for (const a of this.agents.values()) this.account(a, endAt);
@@ -168,6 +180,7 @@ export class Simulation {
       scenario: this.sc,
       seed: this.seed,
       queues,
+      vipQueues,
       total,
       groups: this.groups,
       agentTime,
@@ -213,15 +226,16 @@ export class Simulation {
     const id = `c${++this.callSeq}`;
     const inWindow = now >= this.windowStart && now < this.windowEnd;
     const batch = inWindow ? Math.min(this.sc.batches - 1, Math.floor((now - this.windowStart) / this.batchMs)) : -1;
-    const c: SimCall = { id, q, arrivedAt: now, batch, patienceTimer: undefined, ringTimer: undefined, agent: undefined, offeredAt: 0 };
+    const vip = q.spec.vip !== undefined && q.rng.chance(q.spec.vip.share);
+    const c: SimCall = { id, q, arrivedAt: now, vip, batch, patienceTimer: undefined, ringTimer: undefined, agent: undefined, offeredAt: 0 };
     this.calls.set(id, c);
     if (batch >= 0) {
-      q.stats.offered++;
-      q.stats.bOffered[batch]!++;
+      q.stats.arrived(batch);
+      if (vip) q.vipStats!.arrived(batch);
     }
     if (q.patienceMs > 0) c.patienceTimer = this.clock.setTimeout(() => this.callerHangsUp(c), q.rng.exponential(q.patienceMs));
     this.storeOps++;
-    const r = this.store.enqueue({ callId: id, queueId: q.id, callerNumber: `+${this.callerRng.int(this.sc.callerPool)}`, priority: 0, ownerInstance: INSTANCE });
+    const r = this.store.enqueue({ callId: id, queueId: q.id, callerNumber: `+${this.callerRng.int(this.sc.callerPool)}`, priority: vip ? q.spec.vip!.priority : 0, ownerInstance: INSTANCE });
     if (r.status === 'offered') this.offer(r.offer);
     this.scheduleArrival(q, now);
   }
@@ -235,8 +249,8 @@ export class Simulation {
     this.storeOps++;
     const r = this.store.abandon(c.id);
     if (c.batch >= 0) {
-      c.q.stats.abandoned++;
-      c.q.stats.bAbandoned[c.batch]!++;
+      c.q.stats.abandonedCall(c.batch);
+      if (c.vip) c.q.vipStats!.abandonedCall(c.batch);
     }
     const a = c.agent;
     if (r.stage === 'offered' && a) {
@@ -278,18 +292,10 @@ export class Simulation {
     this.store.answer(c.id);
     const now = this.clock.now();
     if (c.batch >= 0) {
-      const s = c.q.stats;
       const wait = now - c.arrivedAt;
-      s.answered++;
-      s.bAnswered[c.batch]!++;
-      s.waitSumAnsweredMs += wait;
-      s.bWaitMs[c.batch]! += wait;
-      s.ringSumMs += now - c.offeredAt;
-      if (wait > s.maxWaitMs) s.maxWaitMs = wait;
-      if (wait <= c.q.spec.def.serviceLevel.seconds * 1000) {
-        s.answeredWithin++;
-        s.bWithin[c.batch]!++;
-      }
+      const within = wait <= c.q.spec.def.serviceLevel.seconds * 1000;
+      c.q.stats.answeredCall(c.batch, wait, now - c.offeredAt, within);
+      if (c.vip) c.q.vipStats!.answeredCall(c.batch, wait, now - c.offeredAt, within);
     }
     this.clock.setTimeout(() => this.agentHangsUp(c), c.q.talk() * 1000);
   }
@@ -300,7 +306,10 @@ export class Simulation {
     const a = c.agent!;
     a.call = undefined;
     c.agent = undefined;
-    if (c.batch >= 0) c.q.stats.rona++;
+    if (c.batch >= 0) {
+      c.q.stats.rona++;
+      if (c.vip) c.q.vipStats!.rona++;
+    }
     this.storeOps++;
     const o = this.store.rona(c.id);
     a.mode = 'missed';

@@ -14,6 +14,11 @@ export interface OccupancyFigures {
   agentHours: number;
 }
 
+/** A queue's figures; `vip` covers its priority callers alone when the scenario has any. */
+export interface QueueResult extends CallMetrics {
+  vip?: CallMetrics;
+}
+
 export interface SimResult extends CallMetrics {
   scenario: string;
   seed: number;
@@ -21,7 +26,7 @@ export interface SimResult extends CallMetrics {
   warmupHours: number;
   occupancy: number;
   agents: Record<string, OccupancyFigures>;
-  queues: Record<string, CallMetrics>;
+  queues: Record<string, QueueResult>;
   /** The Erlang engine's prediction for the same inputs (null when there is no load or no staff). */
   erlang: ErlangPrediction | null;
   simulatedHours: number;
@@ -35,8 +40,11 @@ export function occupancyOf(t: AgentTime): OccupancyFigures {
 
 export function buildResult(raw: SimRawResult): SimResult {
   const sc = raw.scenario;
-  const queues: Record<string, CallMetrics> = {};
-  for (const [id, s] of raw.queues) queues[id] = callMetrics(s, sc.ringCadenceSec);
+  const queues: Record<string, QueueResult> = {};
+  for (const [id, s] of raw.queues) {
+    const vip = raw.vipQueues.get(id);
+    queues[id] = vip ? { ...callMetrics(s, sc.ringCadenceSec), vip: callMetrics(vip, sc.ringCadenceSec) } : callMetrics(s, sc.ringCadenceSec);
+  }
   const agents: Record<string, OccupancyFigures> = {};
   for (const [name, t] of raw.groups) agents[name] = occupancyOf(t);
   return {
@@ -83,11 +91,11 @@ export function formatResult(r: SimResult): string {
     lines.push('', `Erlang inputs: ${e.trafficErlangs.toFixed(2)} Erlangs, ${e.agents.toFixed(1)} agents, AHT ${e.ahtSeconds.toFixed(1)} s` + (e.patienceSeconds !== null ? `, patience ${e.patienceSeconds.toFixed(0)} s` : '') + `, target ${e.targetTimeSeconds} s`);
     for (const c of e.caveats) lines.push(`  note: ${c}`);
   }
-  const qs = Object.entries(r.queues);
+  const qs = Object.entries(r.queues).flatMap(([id, q]): [string, CallMetrics][] => (q.vip ? [[id, q], [`${id} (VIP)`, q.vip]] : [[id, q]]));
   if (qs.length > 1) {
-    lines.push('', 'queue            calls  answered  abandoned  service level  ASA        abandon rate');
+    lines.push('', 'queue              calls  answered  abandoned  service level  ASA        abandon rate');
     for (const [id, q] of qs) {
-      lines.push(`${id.padEnd(16)} ${String(q.calls).padStart(5)}  ${String(q.answered).padStart(8)}  ${String(q.abandoned).padStart(9)}  ${pct(q.serviceLevel).padStart(13)}  ${sec(q.asaSeconds).padEnd(9)}  ${pct(q.abandonRate).padStart(12)}`);
+      lines.push(`${id.padEnd(16)} ${String(q.calls).padStart(7)}  ${String(q.answered).padStart(8)}  ${String(q.abandoned).padStart(9)}  ${pct(q.serviceLevel).padStart(13)}  ${sec(q.asaSeconds).padEnd(9)}  ${pct(q.abandonRate).padStart(12)}`);
     }
   }
   const gs = Object.entries(r.agents);

@@ -48,6 +48,7 @@ const queue = z
     arrivals: z.array(z.strictObject({ from: time, callsPerHour: z.number().min(0) })).min(1).optional(),
     handleTime,
     patienceSec: z.number().positive().optional(),
+    vip: z.strictObject({ share: z.number().gt(0).max(1), priority: z.number().int().min(1).max(999).default(10) }).optional(),
   })
   .refine((q) => (q.callsPerHour === undefined) !== (q.arrivals === undefined), { message: 'give either callsPerHour or arrivals (one of them)' });
 
@@ -117,7 +118,7 @@ const KNOWN_KEYS = [
   ...Object.keys(scenarioFileSchema.shape),
   'id', 'name', 'skills', 'priority', 'policy', 'overflow', 'secondaryAfterSec', 'toQueue', 'queueAfterSec', 'serviceLevel', 'fraction',
   'seconds', 'wrapUpSec', 'answerRings', 'stickyAgentSec', 'callsPerHour', 'arrivals', 'from', 'handleTime', 'distribution', 'meanSec',
-  'sdSec', 'patienceSec', 'skill', 'minLevel', 'group', 'count', 'level', 'primary', 'shifts', 'start', 'end', 'breaks', 'after', 'minutes',
+  'sdSec', 'patienceSec', 'vip', 'share', 'skill', 'minLevel', 'group', 'count', 'level', 'primary', 'shifts', 'start', 'end', 'breaks', 'after', 'minutes',
   'spreadMinutes', 'reason', 'ronaProbability', 'answerAfterSec', 'missedReadyAfterSec',
 ];
 
@@ -196,7 +197,7 @@ function toScenario(f: ScenarioFile, reportTo: Report): Scenario {
       stickyAgentSec: q.stickyAgentSec,
       maxWaitSec: 0,
     };
-    return { def, arrivals, handle, patienceSec: q.patienceSec ?? null };
+    return { def, arrivals, handle, patienceSec: q.patienceSec ?? null, ...(q.vip ? { vip: { share: q.vip.share, priority: q.vip.priority } } : {}) };
   });
   f.queues.forEach((q, qi) => {
     if (q.overflow.toQueue !== undefined && !seenQueues.has(q.overflow.toQueue)) report(['queues', qi, 'overflow', 'toQueue'], `unknown queue ${q.overflow.toQueue}`);

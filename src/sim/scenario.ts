@@ -20,6 +20,8 @@ export interface SimQueue {
   handle: DurationSpec;
   /** Mean caller patience (exponential); null: callers never hang up while waiting. */
   patienceSec: number | null;
+  /** A share of callers queued with a call priority (VIP): the ACD puts them ahead of normal callers. */
+  vip?: { share: number; priority: number };
 }
 
 export interface Shift {

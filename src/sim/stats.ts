@@ -28,6 +28,29 @@ export class QueueStats {
     this.bWaitMs = new Float64Array(batches);
   }
 
+  arrived(batch: number): void {
+    this.offered++;
+    this.bOffered[batch]!++;
+  }
+
+  abandonedCall(batch: number): void {
+    this.abandoned++;
+    this.bAbandoned[batch]!++;
+  }
+
+  answeredCall(batch: number, waitMs: number, ringMs: number, within: boolean): void {
+    this.answered++;
+    this.bAnswered[batch]!++;
+    this.waitSumAnsweredMs += waitMs;
+    this.bWaitMs[batch]! += waitMs;
+    this.ringSumMs += ringMs;
+    if (waitMs > this.maxWaitMs) this.maxWaitMs = waitMs;
+    if (within) {
+      this.answeredWithin++;
+      this.bWithin[batch]!++;
+    }
+  }
+
   addTo(total: QueueStats): void {
     total.offered += this.offered;
     total.answered += this.answered;

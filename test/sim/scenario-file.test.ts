@@ -30,6 +30,8 @@ describe('scenario files', () => {
       { fromSec: 14400, callsPerHour: 300 },
     ]);
     expect(billing.handle).toEqual({ distribution: 'lognormal', meanSec: 170, sdSec: 120 });
+    expect(billing.vip).toEqual({ share: 0.05, priority: 10 });
+    expect(sc.queues[1]!.vip).toBeUndefined();
     expect(sc.queues[1]!.def.requiredSkills).toEqual([{ skill: 'tech', minLevel: 2 }]);
     expect(sc.queues[1]!.def.overflow).toEqual({ toQueue: 'billing', queueAfterSec: 60 });
     const [g1, g2] = sc.agents;
