@@ -398,10 +398,12 @@ export class MemoryAcdStore implements AcdStore {
    * first eligible call of each, compared by queue priority, call priority, then waiting time. */
   private matchForAgent(a: AgentRec): Offer | null {
     const now = this.clock.now();
+    // Walks the indexes in place (no copies: this runs for every freed agent); matching happens after the walk.
     const st = this.sticky.get(a.id);
     if (st && st.size > 0) {
-      for (const id of st.head(MATCH_SCAN_LIMIT)) {
-        const c = this.calls.get(id)!;
+      const n = Math.min(st.size, MATCH_SCAN_LIMIT);
+      for (let i = 0; i < n; i++) {
+        const c = this.calls.get(st.at(i)!)!;
         if (this.ownerLive(c, now)) return this.doMatch(c, this.queues.get(c.req.queueId)!, a, 'sticky', now);
       }
     }
@@ -409,8 +411,9 @@ export class MemoryAcdStore implements AcdStore {
     for (const e of a.serves) {
       const q = this.queues.get(e.queueId);
       if (!q || q.calls.size === 0) continue;
-      for (const id of q.calls.head(e.via === 'primary' ? MATCH_SCAN_LIMIT : OVERFLOW_SCAN_LIMIT)) {
-        const c = this.calls.get(id)!;
+      const n = Math.min(q.calls.size, e.via === 'primary' ? MATCH_SCAN_LIMIT : OVERFLOW_SCAN_LIMIT);
+      for (let i = 0; i < n; i++) {
+        const c = this.calls.get(q.calls.at(i)!)!;
         const w = now - c.arrivedAt;
         if (!this.ownerLive(c, now) || stickyBlocks(c.sticky, a.id, w, q.def) || !stageAllows(e.via, w, q.def)) continue;
         const cand = { queuePriority: q.def.priority, callPriority: c.req.priority, arrivedAt: c.arrivedAt, c, q, via: e.via };

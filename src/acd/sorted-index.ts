@@ -42,6 +42,11 @@ export class SortedIndex {
     return this.ids[0];
   }
 
+  /** The id at 0-based position `i` (no copy: do not mutate the index while walking it). */
+  at(i: number): string | undefined {
+    return this.ids[i];
+  }
+
   /** 0-based rank, or -1. */
   rank(id: string): number {
     const s = this.scoreOf.get(id);
