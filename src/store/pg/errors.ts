@@ -4,7 +4,7 @@ import { HotlineError } from '../../core/errors.js';
  * Errors from the PostgreSQL store. Callers branch on `code`:
  * - PG_UNAVAILABLE: the server could not be reached or dropped the connection; the write may be retried later
  *   (call records go to the outage spool instead of being lost).
- * - UNKNOWN_AGENT / UNKNOWN_SKILL / UNKNOWN_QUEUE: the request names something that is not provisioned.
+ * - UNKNOWN_AGENT / UNKNOWN_SKILL: the request names something that is not provisioned.
  * - DUPLICATE: a unique value (SIP username, employee number, agent id) is already taken.
  * - CONSTRAINT: the database refused a value its constraints forbid (the store validates first; this is the
  *   backstop and names the constraint).
@@ -14,7 +14,6 @@ export type StoreErrorCode =
   | 'PG_UNAVAILABLE'
   | 'UNKNOWN_AGENT'
   | 'UNKNOWN_SKILL'
-  | 'UNKNOWN_QUEUE'
   | 'DUPLICATE'
   | 'CONSTRAINT'
   | 'MIGRATION_FAILED';
