@@ -62,12 +62,20 @@ describe('Erlang B', () => {
         expect(erlangB(x + 0.1, a)).toBeLessThan(erlangB(x, a));
       }
     }
-    // B(x, A) at x = 1/2 by direct numerical integration of 1/B = A ∫ e^{−At} (1+t)^x dt (Jagerman 1974).
-    const a = 3;
-    let integral = 0;
+  });
+
+  it.each([
+    [0.5, 3], // continued-fraction start
+    [1.25, 0.3], // series start (small load)
+    [2.75, 10],
+    [70.5, 60], // closed form Q/D above 64 agents
+  ])('continuous B(%f, %f) equals 1 / (A ∫ e^{−At} (1+t)^x dt), Jagerman 1974, by quadrature', (x, a) => {
+    // Midpoint rule in log space; the integrand is smooth and decays like e^{−(A−x)t} once t > x/A − 1.
     const h = 1e-4;
-    for (let t = h / 2; t < 40; t += h) integral += Math.exp(-a * t) * Math.sqrt(1 + t) * h;
-    expect(erlangB(0.5, a)).toBeCloseTo(1 / (a * integral), 8);
+    let integral = 0;
+    const end = Math.max(60, 80 / a);
+    for (let t = h / 2; t < end; t += h) integral += Math.exp(-a * t + x * Math.log1p(t)) * h;
+    expect(Math.abs(erlangB(x, a) * a * integral - 1)).toBeLessThan(1e-7);
   });
 
   it('large fractional counts in closed form Q(x+1,A)/D(x,A) join the whole-number values and obey the recursion', () => {
