@@ -9,6 +9,7 @@ import { MemoryAcdStore } from '../acd/memory-store.js';
 import type { StoreSnapshot } from '../acd/store.js';
 import type { AgentState, Offer } from '../acd/model.js';
 import { VirtualClock, type TimerHandle } from '../core/clock.js';
+import { SimError } from './errors.js';
 import { durationSampler, Rng } from './rng.js';
 import type { AgentGroup, BreakRule, Scenario, SimQueue } from './scenario.js';
 import { QueueStats, type AgentTime } from './stats.js';
@@ -99,6 +100,7 @@ export class Simulation {
   private callSeq = 0;
   private storeOps = 0;
   private events = 0;
+  private ran = false;
 
   private readonly observe: ((e: AcdEvent) => void) | undefined;
 
@@ -137,6 +139,8 @@ export class Simulation {
   }
 
   run(opts: Omit<SimRunOptions, 'seed'> = {}): SimRawResult {
+    if (this.ran) throw new Error('a Simulation runs once; make a new one');
+    this.ran = true;
     this.scheduleAgents();
     for (const q of this.queues) this.scheduleArrival(q, 0);
     if (this.needsTick()) this.clock.setTimeout(() => this.tick(), TICK_MS);
@@ -354,7 +358,9 @@ export class Simulation {
       const time: AgentTime = { readyMs: 0, busyMs: 0, notReadyMs: 0 };
       this.groups.set(g.name, time);
       for (let i = 0; i < g.count; i++) {
-        const id = g.count === 1 ? g.name : `${g.name}-${i + 1}`;
+        // Always suffixed with digits, so ids of two groups cannot collide ("g" #1 is g-1; "g-1" #1 is g-1-1).
+        const id = `${g.name}-${i + 1}`;
+        if (this.agents.has(id)) throw new SimError('SCENARIO_INVALID', `agent id ${id} is made twice: agent group names must be unique`);
         const a: SimAgent = { id, group: g, groupTime: time, mode: 'out', call: undefined, inWrapUp: false, pending: undefined, timer: undefined, state: 'logged-out', stateSince: 0 };
         this.agents.set(id, a);
         for (const s of g.shifts) {

@@ -157,6 +157,14 @@ describe('agent lifecycle through the ACD state machine', () => {
     expect(last[1]).toBeGreaterThan(2000);
   });
 
+  it('two groups with one name are refused before anything runs; a simulation runs once', () => {
+    const twice = scenario({ queues: [simQueue('a', 10)], agents: [group('g', 1, 'a'), group('g', 2, 'a')] });
+    expect(() => new Simulation(twice, 1).run()).toThrow(expect.objectContaining({ code: 'SCENARIO_INVALID' }));
+    const sim = new Simulation(scenario({ queues: [simQueue('a', 10)], agents: [group('g', 1, 'a')] }), 1);
+    sim.run();
+    expect(() => sim.run()).toThrow(/runs once/);
+  });
+
   it('after a run the ACD is consistent: held calls and agents point at each other, waiting calls are queued', () => {
     const sim = new Simulation(example(), 11);
     sim.run();
