@@ -105,8 +105,7 @@ local aid = c.agent
 local a = agentOrFail(aid)
 checkTransition(aid, a.state, 'not-ready')
 emit({type = 'rona', callId = cid, agentId = aid, queueId = c.q})
-R('HDEL', P .. 'a:' .. aid, 'call')
-setState(aid, a, 'not-ready', 'missed')
+setState(aid, a, 'not-ready', 'missed', {'call', ''})
 local head = R('HINCRBY', P .. 'seq', 'head', 1)
 c.st = 'waiting'
 c.agent = ''
@@ -133,8 +132,7 @@ local aid = c.agent
 local a = agentGet(aid)
 deleteCall(cid, c)
 emit({type = 'abandoned', callId = cid, queueId = c.q, stage = 'offered', agentId = aid})
-R('HDEL', P .. 'a:' .. aid, 'call')
-setState(aid, a, 'ready')
+setState(aid, a, 'ready', nil, {'call', ''})
 return cjson.encode({stage = 'offered', offer = matchForAgent(aid, a)})
 `,
   endCall: `
@@ -194,8 +192,7 @@ for _, inst in ipairs(dead) do
         local aid = c.agent
         local a = agentGet(aid)
         emit({type = 'removed-dead-instance', callId = cid, queueId = c.q, instance = inst, stage = c.st, agentId = aid})
-        R('HDEL', P .. 'a:' .. aid, 'call')
-        setState(aid, a, 'ready')
+        setState(aid, a, 'ready', nil, {'call', ''})
         freed[#freed + 1] = aid
         res.freedAgents[#res.freedAgents + 1] = aid
       end
@@ -227,7 +224,7 @@ export type AcdOp = keyof typeof OPS;
 export const ACD_OPS = Object.keys(OPS) as AcdOp[];
 
 /** Bump when the Lua changes: the library name carries it, so instances running different code never share one. */
-export const ACD_LIBRARY_VERSION = 5;
+export const ACD_LIBRARY_VERSION = 6;
 export const ACD_LIBRARY = `acd_v${ACD_LIBRARY_VERSION}`;
 
 export function functionName(op: AcdOp): string {
