@@ -101,6 +101,7 @@ export class Simulation {
   private storeOps = 0;
   private events = 0;
   private ran = false;
+  private readonly callerNumbers: (string | undefined)[] = [];
 
   private readonly observe: ((e: AcdEvent) => void) | undefined;
 
@@ -239,9 +240,18 @@ export class Simulation {
     }
     if (q.patienceMs > 0) c.patienceTimer = this.clock.setTimeout(() => this.callerHangsUp(c), q.rng.exponential(q.patienceMs));
     this.storeOps++;
-    const r = this.store.enqueue({ callId: id, queueId: q.id, callerNumber: `+${this.callerRng.int(this.sc.callerPool)}`, priority: vip ? q.spec.vip!.priority : 0, ownerInstance: INSTANCE });
+    const r = this.store.enqueue({ callId: id, queueId: q.id, callerNumber: this.callerNumber(this.callerRng.int(this.sc.callerPool)), priority: vip ? q.spec.vip!.priority : 0, ownerInstance: INSTANCE });
     if (r.status === 'offered') this.offer(r.offer);
     this.scheduleArrival(q, now);
+  }
+
+  /** One string per caller, made once: the ACD keys its last-agent map by number, and a reused string keeps its
+   * computed hash where a fresh one is hashed again at every lookup (finish() fell from ~10% to ~6.5% of a
+   * big-day profile). */
+  private callerNumber(i: number): string {
+    let n = this.callerNumbers[i];
+    if (n === undefined) this.callerNumbers[i] = n = `+${i}`;
+    return n;
   }
 
   private callerHangsUp(c: SimCall): void {
