@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { AgentProfile, QueueDefinition } from '../acd/model.js';
 import { loadConfig } from '../config/index.js';
 import { SystemClock } from '../core/clock.js';
+import { InvalidInputError } from '../core/errors.js';
 import { RedisAcdStore } from '../store/redis/acd-store.js';
 import { connectAcdRedis } from '../store/redis/connection.js';
 
@@ -272,7 +273,7 @@ function round(x: number, digits = 3): number {
 function positiveInt(name: string, v: string | undefined, def: number): number {
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidInputError(`--${name}`, `must be a positive integer, got ${JSON.stringify(v)}`);
   return n;
 }
 
