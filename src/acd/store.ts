@@ -21,7 +21,7 @@
  *   endCall(callId) when the agent hangs up -> agent in wrap-up (or ready when wrapUpSec is 0);
  *   wrapUpDone(agentId) -> ready; setNotReady / logout between calls.
  *   tick() about once a second: time-based overflow and sticky windows only open with time, so something must
- *   look again; reap() about once a second on any instance: frees what dead instances held.
+ *   look again (the Redis store also trims its event stream there); reap() about once a second on any instance: frees what dead instances held.
  * Every operation that makes an agent ready or a call wait tries to match at once and returns the offers made.
  */
 import type { AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from './model.js';

@@ -141,6 +141,7 @@ local c = callOrFail(cid, 'on-call')
 return cjson.encode(finish(cid, c, 'agent'))
 `,
   tick: `
+if MAXLEN > 0 then R('XTRIM', P .. 'events', 'MAXLEN', '~', MAXLEN) end
 local order = cjson.decode(R('GET', P .. 'qorder') or '[]')
 for _, q in ipairs(order) do
   local d = qdef(q)
@@ -224,7 +225,7 @@ export type AcdOp = keyof typeof OPS;
 export const ACD_OPS = Object.keys(OPS) as AcdOp[];
 
 /** Bump when the Lua changes: the library name carries it, so instances running different code never share one. */
-export const ACD_LIBRARY_VERSION = 6;
+export const ACD_LIBRARY_VERSION = 7;
 export const ACD_LIBRARY = `acd_v${ACD_LIBRARY_VERSION}`;
 
 export function functionName(op: AcdOp): string {

@@ -40,8 +40,9 @@ local function emit(ev)
     EVENTS[#EVENTS + 1] = ev
   end
 end
+-- Trimming is left to tick() (once a second): a MAXLEN on every XADD cost several times the append itself.
 local function flush()
-  if #EVENTS > 0 then R('XADD', P .. 'events', 'MAXLEN', '~', MAXLEN, '*', 'e', cjson.encode(EVENTS)) end
+  if #EVENTS > 0 then R('XADD', P .. 'events', '*', 'e', cjson.encode(EVENTS)) end
 end
 
 local TRANS = {
