@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +20,8 @@ import { migrate } from '../store/pg/migrate.js';
  * The call rate climbs in steps, both sides interleaved at each rate so a busy machine weighs on both alike; a side
  * stops at its first step where more than --max-fail of the calls fail. Reported per side: calls per second
  * sustained (highest rate that held), concurrent calls held at that rate, failed calls; and the ratios.
- * It starts what it needs from --telephony (drachtio-server, FreeSWITCH with the overlay config, the app, SIPp) and
- * puts the servers back as it found them. Without those servers it prints "skipped" and exits 0.
+ * It starts its own drachtio-server and FreeSWITCH (builds under --telephony, overlay config, private ports), the
+ * app and SIPp, and stops them all afterwards. Without those builds or SIPp it prints "skipped" and exits 0.
  */
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -30,9 +31,25 @@ const APP_NUMBER = '55501';
 const BASELINE_NUMBER = '55500';
 const SIP_DOMAIN = 'hotline.local';
 const DTMF_PCAP = '/usr/share/sip-tester/dtmf_2833_1.pcap';
-// Loopback ports of this benchmark (SIP and the RTP each SIPp offers); drachtio is 5060, FreeSWITCH's fsmrf profile 5080.
-const PORTS = { baselineSip: 5082, appAgent: 5091, baselineAgent: 5092, appCaller: 5093, baselineCaller: 5094, seatSetup: 5095 };
-const RTP = { appAgent: 16000, baselineAgent: 16100, appCaller: 17000, baselineCaller: 17100, seatSetup: 17200 };
+// The benchmark runs its own drachtio-server and FreeSWITCH on loopback ports of its own, beside whatever servers
+// others run on the usual ones (5060, 9022, 8021, 5080, RTP 20000-): it never stops or shares theirs.
+const PORTS = {
+  drachtioSip: 5160,
+  drachtioAdmin: 9122,
+  fsEsl: 8121,
+  fsMrf: 5180,
+  baselineSip: 5182,
+  fsmrfListen: 8185,
+  http: 18099,
+  appAgent: 5191,
+  baselineAgent: 5192,
+  appCaller: 5193,
+  baselineCaller: 5194,
+  seatSetup: 5195,
+};
+const FS_RTP = { start: 30000, end: 39998 };
+// Media ports SIPp puts in its SDP: clear of FreeSWITCH's RTP range and of the e2e suite's SIPp (16000-).
+const RTP = { appAgent: 41000, baselineAgent: 41100, appCaller: 41200, baselineCaller: 41300, seatSetup: 41400 };
 
 export type Side = 'baseline' | 'hotline';
 
@@ -281,28 +298,6 @@ function run(cmd: string, args: readonly string[], opts: { timeoutMs?: number; c
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function alive(pidFile: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The -conf directory a running FreeSWITCH was started with. */
-function confOf(pid: number): string | undefined {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const i = argv.indexOf('-conf');
-    return i >= 0 ? argv[i + 1] : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A long-running process of ours (SIPp agents, the app), output to a file, ended by reference to its own pid. */
 class Background {
   readonly exited: Promise<number | null>;
@@ -342,6 +337,7 @@ interface Options {
   schema: string;
   dropSchema?: boolean;
   waitBusy: string;
+  ignoreBusy?: boolean;
   appMaxCalls: string;
   json?: boolean;
 }
@@ -359,6 +355,7 @@ interface Settings {
   schema: string;
   dropSchema: boolean;
   waitBusySec: number;
+  ignoreBusy: boolean;
   appMaxCalls: number;
 }
 
@@ -388,6 +385,7 @@ function parseOptions(o: Options): Settings {
     schema: o.schema,
     dropSchema: o.dropSchema === true,
     waitBusySec: posInt('wait-busy', o.waitBusy, 0),
+    ignoreBusy: o.ignoreBusy === true,
     appMaxCalls: posInt('app-max-calls', o.appMaxCalls),
   };
 }
@@ -396,11 +394,8 @@ interface Paths {
   drachtio: string;
   freeswitch: string;
   fsCli: string;
-  startDrachtio: string;
-  startFreeswitch: string;
-  stopAll: string;
-  fsPid: string;
-  drachtioPid: string;
+  fsMods: string;
+  fsLibs: string[];
 }
 
 function telephonyPaths(dir: string): Paths {
@@ -408,17 +403,14 @@ function telephonyPaths(dir: string): Paths {
     drachtio: join(dir, 'drachtio', 'bin', 'drachtio'),
     freeswitch: join(dir, 'freeswitch', 'bin', 'freeswitch'),
     fsCli: join(dir, 'freeswitch', 'bin', 'fs_cli'),
-    startDrachtio: join(dir, 'bin', 'start-drachtio.sh'),
-    startFreeswitch: join(dir, 'bin', 'start-freeswitch.sh'),
-    stopAll: join(dir, 'bin', 'stop-all.sh'),
-    fsPid: join(dir, 'run', 'freeswitch', 'freeswitch.pid'),
-    drachtioPid: join(dir, 'run', 'drachtio.pid'),
+    fsMods: join(dir, 'freeswitch', 'lib', 'freeswitch', 'mod'),
+    fsLibs: [join(dir, 'deps', 'lib'), join(dir, 'freeswitch', 'lib')],
   };
 }
 
 /** Why the benchmark cannot run here (no servers, no SIPp), or undefined. */
 async function missing(s: Settings, p: Paths): Promise<string | undefined> {
-  for (const f of [p.drachtio, p.freeswitch, p.fsCli, p.startDrachtio, p.startFreeswitch, p.stopAll]) {
+  for (const f of [p.drachtio, p.freeswitch, p.fsCli, p.fsMods]) {
     if (!existsSync(f)) return `${f} not found (drachtio-server and FreeSWITCH are expected under --telephony ${s.telephony})`;
   }
   if (!existsSync(join(s.fsConf, 'freeswitch.xml'))) return `no freeswitch.xml in --fs-conf ${s.fsConf}`;
@@ -432,31 +424,55 @@ async function missing(s: Settings, p: Paths): Promise<string | undefined> {
 }
 
 /**
- * Others using the servers right now: another SIPp, an app on drachtio's admin port, an event-socket client, or a
- * drachtio-server / FreeSWITCH started some other way than the bin/ scripts (someone's own test servers on the
- * same ports, which this benchmark must neither stop nor collide with).
+ * Others at work right now, whom a load run would disturb (and whose load would distort the figures): another SIPp,
+ * an app on drachtio's or the benchmark's admin port, a client of an event socket. Idle servers do not count.
  */
-async function othersBusy(p: Paths): Promise<string | undefined> {
+async function othersBusy(): Promise<string | undefined> {
   const sipp = await run('pgrep', ['-x', 'sipp'], { timeoutMs: 5_000 });
   if (sipp.stdout.trim() !== '') return `SIPp running (pid ${sipp.stdout.trim().split('\n').join(', ')})`;
-  const known = new Set([alive(p.fsPid), alive(p.drachtioPid)].filter((x): x is number => x !== undefined));
-  for (const name of ['freeswitch', 'drachtio']) {
-    const pids = (await run('pgrep', ['-x', name], { timeoutMs: 5_000 })).stdout
-      .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => n > 0 && !known.has(n));
-    if (pids.length > 0) return `${name} running outside ${dirname(name === 'freeswitch' ? p.fsPid : p.drachtioPid)}'s pid file (pid ${pids.join(', ')}): someone else's servers`;
-  }
-  const ss = await run('ss', ['-Htn', 'state', 'established', '( dport = :9022 or dport = :8021 )'], { timeoutMs: 5_000 });
+  const ports = [9022, 8021, PORTS.drachtioAdmin, PORTS.fsEsl];
+  const filter = `( ${ports.map((x) => `dport = :${x}`).join(' or ')} )`;
+  const ss = await run('ss', ['-Htn', 'state', 'established', filter], { timeoutMs: 5_000 });
   const conns = ss.stdout.split('\n').filter((l) => l.trim() !== '');
-  if (conns.length > 0) return `${conns.length} connection(s) to drachtio's admin port 9022 or FreeSWITCH's event socket 8021`;
+  if (conns.length > 0) return `${conns.length} connection(s) to a drachtio admin port or a FreeSWITCH event socket (${ports.join(', ')})`;
   return undefined;
+}
+
+/** Our ports someone else holds (a previous run not cleaned up, another program). */
+async function portsTaken(): Promise<string | undefined> {
+  const ss = await run('ss', ['-Hltun'], { timeoutMs: 5_000 });
+  const ours = new Set(Object.values(PORTS));
+  const taken = ss.stdout
+    .split('\n')
+    .map((l) => Number(/127\.0\.0\.1:(\d+)|\*:(\d+)|0\.0\.0\.0:(\d+)/.exec(l)?.slice(1).find((x) => x !== undefined)))
+    .filter((n) => ours.has(n));
+  return taken.length > 0 ? `ports in use: ${[...new Set(taken)].join(', ')}` : undefined;
 }
 
 /** The base FreeSWITCH config plus the baseline's profile and dialplan, sized for load and logging warnings only. */
 async function buildFsOverlay(s: Settings, into: string): Promise<void> {
   await cp(s.fsConf, into, { recursive: true });
   const prompts = join(REPO, 'ivr-flows', 'prompts', 'zh');
+  const edit = async (file: string, edits: [RegExp, string][]) => {
+    const f = join(into, file);
+    let t = await readFile(f, 'utf8');
+    for (const [re, to] of edits) {
+      if (!re.test(t)) throw new SipLoadError(`${file} of --fs-conf has no ${String(re)} to set for the benchmark`);
+      t = t.replace(re, to);
+    }
+    await writeFile(f, t);
+  };
+  // Private ports, so the benchmark's FreeSWITCH runs beside anyone else's.
+  await edit(join('autoload_configs', 'event_socket.conf.xml'), [[/(name="listen-port" value=")\d+"/, `$1${PORTS.fsEsl}"`]]);
+  await edit(join('sip_profiles', 'drachtio_mrf.xml'), [[/(name="sip-port" value=")\d+"/, `$1${PORTS.fsMrf}"`]]);
+  // Room for the load on both sides alike: sessions, RTP ports; debug logging would cost both sides more than the calls.
+  await edit(join('autoload_configs', 'switch.conf.xml'), [
+    [/(name="max-sessions" value=")\d+"/, '$11000"'],
+    [/(name="sessions-per-second" value=")\d+"/, '$11000"'],
+    [/(name="loglevel" value=")\w+"/, '$1warning"'],
+    [/(name="rtp-start-port" value=")\d+"/, `$1${FS_RTP.start}"`],
+    [/(name="rtp-end-port" value=")\d+"/, `$1${FS_RTP.end}"`],
+  ]);
   const fill = (t: string) =>
     t
       .replaceAll('@SIP_PORT@', String(PORTS.baselineSip))
@@ -467,28 +483,87 @@ async function buildFsOverlay(s: Settings, into: string): Promise<void> {
   await mkdir(join(into, 'dialplan'), { recursive: true });
   await writeFile(join(into, 'sip_profiles', 'load_baseline.xml'), fill(await readFile(join(LOAD_DIR, 'freeswitch', 'sip_profile.xml'), 'utf8')));
   await writeFile(join(into, 'dialplan', 'load_baseline.xml'), fill(await readFile(join(LOAD_DIR, 'freeswitch', 'dialplan.xml'), 'utf8')));
-  // Room for the load on both sides alike: sessions, RTP ports; debug logging would cost both sides more than the calls.
-  const sw = join(into, 'autoload_configs', 'switch.conf.xml');
-  if (existsSync(sw)) {
-    const t = (await readFile(sw, 'utf8'))
-      .replace(/(name="max-sessions" value=")\d+"/, '$11000"')
-      .replace(/(name="sessions-per-second" value=")\d+"/, '$11000"')
-      .replace(/(name="loglevel" value=")\w+"/, '$1warning"')
-      .replace(/(name="rtp-end-port" value=")\d+"/, '$129998"');
-    await writeFile(sw, t);
-  }
   const lf = join(into, 'autoload_configs', 'logfile.conf.xml');
   if (existsSync(lf)) await writeFile(lf, (await readFile(lf, 'utf8')).replace(/value="debug,info,notice,warning,/, 'value="warning,'));
 }
 
-interface ServerState {
-  fsConf: string | undefined;
-  drachtio: boolean;
+/** Resolves once something accepts TCP connections on 127.0.0.1:port, or rejects after timeoutMs. */
+async function listening(port: number, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const sock = connect({ host: '127.0.0.1', port }, () => {
+        sock.destroy();
+        r(true);
+      });
+      sock.on('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new SipLoadError(`${what} is not listening on 127.0.0.1:${port} after ${timeoutMs / 1000} s`);
+    await sleep(250);
+  }
 }
 
-async function script(path: string, args: string[] = []): Promise<void> {
-  const r = await run(path, args, { timeoutMs: 90_000 });
-  if (r.code !== 0) throw new SipLoadError(`${path} ${args.join(' ')} failed (${r.code}): ${(r.stdout + r.stderr).trim().slice(-500)}`);
+/** The benchmark's own drachtio-server: loopback, private admin and SIP ports, its log in the run directory. */
+async function startDrachtio(p: Paths, runDir: string): Promise<Background> {
+  const conf = join(runDir, 'drachtio.conf.xml');
+  await writeFile(
+    conf,
+    `<drachtio>
+  <admin port="${PORTS.drachtioAdmin}" secret="cymru">127.0.0.1</admin>
+  <sip><contacts><contact>sip:127.0.0.1:${PORTS.drachtioSip};transport=udp,tcp</contact></contacts></sip>
+  <cdrs>false</cdrs>
+  <logging>
+    <file><name>${join(runDir, 'drachtio.log')}</name><archive>${join(runDir, 'drachtio-archive')}</archive><size>50</size><maxFiles>2</maxFiles><auto-flush>true</auto-flush></file>
+    <sofia-loglevel>3</sofia-loglevel>
+    <loglevel>info</loglevel>
+  </logging>
+</drachtio>
+`,
+  );
+  const d = new Background('drachtio', spawn(p.drachtio, ['-f', conf], { cwd: runDir, stdio: ['ignore', 'pipe', 'pipe'] }), join(runDir, 'drachtio.stdout'));
+  await Promise.race([listening(PORTS.drachtioAdmin, 15_000, 'drachtio-server'), d.exited.then((c) => Promise.reject(new SipLoadError(`drachtio-server exited (${c}); see ${runDir}/drachtio.stdout`)))]);
+  return d;
+}
+
+/** The benchmark's own FreeSWITCH on the overlay config, with its run, log and database directories in the run directory. */
+async function startFreeswitch(p: Paths, runDir: string, conf: string): Promise<Background> {
+  const dir = join(runDir, 'freeswitch');
+  const sub = ['log', 'db', 'run', 'tmp', 'storage', 'recordings', 'cache', 'sounds'];
+  for (const d of sub) await mkdir(join(dir, d), { recursive: true });
+  const args = ['-nf', '-nc', '-nonat', '-nonatmap', '-conf', conf, ...sub.flatMap((d) => [`-${d === 'tmp' ? 'temp' : d}`, join(dir, d)]), '-mod', p.fsMods];
+  const env = { ...process.env, LD_LIBRARY_PATH: [...p.fsLibs, process.env.LD_LIBRARY_PATH ?? ''].filter(Boolean).join(':') };
+  const fs = new Background('freeswitch', spawn(p.freeswitch, args, { cwd: runDir, env, stdio: ['ignore', 'pipe', 'pipe'] }), join(runDir, 'freeswitch.stdout'));
+  const until = Date.now() + 60_000;
+  for (;;) {
+    if (fs.child.exitCode !== null) throw new SipLoadError(`FreeSWITCH exited (${fs.child.exitCode}); see ${runDir}/freeswitch.stdout and ${dir}/log`);
+    const st = await fsApi(p, 'status').catch(() => '');
+    if (/is ready/.test(st)) break;
+    if (Date.now() > until) {
+      await fs.stop();
+      throw new SipLoadError(`FreeSWITCH not ready after 60 s; see ${dir}/log`);
+    }
+    await sleep(500);
+  }
+  const sofia = await fsApi(p, 'sofia status');
+  for (const profile of [`drachtio_mrf\\s+profile\\s+sip:mod_sofia@127\\.0\\.0\\.1:${PORTS.fsMrf}\\s+RUNNING`, `load_baseline\\s+profile\\s+sip:mod_sofia@127\\.0\\.0\\.1:${PORTS.baselineSip}\\s+RUNNING`]) {
+    if (!new RegExp(profile).test(sofia)) {
+      await stopFreeswitch(p, fs);
+      throw new SipLoadError(`FreeSWITCH profile not running (${profile}):\n${sofia}`);
+    }
+  }
+  return fs;
+}
+
+async function fsApi(p: Paths, command: string): Promise<string> {
+  const r = await run(p.fsCli, ['-H', '127.0.0.1', '-P', String(PORTS.fsEsl), '-p', 'ClueCon', '-x', command], { timeoutMs: 10_000 });
+  if (r.code !== 0) throw new SipLoadError(`fs_cli ${command}: ${(r.stdout + r.stderr).trim()}`);
+  return r.stdout;
+}
+
+async function stopFreeswitch(p: Paths, fs: Background): Promise<void> {
+  await fsApi(p, 'fsctl shutdown').catch(() => undefined);
+  await fs.stop(20_000);
 }
 
 function sippArgs(scenario: string, extra: string[]): string[] {
@@ -570,7 +645,15 @@ async function startApp(s: Settings, config: Config, runDir: string): Promise<Ba
     FLOWS_DIR: flows,
     PG_SPOOL_DIR: join(runDir, 'spool'),
     RECORDINGS_DIR: join(runDir, 'recordings'),
-    HTTP_PORT: '18099',
+    HTTP_PORT: String(PORTS.http),
+    DRACHTIO_HOST: '127.0.0.1',
+    DRACHTIO_PORT: String(PORTS.drachtioAdmin),
+    DRACHTIO_SECRET: 'cymru',
+    FREESWITCH_HOST: '127.0.0.1',
+    FREESWITCH_PORT: String(PORTS.fsEsl),
+    FREESWITCH_SECRET: 'ClueCon',
+    FSMRF_LISTEN_ADDRESS: '127.0.0.1',
+    FSMRF_LISTEN_PORT: String(PORTS.fsmrfListen),
     MAX_CONCURRENT_CALLS: String(s.appMaxCalls),
     TELEPHONY_ENABLED: 'true',
     LOG_LEVEL: 'info',
@@ -601,7 +684,7 @@ async function startApp(s: Settings, config: Config, runDir: string): Promise<Ba
 }
 
 async function seatsReady(s: Settings, runDir: string): Promise<void> {
-  const common = ['-inf', join(runDir, 'seats.csv'), '-set', 'domain', SIP_DOMAIN, '-m', String(s.seats), '-r', '20', '-timeout', '60s', '-timeout_error', '127.0.0.1:5060'];
+  const common = ['-inf', join(runDir, 'seats.csv'), '-set', 'domain', SIP_DOMAIN, '-m', String(s.seats), '-r', '20', '-timeout', '60s', '-timeout_error', `127.0.0.1:${PORTS.drachtioSip}`];
   // REGISTER from the port the agents' SIPp will answer on: the hotline rings a seat where its REGISTER came from.
   const reg = await sippOnce(runDir, 'seats-register', 'register.xml', ['-p', String(PORTS.appAgent), ...common], 90_000);
   const regOk = callerStats(reg.stats).ok;
@@ -616,7 +699,7 @@ async function step(s: Settings, runDir: string, side: Side, rate: number): Prom
   const before = await agentsDone(runDir, agents);
   const offered = Math.round(rate * s.stepSec);
   const name = `step-${side}-${rate}`;
-  const target = side === 'hotline' ? `127.0.0.1:5060` : `127.0.0.1:${PORTS.baselineSip}`;
+  const target = `127.0.0.1:${side === 'hotline' ? PORTS.drachtioSip : PORTS.baselineSip}`;
   const budgetSec = s.stepSec + 90;
   const r = await sippOnce(
     runDir,
@@ -653,7 +736,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
   // Wait for others to finish with the servers rather than disturb their run.
   const waitUntil = Date.now() + s.waitBusySec * 1000;
   for (;;) {
-    const busy = await othersBusy(p);
+    const busy = (s.ignoreBusy ? undefined : await othersBusy()) ?? (await portsTaken());
     if (!busy) break;
     if (Date.now() >= waitUntil) return { status: 'skipped', reason: `servers busy for ${s.waitBusySec} s: ${busy}` };
     progress(`waiting: ${busy}`);
@@ -662,19 +745,16 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
 
   const runDir = await mkdtemp(join(tmpdir(), 'sip-load-'));
   progress(`run directory ${runDir} (logs, SIPp statistics)`);
-  const fsPid = alive(p.fsPid);
-  const before: ServerState = { fsConf: fsPid ? confOf(fsPid) : undefined, drachtio: alive(p.drachtioPid) !== undefined };
   const background: Background[] = [];
+  let drachtio: Background | undefined;
+  let freeswitch: Background | undefined;
   const notes: string[] = [];
   try {
     const overlay = join(runDir, 'freeswitch-conf');
     await buildFsOverlay(s, overlay);
-    progress('starting drachtio-server and FreeSWITCH (with the baseline overlay)');
-    if (fsPid || before.drachtio) await script(p.stopAll);
-    await script(p.startDrachtio);
-    await script(p.startFreeswitch, [overlay]);
-    const sofia = await run(p.fsCli, ['-x', 'sofia status'], { timeoutMs: 10_000 });
-    if (!/load_baseline\s+profile\s+\S+\s+RUNNING/.test(sofia.stdout)) throw new SipLoadError(`FreeSWITCH profile load_baseline is not running:\n${sofia.stdout}`);
+    progress(`starting drachtio-server (SIP ${PORTS.drachtioSip}, admin ${PORTS.drachtioAdmin}) and FreeSWITCH (event socket ${PORTS.fsEsl}, fsmrf ${PORTS.fsMrf}, baseline ${PORTS.baselineSip})`);
+    drachtio = await startDrachtio(p, runDir);
+    freeswitch = await startFreeswitch(p, runDir, overlay);
 
     progress(`provisioning ${s.seats} seats in schema ${s.schema} (acd agents add, once per seat)`);
     await provisionSeats(s, config, runDir);
@@ -728,15 +808,13 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     };
   } finally {
     for (const b of background.reverse()) await b.stop();
+    if (freeswitch) await stopFreeswitch(p, freeswitch);
+    if (drachtio) await drachtio.stop();
     await clearRedis(config.REDIS_URL).catch(() => undefined);
     if (s.dropSchema) {
       const db = new Db({ url: config.DATABASE_URL, schema: s.schema, max: 1 });
       await db.query('drop bench schema', `DROP SCHEMA IF EXISTS "${s.schema}" CASCADE`).finally(() => db.close());
     }
-    // Put the servers back as they were: stopped, or running with the config they had.
-    await script(p.stopAll).catch((err: unknown) => progress(`stop-all failed: ${String(err)}`));
-    if (before.drachtio) await script(p.startDrachtio).catch((err: unknown) => progress(`restarting drachtio failed: ${String(err)}`));
-    if (before.fsConf !== undefined) await script(p.startFreeswitch, [before.fsConf]).catch((err: unknown) => progress(`restarting FreeSWITCH failed: ${String(err)}`));
     if (!s.dropSchema) progress(`seats kept in schema ${s.schema} for the next run (--drop-schema to remove)`);
     await rm(join(runDir, 'flows'), { recursive: true, force: true });
   }
@@ -753,11 +831,12 @@ export function register(bench: Command): void {
     .option('--dtmf-ms <n>', 'when the caller presses 1, after the answer (the menu must be playing by then)', '9000')
     .option('--max-fail <ratio>', 'a step holds when at most this fraction of its calls fail', '0.01')
     .option('--max-seconds <n>', 'stop ramping after this many seconds of steps', '900')
-    .option('--telephony <dir>', 'where drachtio-server, FreeSWITCH and their bin/ scripts are', '/opt/telephony')
+    .option('--telephony <dir>', 'where the drachtio-server and FreeSWITCH builds are (drachtio/, freeswitch/, deps/)', '/opt/telephony')
     .option('--fs-conf <dir>', 'FreeSWITCH config the overlay starts from (needs the drachtio_mrf profile and dialplan)', '/opt/telephony/fs-test-conf')
     .option('--schema <name>', 'PostgreSQL schema for the seats (in DATABASE_URL)', 'sip_load_bench')
     .option('--drop-schema', 'drop the seats schema afterwards (by default kept, so the next run does not provision again)')
     .option('--wait-busy <s>', 'wait this long for others to finish with the servers before skipping', '120')
+    .option('--ignore-busy', 'run even while others use SIPp or the servers (a quick check; both sides\' figures are disturbed)')
     .option('--app-max-calls <n>', 'MAX_CONCURRENT_CALLS for the app under test', '1000')
     .option('--json', 'print the result as JSON')
     .action(async (o: Options) => {
