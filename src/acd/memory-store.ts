@@ -184,7 +184,6 @@ export class MemoryAcdStore implements AcdStore {
     };
     this.calls.set(req.callId, c);
     inst.calls.add(req.callId);
-    this.addWaiting(c, q);
     if (this.emitFn) {
       this.emit(
         sticky === undefined
@@ -192,8 +191,10 @@ export class MemoryAcdStore implements AcdStore {
           : { type: 'enqueued', at: now, callId: req.callId, queueId: req.queueId, priority: req.priority, callerNumber: req.callerNumber, ownerInstance: req.ownerInstance, stickyAgent: sticky },
       );
     }
+    // Match first: a call matched at once never enters the queue (no insert and removal in the sorted index).
     const offer = this.matchForCall(c, q);
     if (offer) return { status: 'offered', offer };
+    this.addWaiting(c, q);
     return { status: 'queued', position: q.calls.rank(req.callId) + 1, length: q.calls.size };
   }
 

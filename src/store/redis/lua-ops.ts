@@ -65,19 +65,24 @@ if d.sticky > 0 then
     if la and la.state ~= 'logged-out' then sticky = last end
   end
 end
-local seq = R('HINCRBY', P .. 'seq', 'arrival', 1)
-local c = {q = q, caller = caller, prio = prio, owner = owner, at = NOW, score = (999 - prio) * 1099511627776 + 549755813888 + seq,
-  st = 'waiting', agent = '', sticky = sticky, offAt = 0, ansAt = 0}
-R('HSET', P .. 'c:' .. cid, 'q', q, 'caller', caller, 'prio', prio, 'owner', owner, 'at', fmt(NOW), 'score', fmt(c.score), 'st', 'waiting', 'sticky', sticky)
-R('ZADD', P .. 'ic:' .. owner, fmt(NOW), cid)
-addWaiting(cid, c)
+local c = {q = q, caller = caller, prio = prio, owner = owner, at = NOW, score = 0,
+  st = 'waiting', agent = '', sticky = sticky, offAt = 0, ansAt = 0, inQueue = false}
 if sticky ~= '' then
   emit({type = 'enqueued', callId = cid, queueId = q, priority = prio, callerNumber = caller, ownerInstance = owner, stickyAgent = sticky})
 else
   emit({type = 'enqueued', callId = cid, queueId = q, priority = prio, callerNumber = caller, ownerInstance = owner})
 end
+R('ZADD', P .. 'ic:' .. owner, fmt(NOW), cid)
+-- Match first: a call matched at once never enters the queue, which saves writing it there and taking it out.
 local offer = matchForCall(cid, c)
-if offer then return cjson.encode({status = 'offered', offer = offer}) end
+if offer then
+  R('HSET', P .. 'c:' .. cid, 'q', q, 'caller', caller, 'prio', prio, 'owner', owner, 'at', fmt(NOW), 'sticky', sticky)
+  return cjson.encode({status = 'offered', offer = offer})
+end
+local seq = R('HINCRBY', P .. 'seq', 'arrival', 1)
+c.score = (999 - prio) * 1099511627776 + 549755813888 + seq
+R('HSET', P .. 'c:' .. cid, 'q', q, 'caller', caller, 'prio', prio, 'owner', owner, 'at', fmt(NOW), 'score', fmt(c.score), 'st', 'waiting', 'sticky', sticky)
+addWaiting(cid, c)
 return cjson.encode({status = 'queued', position = R('ZRANK', P .. 'q:' .. q, cid) + 1, length = R('ZCARD', P .. 'q:' .. q)})
 `,
   markRinging: `
@@ -225,7 +230,7 @@ export type AcdOp = keyof typeof OPS;
 export const ACD_OPS = Object.keys(OPS) as AcdOp[];
 
 /** Bump when the Lua changes: the library name carries it, so instances running different code never share one. */
-export const ACD_LIBRARY_VERSION = 7;
+export const ACD_LIBRARY_VERSION = 8;
 export const ACD_LIBRARY = `acd_v${ACD_LIBRARY_VERSION}`;
 
 export function functionName(op: AcdOp): string {

@@ -193,6 +193,7 @@ local function addWaiting(cid, c)
   if c.sticky ~= '' then R('ZADD', P .. 'st:' .. c.sticky, fmt(c.at), cid) end
 end
 local function removeWaiting(cid, c)
+  if c.inQueue == false then return end
   R('ZREM', P .. 'q:' .. c.q, cid)
   if c.sticky ~= '' then R('ZREM', P .. 'st:' .. c.sticky, cid) end
 end
