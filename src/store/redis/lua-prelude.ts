@@ -1,3 +1,5 @@
+import { MATCH_SCAN_LIMIT, OVERFLOW_SCAN_LIMIT } from '../../acd/memory-store.js';
+
 /**
  * Shared Lua for every ACD script: the SAME rules as src/acd/memory-store.ts (eligibility, policies, queue order,
  * state table), written once more in Lua because a match must be one atomic step inside Redis. The differential
@@ -12,8 +14,8 @@
  * Errors are raised as `ACD <CODE>\t<details json>\t<message>` before anything is written.
  */
 export const LUA_PRELUDE = String.raw`
-local SCAN = 64
-local OVERFLOW_SCAN = 8
+local SCAN = ${MATCH_SCAN_LIMIT}
+local OVERFLOW_SCAN = ${OVERFLOW_SCAN_LIMIT}
 -- redis.call does not exist while a library loads, only when its functions run: begin() binds it.
 local R
 -- Per-call state, reset by begin(): a function library's locals live as long as the library, and Redis runs one
