@@ -1,7 +1,7 @@
 import type { Offer } from '../acd/model.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { isMediaError } from '../media/errors.js';
+import { MediaError, isMediaError } from '../media/errors.js';
 import type { MediaLeg } from '../media/leg.js';
 import { answerWindowMs, ringsHeard } from './answer-timer.js';
 import type { AnsweredSeat, CallAcd, CallRecordSink, DialogSignal, RingingSeat, SeatDialer, TransferResolver, TransferTarget } from './ports.js';
@@ -243,6 +243,7 @@ export class CallSession {
     const { agentId } = offer;
     if (this.phase === 'ended') return 'ended';
     this.phase = 'ringing';
+    this.log.info({ agentId, via: offer.via, waitedMs: offer.waitedMs }, 'offering the call to an agent');
     await acd.ringing(this.callId);
     let seat: RingingSeat;
     try {
@@ -299,6 +300,7 @@ export class CallSession {
     }
 
     const answeredAt = clock.now();
+    this.log.info({ agentId, ringMs: answeredAt - ringStart }, 'agent answered');
     this.record.agentId = agentId;
     this.record.agentAnsweredAt = answeredAt;
     this.record.ringsToAnswer = ringsHeard(answeredAt - ringStart, { rings: settings.answerRings, ...this.deps.ring });
@@ -316,6 +318,7 @@ export class CallSession {
 
   private async redirect(agentId: string): Promise<'next' | 'ended'> {
     this.record.missedAgents.push(agentId);
+    this.log.info({ agentId }, 'redirect on no answer');
     if (this.phase === 'ended') return 'ended';
     // RONA in the store: the agent goes not-ready(missed), the call back to the head of settings.queueId.
     await this.deps.acd.noAnswer(this.callId);
@@ -330,8 +333,13 @@ export class CallSession {
     const agentGone = deferred<'agent-gone'>();
     const refer = deferred<string>();
     const silent = deferred<'silent'>();
-    this.offs.push(seat.onHangup(() => agentGone.resolve('agent-gone')));
-    this.offs.push(seat.leg.onGone(() => agentGone.resolve('agent-gone')));
+    let agentLeft = false;
+    const onAgentGone = (): void => {
+      agentLeft = true;
+      agentGone.resolve('agent-gone');
+    };
+    this.offs.push(seat.onHangup(onAgentGone));
+    this.offs.push(seat.leg.onGone(onAgentGone));
     this.offs.push(seat.onRefer((target) => refer.resolve(target)));
 
     const waitedMs = clock.now() - queuedAt;
@@ -339,9 +347,10 @@ export class CallSession {
     try {
       if (settings.lateWhisper && waitedMs > lateAfter) {
         // The standard: answered after more than three rings, the agent apologises first; tell them so.
-        await seat.leg.play(prompts.lateWhisper(Math.round(waitedMs / 1000)));
+        await Promise.race([seat.leg.play(prompts.lateWhisper(Math.round(waitedMs / 1000))), agentGone.promise]);
         this.record.whispered = true;
       }
+      if (agentLeft) throw new MediaError('MEDIA_GONE', 'whisper', 'the agent hung up before the bridge');
       await this.caller.leg.stopAudio();
       if (settings.record) {
         const file = `${this.deps.recordingsDir}/${this.callId}.wav`;
@@ -351,8 +360,14 @@ export class CallSession {
       await this.caller.leg.bridge(seat.leg);
     } catch (err) {
       if (this.phase === 'ended') return { outcome: 'ended' };
-      if (seat.leg.gone || isMediaError(err, 'MEDIA_GONE')) {
+      if (agentLeft || seat.leg.gone || isMediaError(err, 'MEDIA_GONE')) {
         if (this.caller.leg.gone) return { outcome: 'ended' };
+        // The agent hung up before the bridge: no silent script, no bridge; the caller goes on (survey or queue).
+        await this.caller.leg.stopAudio().catch(() => undefined);
+        await this.releaseAgent('agent');
+        if (this.isEnded()) return { outcome: 'ended' };
+        this.phase = 'after-agent';
+        return { outcome: 'agent-ended', agentId };
       } else {
         this.log.error({ err }, 'connecting caller and agent failed');
         await this.end('error', 'error');
@@ -439,7 +454,10 @@ export class CallSession {
     const run = this.silentRun;
     if (!run) return;
     await this.caller.leg.stopAudio().catch(() => undefined);
-    await run;
+    // A media operation the break did not reach still ends by its own time limit; do not hold the caller for it.
+    let timer: TimerHandle | undefined;
+    await Promise.race([run, new Promise<void>((r) => (timer = this.deps.clock.setTimeout(r, 2000)))]);
+    this.deps.clock.clearTimeout(timer);
   }
 
   /** The agent's side is over: hang up the seat, start wrap-up. Safe to call twice. */

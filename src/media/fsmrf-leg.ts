@@ -18,7 +18,7 @@ export interface MediaLimits {
 
 export const DEFAULT_MEDIA_LIMITS: MediaLimits = {
   graceMs: 3000,
-  playMs: 120_000,
+  playMs: 60_000,
   commandMs: 5000,
   voiceThreshold: 300,
   voiceHits: 3,
@@ -28,6 +28,7 @@ export const DEFAULT_MEDIA_LIMITS: MediaLimits = {
 export class FsmrfLeg implements MediaLeg {
   private isGone = false;
   private background: Promise<unknown> | undefined;
+  private backgroundFile: string | undefined;
   private readonly goneListeners = new Set<GoneListener>();
   private readonly onDestroy = (evt?: { reason?: string }): void => this.markGone(evt?.reason ?? 'hangup');
 
@@ -100,14 +101,22 @@ export class FsmrfLeg implements MediaLeg {
 
   async startBackground(file: string): Promise<void> {
     this.ensureLive('startBackground');
-    await this.stopAudio();
+    // Two owners may ask for the same music at once (the IVR's queue node and the session): one loop is enough,
+    // and a second endless_playback would nest inside the first where one uuid_break cannot end both.
+    if (this.backgroundFile === file) return;
+    this.backgroundFile = file;
+    await this.breakAll();
+    if (this.backgroundFile !== file || this.isGone) return;
     // endless_playback runs until uuid_break; its completion is awaited in stopAudio (or dropped on hangup).
-    const running = this.ep.execute('endless_playback', file).catch(() => undefined);
-    this.background = running;
-    return Promise.resolve();
+    this.background = this.ep.execute('endless_playback', file).catch(() => undefined);
   }
 
   async stopAudio(): Promise<void> {
+    this.backgroundFile = undefined;
+    await this.breakAll();
+  }
+
+  private async breakAll(): Promise<void> {
     if (this.isGone) return;
     await this.guard('stopAudio', this.ep.api('uuid_break', `${this.ep.uuid} all`), this.limits.commandMs);
     const bg = this.background;

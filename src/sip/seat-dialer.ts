@@ -53,10 +53,12 @@ export class SipSeatDialer implements SeatDialer {
             },
           },
           {
-            cbRequest: (req: Srf.SrfRequest) => {
+            // srf calls cbRequest(err, req), not cbRequest(req) as its types say.
+            cbRequest: ((_err: unknown, req: Srf.SrfRequest | undefined) => {
+              if (!req) return;
               invite = req;
               if (cancelled) req.cancel(() => undefined);
-            },
+            }) as unknown as (req: Srf.SrfRequest) => void,
           },
         )) as unknown as LateOfferAnswer;
       } catch (err) {

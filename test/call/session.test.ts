@@ -53,6 +53,17 @@ describe('call session: late answer whisper', () => {
     expect(bridgeAt).toBeGreaterThan(0);
   });
 
+  it('an agent who hangs up during the whisper is never bridged; the agent is released and the caller goes on', async () => {
+    const w = world(['a', 'b'], { a: 'never', b: { answerAfterMs: 3000 } });
+    const result = w.session.serveQueue(SETTINGS);
+    await run(w, 15_000 + 3000 + 500); // b answered, the whisper is playing
+    w.seats.answered.get('b')!.agentBye();
+    await run(w, 0);
+    expect(await result).toEqual({ outcome: 'agent-ended', agentId: 'b' });
+    expect(w.callerLeg.events.some((e) => e.startsWith('bridge:'))).toBe(false);
+    expect(w.state('b')).toBe('wrap-up');
+  });
+
   it('an answer within the window gets no whisper, and caller music stops before the bridge', async () => {
     const w = world(['a'], { a: { answerAfterMs: 4000 } });
     void w.session.serveQueue(SETTINGS);
