@@ -12,6 +12,8 @@ export interface SilentScriptPrompts {
 
 export type SilentOutcome = 'voice' | 'silent';
 
+export const LISTEN_SLICE_MS = 1000;
+
 export async function runSilentScript(
   callerLeg: MediaLeg,
   prompts: SilentScriptPrompts,
@@ -25,7 +27,12 @@ export async function runSilentScript(
     if (aborted()) return 'voice';
     await callerLeg.play(prompts.hello);
     if (aborted()) return 'voice';
-    if (await callerLeg.waitForVoice(silenceSec * 1000)) return 'voice';
+    // Listen in slices: FreeSWITCH's detect_audio ignores uuid_break, so a short slice is what lets the script
+    // stop within a second when the agent leaves.
+    for (let left = silenceSec * 1000; left > 0; left -= LISTEN_SLICE_MS) {
+      if (aborted()) return 'voice';
+      if (await callerLeg.waitForVoice(Math.min(LISTEN_SLICE_MS, left))) return 'voice';
+    }
   }
   if (aborted()) return 'voice';
   await callerLeg.play(prompts.goodbye);

@@ -121,7 +121,8 @@ export class FsmrfLeg implements MediaLeg {
     await this.guard('stopAudio', this.ep.api('uuid_break', `${this.ep.uuid} all`), this.limits.commandMs);
     const bg = this.background;
     this.background = undefined;
-    if (bg) await withTimeout(bg, this.limits.commandMs, this.clock, 'stopAudio').catch(() => undefined);
+    // The loop's completion proves the channel is free; on a bridged leg it may never come, so wait only briefly.
+    if (bg) await withTimeout(bg, 1000, this.clock, 'stopAudio').catch(() => undefined);
   }
 
   async recordSession(file: string): Promise<void> {
