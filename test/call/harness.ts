@@ -24,6 +24,8 @@ export class ScriptedLeg implements MediaLeg {
   /** Digits the far end presses when asked to collect, after `digitAfterMs`. */
   digits = '';
   digitAfterMs = 500;
+  /** Digits for successive collects, one entry each (before falling back to `digits`). */
+  presses: string[] = [];
   private readonly goneFns = new Set<GoneListener>();
   private readonly dtmfFns = new Set<DtmfListener>();
   private readonly waiters = new Set<(e: Error) => void>();
@@ -75,6 +77,10 @@ export class ScriptedLeg implements MediaLeg {
     this.live('collect');
     this.events.push(`collect:${opts.prompts.join('+')}`);
     await this.wait(PLAY_MS_PER_FILE * opts.prompts.length);
+    if (this.presses.length > 0) {
+      await this.wait(this.digitAfterMs);
+      return this.presses.shift()!;
+    }
     if (this.digits === '') {
       await this.wait(opts.timeoutMs);
       return '';
