@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -135,13 +135,18 @@ export interface StepResult {
   callSec: number;
   held: boolean;
   reasons: Record<string, number>;
+  /**
+   * CPU time the side's servers spent during the step, per component (ms): the baseline is FreeSWITCH alone; the
+   * hotline is FreeSWITCH + drachtio-server + the app. SIPp (the load generator) is not counted.
+   */
+  cpuMs: Record<string, number>;
 }
 
 /**
  * A call counts only when both ends saw it through: the caller's scenario (answered, released by the far end within
  * 60 s) and an agent's (rang, answered, talked, hung up). Calls SIPp never managed to place count as failed too.
  */
-export function stepResult(input: { side: Side; rate: number; stepSec: number; caller: CallerStats; agentCalls: number; maxFail: number }): StepResult {
+export function stepResult(input: { side: Side; rate: number; stepSec: number; caller: CallerStats; agentCalls: number; maxFail: number; cpuMs?: Record<string, number> }): StepResult {
   const { caller } = input;
   const offered = Math.round(input.rate * input.stepSec);
   const completed = Math.min(caller.ok, input.agentCalls);
@@ -161,7 +166,15 @@ export function stepResult(input: { side: Side; rate: number; stepSec: number; c
     callSec: caller.callSec,
     held: offered > 0 && failed <= input.maxFail * offered,
     reasons,
+    cpuMs: input.cpuMs ?? {},
   };
+}
+
+/** CPU milliseconds per completed call over some steps (undefined without completed calls or CPU figures). */
+export function cpuPerCall(steps: readonly StepResult[]): number | undefined {
+  const calls = steps.reduce((n, s) => n + s.completed, 0);
+  const ms = steps.reduce((n, s) => n + Object.values(s.cpuMs).reduce((a, b) => a + b, 0), 0);
+  return calls > 0 && ms > 0 ? round(ms / calls, 1) : undefined;
 }
 
 export interface SideSummary {
@@ -175,6 +188,8 @@ export interface SideSummary {
   failedWhileHeld: number;
   /** The first rate that did not hold, if the ramp got there. */
   brokeAt: number | undefined;
+  /** Server CPU ms per completed call over the steps that held. */
+  cpuMsPerCall: number | undefined;
 }
 
 export function summarizeSide(steps: readonly StepResult[]): SideSummary {
@@ -185,6 +200,7 @@ export function summarizeSide(steps: readonly StepResult[]): SideSummary {
     failedCalls: steps.reduce((n, s) => n + s.failed, 0),
     failedWhileHeld: held.reduce((n, s) => n + s.failed, 0),
     brokeAt: steps.find((s) => !s.held)?.rate,
+    cpuMsPerCall: cpuPerCall(held),
   };
 }
 
@@ -194,13 +210,17 @@ export interface SipLoadResult {
   steps: StepResult[];
   baseline: SideSummary;
   hotline: SideSummary;
-  ratio: { sustainedCps: number; concurrentHeld: number };
+  ratio: { sustainedCps: number; concurrentHeld: number; cpuMsPerCall: number };
   notes: string[];
 }
 
 export function ratios(hotline: SideSummary, baseline: SideSummary): SipLoadResult['ratio'] {
   const r = (a: number, b: number) => (b > 0 ? round(a / b, 3) : NaN);
-  return { sustainedCps: r(hotline.sustainedCps, baseline.sustainedCps), concurrentHeld: r(hotline.concurrentHeld, baseline.concurrentHeld) };
+  return {
+    sustainedCps: r(hotline.sustainedCps, baseline.sustainedCps),
+    concurrentHeld: r(hotline.concurrentHeld, baseline.concurrentHeld),
+    cpuMsPerCall: r(hotline.cpuMsPerCall ?? NaN, baseline.cpuMsPerCall ?? NaN),
+  };
 }
 
 export function formatReport(r: SipLoadResult): string {
@@ -212,7 +232,7 @@ export function formatReport(r: SipLoadResult): string {
       `${s.stepSec} s of arrivals per step; a step holds when ≤ ${round(s.maxFail * 100, 2)}% of its calls fail; ${s.seats} seats`,
   );
   out.push('');
-  const head = ['rate/s', 'side', 'offered', 'completed', 'failed', 'concurrent', 'setup ms', 'call s', 'held', 'failure reasons'];
+  const head = ['rate/s', 'side', 'offered', 'completed', 'failed', 'concurrent', 'setup ms', 'call s', 'cpu ms/call', 'held', 'failure reasons'];
   const rows = r.steps.map((t) => [
     String(t.rate),
     t.side,
@@ -222,6 +242,7 @@ export function formatReport(r: SipLoadResult): string {
     String(t.maxConcurrent),
     Number.isFinite(t.setupMs) ? String(t.setupMs) : '-',
     Number.isFinite(t.callSec) ? String(t.callSec) : '-',
+    String(cpuPerCall([t]) ?? '-'),
     t.held ? 'yes' : 'NO',
     Object.entries(t.reasons)
       .map(([k, v]) => `${k} ${v}`)
@@ -236,6 +257,7 @@ export function formatReport(r: SipLoadResult): string {
       [
         ['calls per second sustained', String(r.baseline.sustainedCps), String(r.hotline.sustainedCps), fmt(r.ratio.sustainedCps)],
         ['concurrent calls held', String(r.baseline.concurrentHeld), String(r.hotline.concurrentHeld), fmt(r.ratio.concurrentHeld)],
+        ['server CPU ms per call (held steps)', String(r.baseline.cpuMsPerCall ?? 'n/a'), String(r.hotline.cpuMsPerCall ?? 'n/a'), fmt(r.ratio.cpuMsPerCall)],
         ['failed calls (all steps)', String(r.baseline.failedCalls), String(r.hotline.failedCalls), ''],
         ['failed calls (steps that held)', String(r.baseline.failedWhileHeld), String(r.hotline.failedWhileHeld), ''],
         ['first rate that did not hold', r.baseline.brokeAt === undefined ? 'none' : String(r.baseline.brokeAt), r.hotline.brokeAt === undefined ? 'none' : String(r.hotline.brokeAt), ''],
@@ -322,6 +344,33 @@ class Background {
     }
     await new Promise<void>((r) => this.log.end(() => r()));
   }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on Linux builds for every common architecture). */
+const TICKS_PER_SEC = 100;
+
+/** User + system CPU of a process and all its descendants, in ms (0 when it is gone). Reads /proc only. */
+export function treeCpuMs(pid: number): number {
+  let ticks = 0;
+  const seen = new Set<number>();
+  const visit = (p: number) => {
+    if (seen.has(p)) return;
+    seen.add(p);
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces and parentheses): state is field 3, utime 14, stime 15.
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(rest[11]) + Number(rest[12]);
+      for (const tid of readdirSync(`/proc/${p}/task`)) {
+        const kids = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim();
+        if (kids !== '') for (const k of kids.split(' ')) visit(Number(k));
+      }
+    } catch {
+      // Gone between listing and reading: it no longer uses CPU.
+    }
+  };
+  visit(pid);
+  return (ticks * 1000) / TICKS_PER_SEC;
 }
 
 interface Options {
@@ -694,9 +743,19 @@ async function seatsReady(s: Settings, runDir: string): Promise<void> {
   if (readyOk !== s.seats) throw new SipLoadError(`only ${readyOk} of ${s.seats} seats became ready with *1 (see ${runDir}/seats-ready.out)`);
 }
 
-async function step(s: Settings, runDir: string, side: Side, rate: number): Promise<StepResult> {
+/** The servers whose CPU a side's calls cost: FreeSWITCH for the baseline; FreeSWITCH, drachtio and the app for the hotline. */
+type Servers = Record<string, Background>;
+
+function cpuOf(servers: Servers): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, b] of Object.entries(servers)) out[name] = b.child.pid === undefined ? 0 : treeCpuMs(b.child.pid);
+  return out;
+}
+
+async function step(s: Settings, runDir: string, side: Side, rate: number, servers: Servers): Promise<StepResult> {
   const agents = side === 'hotline' ? 'agents-hotline' : 'agents-baseline';
   const before = await agentsDone(runDir, agents);
+  const cpuBefore = cpuOf(servers);
   const offered = Math.round(rate * s.stepSec);
   const name = `step-${side}-${rate}`;
   const target = `127.0.0.1:${side === 'hotline' ? PORTS.drachtioSip : PORTS.baselineSip}`;
@@ -724,7 +783,9 @@ async function step(s: Settings, runDir: string, side: Side, rate: number): Prom
   // The agents' SIPp writes its statistics every second: let the last hang-ups of this step land in the file.
   await sleep(2_500);
   const after = await agentsDone(runDir, agents);
-  return stepResult({ side, rate, stepSec: s.stepSec, caller: callerStats(r.stats), agentCalls: after - before, maxFail: s.maxFail });
+  const cpuAfter = cpuOf(servers);
+  const cpuMs = Object.fromEntries(Object.keys(servers).map((k) => [k, Math.round(cpuAfter[k]! - cpuBefore[k]!)]));
+  return stepResult({ side, rate, stepSec: s.stepSec, caller: callerStats(r.stats), agentCalls: after - before, maxFail: s.maxFail, cpuMs });
 }
 
 export async function runSipLoad(s: Settings, progress: (line: string) => void): Promise<SipLoadResult | { status: 'skipped'; reason: string }> {
@@ -783,7 +844,8 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
         }
         if (side === 'hotline' && app.child.exitCode !== null) throw new SipLoadError(`the app exited (${app.child.exitCode}); see ${runDir}/app.log`);
         progress(`${side}: ${rate} calls/s for ${s.stepSec} s`);
-        const r = await step(s, runDir, side, rate);
+        const servers: Servers = side === 'hotline' ? { freeswitch: freeswitch, drachtio: drachtio, app } : { freeswitch: freeswitch };
+        const r = await step(s, runDir, side, rate, servers);
         steps.push(r);
         progress(`  ${r.completed}/${r.offered} completed, ${r.failed} failed, ${r.maxConcurrent} concurrent${r.held ? '' : ' — did not hold'}`);
         if (!r.held) broken.add(side);

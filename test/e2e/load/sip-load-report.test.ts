@@ -5,12 +5,14 @@ import { describe, expect, it } from 'vitest';
 import {
   agentCallsDone,
   callerStats,
+  cpuPerCall,
   formatReport,
   parseSippStats,
   ratios,
   sippDurationMs,
   stepResult,
   summarizeSide,
+  treeCpuMs,
   type CallerStats,
   type SipLoadResult,
   type StepResult,
@@ -81,11 +83,13 @@ describe('summary and report', () => {
     callSec: 18,
     held,
     reasons: held ? {} : { FailedTimeoutOnRecv: failed },
+    cpuMs: { freeswitch: rate * 100, ...(side === 'hotline' ? { app: rate * 50 } : {}) },
   });
 
   it('takes the highest rate that held, its concurrency, and every failed call', () => {
     const s = summarizeSide([step('hotline', 2, true, 36), step('hotline', 4, true, 75, 1), step('hotline', 6, false, 130)]);
-    expect(s).toEqual({ sustainedCps: 4, concurrentHeld: 75, failedCalls: 8, failedWhileHeld: 1, brokeAt: 6 });
+    // CPU per call over the steps that held: (2·150 + 4·150) ms / (20 + 39) calls.
+    expect(s).toEqual({ sustainedCps: 4, concurrentHeld: 75, failedCalls: 8, failedWhileHeld: 1, brokeAt: 6, cpuMsPerCall: 15.3 });
     expect(summarizeSide([step('baseline', 2, false, 30)])).toMatchObject({ sustainedCps: 0, concurrentHeld: 0, brokeAt: 2 });
   });
 
@@ -93,7 +97,8 @@ describe('summary and report', () => {
     const baseline = summarizeSide([step('baseline', 2, true, 36), step('baseline', 4, true, 72)]);
     const hotline = summarizeSide([step('hotline', 2, true, 38), step('hotline', 4, false, 80)]);
     const ratio = ratios(hotline, baseline);
-    expect(ratio).toEqual({ sustainedCps: 0.5, concurrentHeld: 0.528 });
+    // CPU per call: hotline 2·150/20 = 15, baseline (2·100 + 4·100)/60 = 10.
+    expect(ratio).toEqual({ sustainedCps: 0.5, concurrentHeld: 0.528, cpuMsPerCall: 1.5 });
     expect(ratios(hotline, summarizeSide([])).sustainedCps).toBeNaN();
     const result: SipLoadResult = {
       status: 'done',
@@ -108,8 +113,30 @@ describe('summary and report', () => {
     expect(text).toMatch(/calls per second sustained\s+4\s+2\s+0\.5/);
     expect(text).toMatch(/concurrent calls held\s+72\s+38\s+0\.528/);
     expect(text).toMatch(/failed calls \(all steps\)\s+0\s+7/);
-    expect(text).toMatch(/^4\s+hotline\s+40\s+33\s+7\s+80\s+5\s+18\s+NO\s+FailedTimeoutOnRecv 7$/m);
+    expect(text).toMatch(/server CPU ms per call \(held steps\)\s+10\s+15\s+1\.5/);
+    expect(text).toMatch(/^4\s+hotline\s+40\s+33\s+7\s+80\s+5\s+18\s+18\.2\s+NO\s+FailedTimeoutOnRecv 7$/m);
     expect(text).toContain('note: baseline held every rate tried');
+  });
+});
+
+describe('CPU accounting', () => {
+  it('has no figure without calls or without CPU', () => {
+    expect(cpuPerCall([])).toBeUndefined();
+    const r = stepResult({ side: 'baseline', rate: 1, stepSec: 10, caller: caller({ ok: 10 }), agentCalls: 10, maxFail: 0 });
+    expect(cpuPerCall([r])).toBeUndefined();
+    expect(cpuPerCall([{ ...r, cpuMs: { freeswitch: 25 } }])).toBe(2.5);
+  });
+
+  it('reads a process tree from /proc, and 0 for a process that is gone', () => {
+    const before = treeCpuMs(process.pid);
+    const end = Date.now() + 200;
+    let x = 0;
+    while (Date.now() < end) x += Math.sqrt(x + 1);
+    expect(x).toBeGreaterThan(0);
+    expect(treeCpuMs(process.pid)).toBeGreaterThan(before);
+    // A parent counts its children: the test runner's parent includes this worker.
+    expect(treeCpuMs(process.ppid)).toBeGreaterThanOrEqual(treeCpuMs(process.pid));
+    expect(treeCpuMs(2 ** 22 + 1)).toBe(0);
   });
 });
 
