@@ -139,6 +139,9 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
       SILENT_CALL_QUEUES: '*',
       SILENT_CALL_SEC: '5',
       SHUTDOWN_DRAIN_MS: '3000',
+      // The last test trips the block list: 3 failures, then blocked for 4 s.
+      AUTH_MAX_FAILURES: '3',
+      AUTH_BLOCK_MS: '4000',
       LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
     });
     server = await startServer(config, createLogger(config.LOG_LEVEL));
@@ -174,6 +177,11 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
 
   it('unknown number: 404', async () => {
     const r = await sipp('invite_unknown_number_404.xml', ['-s', '99999', '-key', 'caller', '13900000404', SIP], 20_000);
+    expect(r.code, r.out).toBe(0);
+  });
+
+  it('scanner user-agent: 403 without a challenge', async () => {
+    const r = await sipp('scanner_invite_403.xml', ['-s', HOTLINE, '-key', 'caller', '13900000666', SIP], 20_000);
     expect(r.code, r.out).toBe(0);
   });
 
@@ -251,6 +259,28 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
     const rec = await record('13900000005');
     expect(rec).toMatchObject({ disposition: 'abandoned' });
     expect(await agentState(A)).toBe('ready');
+  });
+  it('a seat dials *21: the INVITE is challenged, answered with a tone, and the agent is not-ready(break)', async () => {
+    expect((await register(A)).code).toBe(0);
+    await sleep(300);
+    await store.setReady(A.user).catch(() => undefined);
+    const r = await sipp('seat_dials_feature_code_answered.xml', ['-s', '*21', '-key', 'caller', A.user, '-key', 'domain', DOMAIN, '-au', A.user, '-ap', A.password, SIP], 30_000);
+    expect(r.code, r.out).toBe(0);
+    expect(await agentState(A)).toBe('not-ready(break)');
+  });
+
+  it('a seat dials an outside number: challenged, then 403 (no toll fraud)', async () => {
+    const r = await sipp('seat_dials_outside_number_403.xml', ['-s', '0086138000000', '-key', 'caller', A.user, '-key', 'domain', DOMAIN, '-au', A.user, '-ap', A.password, SIP], 20_000);
+    expect(r.code, r.out).toBe(0);
+  });
+
+  it('repeated wrong passwords block the address for a while (403 without a challenge), then it may try again', async () => {
+    for (let i = 0; i < 3; i++) await register(B, 'wrong-password', 'register_wrong_password_403.xml');
+    const blocked = await register(B, B.password, 'register_blocked_403.xml');
+    expect(blocked.code, blocked.out).toBe(0);
+    await sleep(4500);
+    const ok = await register(B);
+    expect(ok.code, ok.out).toBe(0);
   });
 });
 
