@@ -29,6 +29,8 @@ export class FsmrfLeg implements MediaLeg {
   private isGone = false;
   private background: Promise<unknown> | undefined;
   private backgroundFile: string | undefined;
+  /** Bumped by every start/stop of music, so an operation over the music resumes it only if nobody else acted. */
+  private musicGen = 0;
   private readonly goneListeners = new Set<GoneListener>();
   private readonly onDestroy = (evt?: { reason?: string }): void => this.markGone(evt?.reason ?? 'hangup');
 
@@ -53,14 +55,22 @@ export class FsmrfLeg implements MediaLeg {
     return this.ep.local.sdp;
   }
 
-  async play(files: readonly string[], opts?: { timeoutMs?: number }): Promise<void> {
+  play(files: readonly string[], opts?: { timeoutMs?: number }): Promise<void> {
+    return this.overMusic(() => this.playNow(files, opts));
+  }
+
+  private async playNow(files: readonly string[], opts?: { timeoutMs?: number }): Promise<void> {
     if (files.length === 0) return;
     this.ensureLive('play');
     const limit = opts?.timeoutMs ?? this.limits.playMs;
     await this.guard('play', this.ep.play([...files]), limit + this.limits.graceMs);
   }
 
-  async collect(opts: CollectOptions): Promise<string> {
+  collect(opts: CollectOptions): Promise<string> {
+    return this.overMusic(() => this.collectNow(opts));
+  }
+
+  private async collectNow(opts: CollectOptions): Promise<string> {
     this.ensureLive('collect');
     const file = opts.prompts.length > 0 ? opts.prompts.join('!') : 'silence_stream://250';
     if (opts.prompts.length > 1) await this.guard('collect', this.ep.set('playback_delimiter', '!'), this.limits.commandMs);
@@ -80,14 +90,22 @@ export class FsmrfLeg implements MediaLeg {
     return r.digits ?? '';
   }
 
-  async record(file: string, opts: RecordOptions): Promise<{ seconds: number }> {
+  record(file: string, opts: RecordOptions): Promise<{ seconds: number }> {
+    return this.overMusic(() => this.recordNow(file, opts));
+  }
+
+  private async recordNow(file: string, opts: RecordOptions): Promise<{ seconds: number }> {
     this.ensureLive('record');
     const work = this.ep.record(file, { timeLimitSecs: opts.maxSec, silenceThresh: 200, silenceHits: opts.silenceSec });
     const r = await this.guard('record', work, opts.maxSec * 1000 + this.limits.graceMs);
     return { seconds: Number(r.recordSeconds ?? 0) || 0 };
   }
 
-  async waitForVoice(timeoutMs: number): Promise<boolean> {
+  waitForVoice(timeoutMs: number): Promise<boolean> {
+    return this.overMusic(() => this.waitForVoiceNow(timeoutMs));
+  }
+
+  private async waitForVoiceNow(timeoutMs: number): Promise<boolean> {
     this.ensureLive('waitForVoice');
     const { voiceThreshold, voiceHits } = this.limits;
     const evt = await this.guard(
@@ -99,8 +117,29 @@ export class FsmrfLeg implements MediaLeg {
     return evt.getHeader('variable_detect_audio_timeout') === 'false';
   }
 
+  /**
+   * Run a media operation over the music loop: FreeSWITCH queues applications, so a prompt sent while
+   * endless_playback runs would wait for ever. The loop is broken, the operation runs, and the loop resumes —
+   * unless someone started or stopped music meanwhile.
+   */
+  private async overMusic<T>(op: () => Promise<T>): Promise<T> {
+    const music = this.backgroundFile;
+    if (music === undefined) return op();
+    const gen = ++this.musicGen;
+    this.backgroundFile = undefined;
+    await this.breakAll();
+    try {
+      return await op();
+    } finally {
+      if (this.musicGen === gen && !this.isGone) {
+        await this.startBackground(music).catch(() => undefined);
+      }
+    }
+  }
+
   async startBackground(file: string): Promise<void> {
     this.ensureLive('startBackground');
+    this.musicGen++;
     // Two owners may ask for the same music at once (the IVR's queue node and the session): one loop is enough,
     // and a second endless_playback would nest inside the first where one uuid_break cannot end both.
     if (this.backgroundFile === file) return;
@@ -112,6 +151,7 @@ export class FsmrfLeg implements MediaLeg {
   }
 
   async stopAudio(): Promise<void> {
+    this.musicGen++;
     this.backgroundFile = undefined;
     await this.breakAll();
   }

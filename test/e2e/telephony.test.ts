@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -114,6 +114,7 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
     dir = await mkdtemp(join(tmpdir(), 'hotline-e2e-'));
     await cp(resolve(import.meta.dirname, '../../ivr-flows'), join(dir, 'flows'), { recursive: true });
     await cp(resolve(import.meta.dirname, 'flows/e2e.yaml'), join(dir, 'flows/e2e.yaml'));
+    await mkdir(join(dir, 'recordings'));
     const config = loadConfig({
       HOTLINE_ID: `e2e${RUN}`,
       INSTANCE_ID: `e2e-${RUN}`,
@@ -137,6 +138,7 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
       RING_ON_MS: '1000',
       RING_OFF_MS: '1000',
       SILENT_CALL_QUEUES: '*',
+      RECORD_QUEUES: 'general',
       SILENT_CALL_SEC: '5',
       SHUTDOWN_DRAIN_MS: '3000',
       // The last test trips the block list: 3 failures, then blocked for 4 s.
@@ -197,6 +199,9 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
     expect(call.code, call.out).toBe(0);
     const rec = await record('13900000001');
     expect(rec).toMatchObject({ agent_id: A.user, survey_rating: 2, queue_id: 'general', flow_id: 'e2e' });
+    // Recorded (RECORD_QUEUES=general): FreeSWITCH wrote the file named in the record.
+    expect(rec!.recording_path).toEqual(expect.stringContaining(join(dir, 'recordings')));
+    expect((await stat(String(rec!.recording_path))).size).toBeGreaterThan(1000);
     expect(Number(rec!.rings_to_answer)).toBeGreaterThanOrEqual(1);
     expect(Number(rec!.rings_to_answer)).toBeLessThanOrEqual(3);
     expect(['wrap-up', 'ready']).toContain(await agentState(A));

@@ -128,4 +128,27 @@ describe('FsmrfLeg', () => {
     expect(ep.destroyed).toBe(1);
     expect(l.gone).toBe(true);
   });
+
+  it('a prompt over music on hold breaks the loop, plays, and resumes the same loop (FreeSWITCH would queue it behind)', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    await l.startBackground('/p/moh.wav');
+    expect(ep.executed).toEqual(['endless_playback /p/moh.wav']);
+    const played = l.play(['/p/position.wav']);
+    await clock.advanceAsync(1000); // the broken loop does not report back here; the leg waits 1 s at most
+    expect(ep.apiCalls.filter((c) => c === 'uuid_break ep-1 all').length).toBe(2);
+    ep.pending.at(-1)!.resolve({}); // the prompt finished
+    await played;
+    await clock.advanceAsync(0);
+    expect(ep.executed).toEqual(['endless_playback /p/moh.wav', 'endless_playback /p/moh.wav']);
+    // stopAudio between prompt and resume wins: no resume.
+    const again = l.play(['/p/x.wav']);
+    await clock.advanceAsync(1000);
+    await l.stopAudio();
+    ep.pending.at(-1)!.resolve({});
+    await again;
+    await clock.advanceAsync(0);
+    expect(ep.executed.filter((e) => e.startsWith('endless_playback'))).toHaveLength(2);
+  });
 });
+
