@@ -39,6 +39,7 @@ const RUN = `${process.pid}`;
 const SCHEMA = `e2e_tel_${RUN}`;
 const A = { user: `e2ea${RUN}`, password: 'secret-agent-a', contactPort: 5391, regPort: 5381 };
 const B = { user: `e2eb${RUN}`, password: 'secret-agent-b', contactPort: 5392, regPort: 5382 };
+const C = { user: `e2ec${RUN}`, password: 'secret-agent-c', contactPort: 5393, regPort: 5383 };
 
 let server: Server;
 let store: RedisAcdStore;
@@ -148,9 +149,9 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
     });
     server = await startServer(config, createLogger(config.LOG_LEVEL));
     await server.pg.skills.add('general').catch(() => undefined);
-    for (const a of [A, B]) {
+    for (const [a, skill] of [[A, 'general'], [B, 'general'], [C, 'complaints']] as const) {
       await server.pg.agents.create(
-        { sipUsername: a.user, name: a.user, password: a.password, realm: DOMAIN, skills: [{ skill: 'general', level: 3, primary: true }] },
+        { sipUsername: a.user, name: a.user, password: a.password, realm: DOMAIN, skills: [{ skill, level: 3, primary: true }] },
         { createMissingSkills: true },
       );
     }
@@ -265,6 +266,24 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
     expect(rec).toMatchObject({ disposition: 'abandoned' });
     expect(await agentState(A)).toBe('ready');
   });
+  it('blind transfer: the agent REFERs the caller to the complaints queue; its agent answers; the survey follows', async () => {
+    expect((await register(A)).code).toBe(0);
+    expect((await register(C)).code).toBe(0);
+    await sleep(300);
+    await store.setReady(A.user).catch(() => undefined);
+    await store.setReady(C.user).catch(() => undefined);
+    await store.setNotReady(B.user, 'break').catch(() => undefined);
+    const seatA = seat('agent_answers_transfers_to_complaints.xml', A);
+    const seatC = seat('agent_answers_talks_hangs_up.xml', C);
+    const call = await caller('caller_press1_transferred_survey_rated_2.xml', '13900000006');
+    const [ra, rc] = await Promise.all([seatA, seatC]);
+    expect(ra.code, ra.out).toBe(0);
+    expect(rc.code, rc.out).toBe(0);
+    expect(call.code, call.out).toBe(0);
+    const rec = await record('13900000006');
+    expect(rec).toMatchObject({ agent_id: C.user, transfer_target: 'complaints', survey_rating: 2 });
+  });
+
   it('a seat dials *21: the INVITE is challenged, answered with a tone, and the agent is not-ready(break)', async () => {
     expect((await register(A)).code).toBe(0);
     await sleep(300);
