@@ -190,6 +190,10 @@ export class FsmrfLeg implements MediaLeg {
   }
 
   onGone(fn: GoneListener): () => void {
+    if (this.isGone) {
+      queueMicrotask(() => fn('gone'));
+      return () => undefined;
+    }
     this.goneListeners.add(fn);
     return () => {
       this.goneListeners.delete(fn);

@@ -31,6 +31,11 @@ export class SrfDialogSignal implements DialogSignal {
   }
 
   onHangup(fn: () => void): () => void {
+    if (this.ended) {
+      // The far end left before this listener came (BYE right after the 200 OK): tell it anyway, once.
+      queueMicrotask(fn);
+      return () => undefined;
+    }
     this.fns.add(fn);
     return () => {
       this.fns.delete(fn);
