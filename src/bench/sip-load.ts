@@ -264,8 +264,19 @@ export function formatReport(r: SipLoadResult): string {
       ],
     ),
   );
+  const parts = cpuByServer(r.steps.filter((t) => t.side === 'hotline' && t.held));
+  if (parts) out.push(`hotline server CPU ms per call by server (held steps): ${parts}`);
   for (const n of r.notes) out.push(`note: ${n}`);
   return out.join('\n');
+}
+
+/** "freeswitch 60, drachtio 20, app 80" over some steps, or undefined without calls. */
+function cpuByServer(steps: readonly StepResult[]): string | undefined {
+  const calls = steps.reduce((n, s) => n + s.completed, 0);
+  if (calls === 0) return undefined;
+  const sums = new Map<string, number>();
+  for (const s of steps) for (const [k, v] of Object.entries(s.cpuMs)) sums.set(k, (sums.get(k) ?? 0) + v);
+  return [...sums].map(([k, v]) => `${k} ${round(v / calls, 1)}`).join(', ');
 }
 
 function table(head: string[], rows: string[][]): string[] {
@@ -516,7 +527,7 @@ async function buildFsOverlay(s: Settings, into: string): Promise<void> {
   await edit(join('sip_profiles', 'drachtio_mrf.xml'), [[/(name="sip-port" value=")\d+"/, `$1${PORTS.fsMrf}"`]]);
   // Room for the load on both sides alike: sessions, RTP ports; debug logging would cost both sides more than the calls.
   await edit(join('autoload_configs', 'switch.conf.xml'), [
-    [/(name="max-sessions" value=")\d+"/, '$11000"'],
+    [/(name="max-sessions" value=")\d+"/, '$13000"'],
     [/(name="sessions-per-second" value=")\d+"/, '$11000"'],
     [/(name="loglevel" value=")\w+"/, '$1warning"'],
     [/(name="rtp-start-port" value=")\d+"/, `$1${FS_RTP.start}"`],
@@ -859,7 +870,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     for (const [side, sum] of [['baseline', baseline], ['hotline', hotline]] as const) {
       if (sum.brokeAt === undefined) notes.push(`${side} held every rate tried: its figure is a lower bound (try higher --rates)`);
     }
-    return {
+    const result: SipLoadResult = {
       status: 'done',
       settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf },
       steps,
@@ -868,6 +879,9 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
       ratio: ratios(hotline, baseline),
       notes,
     };
+    await writeFile(join(runDir, 'result.json'), JSON.stringify(result, null, 2));
+    progress(`result also in ${join(runDir, 'result.json')}`);
+    return result;
   } finally {
     for (const b of background.reverse()) await b.stop();
     if (freeswitch) await stopFreeswitch(p, freeswitch);

@@ -116,6 +116,8 @@ describe('summary and report', () => {
     expect(text).toMatch(/server CPU ms per call \(held steps\)\s+10\s+15\s+1\.5/);
     expect(text).toMatch(/^4\s+hotline\s+40\s+33\s+7\s+80\s+5\s+18\s+18\.2\s+NO\s+FailedTimeoutOnRecv 7$/m);
     expect(text).toContain('note: baseline held every rate tried');
+    // Held hotline steps only (rate 2: 20 calls, freeswitch 200 ms, app 100 ms).
+    expect(text).toContain('hotline server CPU ms per call by server (held steps): freeswitch 10, app 5');
   });
 });
 
