@@ -297,5 +297,28 @@ export function acdStoreContract(name: string, make: HarnessFactory): void {
         ]);
       }, 1000);
     });
+
+    it('carries ids with JSON-special characters unchanged through offers, results, snapshots and events', async () => {
+      await withStore(async (h) => {
+        const { store, clock } = h;
+        const [aid, cid, inst, caller] = ['a"\\1\t', 'c\\"2\u0001é', 'i"3/', '+1"\\'];
+        await store.configure({ skills: [], queues: [queue('q', { wrapUpSec: 2 })] });
+        await store.renewLease(inst);
+        await store.loginAgent(agent(aid));
+        await store.setReady(aid);
+        clock.advance(10);
+        const offer = { callId: cid, queueId: 'q', agentId: aid, ownerInstance: inst, waitedMs: 0, via: 'primary' };
+        expect(await store.enqueue(call(cid, 'q', { ownerInstance: inst, callerNumber: caller }))).toEqual({ status: 'offered', offer });
+        expect(await store.takeOffers(inst)).toEqual([offer]);
+        expect((await store.call(cid))?.callerNumber).toBe(caller);
+        clock.advance(5);
+        await store.answer(cid);
+        expect(await store.endCall(cid)).toEqual({ agentId: aid, wrapUpSec: 2, offer: null });
+        const ev = await h.events();
+        expect(ev.find((e) => e.type === 'offered')).toEqual({ type: 'offered', at: clock.now() - 5, ...offer });
+        expect(ev.find((e) => e.type === 'enqueued')).toMatchObject({ callId: cid, callerNumber: caller, ownerInstance: inst });
+        expect(ev.find((e) => e.type === 'ended')).toEqual({ type: 'ended', at: clock.now(), callId: cid, agentId: aid, talkMs: 0, hungUpBy: 'agent' });
+      });
+    });
   });
 }

@@ -20,7 +20,7 @@ import type {
 } from '../../acd/store.js';
 import { toAcdError } from './errors.js';
 import { keyPrefix } from './keys.js';
-import { acdLibrary, EMPTY_SCRIPT, functionName, type AcdOp } from './lua-ops.js';
+import { ACD_OPS, acdLibrary, EMPTY_SCRIPT, functionName, type AcdOp } from './lua-ops.js';
 
 export interface RedisAcdStoreOptions {
   redis: Redis;
@@ -33,13 +33,20 @@ export interface RedisAcdStoreOptions {
 
 type EmptyScript = (key: string) => Promise<string>;
 
+const FUNCTION_NAMES = Object.fromEntries(ACD_OPS.map((op) => [op, functionName(op)])) as Record<AcdOp, string>;
+
 const loaded = new WeakMap<Redis, Promise<void>>();
+/** Connections whose load has completed: the hot path skips awaiting the (settled) load promise. */
+const ready = new WeakSet<Redis>();
 
 /** FUNCTION LOAD REPLACE once per connection: idempotent, and every instance loads the same versioned code. */
 function ensureLibrary(redis: Redis, again = false): Promise<void> {
   let p = again ? undefined : loaded.get(redis);
   if (!p) {
-    p = redis.function('LOAD', 'REPLACE', acdLibrary()).then(() => undefined);
+    if (again) ready.delete(redis);
+    p = redis.function('LOAD', 'REPLACE', acdLibrary()).then(() => {
+      ready.add(redis);
+    });
     p.catch(() => loaded.delete(redis));
     loaded.set(redis, p);
   }
@@ -59,6 +66,9 @@ export class RedisAcdStore implements AcdStore {
   private readonly leaseMs: number;
   private readonly maxLen: number;
   private readonly emptyScript: EmptyScript;
+  /** Constant FCALL arguments as strings, converted once instead of on every call. */
+  private readonly leaseArg: string;
+  private readonly maxLenArg: string;
 
   constructor(opts: RedisAcdStoreOptions) {
     this.redis = opts.redis;
@@ -66,6 +76,8 @@ export class RedisAcdStore implements AcdStore {
     this.leaseMs = opts.leaseMs;
     this.maxLen = opts.eventsMaxLen ?? 1_000_000;
     this.prefix = keyPrefix(opts.hotlineId);
+    this.leaseArg = String(this.leaseMs);
+    this.maxLenArg = String(this.maxLen);
     const table = this.redis as unknown as Record<string, EmptyScript | undefined>;
     // The benchmark's ceiling is an empty EVALSHA; defineCommand caches its SHA (EVAL once after a SCRIPT FLUSH).
     if (typeof table.acd_empty_script !== 'function') this.redis.defineCommand('acd_empty_script', { numberOfKeys: 1, lua: EMPTY_SCRIPT });
@@ -77,10 +89,10 @@ export class RedisAcdStore implements AcdStore {
   /** Runs one ACD function (FCALL); the result is its JSON. Loads the library first, and again if Redis lost it
    * (a restart without persistence). */
   private async run(op: AcdOp, ...args: (string | number)[]): Promise<Record<string, unknown>> {
-    const call = (): Promise<unknown> => this.redis.fcall(functionName(op), 1, this.prefix, this.clock.now(), this.leaseMs, this.maxLen, ...args);
+    const call = (): Promise<unknown> => this.redis.fcall(FUNCTION_NAMES[op], 1, this.prefix, this.clock.now(), this.leaseArg, this.maxLenArg, ...args);
     let raw: unknown;
     try {
-      await ensureLibrary(this.redis);
+      if (!ready.has(this.redis)) await ensureLibrary(this.redis);
       try {
         raw = await call();
       } catch (e) {
@@ -113,21 +125,23 @@ export class RedisAcdStore implements AcdStore {
       for (const id of old) if (!defs.has(id)) m.del(`${P}qd:${id}`, `${P}qdjson:${id}`);
       m.del(`${P}skills`);
       if (setup.skills.length > 0) m.sadd(`${P}skills`, ...setup.skills);
+      // What the Lua reads, kept small and in ONE key (one GET per operation); undefined thresholds are absent.
+      const scriptDefs: Record<string, object> = {};
       for (const q of defs.values()) {
-        // What the Lua reads on every match, kept small; undefined thresholds are simply absent.
-        m.set(
-          `${P}qd:${q.id}`,
-          JSON.stringify({
-            prio: q.priority,
-            policy: q.policy,
-            sec: q.overflow.secondaryAfterSec,
-            qa: q.overflow.toQueue !== undefined ? q.overflow.queueAfterSec : undefined,
-            sticky: q.stickyAgentSec,
-            wrap: q.wrapUpSec,
-          }),
-        );
+        const d = {
+          prio: q.priority,
+          policy: q.policy,
+          sec: q.overflow.secondaryAfterSec,
+          qa: q.overflow.toQueue !== undefined ? q.overflow.queueAfterSec : undefined,
+          sticky: q.stickyAgentSec,
+          wrap: q.wrapUpSec,
+        };
+        scriptDefs[q.id] = d;
+        // Still written per queue for instances running the previous library (acd_v8) during a rolling upgrade.
+        m.set(`${P}qd:${q.id}`, JSON.stringify(d));
         m.set(`${P}qdjson:${q.id}`, JSON.stringify(q));
       }
+      m.set(`${P}qdefs`, JSON.stringify(scriptDefs));
       m.set(`${P}qorder`, JSON.stringify(order));
       await m.exec();
     });
@@ -196,7 +210,7 @@ export class RedisAcdStore implements AcdStore {
   }
 
   async queueLength(queueId: string): Promise<number> {
-    const [exists, n] = await this.guard('queueLength', () => Promise.all([this.redis.exists(`${this.prefix}qd:${queueId}`), this.redis.zcard(`${this.prefix}q:${queueId}`)]));
+    const [exists, n] = await this.guard('queueLength', () => Promise.all([this.redis.exists(`${this.prefix}qdjson:${queueId}`), this.redis.zcard(`${this.prefix}q:${queueId}`)]));
     if (!exists) throw new AcdError('UNKNOWN_QUEUE', `unknown queue ${queueId}`, { queueId });
     return n;
   }

@@ -14,7 +14,7 @@ if a and a.state ~= 'logged-out' then
 end
 local k = P .. 'a:' .. aid
 R('DEL', k)
-R('HSET', k, 'state', 'logged-out', 'since', NOW, 'readySince', NOW, 'talk', 0, 'serves', ARGV[5])
+R('HSET', k, 'state', 'logged-out', 'since', NOWS, 'readySince', NOWS, 'talk', '0', 'serves', ARGV[5])
 R('SADD', P .. 'agents', aid)
 a = agentGet(aid)
 setState(aid, a, 'not-ready', 'other')
@@ -25,7 +25,7 @@ local aid = ARGV[4]
 local a = agentOrFail(aid)
 checkRequest(aid, a.state, 'ready')
 setState(aid, a, 'ready')
-return cjson.encode({offer = matchForAgent(aid, a)})
+return offerResult(matchForAgent(aid, a))
 `,
   setNotReady: `
 local aid = ARGV[4]
@@ -48,11 +48,12 @@ if a.state ~= 'wrap-up' then
   fail('AGENT_BAD_TRANSITION', 'agent ' .. aid .. ' is ' .. a.state .. ', not in wrap-up', {agentId = aid, from = a.state, to = 'ready'})
 end
 setState(aid, a, 'ready')
-return cjson.encode({offer = matchForAgent(aid, a)})
+return offerResult(matchForAgent(aid, a))
 `,
   // ARGV[4] call id, [5] queue, [6] caller, [7] priority, [8] owner instance
   enqueue: `
-local cid, q, caller, prio, owner = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+local cid, q, caller, prioS, owner = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local prio = tonumber(prioS)
 local d = qdef(q)
 if not d then fail('UNKNOWN_QUEUE', 'unknown queue ' .. q, {queueId = q, callId = cid}) end
 if R('EXISTS', P .. 'c:' .. cid) == 1 then fail('CALL_DUPLICATE', 'call ' .. cid .. ' is already in the ACD', {callId = cid}) end
@@ -68,26 +69,24 @@ end
 local c = {q = q, caller = caller, prio = prio, owner = owner, at = NOW, score = 0,
   st = 'waiting', agent = '', sticky = sticky, offAt = 0, ansAt = 0, inQueue = false}
 if sticky ~= '' then
-  emit({type = 'enqueued', callId = cid, queueId = q, priority = prio, callerNumber = caller, ownerInstance = owner, stickyAgent = sticky})
+  emit('enqueued', 'callId', cid, 'queueId', q, 'priority', prio, 'callerNumber', caller, 'ownerInstance', owner, 'stickyAgent', sticky)
 else
-  emit({type = 'enqueued', callId = cid, queueId = q, priority = prio, callerNumber = caller, ownerInstance = owner})
+  emit('enqueued', 'callId', cid, 'queueId', q, 'priority', prio, 'callerNumber', caller, 'ownerInstance', owner)
 end
-R('ZADD', P .. 'ic:' .. owner, fmt(NOW), cid)
+R('ZADD', P .. 'ic:' .. owner, NOWS, cid)
 -- Match first: a call matched at once never enters the queue, which saves writing it there and taking it out.
-local offer = matchForCall(cid, c)
-if offer then
-  R('HSET', P .. 'c:' .. cid, 'q', q, 'caller', caller, 'prio', prio, 'owner', owner, 'at', fmt(NOW), 'sticky', sticky)
-  return cjson.encode({status = 'offered', offer = offer})
-end
-local seq = R('HINCRBY', P .. 'seq', 'arrival', 1)
+-- Its other fields go into the same HSET as the match's.
+local offer = matchForCall(cid, c, {'q', q, 'caller', caller, 'prio', prioS, 'owner', owner, 'at', NOWS, 'sticky', sticky})
+if offer then return '{"status":"offered","offer":' .. offer .. '}' end
+local seq = R('HINCRBY', P .. 'seq', 'arrival', '1')
 c.score = (999 - prio) * 1099511627776 + 549755813888 + seq
-R('HSET', P .. 'c:' .. cid, 'q', q, 'caller', caller, 'prio', prio, 'owner', owner, 'at', fmt(NOW), 'score', fmt(c.score), 'st', 'waiting', 'sticky', sticky)
+R('HSET', P .. 'c:' .. cid, 'q', q, 'caller', caller, 'prio', prioS, 'owner', owner, 'at', NOWS, 'score', fmt(c.score), 'st', 'waiting', 'sticky', sticky)
 addWaiting(cid, c)
-return cjson.encode({status = 'queued', position = R('ZRANK', P .. 'q:' .. q, cid) + 1, length = R('ZCARD', P .. 'q:' .. q)})
+return '{"status":"queued","position":' .. fmt(R('ZRANK', P .. 'q:' .. q, cid) + 1) .. ',"length":' .. fmt(R('ZCARD', P .. 'q:' .. q)) .. '}'
 `,
   markRinging: `
 local cid = ARGV[4]
-local c = callOrFail(cid, 'offered')
+local c = callOrFail(cid, 'offered', true)
 local a = agentOrFail(c.agent)
 checkTransition(c.agent, a.state, 'ringing')
 setState(c.agent, a, 'ringing')
@@ -95,11 +94,11 @@ return '{}'
 `,
   answer: `
 local cid = ARGV[4]
-local c = callOrFail(cid, 'offered')
+local c = callOrFail(cid, 'offered', true)
 local a = agentOrFail(c.agent)
 checkTransition(c.agent, a.state, 'on-call')
-R('HSET', P .. 'c:' .. cid, 'st', 'on-call', 'ansAt', fmt(NOW))
-emit({type = 'answered', callId = cid, agentId = c.agent, ringMs = NOW - c.offAt})
+R('HSET', P .. 'c:' .. cid, 'st', 'on-call', 'ansAt', NOWS)
+emit('answered', 'callId', cid, 'agentId', c.agent, 'ringMs', NOW - c.offAt)
 setState(c.agent, a, 'on-call')
 return '{}'
 `,
@@ -109,51 +108,52 @@ local c = callOrFail(cid, 'offered')
 local aid = c.agent
 local a = agentOrFail(aid)
 checkTransition(aid, a.state, 'not-ready')
-emit({type = 'rona', callId = cid, agentId = aid, queueId = c.q})
+emit('rona', 'callId', cid, 'agentId', aid, 'queueId', c.q)
 setState(aid, a, 'not-ready', 'missed', {'call', ''})
-local head = R('HINCRBY', P .. 'seq', 'head', 1)
+local head = R('HINCRBY', P .. 'seq', 'head', '1')
 c.st = 'waiting'
 c.agent = ''
 c.score = (999 - c.prio) * 1099511627776 + 549755813888 - head
 R('HSET', P .. 'c:' .. cid, 'st', 'waiting', 'score', fmt(c.score))
 R('HDEL', P .. 'c:' .. cid, 'agent')
 addWaiting(cid, c)
-return cjson.encode({offer = matchForCall(cid, c)})
+return offerResult(matchForCall(cid, c))
 `,
   abandon: `
 local cid = ARGV[4]
 local c = callOrFail(cid, nil)
 if c.st == 'on-call' then
-  local r = finish(cid, c, 'caller')
-  return cjson.encode({stage = 'on-call', offer = r.offer})
+  local _, _, offer = finish(cid, c, 'caller')
+  return '{"stage":"on-call","offer":' .. (offer or 'null') .. '}'
 end
 if c.st == 'waiting' then
   removeWaiting(cid, c)
   deleteCall(cid, c)
-  emit({type = 'abandoned', callId = cid, queueId = c.q, stage = 'waiting'})
-  return cjson.encode({stage = 'waiting'})
+  emit('abandoned', 'callId', cid, 'queueId', c.q, 'stage', 'waiting')
+  return '{"stage":"waiting"}'
 end
 local aid = c.agent
 local a = agentGet(aid)
 deleteCall(cid, c)
-emit({type = 'abandoned', callId = cid, queueId = c.q, stage = 'offered', agentId = aid})
+emit('abandoned', 'callId', cid, 'queueId', c.q, 'stage', 'offered', 'agentId', aid)
 setState(aid, a, 'ready', nil, {'call', ''})
-return cjson.encode({stage = 'offered', offer = matchForAgent(aid, a)})
+return '{"stage":"offered","offer":' .. (matchForAgent(aid, a) or 'null') .. '}'
 `,
   endCall: `
 local cid = ARGV[4]
-local c = callOrFail(cid, 'on-call')
-return cjson.encode(finish(cid, c, 'agent'))
+local c = callOrFail(cid, 'on-call', true)
+local aid, wrap, offer = finish(cid, c, 'agent')
+return '{"agentId":' .. jstr(aid) .. ',"wrapUpSec":' .. fmt(wrap) .. ',"offer":' .. (offer or 'null') .. '}'
 `,
   tick: `
-if MAXLEN > 0 then R('XTRIM', P .. 'events', 'MAXLEN', '~', MAXLEN) end
+if MAXLEN > 0 then R('XTRIM', P .. 'events', 'MAXLEN', '~', fmt(MAXLEN)) end
 local order = cjson.decode(R('GET', P .. 'qorder') or '[]')
 for _, q in ipairs(order) do
   local d = qdef(q)
   if d and R('ZCARD', P .. 'q:' .. q) > 0 then
     local base = P .. 'r:' .. q .. ':'
     local any = R('ZCARD', base .. 'primary') > 0 or R('ZCARD', base .. 'secondary') > 0 or R('ZCARD', base .. 'overflow-queue') > 0
-    local ids = R('ZRANGE', P .. 'q:' .. q, 0, SCAN - 1)
+    local ids = R('ZRANGE', P .. 'q:' .. q, '0', SCAN_LAST)
     if not any and d.sticky > 0 then
       for _, cid in ipairs(ids) do
         local c = callGet(cid)
@@ -171,7 +171,7 @@ for _, q in ipairs(order) do
     end
   end
 end
-return cjson.encode({offers = OFFERS})
+return '{"offers":' .. offersJson() .. '}'
 `,
   // ARGV[4] instance
   renew: `
@@ -179,28 +179,25 @@ R('ZADD', P .. 'leases', fmt(NOW + LEASE), ARGV[4])
 return '{}'
 `,
   reap: `
-local dead = R('ZRANGEBYSCORE', P .. 'leases', '-inf', fmt(NOW))
-local res = {deadInstances = {}, removedCalls = {}, freedAgents = {}}
-local freed = {}
+local dead = R('ZRANGEBYSCORE', P .. 'leases', '-inf', NOWS)
+local removed, freed = {}, {}
 for _, inst in ipairs(dead) do
-  res.deadInstances[#res.deadInstances + 1] = inst
-  emit({type = 'instance-dead', instance = inst})
-  local ids = R('ZRANGE', P .. 'ic:' .. inst, 0, -1)
+  emit('instance-dead', 'instance', inst)
+  local ids = R('ZRANGE', P .. 'ic:' .. inst, '0', '-1')
   for _, cid in ipairs(ids) do
     local c = callGet(cid)
     if c then
       if c.st == 'waiting' then removeWaiting(cid, c) end
       R('DEL', P .. 'c:' .. cid)
-      res.removedCalls[#res.removedCalls + 1] = cid
+      removed[#removed + 1] = cid
       if c.st == 'waiting' then
-        emit({type = 'removed-dead-instance', callId = cid, queueId = c.q, instance = inst, stage = 'waiting'})
+        emit('removed-dead-instance', 'callId', cid, 'queueId', c.q, 'instance', inst, 'stage', 'waiting')
       else
         local aid = c.agent
         local a = agentGet(aid)
-        emit({type = 'removed-dead-instance', callId = cid, queueId = c.q, instance = inst, stage = c.st, agentId = aid})
+        emit('removed-dead-instance', 'callId', cid, 'queueId', c.q, 'instance', inst, 'stage', c.st, 'agentId', aid)
         setState(aid, a, 'ready', nil, {'call', ''})
         freed[#freed + 1] = aid
-        res.freedAgents[#res.freedAgents + 1] = aid
       end
     end
   end
@@ -211,14 +208,14 @@ for _, aid in ipairs(freed) do
   local a = agentGet(aid)
   if a.state == 'ready' then matchForAgent(aid, a) end
 end
-res.offers = OFFERS
-return cjson.encode(res)
+-- cjson writes an empty table as {}; the TypeScript side reads anything but an array as an empty list.
+return '{"deadInstances":' .. cjson.encode(dead) .. ',"removedCalls":' .. cjson.encode(removed) .. ',"freedAgents":' .. cjson.encode(freed) .. ',"offers":' .. offersJson() .. '}'
 `,
   position: `
 local cid = ARGV[4]
 local c = callGet(cid)
 if not c or c.st ~= 'waiting' then return '{}' end
-return cjson.encode({position = R('ZRANK', P .. 'q:' .. c.q, cid) + 1, length = R('ZCARD', P .. 'q:' .. c.q)})
+return '{"position":' .. fmt(R('ZRANK', P .. 'q:' .. c.q, cid) + 1) .. ',"length":' .. fmt(R('ZCARD', P .. 'q:' .. c.q)) .. '}'
 `,
   // The ceiling the benchmark compares against: a script that does nothing, through the same machinery.
   empty: `
@@ -230,7 +227,7 @@ export type AcdOp = keyof typeof OPS;
 export const ACD_OPS = Object.keys(OPS) as AcdOp[];
 
 /** Bump when the Lua changes: the library name carries it, so instances running different code never share one. */
-export const ACD_LIBRARY_VERSION = 8;
+export const ACD_LIBRARY_VERSION = 9;
 export const ACD_LIBRARY = `acd_v${ACD_LIBRARY_VERSION}`;
 
 export function functionName(op: AcdOp): string {

@@ -12,40 +12,73 @@ import { MATCH_SCAN_LIMIT, OVERFLOW_SCAN_LIMIT } from '../../acd/memory-store.js
  * hotline in one Redis Cluster slot; the scripts only touch keys under that prefix). ARGV[1] = now (ms, from the
  * store's clock), ARGV[2] = lease ms, ARGV[3] = event stream MAXLEN (0 = no events); ARGV[4..] are the operation's.
  * Errors are raised as `ACD <CODE>\t<details json>\t<message>` before anything is written.
+ *
+ * Cost notes (measured on Redis 7.0, where the time of a function goes far more into Lua and the call bridge than
+ * into the commands themselves): a Lua number passed to redis.call is formatted with printf("%.17g") (~1 us
+ * each), so times travel as the caller's string (NOWS) and computed integers through fmt() ('%d'); every field
+ * an HMGET returns costs ~0.3 us, so reads name only the fields the operation uses; cjson.encode formats numbers
+ * with printf too, so offers, events and hot results are written as JSON by hand (jstr escapes via cjson only
+ * when a string needs it).
  */
 export const LUA_PRELUDE = String.raw`
 local SCAN = ${MATCH_SCAN_LIMIT}
 local OVERFLOW_SCAN = ${OVERFLOW_SCAN_LIMIT}
+local SCAN_LAST = '${MATCH_SCAN_LIMIT - 1}'
 -- redis.call does not exist while a library loads, only when its functions run: begin() binds it.
 local R
 -- Per-call state, reset by begin(): a function library's locals live as long as the library, and Redis runs one
 -- function at a time, so this is safe and saves re-creating every helper on each call (as EVAL would).
-local P, NOW, LEASE, MAXLEN
-local OFFERS, QD, LIVE, EVENTS = {}, {}, {}, {}
+local P, NOW, NOWS, LEASE, MAXLEN
+local OFFERS, QDS, LIVE, EVENTS = {}, nil, {}, {}
 local function begin(keys, args)
   R = redis.call
   P = keys[1]
-  NOW = tonumber(args[1])
+  NOWS = args[1]
+  NOW = tonumber(NOWS)
   LEASE = tonumber(args[2])
   MAXLEN = tonumber(args[3])
-  OFFERS, QD, LIVE, EVENTS = {}, {}, {}, {}
+  OFFERS, QDS, LIVE, EVENTS = {}, nil, {}, {}
 end
 
-local function fmt(n) return string.format('%.17g', n) end
+-- Every score and time here is an integer below 2^53: '%d' prints it exactly and much faster than '%.17g'.
+local function fmt(n)
+  if n % 1 == 0 then return string.format('%d', n) end
+  return string.format('%.17g', n)
+end
+-- A JSON string literal: ids are plain in practice, so cjson (and its escaping) only runs when one is not.
+local function jstr(s)
+  if string.find(s, '[%c"\\]') then return cjson.encode(s) end
+  return '"' .. s .. '"'
+end
 local function fail(code, msg, details)
   error({err = 'ACD ' .. code .. '\t' .. cjson.encode(details or {}) .. '\t' .. msg})
 end
 -- Events of one operation go to the stream as ONE entry (field e = JSON array): one XADD per operation, not per event.
-local function emit(ev)
+-- emit(type, key1, value1, key2, value2, ...): string values are quoted, numbers printed, nil values left out.
+local function emit(tp, ...)
   if MAXLEN > 0 then
-    ev.at = NOW
-    EVENTS[#EVENTS + 1] = ev
+    local parts = {'{"type":"', tp, '","at":', NOWS}
+    for i = 1, select('#', ...), 2 do
+      local k, v = select(i, ...)
+      if v ~= nil then
+        if type(v) == 'number' then v = fmt(v) else v = jstr(v) end
+        parts[#parts + 1] = ',"' .. k .. '":' .. v
+      end
+    end
+    parts[#parts + 1] = '}'
+    EVENTS[#EVENTS + 1] = table.concat(parts)
   end
+end
+local function emitRaw(json)
+  if MAXLEN > 0 then EVENTS[#EVENTS + 1] = json end
 end
 -- Trimming is left to tick() (once a second): a MAXLEN on every XADD cost several times the append itself.
 local function flush()
-  if #EVENTS > 0 then R('XADD', P .. 'events', '*', 'e', cjson.encode(EVENTS)) end
+  if #EVENTS > 0 then R('XADD', P .. 'events', '*', 'e', '[' .. table.concat(EVENTS, ',') .. ']') end
 end
+-- Results: an offer is carried as its JSON text (built once in doMatch), or nil.
+local function offerResult(offer) return '{"offer":' .. (offer or 'null') .. '}' end
+local function offersJson() return '[' .. table.concat(OFFERS, ',') .. ']' end
 
 local TRANS = {
   ['logged-out'] = {['not-ready'] = true},
@@ -84,16 +117,16 @@ local function decodeCached(key, js)
   return t
 end
 
--- Queue definition (qd:<q>, JSON {prio, policy, sec?, qa?, sticky, wrap}), read once per call.
+-- Queue definitions: ONE key (qdefs, JSON {<queue id>: {prio, policy, sec?, qa?, sticky, wrap}}) read at most
+-- once per call, so an agent serving several queues costs one GET, not one per queue. nil: no such queue.
 local function qdef(q)
-  local d = QD[q]
-  if d == nil then
-    local key = P .. 'qd:' .. q
+  if QDS == nil then
+    local key = P .. 'qdefs'
     local js = R('GET', key)
-    if not js then d = false else d = decodeCached(key, js) end
-    QD[q] = d
+    if js then QDS = decodeCached(key, js) else QDS = false end
   end
-  return d
+  if not QDS then return nil end
+  return QDS[q]
 end
 
 local function live(inst)
@@ -106,10 +139,13 @@ local function live(inst)
   return v
 end
 
+-- Only what the scripts use: readySince is always rewritten (to now) before it is read, and since / call are
+-- only ever written here.
 local function agentGet(aid)
-  local v = R('HMGET', P .. 'a:' .. aid, 'state', 'reason', 'since', 'readySince', 'talk', 'call', 'serves')
+  local key = P .. 'a:' .. aid
+  local v = R('HMGET', key, 'state', 'reason', 'talk', 'serves')
   if not v[1] then return nil end
-  return {key = P .. 'a:' .. aid, state = v[1], reason = v[2], since = tonumber(v[3]), readySince = tonumber(v[4]), talk = tonumber(v[5]), call = v[6], servesJson = v[7]}
+  return {key = key, state = v[1], reason = v[2], talk = tonumber(v[3]), servesJson = v[4]}
 end
 local function agentOrFail(aid)
   local a = agentGet(aid)
@@ -121,14 +157,23 @@ local function servesOf(a)
   return a.serves
 end
 
+-- The stored score is never read back: it is recomputed whenever a call (re-)enters its queue.
 local function callGet(cid)
-  local v = R('HMGET', P .. 'c:' .. cid, 'q', 'caller', 'prio', 'owner', 'at', 'score', 'st', 'agent', 'sticky', 'offAt', 'ansAt')
+  local v = R('HMGET', P .. 'c:' .. cid, 'q', 'caller', 'prio', 'owner', 'at', 'st', 'agent', 'sticky', 'offAt', 'ansAt')
   if not v[1] then return nil end
-  return {q = v[1], caller = v[2], prio = tonumber(v[3]), owner = v[4], at = tonumber(v[5]), score = tonumber(v[6]), st = v[7],
-    agent = v[8] or '', sticky = v[9] or '', offAt = tonumber(v[10]) or 0, ansAt = tonumber(v[11]) or 0}
+  return {q = v[1], caller = v[2], prio = tonumber(v[3]), owner = v[4], at = tonumber(v[5]), st = v[6],
+    agent = v[7] or '', sticky = v[8] or '', offAt = tonumber(v[9]) or 0, ansAt = tonumber(v[10]) or 0}
 end
-local function callOrFail(cid, st)
-  local c = callGet(cid)
+-- What answering, ringing and ending a call read (no queue position, priority or sticky hold: the call is out of
+-- its queue by then).
+local function callGetHeld(cid)
+  local v = R('HMGET', P .. 'c:' .. cid, 'q', 'caller', 'owner', 'st', 'agent', 'offAt', 'ansAt')
+  if not v[1] then return nil end
+  return {q = v[1], caller = v[2], owner = v[3], st = v[4], agent = v[5] or '', offAt = tonumber(v[6]) or 0, ansAt = tonumber(v[7]) or 0}
+end
+local function callOrFail(cid, st, held)
+  local c
+  if held then c = callGetHeld(cid) else c = callGet(cid) end
   if not c then fail('CALL_UNKNOWN', 'unknown call ' .. cid, {callId = cid}) end
   if st and c.st ~= st then fail('CALL_BAD_STATE', 'call ' .. cid .. ' is ' .. c.st .. ', expected ' .. st, {callId = cid, state = c.st, expected = st}) end
   return c
@@ -152,7 +197,7 @@ local function addReady(aid, a)
     local d = qdef(e.queueId)
     if d then
       local rr = 0
-      if d.policy == 'round-robin' then rr = tonumber(R('HGET', P .. 'a:' .. aid, 'rr:' .. e.queueId) or '0') end
+      if d.policy == 'round-robin' then rr = tonumber(R('HGET', a.key, 'rr:' .. e.queueId) or '0') end
       R('ZADD', P .. 'r:' .. e.queueId .. ':' .. e.via, fmt(readyScore(d.policy, a.readySince, a.talk, e.skillScore, rr)), aid)
     end
   end
@@ -172,21 +217,21 @@ local function setState(aid, a, to, reason, extra)
   if to == 'not-ready' then
     reason = reason or 'other'
     a.reason = reason
-    R('HSET', k, 'state', to, 'since', NOW, 'reason', reason, unpack(extra))
-    emit({type = 'agent-state', agentId = aid, from = from, to = to, reason = reason})
+    R('HSET', k, 'state', to, 'since', NOWS, 'reason', reason, unpack(extra))
+    emit('agent-state', 'agentId', aid, 'from', from, 'to', to, 'reason', reason)
     return
   end
   if a.reason then
     R('HDEL', k, 'reason')
     a.reason = false
   end
-  emit({type = 'agent-state', agentId = aid, from = from, to = to})
+  emit('agent-state', 'agentId', aid, 'from', from, 'to', to)
   if to == 'ready' then
     a.readySince = NOW
-    R('HSET', k, 'state', to, 'since', NOW, 'readySince', NOW, unpack(extra))
+    R('HSET', k, 'state', to, 'since', NOWS, 'readySince', NOWS, unpack(extra))
     addReady(aid, a)
   else
-    R('HSET', k, 'state', to, 'since', NOW, unpack(extra))
+    R('HSET', k, 'state', to, 'since', NOWS, unpack(extra))
   end
 end
 
@@ -204,49 +249,64 @@ local function deleteCall(cid, c)
   R('ZREM', P .. 'ic:' .. c.owner, cid)
 end
 
-local function doMatch(cid, c, aid, a, via)
+-- Returns the offer as JSON text (the inbox entry, the operation's result and the body of the offered event).
+-- newFields: the call's other fields when it is being created (enqueue), written in the same HSET.
+local function doMatch(cid, c, aid, a, via, newFields)
   removeWaiting(cid, c)
   c.st = 'offered'
   c.agent = aid
-  R('HSET', P .. 'c:' .. cid, 'st', 'offered', 'agent', aid, 'offAt', NOW)
-  local offer = {callId = cid, queueId = c.q, agentId = aid, ownerInstance = c.owner, waitedMs = NOW - c.at, via = via}
-  emit({type = 'offered', callId = cid, queueId = c.q, agentId = aid, ownerInstance = c.owner, waitedMs = NOW - c.at, via = via})
+  if newFields then
+    R('HSET', P .. 'c:' .. cid, 'st', 'offered', 'agent', aid, 'offAt', NOWS, unpack(newFields))
+  else
+    R('HSET', P .. 'c:' .. cid, 'st', 'offered', 'agent', aid, 'offAt', NOWS)
+  end
+  local body = '"callId":' .. jstr(cid) .. ',"queueId":' .. jstr(c.q) .. ',"agentId":' .. jstr(aid) .. ',"ownerInstance":' .. jstr(c.owner)
+    .. ',"waitedMs":' .. fmt(NOW - c.at) .. ',"via":"' .. via .. '"}'
+  emitRaw('{"type":"offered","at":' .. NOWS .. ',' .. body)
+  local offer = '{' .. body
   if qdef(c.q).policy == 'round-robin' then
-    setState(aid, a, 'reserved', nil, {'call', cid, 'rr:' .. c.q, R('HINCRBY', P .. 'seq', 'rr:' .. c.q, 1)})
+    setState(aid, a, 'reserved', nil, {'call', cid, 'rr:' .. c.q, fmt(R('HINCRBY', P .. 'seq', 'rr:' .. c.q, '1'))})
   else
     setState(aid, a, 'reserved', nil, {'call', cid})
   end
-  R('RPUSH', P .. 'in:' .. c.owner, cjson.encode(offer))
+  R('RPUSH', P .. 'in:' .. c.owner, offer)
   OFFERS[#OFFERS + 1] = offer
   return offer
 end
 
-local function matchForCall(cid, c)
+local function matchForCall(cid, c, newFields)
   if not live(c.owner) then return nil end
   local d = qdef(c.q)
   local w = NOW - c.at
   if c.sticky ~= '' and w < d.sticky * 1000 then
     local s = agentGet(c.sticky)
-    if s and s.state == 'ready' then return doMatch(cid, c, c.sticky, s, 'sticky') end
+    if s and s.state == 'ready' then return doMatch(cid, c, c.sticky, s, 'sticky', newFields) end
     return nil
   end
   local base = P .. 'r:' .. c.q .. ':'
   local via = 'primary'
-  local id = R('ZRANGE', base .. 'primary', 0, 0)[1]
+  local id = R('ZRANGE', base .. 'primary', '0', '0')[1]
   if not id and stageAllows('secondary', w, d) then
-    id = R('ZRANGE', base .. 'secondary', 0, 0)[1]
+    id = R('ZRANGE', base .. 'secondary', '0', '0')[1]
     via = 'secondary'
   end
   if not id and stageAllows('overflow-queue', w, d) then
-    id = R('ZRANGE', base .. 'overflow-queue', 0, 0)[1]
+    id = R('ZRANGE', base .. 'overflow-queue', '0', '0')[1]
     via = 'overflow-queue'
   end
   if not id then return nil end
-  return doMatch(cid, c, id, agentGet(id), via)
+  return doMatch(cid, c, id, agentGet(id), via, newFields)
 end
 
 local function matchForAgent(aid, a)
-  local st = R('ZRANGE', P .. 'st:' .. aid, 0, SCAN - 1)
+  -- Usually nothing waits for this agent: one EXISTS over its sticky holds and every queue it serves (empty sets
+  -- do not exist in Redis) answers that, instead of one ZRANGE per key.
+  local keys = {P .. 'st:' .. aid}
+  for _, e in ipairs(servesOf(a)) do
+    if qdef(e.queueId) then keys[#keys + 1] = P .. 'q:' .. e.queueId end
+  end
+  if R('EXISTS', unpack(keys)) == 0 then return nil end
+  local st = R('ZRANGE', keys[1], '0', SCAN_LAST)
   for _, cid in ipairs(st) do
     local c = callGet(cid)
     if live(c.owner) then return doMatch(cid, c, aid, a, 'sticky') end
@@ -257,9 +317,10 @@ local function matchForAgent(aid, a)
     if d then
       local lim = SCAN
       if e.via ~= 'primary' then lim = OVERFLOW_SCAN end
+      local last = lim - 1
       local qk = P .. 'q:' .. e.queueId
       -- The head is usually the answer: read it alone first, the rest of the window only if it is not eligible.
-      local ids = R('ZRANGE', qk, 0, 0)
+      local ids = R('ZRANGE', qk, '0', '0')
       local i = 1
       while ids[i] do
         local cid = ids[i]
@@ -278,7 +339,7 @@ local function matchForAgent(aid, a)
           break
         end
         if i == 1 and lim > 1 then
-          ids = R('ZRANGE', qk, 0, lim - 1)
+          ids = R('ZRANGE', qk, '0', fmt(last))
         end
         i = i + 1
       end
@@ -294,16 +355,17 @@ local function finish(cid, c, hungUpBy)
   local d = qdef(c.q)
   local talk = NOW - c.ansAt
   a.talk = a.talk + talk
-  local fields = {'talk', a.talk, 'call', ''}
-  R('SET', P .. 'last:' .. c.caller, aid, 'EX', 7776000)
+  local fields = {'talk', fmt(a.talk), 'call', ''}
+  R('SET', P .. 'last:' .. c.caller, aid, 'EX', '7776000')
   deleteCall(cid, c)
-  emit({type = 'ended', callId = cid, agentId = aid, talkMs = talk, hungUpBy = hungUpBy})
+  emit('ended', 'callId', cid, 'agentId', aid, 'talkMs', talk, 'hungUpBy', hungUpBy)
   local wrap = (d and d.wrap) or 0
   if wrap > 0 then
     setState(aid, a, 'wrap-up', nil, fields)
-    return {agentId = aid, wrapUpSec = wrap}
+    return aid, wrap, nil
   end
   setState(aid, a, 'ready', nil, fields)
-  return {agentId = aid, wrapUpSec = 0, offer = matchForAgent(aid, a)}
+  return aid, 0, matchForAgent(aid, a)
 end
+
 `;
