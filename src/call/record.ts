@@ -1,19 +1,7 @@
-/**
- * How a call ended. The same words as the IVR's Disposition (src/ivr/spec.ts), kept here so the call records do
- * not depend on the interpreter's module.
- */
-export type Disposition =
-  | 'completed'
-  | 'silent'
-  | 'abandoned'
-  | 'caller-hangup'
-  | 'transferred'
-  | 'after-hours'
-  | 'callback'
-  | 'message'
-  | 'no-match'
-  | 'no-agents'
-  | 'error';
+import type { Disposition } from '../ivr/spec.js';
+
+/** How a call ended: the IVR's dispositions (src/ivr/spec.ts) are the call's, one list for both. */
+export type { Disposition };
 
 export type EndedBy = 'caller' | 'agent' | 'system' | 'shutdown' | 'error';
 

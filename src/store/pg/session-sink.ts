@@ -1,47 +1,11 @@
 import type { CallRecord, Disposition, HangupParty } from './call-records.js';
 import type { DurableRecorder } from './recorder.js';
+import type { CallRecord as SessionCallRecord } from '../../call/record.js';
 
 /**
- * The call session's record (src/call/record.ts), restated structurally here so this store does not import the
- * session module: main.ts passes `sessionCallRecordSink(recorder)` where the session wants a CallRecordSink, and
- * the compiler checks the two shapes still agree at that one place.
+ * The call session's record (src/call/record.ts) is the input here: main.ts passes `sessionCallRecordSink(recorder)`
+ * where the session wants a CallRecordSink. Only its type is imported, so this store does not load the session.
  */
-export type SessionDisposition =
-  | 'completed'
-  | 'silent'
-  | 'abandoned'
-  | 'caller-hangup'
-  | 'transferred'
-  | 'after-hours'
-  | 'callback'
-  | 'message'
-  | 'no-match'
-  | 'no-agents'
-  | 'error';
-
-export type SessionEndedBy = 'caller' | 'agent' | 'system' | 'shutdown' | 'error';
-
-export interface SessionCallRecord {
-  callId: string;
-  callerNumber: string;
-  calledNumber: string;
-  flowId: string | undefined;
-  queueId: string | undefined;
-  agentId: string | undefined;
-  startedAt: number;
-  queuedAt: number | undefined;
-  agentAnsweredAt: number | undefined;
-  endedAt: number;
-  waitedMs: number | undefined;
-  ringsToAnswer: number | undefined;
-  missedAgents: string[];
-  disposition: SessionDisposition;
-  endedBy: SessionEndedBy;
-  surveyRating: number | undefined;
-  recordingFile: string | undefined;
-  transferredTo: string | undefined;
-  whispered: boolean;
-}
 
 function disposition(r: SessionCallRecord): Disposition {
   switch (r.disposition) {
