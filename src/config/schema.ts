@@ -15,8 +15,6 @@ const bool = (def: boolean) =>
 export const envSchema = z.object({
   // Identity of this hotline: also the Redis hash tag, so one hotline's keys live in one cluster slot.
   HOTLINE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32').default('hotline'),
-  HOTLINE_NAME: z.string().min(1).default('12345 热线'),
-  TIMEZONE: z.string().min(1).default('Asia/Shanghai'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
@@ -45,8 +43,8 @@ export const envSchema = z.object({
   FLOWS_DIR: z.string().min(1).default('ivr-flows'),
   RECORDINGS_DIR: z.string().min(1).default('recordings'),
 
-  // The standard: answer within 3 rings; China's ring-back cadence is 1 s on, 4 s off.
-  ANSWER_RINGS: int(3, 1),
+  // China's ring-back cadence is 1 s on, 4 s off. How many rings a seat gets is per queue (answerRings in
+  // ivr-flows/queues.yaml, default 3 as the standard says); the hotline's name and time zone live in its flow and calendar.
   RING_ON_MS: int(1000, 1),
   RING_OFF_MS: int(4000, 0),
   // Reservation leases: an instance that stops renewing frees its agents within this time.

@@ -5,7 +5,7 @@ describe('loadConfig', () => {
   it('applies loopback defaults and freezes', () => {
     const c = loadConfig({});
     expect(c.HTTP_HOST).toBe('127.0.0.1');
-    expect(c.ANSWER_RINGS).toBe(3);
+    expect(c.RING_ON_MS).toBe(1000);
     expect(c.RING_ON_MS + c.RING_OFF_MS).toBe(5000);
     expect(Object.isFrozen(c)).toBe(true);
   });
