@@ -2,12 +2,12 @@ import type { Clock } from '../core/clock.js';
 import { AcdError } from './errors.js';
 import { betterCandidate, serveEntries, stageAllows, stickyBlocks, type CallCandidate, type ServeEntry, type ServeVia } from './eligibility.js';
 import type { AcdEvent } from './events.js';
-import type { AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from './model.js';
+import type { AfterCallRequest, AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from './model.js';
 import { isValidCallPriority, queueScore } from './ordering.js';
 import { readyScore } from './policy.js';
 import { validateProfile, validateReason, validateSetup } from './setup.js';
 import { SortedIndex } from './sorted-index.js';
-import { assertAgentRequest, assertTransition } from './states.js';
+import { AFTER_CALL_WAITS, afterCallTarget, assertAgentRequest, assertTransition, validateAfterCall } from './states.js';
 import type {
   AbandonResult,
   AcdSetup,
@@ -49,6 +49,8 @@ interface AgentRec {
   callId: string | undefined;
   serves: ServeEntry[];
   rr: Map<string, number>;
+  /** Pending "not ready after this call"; only ever set in AFTER_CALL_WAITS states. */
+  after: AfterCallRequest | undefined;
 }
 
 interface CallRec {
@@ -130,6 +132,7 @@ export class MemoryAcdStore implements AcdStore {
       callId: undefined,
       serves: serveEntries(profile.skills, defs),
       rr: new Map(),
+      after: undefined,
     };
     this.agents.set(a.id, a);
     this.setState(a, 'not-ready', 'other');
@@ -138,6 +141,7 @@ export class MemoryAcdStore implements AcdStore {
   setReady(agentId: string): Offer | null {
     const a = this.agentOrThrow(agentId);
     assertAgentRequest(agentId, a.state, 'ready');
+    a.after = undefined;
     this.setState(a, 'ready');
     return this.matchForAgent(a);
   }
@@ -146,13 +150,29 @@ export class MemoryAcdStore implements AcdStore {
     validateReason(reason);
     const a = this.agentOrThrow(agentId);
     assertAgentRequest(agentId, a.state, 'not-ready');
+    a.after = undefined;
     this.setState(a, 'not-ready', reason);
   }
 
   logout(agentId: string): void {
     const a = this.agentOrThrow(agentId);
     assertAgentRequest(agentId, a.state, 'logged-out');
+    a.after = undefined;
     this.setState(a, 'logged-out');
+  }
+
+  requestAfterCall(agentId: string, next: AfterCallRequest | null): void {
+    if (next !== null) validateAfterCall(next);
+    const a = this.agentOrThrow(agentId);
+    if (AFTER_CALL_WAITS.includes(a.state)) {
+      a.after = next ?? undefined;
+      return;
+    }
+    if (next === null) return;
+    const t = afterCallTarget(next);
+    assertAgentRequest(agentId, a.state, t.to);
+    if (t.to === 'not-ready') this.setState(a, 'not-ready', t.reason);
+    else this.setState(a, 'logged-out');
   }
 
   enqueue(req: CallRequest): EnqueueResult {
@@ -224,6 +244,7 @@ export class MemoryAcdStore implements AcdStore {
     if (this.emitFn) this.emit({ type: 'rona', at: this.clock.now(), callId, agentId: a.id, queueId: c.req.queueId });
     a.callId = undefined;
     this.setState(a, 'not-ready', 'missed');
+    if (a.after) this.applyAfterCall(a);
     c.state = 'waiting';
     c.agentId = undefined;
     c.score = queueScore(c.req.priority, -++this.headSeq);
@@ -251,7 +272,7 @@ export class MemoryAcdStore implements AcdStore {
     if (this.emitFn) this.emit({ type: 'abandoned', at: now, callId, queueId: c.req.queueId, stage: 'offered', agentId: a.id });
     a.callId = undefined;
     this.setState(a, 'ready');
-    return { stage: 'offered', offer: this.matchForAgent(a) };
+    return { stage: 'offered', offer: this.releaseToNext(a) };
   }
 
   endCall(callId: string): EndCallResult {
@@ -263,6 +284,10 @@ export class MemoryAcdStore implements AcdStore {
     const a = this.agentOrThrow(agentId);
     if (a.state !== 'wrap-up') {
       throw new AcdError('AGENT_BAD_TRANSITION', `agent ${agentId} is ${a.state}, not in wrap-up`, { agentId, from: a.state, to: 'ready' });
+    }
+    if (a.after) {
+      this.applyAfterCall(a);
+      return null;
     }
     this.setState(a, 'ready');
     return this.matchForAgent(a);
@@ -336,6 +361,7 @@ export class MemoryAcdStore implements AcdStore {
         if (this.emitFn) this.emit({ type: 'removed-dead-instance', at: now, callId: c.req.callId, queueId: c.req.queueId, instance: name, stage, agentId: a.id });
         a.callId = undefined;
         this.setState(a, 'ready');
+        if (a.after) this.applyAfterCall(a);
         freed.push(a);
         res.freedAgents.push(a.id);
       }
@@ -459,7 +485,22 @@ export class MemoryAcdStore implements AcdStore {
       return { agentId: a.id, wrapUpSec, offer: null };
     }
     this.setState(a, 'ready');
-    return { agentId: a.id, wrapUpSec: 0, offer: this.matchForAgent(a) };
+    return { agentId: a.id, wrapUpSec: 0, offer: this.releaseToNext(a) };
+  }
+
+  /** An agent just made ready by the end of its call: its after-call request if it made one, else the next call. */
+  private releaseToNext(a: AgentRec): Offer | null {
+    if (!a.after) return this.matchForAgent(a);
+    this.applyAfterCall(a);
+    return null;
+  }
+
+  private applyAfterCall(a: AgentRec): void {
+    const t = afterCallTarget(a.after!);
+    a.after = undefined;
+    assertTransition(a.id, a.state, t.to);
+    if (t.to === 'not-ready') this.setState(a, 'not-ready', t.reason);
+    else this.setState(a, 'logged-out');
   }
 
   private setState(a: AgentRec, to: AgentState, reason?: NotReadyReason): void {
@@ -550,6 +591,7 @@ function agentSnapshot(a: AgentRec): AgentSnapshot {
   const s: AgentSnapshot = { id: a.id, state: a.state, since: a.since, readySince: a.readySince, talkMs: a.talkMs };
   if (a.reason !== undefined) s.reason = a.reason;
   if (a.callId !== undefined) s.callId = a.callId;
+  if (a.after !== undefined) s.afterCall = a.after;
   return s;
 }
 

@@ -12,6 +12,12 @@ export type AgentState = (typeof AGENT_STATES)[number];
 export const NOT_READY_REASONS = ['break', 'lunch', 'training', 'meeting', 'after-call', 'missed', 'other'] as const;
 export type NotReadyReason = (typeof NOT_READY_REASONS)[number];
 
+/**
+ * "Not ready after this call": what an agent holding a call (reserved, ringing, on-call) or in wrap-up asks to
+ * become once the call and its wrap-up end, instead of being matched to the next waiting call.
+ */
+export type AfterCallRequest = NotReadyReason | 'logout';
+
 /** Skill levels are 1 (basic) .. 5 (expert). */
 export type SkillLevel = 1 | 2 | 3 | 4 | 5;
 

@@ -1,4 +1,4 @@
-import type { AgentState, NotReadyReason } from './model.js';
+import { NOT_READY_REASONS, type AfterCallRequest, type AgentState, type NotReadyReason } from './model.js';
 import { AcdError } from './errors.js';
 
 /**
@@ -44,6 +44,20 @@ export function transition(agentId: string, cur: AgentStateStamp, to: AgentState
 
 /** States in which the agent holds a call: only the call's own events (answer, no-answer, hang-up) move it on. */
 export const HOLDING_CALL: readonly AgentState[] = ['reserved', 'ringing', 'on-call'];
+
+/** States in which an after-call request waits (for the call's end, then the wrap-up's) instead of applying now. */
+export const AFTER_CALL_WAITS: readonly AgentState[] = ['reserved', 'ringing', 'on-call', 'wrap-up'];
+
+export function validateAfterCall(next: AfterCallRequest): void {
+  if (next !== 'logout' && !NOT_READY_REASONS.includes(next)) {
+    throw new AcdError('BAD_DEFINITION', `unknown after-call request ${String(next)}`, { request: next });
+  }
+}
+
+/** The state an after-call request leads to. */
+export function afterCallTarget(next: AfterCallRequest): { to: 'not-ready'; reason: NotReadyReason } | { to: 'logged-out' } {
+  return next === 'logout' ? { to: 'logged-out' } : { to: 'not-ready', reason: next };
+}
 
 /** A change the agent or a supervisor asks for (ready, not-ready, logout): refused while a call is held, even
  * where the table allows the same edge for a call event (reserved -> not-ready is redirect-on-no-answer only). */

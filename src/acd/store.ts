@@ -20,11 +20,16 @@
  *   abandon(callId) whenever the caller hangs up (waiting, offered or talking);
  *   endCall(callId) when the agent hangs up -> agent in wrap-up (or ready when wrapUpSec is 0);
  *   wrapUpDone(agentId) -> ready; setNotReady / logout between calls.
+ *   requestAfterCall(agentId, 'break' | ... | 'logout'): "not ready after this call". While the agent holds a call or
+ *   is in wrap-up, the request waits and is applied where the agent would otherwise become ready and take the next
+ *   call: at the end of the call with no wrap-up (the agent passes through ready for 0 ms, unmatched), at
+ *   wrapUpDone, after a redirect on no answer (not-ready(missed) first), when an offered call is abandoned or its
+ *   instance is reaped. Outside a call it applies at once. null cancels; setReady / setNotReady / logout replace it.
  *   tick() about once a second: time-based overflow and sticky windows only open with time, so something must
  *   look again (the Redis store also trims its event stream there); reap() about once a second on any instance: frees what dead instances held.
  * Every operation that makes an agent ready or a call wait tries to match at once and returns the offers made.
  */
-import type { AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from './model.js';
+import type { AfterCallRequest, AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from './model.js';
 
 export type Maybe<T> = T | Promise<T>;
 
@@ -66,6 +71,8 @@ export interface AgentSnapshot {
   readySince: number;
   talkMs: number;
   callId?: string;
+  /** A pending "not ready after this call" request. */
+  afterCall?: AfterCallRequest;
 }
 
 export type CallState = 'waiting' | 'offered' | 'on-call';
@@ -98,6 +105,8 @@ export interface AcdStore {
   setReady(agentId: string): Maybe<Offer | null>;
   setNotReady(agentId: string, reason: NotReadyReason): Maybe<void>;
   logout(agentId: string): Maybe<void>;
+  /** "Not ready after this call" (see above); null cancels a pending request. */
+  requestAfterCall(agentId: string, next: AfterCallRequest | null): Maybe<void>;
   enqueue(call: CallRequest): Maybe<EnqueueResult>;
   markRinging(callId: string): Maybe<void>;
   answer(callId: string): Maybe<void>;

@@ -298,6 +298,88 @@ export function acdStoreContract(name: string, make: HarnessFactory): void {
       }, 1000);
     });
 
+    it('"not ready after this call": a break or logout asked on a call waits for its end, not for the next waiting call', async () => {
+      await withStore(async (h) => {
+        const { store } = h;
+        await store.configure({ skills: [], queues: [queue('q')] });
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        await store.enqueue(call('c1', 'q'));
+        await store.answer('c1');
+        await store.requestAfterCall('a', 'break');
+        expect(await store.agent('a')).toMatchObject({ state: 'on-call', afterCall: 'break' });
+        expect(await store.enqueue(call('c2', 'q'))).toEqual({ status: 'queued', position: 1, length: 1 });
+        // wrapUpSec 0 would make the agent ready and give it c2 in the same step: the break comes first.
+        expect(await store.endCall('c1')).toEqual({ agentId: 'a', wrapUpSec: 0, offer: null });
+        const a = await store.agent('a');
+        expect(a).toMatchObject({ state: 'not-ready', reason: 'break' });
+        expect(a?.afterCall).toBeUndefined();
+        expect(await store.position('c2')).toEqual({ position: 1, length: 1 });
+        const states = (await h.events()).filter((e) => e.type === 'agent-state').slice(-2);
+        expect(states.map((e) => e.type === 'agent-state' && [e.from, e.to, e.reason])).toEqual([
+          ['on-call', 'ready', undefined],
+          ['ready', 'not-ready', 'break'],
+        ]);
+        // Back from the break it takes c2; a logout asked then cancelled, then asked again, waits likewise.
+        expect((await store.setReady('a'))?.callId).toBe('c2');
+        await store.answer('c2');
+        await store.requestAfterCall('a', 'logout');
+        await store.requestAfterCall('a', null);
+        expect((await store.agent('a'))?.afterCall).toBeUndefined();
+        await store.requestAfterCall('a', 'logout');
+        await store.enqueue(call('c3', 'q'));
+        expect(await store.endCall('c2')).toEqual({ agentId: 'a', wrapUpSec: 0, offer: null });
+        expect((await store.agent('a'))?.state).toBe('logged-out');
+        expect(await store.position('c3')).toEqual({ position: 1, length: 1 });
+      });
+    });
+
+    it('after-call requests wait through wrap-up, follow a missed call or an abandoned offer, and apply at once outside a call', async () => {
+      await withStore(async (h) => {
+        const { store } = h;
+        await store.configure({ skills: [], queues: [queue('q', { wrapUpSec: 5 })] });
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        await store.enqueue(call('c1', 'q'));
+        await store.answer('c1');
+        await store.requestAfterCall('a', 'lunch');
+        expect(await store.endCall('c1')).toEqual({ agentId: 'a', wrapUpSec: 5, offer: null });
+        expect(await store.agent('a')).toMatchObject({ state: 'wrap-up', afterCall: 'lunch' });
+        await store.enqueue(call('c2', 'q'));
+        expect(await store.wrapUpDone('a')).toBeNull();
+        expect(await store.agent('a')).toMatchObject({ state: 'not-ready', reason: 'lunch' });
+        // Redirect on no answer: not-ready(missed) is recorded, then the request applies.
+        expect((await store.setReady('a'))?.callId).toBe('c2');
+        await store.markRinging('c2');
+        await store.requestAfterCall('a', 'training');
+        expect(await store.rona('c2')).toBeNull();
+        expect(await store.agent('a')).toMatchObject({ state: 'not-ready', reason: 'training' });
+        const reasons = (await h.events()).filter((e) => e.type === 'agent-state').slice(-2);
+        expect(reasons.map((e) => e.type === 'agent-state' && e.reason)).toEqual(['missed', 'training']);
+        // The caller hangs up while the phone rings: the request applies instead of the next call.
+        await store.setReady('a');
+        await store.requestAfterCall('a', 'meeting');
+        await store.enqueue(call('c3', 'q'));
+        expect(await store.abandon('c2')).toEqual({ stage: 'offered', offer: null });
+        expect(await store.agent('a')).toMatchObject({ state: 'not-ready', reason: 'meeting' });
+        expect(await store.position('c3')).toEqual({ position: 1, length: 1 });
+        // An explicit request in wrap-up replaces the pending one.
+        expect((await store.setReady('a'))?.callId).toBe('c3');
+        await store.answer('c3');
+        await store.requestAfterCall('a', 'break');
+        await store.endCall('c3');
+        await store.setNotReady('a', 'other');
+        expect(await store.agent('a')).toMatchObject({ state: 'not-ready', reason: 'other' });
+        expect((await store.agent('a'))?.afterCall).toBeUndefined();
+        // Outside a call it is an ordinary request, applied at once; errors are typed.
+        await store.requestAfterCall('a', 'logout');
+        expect((await store.agent('a'))?.state).toBe('logged-out');
+        expect(await code(() => store.requestAfterCall('a', 'logout'))).toBe('AGENT_BAD_TRANSITION');
+        expect(await code(() => store.requestAfterCall('ghost', 'break'))).toBe('AGENT_UNKNOWN');
+        expect(await code(() => store.requestAfterCall('a', 'nap' as never))).toBe('BAD_DEFINITION');
+      });
+    });
+
     it('carries ids with JSON-special characters unchanged through offers, results, snapshots and events', async () => {
       await withStore(async (h) => {
         const { store, clock } = h;

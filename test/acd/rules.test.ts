@@ -3,7 +3,7 @@ import { betterCandidate, serveEntries, skillMatch, stageAllows, stickyBlocks } 
 import { AGENT_STATES } from '../../src/acd/model.js';
 import { queueScore } from '../../src/acd/ordering.js';
 import { readyScore } from '../../src/acd/policy.js';
-import { AGENT_TRANSITIONS, assertAgentRequest, canTransition, transition } from '../../src/acd/states.js';
+import { AFTER_CALL_WAITS, afterCallTarget, AGENT_TRANSITIONS, assertAgentRequest, canTransition, transition, validateAfterCall } from '../../src/acd/states.js';
 import { agent, queue } from './fixtures.js';
 
 describe('agent state machine', () => {
@@ -31,6 +31,22 @@ describe('agent state machine', () => {
   it('refuses agent requests while a call is held', () => {
     expect(() => assertAgentRequest('a', 'reserved', 'not-ready')).toThrow(expect.objectContaining({ code: 'AGENT_BAD_TRANSITION' }));
     expect(() => assertAgentRequest('a', 'wrap-up', 'not-ready')).not.toThrow();
+  });
+});
+
+describe('not ready after this call', () => {
+  it('waits on a held call or wrap-up and leads to not-ready(reason) or logged-out', () => {
+    expect([...AFTER_CALL_WAITS].sort()).toEqual(['on-call', 'reserved', 'ringing', 'wrap-up']);
+    expect(afterCallTarget('lunch')).toEqual({ to: 'not-ready', reason: 'lunch' });
+    expect(afterCallTarget('logout')).toEqual({ to: 'logged-out' });
+    expect(() => validateAfterCall('break')).not.toThrow();
+    expect(() => validateAfterCall('logout')).not.toThrow();
+    expect(() => validateAfterCall('nap' as never)).toThrow(expect.objectContaining({ code: 'BAD_DEFINITION' }));
+    // Where a request is applied the agent is ready, in wrap-up or not-ready(missed): both targets are legal moves.
+    for (const from of ['ready', 'wrap-up', 'not-ready'] as const) {
+      expect(canTransition(from, 'not-ready')).toBe(true);
+      expect(canTransition(from, 'logged-out')).toBe(true);
+    }
   });
 });
 

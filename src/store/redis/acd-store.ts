@@ -3,9 +3,10 @@ import type { Clock } from '../../core/clock.js';
 import { AcdError } from '../../acd/errors.js';
 import { serveEntries } from '../../acd/eligibility.js';
 import type { AcdEvent } from '../../acd/events.js';
-import type { AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from '../../acd/model.js';
+import type { AfterCallRequest, AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from '../../acd/model.js';
 import { isValidCallPriority } from '../../acd/ordering.js';
 import { validateProfile, validateReason, validateSetup } from '../../acd/setup.js';
+import { validateAfterCall } from '../../acd/states.js';
 import type {
   AbandonResult,
   AcdSetup,
@@ -164,6 +165,11 @@ export class RedisAcdStore implements AcdStore {
 
   async logout(agentId: string): Promise<void> {
     await this.run('logout', agentId);
+  }
+
+  async requestAfterCall(agentId: string, next: AfterCallRequest | null): Promise<void> {
+    if (next !== null) validateAfterCall(next);
+    await this.run('requestAfterCall', agentId, next ?? '');
   }
 
   async enqueue(call: CallRequest): Promise<EnqueueResult> {
@@ -349,6 +355,7 @@ function agentSnapshot(id: string, h: Record<string, string>): AgentSnapshot {
   const s: AgentSnapshot = { id, state: h.state as AgentState, since: Number(h.since), readySince: Number(h.readySince), talkMs: Number(h.talk) };
   if (h.reason) s.reason = h.reason as NotReadyReason;
   if (h.call) s.callId = h.call;
+  if (h.after) s.afterCall = h.after as AfterCallRequest;
   return s;
 }
 

@@ -20,25 +20,44 @@ a = agentGet(aid)
 setState(aid, a, 'not-ready', 'other')
 return '{}'
 `,
+  // An explicit request replaces a pending after-call one (which only exists in wrap-up, where these are allowed).
   setReady: `
 local aid = ARGV[4]
 local a = agentOrFail(aid)
 checkRequest(aid, a.state, 'ready')
-setState(aid, a, 'ready')
+if a.after ~= '' then a.after = '' setState(aid, a, 'ready', nil, {'after', ''}) else setState(aid, a, 'ready') end
 return offerResult(matchForAgent(aid, a))
 `,
   setNotReady: `
 local aid = ARGV[4]
 local a = agentOrFail(aid)
 checkRequest(aid, a.state, 'not-ready')
-setState(aid, a, 'not-ready', ARGV[5])
+if a.after ~= '' then setState(aid, a, 'not-ready', ARGV[5], {'after', ''}) else setState(aid, a, 'not-ready', ARGV[5]) end
 return '{}'
 `,
   logout: `
 local aid = ARGV[4]
 local a = agentOrFail(aid)
 checkRequest(aid, a.state, 'logged-out')
-setState(aid, a, 'logged-out')
+if a.after ~= '' then setState(aid, a, 'logged-out', nil, {'after', ''}) else setState(aid, a, 'logged-out') end
+return '{}'
+`,
+  // ARGV[4] agent id, ARGV[5] a not-ready reason, 'logout', or '' to cancel (validated in TypeScript).
+  requestAfterCall: `
+local aid, nxt = ARGV[4], ARGV[5]
+local a = agentOrFail(aid)
+if AFTER_WAITS[a.state] then
+  if a.after ~= nxt then R('HSET', a.key, 'after', nxt) end
+  return '{}'
+end
+if nxt == '' then return '{}' end
+if nxt == 'logout' then
+  checkRequest(aid, a.state, 'logged-out')
+  setState(aid, a, 'logged-out')
+else
+  checkRequest(aid, a.state, 'not-ready')
+  setState(aid, a, 'not-ready', nxt)
+end
 return '{}'
 `,
   wrapUpDone: `
@@ -46,6 +65,10 @@ local aid = ARGV[4]
 local a = agentOrFail(aid)
 if a.state ~= 'wrap-up' then
   fail('AGENT_BAD_TRANSITION', 'agent ' .. aid .. ' is ' .. a.state .. ', not in wrap-up', {agentId = aid, from = a.state, to = 'ready'})
+end
+if a.after ~= '' then
+  applyAfter(aid, a)
+  return offerResult(nil)
 end
 setState(aid, a, 'ready')
 return offerResult(matchForAgent(aid, a))
@@ -110,6 +133,7 @@ local a = agentOrFail(aid)
 checkTransition(aid, a.state, 'not-ready')
 emit('rona', 'callId', cid, 'agentId', aid, 'queueId', c.q)
 setState(aid, a, 'not-ready', 'missed', {'call', ''})
+if a.after ~= '' then applyAfter(aid, a) end
 local head = R('HINCRBY', P .. 'seq', 'head', '1')
 c.st = 'waiting'
 c.agent = ''
@@ -137,7 +161,7 @@ local a = agentGet(aid)
 deleteCall(cid, c)
 emit('abandoned', 'callId', cid, 'queueId', c.q, 'stage', 'offered', 'agentId', aid)
 setState(aid, a, 'ready', nil, {'call', ''})
-return '{"stage":"offered","offer":' .. (matchForAgent(aid, a) or 'null') .. '}'
+return '{"stage":"offered","offer":' .. (releaseToNext(aid, a) or 'null') .. '}'
 `,
   endCall: `
 local cid = ARGV[4]
@@ -197,6 +221,7 @@ for _, inst in ipairs(dead) do
         local a = agentGet(aid)
         emit('removed-dead-instance', 'callId', cid, 'queueId', c.q, 'instance', inst, 'stage', c.st, 'agentId', aid)
         setState(aid, a, 'ready', nil, {'call', ''})
+        if a.after ~= '' then applyAfter(aid, a) end
         freed[#freed + 1] = aid
       end
     end
@@ -227,7 +252,7 @@ export type AcdOp = keyof typeof OPS;
 export const ACD_OPS = Object.keys(OPS) as AcdOp[];
 
 /** Bump when the Lua changes: the library name carries it, so instances running different code never share one. */
-export const ACD_LIBRARY_VERSION = 9;
+export const ACD_LIBRARY_VERSION = 10;
 export const ACD_LIBRARY = `acd_v${ACD_LIBRARY_VERSION}`;
 
 export function functionName(op: AcdOp): string {

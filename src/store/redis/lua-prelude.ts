@@ -90,6 +90,8 @@ local TRANS = {
   ['wrap-up'] = {['ready'] = true, ['not-ready'] = true, ['logged-out'] = true},
 }
 local HOLDING = {['reserved'] = true, ['ringing'] = true, ['on-call'] = true}
+-- AFTER_CALL_WAITS of src/acd/states.ts: where a "not ready after this call" request waits.
+local AFTER_WAITS = {['reserved'] = true, ['ringing'] = true, ['on-call'] = true, ['wrap-up'] = true}
 
 local function checkTransition(aid, from, to)
   if not TRANS[from][to] then
@@ -140,12 +142,12 @@ local function live(inst)
 end
 
 -- Only what the scripts use: readySince is always rewritten (to now) before it is read, and since / call are
--- only ever written here.
+-- only ever written here. after: the pending after-call request ('' or absent: none).
 local function agentGet(aid)
   local key = P .. 'a:' .. aid
-  local v = R('HMGET', key, 'state', 'reason', 'talk', 'serves')
+  local v = R('HMGET', key, 'state', 'reason', 'talk', 'serves', 'after')
   if not v[1] then return nil end
-  return {key = key, state = v[1], reason = v[2], talk = tonumber(v[3]), servesJson = v[4]}
+  return {key = key, state = v[1], reason = v[2], talk = tonumber(v[3]), servesJson = v[4], after = v[5] or ''}
 end
 local function agentOrFail(aid)
   local a = agentGet(aid)
@@ -349,6 +351,25 @@ local function matchForAgent(aid, a)
   return nil
 end
 
+-- The pending after-call request replaces what would come next (ready and a match, or staying not-ready(missed)).
+local function applyAfter(aid, a)
+  local nxt = a.after
+  a.after = ''
+  if nxt == 'logout' then
+    checkTransition(aid, a.state, 'logged-out')
+    setState(aid, a, 'logged-out', nil, {'after', ''})
+  else
+    checkTransition(aid, a.state, 'not-ready')
+    setState(aid, a, 'not-ready', nxt, {'after', ''})
+  end
+end
+-- An agent just made ready by the end of its call: its after-call request if it made one, else the next call.
+local function releaseToNext(aid, a)
+  if a.after == '' then return matchForAgent(aid, a) end
+  applyAfter(aid, a)
+  return nil
+end
+
 local function finish(cid, c, hungUpBy)
   local aid = c.agent
   local a = agentGet(aid)
@@ -365,7 +386,7 @@ local function finish(cid, c, hungUpBy)
     return aid, wrap, nil
   end
   setState(aid, a, 'ready', nil, fields)
-  return aid, 0, matchForAgent(aid, a)
+  return aid, 0, releaseToNext(aid, a)
 end
 
 `;

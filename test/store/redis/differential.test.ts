@@ -72,6 +72,7 @@ describe('MemoryAcdStore and RedisAcdStore agree (fast-check, real Redis)', () =
       ops.push({ op: 'enqueue', c: i, q: i % 4, caller: i % 4, prio: i % 3, inst: i % 3 });
       if (i % 5 === 0) ops.push({ op: 'advance', ms: 6000 }, { op: 'tick' });
       if (i % 7 === 3) ops.push({ op: 'rona', c: i - 2 });
+      if (i % 4 === 1) ops.push({ op: 'requestAfterCall', a: i % 6, next: i % 9 });
       ops.push({ op: 'answer', c: i - 1 }, { op: 'endCall', c: i - 3 }, { op: 'wrapUpDone', a: i % 6 });
       if (i === 20) ops.push({ op: 'kill', inst: 2 });
       ops.push({ op: 'renew', inst: i % 3 }, { op: 'reap' });

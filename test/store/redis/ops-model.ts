@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import type { AcdEvent } from '../../../src/acd/events.js';
 import { NOT_READY_REASONS } from '../../../src/acd/model.js';
+import { AFTER_CALL_WAITS } from '../../../src/acd/states.js';
 import type { AcdSetup, AcdStore, StoreSnapshot } from '../../../src/acd/store.js';
 import type { VirtualClock } from '../../../src/core/clock.js';
 import { agent, queue } from '../../acd/fixtures.js';
@@ -34,6 +35,8 @@ export type Op =
   | { op: 'advance'; ms: number }
   | { op: 'login' | 'setReady' | 'logout' | 'wrapUpDone'; a: number }
   | { op: 'setNotReady'; a: number; reason: number }
+  /** next: a NOT_READY_REASONS index, or one past them for logout, two past for cancel (null). */
+  | { op: 'requestAfterCall'; a: number; next: number }
   | { op: 'enqueue'; c: number; q: number; caller: number; prio: number; inst: number }
   | { op: 'markRinging' | 'answer' | 'rona' | 'abandon' | 'endCall'; c: number }
   | { op: 'tick' | 'reap' }
@@ -46,6 +49,7 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('setReady' as const), a: idx(AGENTS.length) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('logout' as const, 'wrapUpDone' as const), a: idx(AGENTS.length) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('setNotReady' as const), a: idx(AGENTS.length), reason: idx(NOT_READY_REASONS.length) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('requestAfterCall' as const), a: idx(AGENTS.length), next: idx(NOT_READY_REASONS.length + 2) }) },
   { weight: 6, arbitrary: fc.record({ op: fc.constant('enqueue' as const), c: idx(40), q: idx(QUEUE_IDS.length + 1), caller: idx(4), prio: idx(3), inst: idx(INSTANCES.length) }) },
   { weight: 6, arbitrary: fc.record({ op: fc.constantFrom('markRinging' as const, 'answer' as const, 'rona' as const, 'abandon' as const, 'endCall' as const), c: idx(40) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('tick' as const, 'reap' as const) }) },
@@ -75,6 +79,8 @@ export async function applyOp(store: AcdStore, clock: VirtualClock, world: World
         return await store.wrapUpDone(AGENTS[o.a]!.id);
       case 'setNotReady':
         return (await store.setNotReady(AGENTS[o.a]!.id, NOT_READY_REASONS[o.reason]!)) ?? null;
+      case 'requestAfterCall':
+        return (await store.requestAfterCall(AGENTS[o.a]!.id, NOT_READY_REASONS[o.next] ?? (o.next === NOT_READY_REASONS.length ? 'logout' : null))) ?? null;
       case 'enqueue':
         return await store.enqueue({
           callId: `c${o.c}`,
@@ -140,6 +146,8 @@ export function violations(snap: StoreSnapshot, events: readonly AcdEvent[], now
     holder.set(c.agentId, c.callId);
   }
   for (const a of snap.agents) {
+    // A "not ready after this call" request only ever waits on a call or its wrap-up.
+    if (a.afterCall !== undefined && !AFTER_CALL_WAITS.includes(a.state)) out.push(`agent ${a.id} is ${a.state} with a pending after-call ${a.afterCall}`);
     const busy = a.state === 'reserved' || a.state === 'ringing' || a.state === 'on-call';
     if (busy !== (a.callId !== undefined)) out.push(`agent ${a.id} is ${a.state} with call ${a.callId ?? 'none'}`);
     if (!busy) {
