@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates every prompt's audio from its text: prompts/prompts.yaml (standard scripts) and the `prompts:` of
 # each flow in ivr-flows/. Output: <language>/<id>.wav, 8 kHz 16-bit mono PCM WAV, which FreeSWITCH plays as is.
+# The number pieces of prompts/numbers.yaml go to <language>/num/<id>.wav, trimmed of leading and trailing
+# silence so that a number said piece by piece sounds like one phrase.
 # Needs espeak-ng and sox:  apt-get install -y espeak-ng sox
 # Mandarin uses the voice cmn-latn-pinyin: espeak-ng's cmn dictionary turns characters into pinyin, and the
 # plain `cmn` voice would then read that pinyin as English. Latin runs inside a Mandarin prompt ("For English,
@@ -18,7 +20,7 @@ FLOWS="$flows" OUT="$here" node --input-type=module - "$@" <<'JS'
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parse } from "yaml";
 
 const dir = process.env.FLOWS;
@@ -28,12 +30,13 @@ const VOICES = { zh: ["cmn-latn-pinyin", "150"], en: ["en-us", "155"] };
 
 // Every prompt text, from the catalogue and the flows; one id must not carry two different texts.
 const files = [join(dir, "prompts", "prompts.yaml"), ...readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== "queues.yaml").map((f) => join(dir, f))];
+// Keys are <language>/<id> for prompts and <language>/num/<id> for number pieces, which is also their file path.
 const texts = new Map();
-for (const f of files) {
+for (const [f, sub] of [...files.map((f) => [f, ""]), [join(dir, "prompts", "numbers.yaml"), "num/"]]) {
   const doc = parse(readFileSync(f, "utf8")) ?? {};
   for (const [id, byLang] of Object.entries(doc.prompts ?? {})) {
     for (const [lang, text] of Object.entries(byLang)) {
-      const key = `${lang}/${id}`;
+      const key = `${lang}/${sub}${id}`;
       if (texts.has(key) && texts.get(key) !== text) throw new Error(`${f}: prompt ${id} (${lang}) differs from its other definition`);
       texts.set(key, text);
     }
@@ -69,11 +72,13 @@ function holdMusic(file) {
 
 let count = 0;
 for (const [key, text] of texts) {
-  const [lang, id] = key.split("/");
+  const lang = key.split("/")[0];
+  const id = key.split("/").at(-1);
+  const piece = key.split("/").length > 2;
   if (only.size > 0 && !only.has(id)) continue;
   if (!VOICES[lang]) throw new Error(`no voice for language ${lang}`);
-  mkdirSync(join(out, lang), { recursive: true });
-  const file = join(out, lang, `${id}.wav`);
+  const file = join(out, `${key}.wav`);
+  mkdirSync(dirname(file), { recursive: true });
   if (id === "hold-music") holdMusic(file);
   else {
     const pieces = runs(lang, text).map(([l, t], i) => {
@@ -85,7 +90,8 @@ for (const [key, text] of texts) {
       run("sox", [raw, "-r", "8000", "-b", "16", "-c", "1", norm, "gain", "-6"]);
       return norm;
     });
-    run("sox", [...pieces, file, "norm", "-3"]);
+    if (piece) run("sox", [...pieces, file, "norm", "-3", "silence", "1", "0.02", "1%", "reverse", "silence", "1", "0.02", "1%", "reverse", "pad", "0.02", "0.06"]);
+    else run("sox", [...pieces, file, "norm", "-3"]);
   }
   count++;
 }
