@@ -89,17 +89,18 @@ export class RedisAcdStore implements AcdStore {
 
   /** Runs one ACD function (FCALL); the result is its JSON. Loads the library first, and again if Redis lost it
    * (a restart without persistence). */
+  // No closures on this path: run under tsx (esbuild keepNames) every function created is also renamed with
+  // Object.defineProperty, which showed up in the benchmark's profile and its garbage collection.
   private async run(op: AcdOp, ...args: (string | number)[]): Promise<Record<string, unknown>> {
-    const call = (): Promise<unknown> => this.redis.fcall(FUNCTION_NAMES[op], 1, this.prefix, this.clock.now(), this.leaseArg, this.maxLenArg, ...args);
     let raw: unknown;
     try {
       if (!ready.has(this.redis)) await ensureLibrary(this.redis);
       try {
-        raw = await call();
+        raw = await this.redis.fcall(FUNCTION_NAMES[op], 1, this.prefix, this.clock.now(), this.leaseArg, this.maxLenArg, ...args);
       } catch (e) {
         if (!/Function not found/i.test(String((e as Error).message))) throw e;
         await ensureLibrary(this.redis, true);
-        raw = await call();
+        raw = await this.redis.fcall(FUNCTION_NAMES[op], 1, this.prefix, this.clock.now(), this.leaseArg, this.maxLenArg, ...args);
       }
     } catch (e) {
       throw toAcdError(e, op);
@@ -241,8 +242,15 @@ export class RedisAcdStore implements AcdStore {
   }
 
   async takeOffers(instance: string, max = 100): Promise<Offer[]> {
-    const raw = await this.guard('takeOffers', () => this.redis.lpop(`${this.prefix}in:${instance}`, max));
-    return (raw ?? []).map((s) => JSON.parse(s) as Offer);
+    let raw: string[] | null;
+    try {
+      raw = await this.redis.lpop(`${this.prefix}in:${instance}`, max);
+    } catch (e) {
+      throw toAcdError(e, 'takeOffers');
+    }
+    const out: Offer[] = [];
+    if (raw) for (const s of raw) out.push(JSON.parse(s) as Offer);
+    return out;
   }
 
   /** Blocks up to `timeoutSec` for the next offer of `instance` (use a dedicated connection: it blocks it). */
