@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { Logger } from '../core/logger.js';
 import type { CallChannel, CollectOutcome, PlayOutcome, RecordOutcome } from '../ivr/channel.js';
-import type { DigitSpec, Disposition, PlayItem } from '../ivr/spec.js';
+import { MAX_SAYABLE, numberPromptFile, sayDuration, sayNumber } from '../ivr/say-number.js';
+import { LANGUAGES, type DigitSpec, type Disposition, type Language, type PlayItem } from '../ivr/spec.js';
 import { isMediaError } from '../media/errors.js';
 import type { MediaLeg } from '../media/leg.js';
 import type { DialogSignal } from './ports.js';
@@ -11,12 +12,41 @@ import type { CallSession } from './session.js';
 export interface PromptFiles {
   /** Absolute path of a prompt file named by the flow. */
   prompt(file: string): string;
-  /** Files that say a number, or [] when this language has no digit prompts (the number is then skipped). */
+  /** Files that say a number, or [] when this language has no number pieces (the number is then skipped). */
   number(value: number, language: string): string[];
 }
 
-export function defaultPromptFiles(): PromptFiles {
-  return { prompt: (file) => resolve(file), number: () => [] };
+const isLanguage = (l: string): l is Language => (LANGUAGES as readonly string[]).includes(l);
+
+/** The number pieces under `<promptDir>/<language>/num/` (src/ivr/say-number.ts) that say numbers and durations. */
+export function numberFiles(promptDir: string): { number(value: number, language: string): string[]; duration(seconds: number, language: string): string[] } {
+  const dir = resolve(promptDir);
+  // A count or a time is said whole: an estimate of 2.4 minutes is "2", a huge one is capped, never an error mid-call.
+  const whole = (v: number, max: number): number => Math.min(max, Math.max(0, Math.round(Number.isFinite(v) ? v : 0)));
+  return {
+    number: (value, language) => (isLanguage(language) ? sayNumber(whole(value, MAX_SAYABLE), language).map((id) => numberPromptFile(dir, language, id)) : []),
+    duration: (seconds, language) =>
+      isLanguage(language) ? sayDuration(whole(seconds, MAX_SAYABLE * 60), language).map((id) => numberPromptFile(dir, language, id)) : [],
+  };
+}
+
+/**
+ * Prompt files as the flow names them, and numbers said piece by piece from `promptDir` (the flows directory's
+ * `prompts/`). Without `promptDir` numbers are skipped.
+ */
+export function defaultPromptFiles(promptDir?: string): PromptFiles {
+  const numbers = promptDir === undefined ? undefined : numberFiles(promptDir);
+  return { prompt: (file) => resolve(file), number: (value, language) => numbers?.number(value, language) ?? [] };
+}
+
+/**
+ * The late-answer whisper to the agent: "the caller has waited 2 minutes 5 seconds, please apologise first"
+ * (来电人已等待两分钟五秒,请先向来电人致歉), from the standard scripts in `promptDir`.
+ */
+export function lateWhisperFiles(promptDir: string, language: Language = 'zh'): (waitedSec: number) => string[] {
+  const dir = resolve(promptDir);
+  const numbers = numberFiles(dir);
+  return (waitedSec) => [`${dir}/${language}/late-answer.wav`, ...numbers.duration(waitedSec, language), `${dir}/${language}/late-answer-apologise.wav`];
 }
 
 /**

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { lateWhisperFiles } from '../../src/call/media-channel.js';
 import type { QueueResult } from '../../src/call/session.js';
 import { SETTINGS, STUCK, run, world } from './harness.js';
 
@@ -51,6 +54,21 @@ describe('call session: late answer whisper', () => {
     expect(w.session.snapshot().whispered).toBe(true);
     const bridgeAt = w.callerLeg.events.indexOf('bridge:seat-b');
     expect(bridgeAt).toBeGreaterThan(0);
+  });
+
+  it('with the shipped prompts the whisper says the seconds waited: 来电人已等待 十八秒 请先向来电人致歉', async () => {
+    const w = world(['a', 'b'], { a: 'never', b: { answerAfterMs: 3000 } });
+    const dir = resolve(import.meta.dirname, '../../ivr-flows/prompts');
+    w.deps.prompts = { ...w.deps.prompts, lateWhisper: lateWhisperFiles(dir) };
+    void w.session.serveQueue(SETTINGS);
+    await run(w, 25_000);
+    const plays = w.seats.answered.get('b')!.leg.events.filter((e) => e.startsWith('play:'));
+    // Queued at 0, a rang 15 s, b answered 3 s later: 18 s.
+    const files = ['late-answer', 'num/num-10', 'num/num-8', 'num/num-second', 'late-answer-apologise'].map((f) => `${dir}/zh/${f}.wav`);
+    expect(plays).toEqual([`play:${files.join('+')}`]);
+    for (const f of files) expect(existsSync(f), f).toBe(true);
+    expect(w.callerLeg.events).toContain('bridge:seat-b');
+    w.stop();
   });
 
   it('an agent who hangs up during the whisper is never bridged; the agent is released and the caller goes on', async () => {
