@@ -118,7 +118,24 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         flowLog.error({ err }, 'queue definitions not saved');
       }
     };
-    const reloader = new SyncingReloader(config.FLOWS_DIR, flows, clock, flowLog, syncQueues);
+    // Once telephony runs, a good edit of queues.yaml also reaches the ACD's routing (Redis), not only the reports.
+    let routeQueues: ((queues: QueueDefinition[]) => Promise<void>) | undefined;
+    let routedQueues: QueueDefinition[] | undefined;
+    const rerouteQueues = async (): Promise<void> => {
+      const queues = flows.queues();
+      if (!routeQueues || !queues || queues === routedQueues) return;
+      try {
+        await routeQueues(queues);
+        routedQueues = queues;
+        flowLog.info({ queues: queues.map((q) => q.id) }, 'queue definitions routed');
+      } catch (err) {
+        flowLog.error({ err }, 'queue definitions not routed; the previous ones keep routing');
+      }
+    };
+    const reloader = new SyncingReloader(config.FLOWS_DIR, flows, clock, flowLog, async () => {
+      await syncQueues();
+      await rerouteQueues();
+    });
     await reloader.reload();
     const watcher = watchFlows(config.FLOWS_DIR, reloader, clock, flowLog);
     components.push({ name: 'flows', close: () => Promise.resolve(watcher.close()) });
@@ -138,6 +155,8 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         records: sessionCallRecordSink(pg.recorder, config.INSTANCE_ID),
       });
       components.push({ name: 'telephony', stopAccepting: telephony.stopAccepting, drain: telephony.drain, close: telephony.close });
+      routedQueues = flows.queues();
+      routeQueues = telephony.configureQueues;
     } else logger.info('telephony disabled (TELEPHONY_ENABLED=false)');
 
     // 5. HTTP: health probe now; admin/agent API and wallboard later. Last to start, so /healthz only answers once

@@ -42,6 +42,8 @@ export interface Telephony {
   /** The agent-state service, for the admin API as well. */
   agents: AgentService;
   registry: CallRegistry;
+  /** Route by these queue definitions from now on (a good edit of queues.yaml). */
+  configureQueues: (queues: QueueDefinition[]) => Promise<void>;
   stopAccepting: () => void;
   drain: () => Promise<void>;
   close: () => Promise<void>;
@@ -116,10 +118,13 @@ export async function startTelephony(deps: TelephonyDeps): Promise<Telephony> {
 
   // 3. The ACD on Redis: queues from the flows, skills from the agents database; lease, tick and reap.
   const store = new RedisAcdStore({ redis: deps.redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS });
-  const queues = deps.flows.queues() ?? [];
-  const skills = new Set(await deps.skills());
-  for (const q of queues) for (const r of q.requiredSkills) skills.add(r.skill);
-  await store.configure({ skills: [...skills], queues });
+  // Also run on every good edit of queues.yaml (main.ts), so routing follows the admin's file without a restart.
+  const configureQueues = async (queues: QueueDefinition[]): Promise<void> => {
+    const skills = new Set(await deps.skills());
+    for (const q of queues) for (const r of q.requiredSkills) skills.add(r.skill);
+    await store.configure({ skills: [...skills], queues });
+  };
+  await configureQueues(deps.flows.queues() ?? []);
   await store.renewLease(instanceId);
   every(Math.max(500, Math.floor(config.LEASE_MS / 3)), () => Promise.resolve(store.renewLease(instanceId)));
   every(1000, async () => {
@@ -155,7 +160,7 @@ export async function startTelephony(deps: TelephonyDeps): Promise<Telephony> {
     lateWhisper: queueList(config.LATE_WHISPER_QUEUES),
     record: queueList(config.RECORD_QUEUES),
   };
-  const queueIds = new Set(queues.map((q) => q.id));
+  const isQueue = (id: string): boolean => (deps.flows.queues() ?? []).some((q) => q.id === id);
   const hotline = new HotlineCalls({
     session: {
       clock,
@@ -174,7 +179,7 @@ export async function startTelephony(deps: TelephonyDeps): Promise<Telephony> {
       recordingsDir: resolve(config.RECORDINGS_DIR),
       transfers: {
         resolve: (target): TransferTarget | undefined =>
-          queueIds.has(target) ? { kind: 'queue', queueId: target } : deps.flows.byId(target) ? { kind: 'flow', flowId: target } : undefined,
+          isQueue(target) ? { kind: 'queue', queueId: target } : deps.flows.byId(target) ? { kind: 'flow', flowId: target } : undefined,
       },
     },
     log,
@@ -215,11 +220,12 @@ export async function startTelephony(deps: TelephonyDeps): Promise<Telephony> {
     trunkUri: config.SIP_TRUNK === '' ? undefined : config.SIP_TRUNK,
     featurePrompts: { ok: ['tone_stream://%(300,100,880)'], failed: ['tone_stream://%(150,100,400);loops=3'] },
   });
-  log.info({ instanceId, queues: [...queueIds] }, 'telephony ready');
+  log.info({ instanceId, queues: (deps.flows.queues() ?? []).map((q) => q.id) }, 'telephony ready');
 
   return {
     agents,
     registry,
+    configureQueues,
     stopAccepting: () => registry.stopAccepting(),
     drain: async () => {
       const r = await registry.drain(config.SHUTDOWN_DRAIN_MS);
