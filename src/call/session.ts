@@ -30,7 +30,7 @@ export interface QueueSettings {
 }
 
 export interface SessionPrompts {
-  /** "The caller waited N seconds, please apologise first." */
+  /** "The caller waited N seconds, please apologise first."; lateWhisperFiles (media-channel.ts) says N as minutes and seconds. */
   lateWhisper(waitedSec: number): readonly string[];
   silentHello: readonly string[];
   silentGoodbye: readonly string[];
