@@ -841,7 +841,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     await sleep(1_000);
 
     const busyAgentsAtTop = Math.ceil(s.rates[s.rates.length - 1]! * (s.talkMs / 1000 + 1.5));
-    if (busyAgentsAtTop > s.seats) notes.push(`at ${s.rates[s.rates.length - 1]} calls/s about ${busyAgentsAtTop} agents are busy at once but only ${s.seats} seats exist: calls will queue`);
+    if (busyAgentsAtTop > s.seats) notes.push(`at ${s.rates[s.rates.length - 1]} calls/s the hotline needs about ${busyAgentsAtTop} agents at once but only ${s.seats} seats exist: its calls would queue there (the baseline bridges without seats)`);
     const steps: StepResult[] = [];
     const broken = new Set<Side>();
     const started = Date.now();
