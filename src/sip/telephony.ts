@@ -12,7 +12,9 @@ import { AgentService } from '../call/agent-service.js';
 import { HotlineCalls, type QueuePolicy } from '../call/hotline.js';
 import type { CallDataSink } from '../ivr/channel.js';
 import type { Flow } from '../ivr/spec.js';
-import { defaultPromptFiles } from '../call/media-channel.js';
+import { defaultPromptFiles, lateWhisperFiles } from '../call/media-channel.js';
+import { AcdQueueLoad } from '../call/queue-load.js';
+import { erlangWaitEstimator } from '../ivr/wait.js';
 import type { CallRecordSink, TransferTarget } from '../call/ports.js';
 import { CallRegistry } from '../call/registry.js';
 import { MediaServerConnection } from '../media/media-server.js';
@@ -168,8 +170,8 @@ export async function startTelephony(deps: TelephonyDeps): Promise<Telephony> {
       seats: new SipSeatDialer(srf, media, registrations, clock, log, config.SIP_DOMAIN),
       records: deps.records,
       prompts: {
-        // No digit prompts ship with the flows, so the whisper says the standard's words without the number.
-        lateWhisper: () => [p('late-answer'), p('late-answer-after')],
+        // "The caller waited 2 minutes 5 seconds, please apologise first", numbers said from the number prompts.
+        lateWhisper: lateWhisperFiles(resolve(config.FLOWS_DIR, 'prompts')),
         silentHello: [p('silent-1')],
         silentGoodbye: [p('silent-goodbye')],
         transferring: [p('transfer')],
@@ -186,9 +188,17 @@ export async function startTelephony(deps: TelephonyDeps): Promise<Telephony> {
     registry,
     store,
     flows: deps.flows,
-    files: defaultPromptFiles(),
+    files: defaultPromptFiles(resolve(config.FLOWS_DIR, 'prompts')),
     policy,
-    wait: { expectedWaitSec: () => undefined },
+    // Position and expected-wait announcements: Erlang wait for the caller's position, from the agents staffing the queue.
+    wait: erlangWaitEstimator(
+      new AcdQueueLoad({
+        store,
+        queues: () => deps.flows.queues(),
+        skillsOf: async (agentId) => (await deps.agents.get(agentId))?.skills,
+        clock,
+      }),
+    ),
     ...(deps.data ? { data: deps.data } : {}),
   });
 
