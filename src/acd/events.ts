@@ -2,8 +2,8 @@ import type { AgentState, NotReadyReason } from './model.js';
 
 /**
  * What the ACD reports, in the order it happened. MemoryAcdStore hands them to its `onEvent` listener; the Redis
- * store appends one stream entry per operation to `acd:{hotline}:events`, field `e` holding that operation's
- * events as a JSON array (RedisAcdStore.readEvents flattens them), which the PostgreSQL writer
+ * store appends one stream entry per function call (one operation, or a batch of operations issued together) to
+ * `acd:{hotline}:events`, field `e` holding their events as a JSON array (RedisAcdStore.readEvents flattens them), which the PostgreSQL writer
  * persists into call records and agent state history. `at` is the store clock's epoch milliseconds.
  * Within one operation the call's event comes before the agent state changes it causes.
  */

@@ -4,7 +4,8 @@
  *
  *  - MemoryAcdStore (src/acd/memory-store.ts): synchronous, in-process, indexed. Its methods return plain values,
  *    so the simulator calls them directly (`const r = store.enqueue(req)`), millions of times per run.
- *  - RedisAcdStore (src/store/redis/): every method is one atomic Lua function (FCALL); methods return Promises. Shared by
+ *  - RedisAcdStore (src/store/redis/): every method is one atomic Lua function (operations issued in the same tick
+ *    travel together in one batch FCALL, each still atomic and in order); methods return Promises. Shared by
  *    several app instances.
  *
  * Methods are typed `T | Promise<T>` (`Maybe<T>`) so code written against the port simply `await`s; awaiting a

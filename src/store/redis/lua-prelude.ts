@@ -37,7 +37,8 @@ local function begin(keys, args)
   NOW = tonumber(NOWS)
   LEASE = tonumber(args[2])
   MAXLEN = tonumber(args[3])
-  OFFERS, QDS, LIVE, EVENTS = {}, nil, {}, {}
+  -- EVENTS is not reset here: a batch (see lua-ops.ts) appends the events of all its operations, in order.
+  OFFERS, QDS, LIVE = {}, nil, {}
 end
 
 -- Every score and time here is an integer below 2^53: '%d' prints it exactly and much faster than '%.17g'.
