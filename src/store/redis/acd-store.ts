@@ -196,8 +196,7 @@ export class RedisAcdStore implements AcdStore {
       for (const id of old) if (!defs.has(id)) m.del(`${P}qd:${id}`, `${P}qdjson:${id}`);
       m.del(`${P}skills`);
       if (setup.skills.length > 0) m.sadd(`${P}skills`, ...setup.skills);
-      // What the Lua reads, kept small and in ONE key (one GET per operation); undefined thresholds are absent.
-      const scriptDefs: Record<string, object> = {};
+      // What the Lua reads, kept small; undefined thresholds are simply absent.
       for (const q of defs.values()) {
         const d = {
           prio: q.priority,
@@ -207,12 +206,9 @@ export class RedisAcdStore implements AcdStore {
           sticky: q.stickyAgentSec,
           wrap: q.wrapUpSec,
         };
-        scriptDefs[q.id] = d;
-        // Still written per queue for instances running the previous library (acd_v8) during a rolling upgrade.
         m.set(`${P}qd:${q.id}`, JSON.stringify(d));
         m.set(`${P}qdjson:${q.id}`, JSON.stringify(q));
       }
-      m.set(`${P}qdefs`, JSON.stringify(scriptDefs));
       m.set(`${P}qorder`, JSON.stringify(order));
       await m.exec();
     });
@@ -221,7 +217,8 @@ export class RedisAcdStore implements AcdStore {
   async loginAgent(profile: AgentProfile): Promise<void> {
     const { skills, queues } = await this.readSetup();
     validateProfile(profile, skills);
-    await this.run('login', profile.id, JSON.stringify(serveEntries(profile.skills, queues)));
+    // Compact ([queue, via, skillScore] rows): the scripts read it on most agent changes.
+    await this.run('login', profile.id, JSON.stringify(serveEntries(profile.skills, queues).map((e) => [e.queueId, e.via, e.skillScore])));
   }
 
   async setReady(agentId: string): Promise<Offer | null> {
@@ -286,7 +283,7 @@ export class RedisAcdStore implements AcdStore {
   }
 
   async queueLength(queueId: string): Promise<number> {
-    const [exists, n] = await this.guard('queueLength', () => Promise.all([this.redis.exists(`${this.prefix}qdjson:${queueId}`), this.redis.zcard(`${this.prefix}q:${queueId}`)]));
+    const [exists, n] = await this.guard('queueLength', () => Promise.all([this.redis.exists(`${this.prefix}qd:${queueId}`), this.redis.zcard(`${this.prefix}q:${queueId}`)]));
     if (!exists) throw new AcdError('UNKNOWN_QUEUE', `unknown queue ${queueId}`, { queueId });
     return n;
   }

@@ -1,7 +1,7 @@
 /**
  * Key layout of one hotline. Every key starts with `acd:{<hotlineId>}:` so all of them hash to one Redis Cluster
  * slot and the Lua scripts may touch any of them atomically.
- *   skills (set) · qdefs (json: what the scripts need of every queue) · qd:<q> (the same per queue, for acd_v8) · qdjson:<q> (json: full definition) · qorder (json: queue ids by priority)
+ *   skills (set) · qd:<q> (json: what the scripts need of a queue) · qdjson:<q> (json: full definition) · qorder (json: queue ids by priority)
  *   a:<agent> (hash) · agents (set) · r:<q>:<via> (zset: ready agents, policy score)
  *   c:<call> (hash) · q:<q> (zset: waiting calls, queue score) · st:<agent> (zset: calls held for it)
  *   ic:<instance> (zset: calls owned) · leases (zset: instance -> expiry ms) · in:<instance> (list: offers, JSON)

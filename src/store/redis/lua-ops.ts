@@ -254,7 +254,7 @@ export const ACD_OPS = Object.keys(OPS) as AcdOp[];
 export const ACD_OP_CODES = Object.fromEntries(ACD_OPS.map((op, i) => [op, String(i + 1)])) as Record<AcdOp, string>;
 
 /** Bump when the Lua changes: the library name carries it, so instances running different code never share one. */
-export const ACD_LIBRARY_VERSION = 11;
+export const ACD_LIBRARY_VERSION = 12;
 export const ACD_LIBRARY = `acd_v${ACD_LIBRARY_VERSION}`;
 
 export function functionName(op: AcdOp): string {
@@ -277,10 +277,10 @@ export function acdLibrary(): string {
   const parts = [`#!lua name=${ACD_LIBRARY}`, LUA_PRELUDE, 'local OPFN = {}'];
   ACD_OPS.forEach((op, i) => {
     parts.push(`OPFN[${i + 1}] = function(KEYS, ARGV)\n${OPS[op]}\nend`);
-    parts.push(`redis.register_function('${functionName(op)}', function(KEYS, ARGV)\nEVENTS = {}\nbegin(KEYS, ARGV)\nlocal result = OPFN[${i + 1}](KEYS, ARGV)\nflush()\nreturn result\nend)`);
+    parts.push(`redis.register_function('${functionName(op)}', function(KEYS, ARGV)\nEVENTS, QD = {}, {}\nbegin(KEYS, ARGV)\nlocal result = OPFN[${i + 1}](KEYS, ARGV)\nflush()\nreturn result\nend)`);
   });
   parts.push(`redis.register_function('${BATCH_FUNCTION}', function(KEYS, ARGV)
-EVENTS = {}
+EVENTS, QD = {}, {}
 local out = {}
 local i, n = 3, #ARGV
 while i <= n do

@@ -29,7 +29,7 @@ local R
 -- Per-call state, reset by begin(): a function library's locals live as long as the library, and Redis runs one
 -- function at a time, so this is safe and saves re-creating every helper on each call (as EVAL would).
 local P, NOW, NOWS, LEASE, MAXLEN
-local OFFERS, QDS, LIVE, EVENTS = {}, nil, {}, {}
+local OFFERS, QD, LIVE, EVENTS = {}, {}, {}, {}
 local function begin(keys, args)
   R = redis.call
   P = keys[1]
@@ -37,8 +37,9 @@ local function begin(keys, args)
   NOW = tonumber(NOWS)
   LEASE = tonumber(args[2])
   MAXLEN = tonumber(args[3])
-  -- EVENTS is not reset here: a batch (see lua-ops.ts) appends the events of all its operations, in order.
-  OFFERS, QDS, LIVE = {}, nil, {}
+  -- EVENTS and QD are not reset here but per function call: a batch (see lua-ops.ts) appends the events of all its
+  -- operations, in order, and reads each queue definition once.
+  OFFERS, LIVE = {}, {}
 end
 
 -- Every score and time here is an integer below 2^53: '%d' prints it exactly and much faster than '%.17g'.
@@ -110,26 +111,29 @@ end
 -- strings, so comparing the freshly read value with the cached one is a pointer compare. Saves a cjson.decode
 -- (several us) per agent and queue touched. Read-only tables; dropped wholesale when it grows large.
 local DECODED, DECODED_N = {}, 0
-local function decodeCached(key, js)
+local function decodeCached(key, js, post)
   local c = DECODED[key]
   if c and c.js == js then return c.t end
   if DECODED_N > 50000 then DECODED, DECODED_N = {}, 0 end
   local t = cjson.decode(js)
+  if post then t = post(t) end
   DECODED[key] = {js = js, t = t}
   DECODED_N = DECODED_N + 1
   return t
 end
 
--- Queue definitions: ONE key (qdefs, JSON {<queue id>: {prio, policy, sec?, qa?, sticky, wrap}}) read at most
--- once per call, so an agent serving several queues costs one GET, not one per queue. nil: no such queue.
+-- Queue definition (qd:<q>, JSON {prio, policy, sec?, qa?, sticky, wrap}), read once per function call: QD is reset
+-- per call, not per operation, since nothing can change a definition while a call (or a batch) runs. One small
+-- key per queue, not one for all: this Redis hashes every byte of every string it hands to Lua.
 local function qdef(q)
-  if QDS == nil then
-    local key = P .. 'qdefs'
+  local d = QD[q]
+  if d == nil then
+    local key = P .. 'qd:' .. q
     local js = R('GET', key)
-    if js then QDS = decodeCached(key, js) else QDS = false end
+    if not js then d = false else d = decodeCached(key, js) end
+    QD[q] = d
   end
-  if not QDS then return nil end
-  return QDS[q]
+  return d or nil
 end
 
 local function live(inst)
@@ -155,8 +159,20 @@ local function agentOrFail(aid)
   if not a then fail('AGENT_UNKNOWN', 'unknown agent ' .. aid, {agentId = aid}) end
   return a
 end
+-- serves is stored compactly ([[queue, via, skillScore], ...]: fewer bytes to hash on every read) and expanded once
+-- per agent key, with the names of the keys it touches built then instead of on every use.
+local function expandServes(list)
+  local out = {}
+  for i, e in ipairs(list) do
+    -- Agents logged in by an earlier library version carry {queueId, via, skillScore} objects.
+    local q, via, sk = e[1], e[2], e[3]
+    if q == nil then q, via, sk = e.queueId, e.via, e.skillScore end
+    out[i] = {queueId = q, via = via, skillScore = sk, rkey = P .. 'r:' .. q .. ':' .. via, qkey = P .. 'q:' .. q}
+  end
+  return out
+end
 local function servesOf(a)
-  if not a.serves then a.serves = decodeCached(a.key, a.servesJson) end
+  if not a.serves then a.serves = decodeCached(a.key, a.servesJson, expandServes) end
   return a.serves
 end
 
@@ -201,12 +217,12 @@ local function addReady(aid, a)
     if d then
       local rr = 0
       if d.policy == 'round-robin' then rr = tonumber(R('HGET', a.key, 'rr:' .. e.queueId) or '0') end
-      R('ZADD', P .. 'r:' .. e.queueId .. ':' .. e.via, fmt(readyScore(d.policy, a.readySince, a.talk, e.skillScore, rr)), aid)
+      R('ZADD', e.rkey, fmt(readyScore(d.policy, a.readySince, a.talk, e.skillScore, rr)), aid)
     end
   end
 end
 local function removeReady(aid, a)
-  for _, e in ipairs(servesOf(a)) do R('ZREM', P .. 'r:' .. e.queueId .. ':' .. e.via, aid) end
+  for _, e in ipairs(servesOf(a)) do R('ZREM', e.rkey, aid) end
 end
 
 -- extra: more agent fields to write in the same HSET (the call it now holds, talk time), one command instead of three.
@@ -306,7 +322,7 @@ local function matchForAgent(aid, a)
   -- do not exist in Redis) answers that, instead of one ZRANGE per key.
   local keys = {P .. 'st:' .. aid}
   for _, e in ipairs(servesOf(a)) do
-    if qdef(e.queueId) then keys[#keys + 1] = P .. 'q:' .. e.queueId end
+    if qdef(e.queueId) then keys[#keys + 1] = e.qkey end
   end
   if R('EXISTS', unpack(keys)) == 0 then return nil end
   local st = R('ZRANGE', keys[1], '0', SCAN_LAST)
@@ -321,7 +337,7 @@ local function matchForAgent(aid, a)
       local lim = SCAN
       if e.via ~= 'primary' then lim = OVERFLOW_SCAN end
       local last = lim - 1
-      local qk = P .. 'q:' .. e.queueId
+      local qk = e.qkey
       -- The head is usually the answer: read it alone first, the rest of the window only if it is not eligible.
       local ids = R('ZRANGE', qk, '0', '0')
       local i = 1
