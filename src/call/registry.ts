@@ -7,7 +7,7 @@ export interface LiveCall {
   end(disposition: 'error', endedBy: 'shutdown'): Promise<void>;
 }
 
-export type Admission = { ok: true } | { ok: false; status: 503; reason: 'draining' | 'overloaded' };
+export type Admission = { ok: true } | { ok: false; status: 503; reason: 'draining' | 'overloaded' | 'media-backoff' | 'media-cpu' };
 
 /**
  * The live calls of this instance: load shedding (503 above MAX_CONCURRENT_CALLS, before FreeSWITCH saturates and
@@ -23,6 +23,8 @@ export class CallRegistry {
   constructor(
     private readonly clock: Clock,
     private readonly maxConcurrent: number,
+    /** Live media-server pressure (src/call/overload.ts): a reason to refuse, or undefined. */
+    private readonly pressure: () => 'media-backoff' | 'media-cpu' | undefined = () => undefined,
   ) {}
 
   get size(): number {
@@ -42,6 +44,8 @@ export class CallRegistry {
   admit(): Admission {
     if (this.draining) return { ok: false, status: 503, reason: 'draining' };
     if (this.size >= this.maxConcurrent) return { ok: false, status: 503, reason: 'overloaded' };
+    const pressure = this.pressure();
+    if (pressure) return { ok: false, status: 503, reason: pressure };
     this.pending++;
     return { ok: true };
   }

@@ -52,6 +52,10 @@ export const envSchema = z.object({
   SHUTDOWN_DRAIN_MS: int(30_000, 0),
   // Shed load with 503 above this many live calls, before FreeSWITCH saturates.
   MAX_CONCURRENT_CALLS: int(200, 1),
+  // ...and while FreeSWITCH reports less idle CPU than this (percent, 0 = never), or for MEDIA_BACKOFF_MS after a
+  // call could not get its media in time: the live signs that it is saturating, whatever the machine.
+  MEDIA_MIN_IDLE_CPU: int(10, 0).pipe(z.number().max(100)),
+  MEDIA_BACKOFF_MS: int(5_000, 0),
 
   // Telephony (issue 5). This instance's name in the ACD (offers for its calls reach it); default: host name + pid.
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, . _ or -').optional(),

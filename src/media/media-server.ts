@@ -20,6 +20,8 @@ export interface MediaServerOptions {
 
 /** The connection to FreeSWITCH and the factory of legs. Raw fsmrf objects stay in src/media and src/sip. */
 export class MediaServerConnection {
+  private setupFailed: (() => void) | undefined;
+
   private constructor(
     private readonly ms: Mrf.MediaServer,
     private readonly clock: Clock,
@@ -54,7 +56,14 @@ export class MediaServerConnection {
    * Returns the leg and the caller's SIP dialog (for src/sip to wrap).
    */
   async connectCaller(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<{ leg: FsmrfLeg; dialog: Srf.Dialog }> {
-    const { endpoint, dialog } = await withTimeout(this.ms.connectCaller(req, res), this.timeoutMs, this.clock, 'connectCaller');
+    const { endpoint, dialog } = await withTimeout(this.ms.connectCaller(req, res), this.timeoutMs, this.clock, 'connectCaller').catch(
+      (e: unknown) => {
+        // A caller who hangs up during set-up also fails here; only a media server that did not answer in time
+        // (our limit, or fsmrf's own "Connection timeout") says it is saturated.
+        if (e instanceof MediaError && (e.code === 'MEDIA_TIMEOUT' || /timeout/i.test(e.message))) this.setupFailed?.();
+        throw e;
+      },
+    );
     return { leg: new FsmrfLeg(endpoint, this.clock, this.limits), dialog };
   }
 
@@ -63,8 +72,23 @@ export class MediaServerConnection {
    * offer and its answer goes back in the ACK (the way audio flowed both ways in trials).
    */
   async legForRemoteSdp(remoteSdp: string): Promise<FsmrfLeg> {
-    const ep = await withTimeout(this.ms.createEndpoint({ remoteSdp }), this.timeoutMs, this.clock, 'createEndpoint');
+    const ep = await withTimeout(this.ms.createEndpoint({ remoteSdp }), this.timeoutMs, this.clock, 'createEndpoint').catch((e: unknown) => {
+      // The seat has answered with its SDP; failing now can only be the media server's doing.
+      this.setupFailed?.();
+      throw e;
+    });
     return new FsmrfLeg(ep, this.clock, this.limits);
+  }
+
+  /** Told when a call could not get its media because the media server failed or was too slow (load shedding). */
+  onSetupFailure(fn: () => void): void {
+    this.setupFailed = fn;
+  }
+
+  /** FreeSWITCH's idle CPU in percent from its last heartbeat (switch.conf event-heartbeat-interval); undefined before. */
+  get cpuIdle(): number | undefined {
+    const v = this.ms.cpuIdle;
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
   }
 
   /** Live sessions on the media server (for load shedding and health). */

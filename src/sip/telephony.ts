@@ -17,6 +17,7 @@ import { AcdQueueLoad } from '../call/queue-load.js';
 import { erlangWaitEstimator } from '../ivr/wait.js';
 import type { CallRecordSink, TransferTarget } from '../call/ports.js';
 import { CallRegistry } from '../call/registry.js';
+import { OverloadGuard } from '../call/overload.js';
 import { MediaServerConnection } from '../media/media-server.js';
 import { withTimeout } from '../media/timeout.js';
 import { RedisAcdStore } from '../store/redis/acd-store.js';
@@ -152,7 +153,12 @@ export async function startTelephony(deps: TelephonyDeps): Promise<Telephony> {
   });
 
   // 5. Calls.
-  const registry = new CallRegistry(clock, config.MAX_CONCURRENT_CALLS);
+  const overload = new OverloadGuard(clock, { minIdleCpu: config.MEDIA_MIN_IDLE_CPU, backoffMs: config.MEDIA_BACKOFF_MS });
+  media.onSetupFailure(() => {
+    log.warn({ backoffMs: config.MEDIA_BACKOFF_MS }, 'media set-up failed: refusing new calls for a while');
+    overload.noteSetupFailure();
+  });
+  const registry = new CallRegistry(clock, config.MAX_CONCURRENT_CALLS, () => overload.reason(media.cpuIdle));
   const promptDir = resolve(config.FLOWS_DIR, 'prompts', 'zh');
   const p = (id: string): string => join(promptDir, `${id}.wav`);
   const policy: QueuePolicy = {

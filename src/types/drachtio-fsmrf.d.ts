@@ -112,6 +112,8 @@ declare module 'drachtio-fsmrf' {
       maxSessions: number;
       currentSessions: number;
       cps: number;
+      /** Percent idle CPU from FreeSWITCH's last HEARTBEAT event; undefined before the first one. */
+      cpuIdle?: number;
       createEndpoint(opts?: EndpointOptions): Promise<Endpoint>;
       connectCaller(
         req: Srf.SrfRequest,
