@@ -105,24 +105,8 @@ export function lnUpperRegGamma(a: number, x: number): number {
 
 /** ln Q(a, x) by the continued fraction; valid (fast-converging) for x ≥ a + 1. */
 function lnUpperRegGammaCF(a: number, x: number, lnD: number, cap: number): number {
-  let b = x + 1 - a;
-  let c = 1 / FPMIN;
-  let d = 1 / b;
-  let h = d;
-  for (let i = 1; i < cap; i++) {
-    const an = -i * (i - a);
-    b += 2;
-    d = an * d + b;
-    if (Math.abs(d) < FPMIN) d = FPMIN;
-    c = b + an / c;
-    if (Math.abs(c) < FPMIN) c = FPMIN;
-    d = 1 / d;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < EPS) break;
-  }
   // Γ(a,x)/Γ(a) = e^-x x^a / Γ(a) · h = a · D(a,x) · h
-  return lnD + Math.log(a) + Math.log(h);
+  return lnD + Math.log(a) + Math.log(upperGammaCFCapped(a, x, cap));
 }
 
 /**
@@ -130,11 +114,15 @@ function lnUpperRegGammaCF(a: number, x: number, lnD: number, cap: number): numb
  * at fractional agent counts, where 1/B(f, A) = A·h(f+1, A) needs no exponential at all.
  */
 export function upperGammaCF(a: number, x: number): number {
+  return upperGammaCFCapped(a, x, maxIterations(a, x));
+}
+
+/** Lentz's evaluation of the continued fraction for Γ(a, x), at most `cap` terms. */
+function upperGammaCFCapped(a: number, x: number, cap: number): number {
   let b = x + 1 - a;
   let c = 1 / FPMIN;
   let d = 1 / b;
   let h = d;
-  const cap = maxIterations(a, x);
   for (let i = 1; i < cap; i++) {
     const an = -i * (i - a);
     b += 2;
