@@ -1,7 +1,13 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { MemoryAcdStore } from '../../src/acd/memory-store.js';
 import type { QueueDefinition } from '../../src/acd/model.js';
+import { queue } from '../acd/fixtures.js';
 import { VirtualClock, flushMicrotasks } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
+import { FlowRegistry } from '../../src/ivr/registry.js';
+import { FlowReloader } from '../../src/ivr/watch.js';
 import { MediaError } from '../../src/media/errors.js';
 import type { CollectOptions, DtmfListener, GoneListener, MediaLeg } from '../../src/media/leg.js';
 import { AcdBridge } from '../../src/call/acd-bridge.js';
@@ -283,19 +289,7 @@ export interface World {
 }
 
 export function queueDef(id: string, wrapUpSec = 10): QueueDefinition {
-  return {
-    id,
-    name: id,
-    requiredSkills: [],
-    priority: 0,
-    policy: 'longest-idle',
-    overflow: {},
-    serviceLevel: { fraction: 0.8, seconds: 20 },
-    wrapUpSec,
-    answerRings: 3,
-    stickyAgentSec: 0,
-    maxWaitSec: 0,
-  };
+  return queue(id, { wrapUpSec });
 }
 
 /** Agents in `agentIds` log in and become ready in that order (so longest-idle offers them in that order). */
@@ -348,3 +342,16 @@ export async function run(w: World, ms: number): Promise<void> {
 
 /** States that mean an agent is stuck with a call that is gone. */
 export const STUCK: readonly string[] = ['reserved', 'ringing', 'on-call'];
+
+/**
+ * The shipped ivr-flows (prompts, queues, calendars) plus the e2e flow (press 1 → queue general, survey after the
+ * agent), copied to a temporary folder and loaded as the server loads them. `remove()` deletes the copy.
+ */
+export async function shippedFlowsWithE2e(prefix: string): Promise<{ dir: string; flows: FlowRegistry; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await cp(resolve(import.meta.dirname, '../../ivr-flows'), dir, { recursive: true });
+  await cp(resolve(import.meta.dirname, '../e2e/flows/e2e.yaml'), join(dir, 'e2e.yaml'));
+  const flows = new FlowRegistry();
+  await new FlowReloader(dir, flows, new VirtualClock(), silentLogger).reload();
+  return { dir, flows, remove: () => rm(dir, { recursive: true, force: true }) };
+}

@@ -1,30 +1,23 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { HotlineCalls } from '../../src/call/hotline.js';
 import { CallRegistry } from '../../src/call/registry.js';
 import { FlowRegistry } from '../../src/ivr/registry.js';
-import { FlowReloader } from '../../src/ivr/watch.js';
 import type { Flow } from '../../src/ivr/spec.js';
-import { FakeSignal, ScriptedLeg, run, world } from './harness.js';
+import { FakeSignal, ScriptedLeg, run, shippedFlowsWithE2e, world } from './harness.js';
 
 // The shipped prompts and queues plus the e2e flow (press 1 for the general queue, survey after the agent), run
 // through HotlineCalls: the IVR runner on MediaCallChannel, its queue node through the session, on virtual time.
-let dir: string;
 let flows: FlowRegistry;
+let remove: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'hotline-call-'));
-  await cp(resolve(import.meta.dirname, '../../ivr-flows'), dir, { recursive: true });
-  await cp(resolve(import.meta.dirname, '../e2e/flows/e2e.yaml'), join(dir, 'e2e.yaml'));
-  flows = new FlowRegistry();
-  await new FlowReloader(dir, flows, world([], {}).clock, silentLogger).reload();
+  ({ flows, remove } = await shippedFlowsWithE2e('hotline-call-'));
 });
 
 afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await remove?.();
 });
 
 function setup(silentAuto = false) {

@@ -1,5 +1,3 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
@@ -8,8 +6,7 @@ import { MediaCallChannel, defaultPromptFiles, lateWhisperFiles, numberFiles } f
 import { CallRegistry } from '../../src/call/registry.js';
 import { FlowRegistry } from '../../src/ivr/registry.js';
 import type { Flow, PlayItem } from '../../src/ivr/spec.js';
-import { FlowReloader } from '../../src/ivr/watch.js';
-import { FakeSignal, ScriptedLeg, run, world } from './harness.js';
+import { FakeSignal, ScriptedLeg, run, shippedFlowsWithE2e, world } from './harness.js';
 
 const PROMPTS = resolve(import.meta.dirname, '../../ivr-flows/prompts');
 /** A leg event with the prompt directory taken off the file paths, so the expectations read as prompt ids. */
@@ -77,17 +74,14 @@ describe('MediaCallChannel: number items are said from the number pieces', () =>
 describe('HotlineCalls: the queue announcement with numbers', () => {
   let dir: string;
   let flows: FlowRegistry;
+  let remove: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'hotline-numbers-'));
-    await cp(resolve(import.meta.dirname, '../../ivr-flows'), dir, { recursive: true });
-    await cp(resolve(import.meta.dirname, '../e2e/flows/e2e.yaml'), join(dir, 'e2e.yaml'));
-    flows = new FlowRegistry();
-    await new FlowReloader(dir, flows, world([], {}).clock, silentLogger).reload();
+    ({ dir, flows, remove } = await shippedFlowsWithE2e('hotline-numbers-'));
   });
 
   afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await remove?.();
   });
 
   it('position 1 and an expected wait of 150 s: please hold, 您前面的等待人数是 一, 预计等待分钟数是 三', async () => {

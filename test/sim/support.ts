@@ -1,21 +1,10 @@
 import type { QueueDefinition } from '../../src/acd/model.js';
+import { queue } from '../acd/fixtures.js';
 import type { AgentGroup, Scenario, SimQueue } from '../../src/sim/scenario.js';
 
+/** A queue served by the skill of the same name (the ACD tests' fixture with that one requirement). */
 export function queueDef(id: string, over: Partial<QueueDefinition> = {}): QueueDefinition {
-  return {
-    id,
-    name: id,
-    requiredSkills: [{ skill: id, minLevel: 1 }],
-    priority: 0,
-    policy: 'longest-idle',
-    overflow: {},
-    serviceLevel: { fraction: 0.8, seconds: 20 },
-    wrapUpSec: 0,
-    answerRings: 3,
-    stickyAgentSec: 0,
-    maxWaitSec: 0,
-    ...over,
-  };
+  return queue(id, { requiredSkills: [{ skill: id, minLevel: 1 }], ...over });
 }
 
 export function simQueue(id: string, callsPerHour: number, over: Partial<SimQueue> = {}, def: Partial<QueueDefinition> = {}): SimQueue {
