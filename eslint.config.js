@@ -31,6 +31,25 @@ export default tseslint.config(
     },
   },
   {
+    // sip/ is an adapter under the call layer, not a second composition root (issue 9 item 29): it never reaches
+    // the stores and never builds or calls a call-layer service by import. main.ts wires the services and hands
+    // sip/ what it needs; sip/ may name the call layer's types (its ports) in type-only imports.
+    files: ['src/sip/**', 'src/media/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/store/**'], message: 'sip/ and media/ do not import the stores: main.ts passes them a port.' },
+          { group: ['**/main', '**/main.js'], message: 'Wiring lives in main.ts; adapters do not import it.' },
+          {
+            group: ['**/call/*', '!**/call/ports.js', '!**/call/errors.js', '!**/call/feature-codes.js'],
+            allowTypeImports: true,
+            message: 'sip/ and media/ do not build or call call-layer services by import: main.ts wires them (type-only imports are fine).',
+          },
+        ],
+      }],
+    },
+  },
+  {
     files: ['test/**'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -1,18 +1,37 @@
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
 import type { Config } from './config/index.js';
-import { SystemClock } from './core/clock.js';
+import { SystemClock, type Clock } from './core/clock.js';
+import { Housekeeping } from './core/housekeeping.js';
 import { HotlineError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createLogger } from './logging.js';
 import { buildApi } from './api/server.js';
 import { FlowRegistry } from './ivr/registry.js';
 import { FlowReloader, watchFlows } from './ivr/watch.js';
-import type { QueueDefinition } from './acd/model.js';
+import type { AgentSkill, QueueDefinition } from './acd/model.js';
+import { AcdBridge } from './call/acd-bridge.js';
+import { AgentService } from './call/agent-service.js';
+import { HotlineCalls, type QueuePolicy } from './call/hotline.js';
+import { defaultPromptFiles, lateWhisperFiles } from './call/media-channel.js';
+import { AcdQueueLoad } from './call/queue-load.js';
+import { erlangWaitEstimator } from './ivr/wait.js';
+import type { CallRecordSink, TransferTarget } from './call/ports.js';
+import { CallRegistry } from './call/registry.js';
+import { OverloadGuard } from './call/overload.js';
+import { MediaServerConnection } from './media/media-server.js';
+import { createAuthenticator, type CredentialLookup } from './sip/auth.js';
+import { connectDrachtio, disconnectDrachtio } from './sip/drachtio.js';
+import { FailureLimiter } from './sip/failure-limiter.js';
+import { installInbound } from './sip/inbound.js';
+import { installRegistrar } from './sip/registrar.js';
+import { RegistrationStore } from './sip/registrations.js';
+import { SipSeatDialer } from './sip/seat-dialer.js';
 import { AcdEventWriter, migrate, openPgStore, sessionCallRecordSink, type PgStore } from './store/pg/index.js';
 import { RedisAcdStore } from './store/redis/acd-store.js';
-import { startTelephony } from './sip/telephony.js';
 
 /**
  * The composition root: the one place that reads the config, builds the adapters and passes them to the services
@@ -154,7 +173,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         skills: () => pg.skills.list(),
         records: sessionCallRecordSink(pg.recorder, config.INSTANCE_ID),
       });
-      components.push({ name: 'telephony', stopAccepting: telephony.stopAccepting, drain: telephony.drain, close: telephony.close });
+      components.push(telephony);
       routedQueues = flows.queues();
       routeQueues = telephony.configureQueues;
     } else logger.info('telephony disabled (TELEPHONY_ENABLED=false)');
@@ -203,6 +222,199 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     await closeAll(components, logger);
     throw e;
   }
+}
+
+interface TelephonyDeps {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  redis: Redis;
+  flows: FlowRegistry;
+  /** The agents table: profiles for log-in (seat credentials come from the SeatDirectory). */
+  agents: CredentialLookup & { get(id: string): Promise<{ id: string; name: string; skills: AgentSkill[] } | undefined> };
+  skills: () => Promise<string[]>;
+  records: CallRecordSink;
+}
+
+/** A comma list of queue ids, `*` for all, empty for none. */
+export function queueList(spec: string): (queueId: string) => boolean {
+  const items = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.includes('*')) return () => true;
+  const set = new Set(items);
+  return (q) => set.has(q);
+}
+
+/**
+ * Step 4 of start-up, telephony: drachtio-server (SIP), FreeSWITCH (media), the ACD on Redis with its housekeeping,
+ * the registrar, the INVITE handler and the call sessions. Returns the Component startServer registers, plus the
+ * hook that routes a good edit of queues.yaml.
+ */
+async function startTelephony(d: TelephonyDeps): Promise<Component & { configureQueues: (queues: QueueDefinition[]) => Promise<void> }> {
+  const { config, clock } = d;
+  const log = d.logger.child({ component: 'telephony' });
+  const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
+
+  // 1. SIP: drachtio-server's admin socket (retried visibly, bounded by DRACHTIO_CONNECT_TIMEOUT_MS).
+  const srf = await connectDrachtio(
+    { host: config.DRACHTIO_HOST, port: config.DRACHTIO_PORT, secret: config.DRACHTIO_SECRET, timeoutMs: config.DRACHTIO_CONNECT_TIMEOUT_MS },
+    clock,
+    log,
+  );
+
+  // 2. Media: FreeSWITCH's event socket, and fsmrf's listener for its outbound connections.
+  let media: MediaServerConnection;
+  try {
+    media = await MediaServerConnection.connect(
+      srf,
+      {
+        host: config.FREESWITCH_HOST,
+        port: config.FREESWITCH_PORT,
+        secret: config.FREESWITCH_SECRET,
+        listenAddress: config.FSMRF_LISTEN_ADDRESS,
+        listenPort: config.FSMRF_LISTEN_PORT,
+      },
+      clock,
+      log,
+    );
+  } catch (e) {
+    disconnectDrachtio(srf);
+    throw e;
+  }
+
+  // 3. The ACD on Redis: queues from the flows, skills from the agents database; lease, tick and reap.
+  const store = new RedisAcdStore({ redis: d.redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS });
+  // Also run on every good edit of queues.yaml (main.ts), so routing follows the admin's file without a restart.
+  const configureQueues = async (queues: QueueDefinition[]): Promise<void> => {
+    const skills = new Set(await d.skills());
+    for (const q of queues) for (const r of q.requiredSkills) skills.add(r.skill);
+    await store.configure({ skills: [...skills], queues });
+  };
+  await configureQueues(d.flows.queues() ?? []);
+  await store.renewLease(instanceId);
+  const housekeeping = new Housekeeping(clock, log);
+  housekeeping.every('lease', Math.max(500, Math.floor(config.LEASE_MS / 3)), () => Promise.resolve(store.renewLease(instanceId)));
+  housekeeping.every('tick-reap', 1000, async () => {
+    await store.tick();
+    await store.reap();
+  });
+  const acd = new AcdBridge(store, clock, log, { instanceId, pollMs: 100 });
+  acd.start();
+
+  // 4. Seats, security, agent state.
+  const registrations = new RegistrationStore(d.redis, config.HOTLINE_ID);
+  const limiter = new FailureLimiter(clock, {
+    maxFailures: config.AUTH_MAX_FAILURES,
+    windowMs: config.AUTH_FAILURE_WINDOW_MS,
+    blockMs: config.AUTH_BLOCK_MS,
+  });
+  const authenticate = createAuthenticator(d.agents, config.SIP_DOMAIN, limiter);
+  const agents = new AgentService(store, {
+    profile: async (id) => {
+      const a = await d.agents.get(id);
+      return a ? { id: a.id, name: a.name, skills: a.skills } : undefined;
+    },
+  });
+
+  // 5. Calls.
+  const overload = new OverloadGuard(clock, { minIdleCpu: config.MEDIA_MIN_IDLE_CPU, backoffMs: config.MEDIA_BACKOFF_MS });
+  media.onSetupFailure(() => {
+    log.warn({ backoffMs: config.MEDIA_BACKOFF_MS }, 'media set-up failed: refusing new calls for a while');
+    overload.noteSetupFailure();
+  });
+  const registry = new CallRegistry(clock, config.MAX_CONCURRENT_CALLS, () => overload.reason(media.cpuIdle));
+  const promptDir = resolve(config.FLOWS_DIR, 'prompts', 'zh');
+  const p = (id: string): string => join(promptDir, `${id}.wav`);
+  const policy: QueuePolicy = {
+    silentAuto: queueList(config.SILENT_CALL_QUEUES),
+    silentSec: config.SILENT_CALL_SEC,
+    silentAgentKey: config.SILENT_CALL_AGENT_KEY,
+    lateWhisper: queueList(config.LATE_WHISPER_QUEUES),
+    record: queueList(config.RECORD_QUEUES),
+  };
+  const isQueue = (id: string): boolean => (d.flows.queues() ?? []).some((q) => q.id === id);
+  const hotline = new HotlineCalls({
+    session: {
+      clock,
+      acd,
+      seats: new SipSeatDialer(srf, media, registrations, clock, log, config.SIP_DOMAIN),
+      records: d.records,
+      prompts: {
+        // "The caller waited 2 minutes 5 seconds, please apologise first", numbers said from the number prompts.
+        lateWhisper: lateWhisperFiles(resolve(config.FLOWS_DIR, 'prompts')),
+        silentHello: [p('silent-1')],
+        silentGoodbye: [p('silent-goodbye')],
+        transferring: [p('transfer')],
+      },
+      ring: { onMs: config.RING_ON_MS, offMs: config.RING_OFF_MS },
+      instanceId,
+      recordingsDir: resolve(config.RECORDINGS_DIR),
+      transfers: {
+        resolve: (target): TransferTarget | undefined =>
+          isQueue(target) ? { kind: 'queue', queueId: target } : d.flows.byId(target) ? { kind: 'flow', flowId: target } : undefined,
+      },
+    },
+    log,
+    registry,
+    store,
+    flows: d.flows,
+    files: defaultPromptFiles(resolve(config.FLOWS_DIR, 'prompts')),
+    policy,
+    // Position and expected-wait announcements: Erlang wait for the caller's position, from the agents staffing the queue.
+    wait: erlangWaitEstimator(
+      new AcdQueueLoad({
+        store,
+        queues: () => d.flows.queues(),
+        skillsOf: async (agentId) => (await d.agents.get(agentId))?.skills,
+        clock,
+      }),
+    ),
+  });
+
+  installRegistrar(srf, {
+    authenticate,
+    creds: d.agents,
+    registrations,
+    limiter,
+    clock,
+    log,
+    minExpires: config.REGISTER_MIN_EXPIRES,
+    maxExpires: config.REGISTER_MAX_EXPIRES,
+    onRegistered: (agentId) => {
+      agents.login(agentId).catch((err: unknown) => log.warn({ err, agentId }, 'log-in on REGISTER failed'));
+    },
+  });
+  installInbound({
+    srf,
+    media,
+    registry,
+    flows: d.flows,
+    creds: d.agents,
+    authenticate,
+    limiter,
+    agents,
+    hotline,
+    log,
+    seatOutboundPattern: config.SEAT_OUTBOUND_PATTERN === '' ? undefined : new RegExp(`^(?:${config.SEAT_OUTBOUND_PATTERN})$`),
+    trunkUri: config.SIP_TRUNK === '' ? undefined : config.SIP_TRUNK,
+    featurePrompts: { ok: ['tone_stream://%(300,100,880)'], failed: ['tone_stream://%(150,100,400);loops=3'] },
+  });
+  log.info({ instanceId, queues: (d.flows.queues() ?? []).map((q) => q.id) }, 'telephony ready');
+
+  return {
+    name: 'telephony',
+    configureQueues,
+    stopAccepting: () => registry.stopAccepting(),
+    drain: async () => {
+      const r = await registry.drain(config.SHUTDOWN_DRAIN_MS);
+      log.info(r, 'calls drained');
+    },
+    close: async () => {
+      await housekeeping.close();
+      acd.stop();
+      media.disconnect();
+      disconnectDrachtio(srf);
+    },
+  };
 }
 
 /** The IVR's reloader, plus a step after each reload (saving queue definitions); watchFlows calls reload(). */

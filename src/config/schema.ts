@@ -30,6 +30,8 @@ export const envSchema = z.object({
   DRACHTIO_HOST: z.string().default('127.0.0.1'),
   DRACHTIO_PORT: int(9022, 1).pipe(z.number().max(65535)),
   DRACHTIO_SECRET: z.string().min(1).default('cymru'),
+  // How long `acd serve` keeps retrying drachtio-server (logging each attempt) before it exits with DRACHTIO_UNAVAILABLE.
+  DRACHTIO_CONNECT_TIMEOUT_MS: int(10_000, 100),
   FREESWITCH_HOST: z.string().default('127.0.0.1'),
   FREESWITCH_PORT: int(8021, 1).pipe(z.number().max(65535)),
   FREESWITCH_SECRET: z.string().min(1).default('ClueCon'),

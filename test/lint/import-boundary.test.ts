@@ -12,7 +12,7 @@ const eslint = new ESLint({
 
 async function boundaryErrors(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });
-  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === '@typescript-eslint/no-restricted-imports').map((m) => m.message);
 }
 
 describe('import boundary of the pure core', () => {
@@ -38,5 +38,41 @@ describe('import boundary of the pure core', () => {
 
   it('the core may import its own modules and node built-ins', async () => {
     expect(await boundaryErrors('src/acd/probe.ts', `import { x } from './model.js';\nimport { readFile } from 'node:fs/promises';\nexport const y = [x, readFile];\n`)).toEqual([]);
+  });
+});
+
+describe('import boundary of sip/ (wiring lives in main.ts)', () => {
+  it('sip/ may not import a store', async () => {
+    const errors = await boundaryErrors('src/sip/probe.ts', `import { RedisAcdStore } from '../store/redis/acd-store.js';\nexport const y = RedisAcdStore;\n`);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('stores');
+  });
+
+  it('sip/ may not build a call-layer service', async () => {
+    for (const mod of ['acd-bridge', 'agent-service', 'hotline', 'registry', 'overload']) {
+      const errors = await boundaryErrors('src/sip/probe.ts', `import { X } from '../call/${mod}.js';\nexport const y = X;\n`);
+      expect(errors, mod).toHaveLength(1);
+    }
+  });
+
+  it('sip/ may not import main.ts', async () => {
+    expect(await boundaryErrors('src/sip/probe.ts', `import { startServer } from '../main.js';\nexport const y = startServer;\n`)).toHaveLength(1);
+  });
+
+  it("sip/ may use the call layer's ports, errors and types", async () => {
+    const code = [
+      `import type { AnsweredSeat } from '../call/ports.js';`,
+      `import { CallError } from '../call/errors.js';`,
+      `import { isFeatureCode } from '../call/feature-codes.js';`,
+      `import type { HotlineCalls } from '../call/hotline.js';`,
+      `export type Z = AnsweredSeat | HotlineCalls;`,
+      `export const y = [CallError, isFeatureCode];`,
+    ].join('\n');
+    expect(await boundaryErrors('src/sip/probe.ts', code)).toEqual([]);
+  });
+
+  it('main.ts may import everything', async () => {
+    const code = `import { RedisAcdStore } from './store/redis/acd-store.js';\nimport { AcdBridge } from './call/acd-bridge.js';\nexport const y = [RedisAcdStore, AcdBridge];\n`;
+    expect(await boundaryErrors('src/main.ts', code)).toEqual([]);
   });
 });
