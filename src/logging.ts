@@ -5,3 +5,34 @@ import type { Logger } from './core/logger.js';
 export function createLogger(level: string): Logger & pino.Logger {
   return pino({ level, base: { app: 'hotline-acd' } });
 }
+
+/** The part of `process` the last-resort handlers use (a test passes an EventEmitter). */
+export interface ProcessHooks {
+  on(event: 'unhandledRejection' | 'uncaughtException', listener: (reason: unknown) => void): unknown;
+  off(event: 'unhandledRejection' | 'uncaughtException', listener: (reason: unknown) => void): unknown;
+  exit(code: number): never | void;
+}
+
+/**
+ * Last-resort handlers (issue 9 item 13). No promise should float (lint forbids it), but a library's or a bug's
+ * may. An unhandled rejection is logged with its stack and the server keeps serving: the promise's owner is gone,
+ * nothing is left half-done in this process's state by it, and dropping every live call would be worse. An uncaught
+ * exception is different: it unwound a stack in the middle of some state change, so after logging it the process
+ * exits 1 and the supervisor restarts it (other instances take over its calls at lease expiry).
+ * Returns a function that removes the handlers.
+ */
+export function installLastResort(logger: Logger, proc: ProcessHooks = process): () => void {
+  const onRejection = (reason: unknown): void => {
+    logger.error({ err: reason, lastResort: 'unhandledRejection' }, 'unhandled promise rejection (a bug): logged; still serving');
+  };
+  const onException = (err: unknown): void => {
+    logger.error({ err, lastResort: 'uncaughtException' }, 'uncaught exception (a bug): exiting so the supervisor restarts a clean process');
+    proc.exit(1);
+  };
+  proc.on('unhandledRejection', onRejection);
+  proc.on('uncaughtException', onException);
+  return () => {
+    proc.off('unhandledRejection', onRejection);
+    proc.off('uncaughtException', onException);
+  };
+}

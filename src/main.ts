@@ -3,12 +3,13 @@ import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
-import type { Config } from './config/index.js';
+import { defaultSecretWarnings, redactUrl, type Config } from './config/index.js';
+import { checkListen, listenFailed } from './listen-check.js';
 import { SystemClock, type Clock } from './core/clock.js';
 import { Housekeeping } from './core/housekeeping.js';
 import { HotlineError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
-import { createLogger } from './logging.js';
+import { createLogger, installLastResort } from './logging.js';
 import { buildApi } from './api/server.js';
 import { FlowRegistry } from './ivr/registry.js';
 import { FlowReloader, watchFlows } from './ivr/watch.js';
@@ -68,9 +69,19 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
   let draining = false;
   const clock = new SystemClock();
   try {
+    // 0. What the operator can get wrong without a network: ports in use, addresses this machine does not have,
+    //    well-known default secrets towards other hosts. Checked first, so they fail (or warn) in one line at once.
+    await checkListen('HTTP', config.HTTP_HOST, config.HTTP_PORT);
+    if (config.TELEPHONY_ENABLED) {
+      await checkListen("fsmrf's event-socket listener (FSMRF_LISTEN_PORT)", config.FSMRF_LISTEN_ADDRESS, config.FSMRF_LISTEN_PORT);
+      for (const w of defaultSecretWarnings(config)) logger.warn({ security: true }, w);
+    }
+
     // 1. PostgreSQL: bring the schema up to date, then the repositories and the outage spool's background replay.
-    await migrate({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, logger });
-    const pg = openPgStore({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, spoolDir: config.PG_SPOOL_DIR, clock, logger });
+    //    Every connection and query is time-limited, so a frozen server fails start-up instead of hanging it.
+    const limits = { connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS, statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS, queryTimeoutMs: config.PG_QUERY_TIMEOUT_MS };
+    await migrate({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, logger, limits });
+    const pg = openPgStore({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, spoolDir: config.PG_SPOOL_DIR, clock, logger, limits });
     components.push({ name: 'postgres', close: () => pg.close() });
     pg.recorder.start();
 
@@ -96,7 +107,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     } catch (e) {
       // connect() only says "Connection is closed"; the socket error before it names the cause.
       const why = lastRedisError?.message ?? (e instanceof Error ? e.message : String(e));
-      throw new HotlineError('REDIS_UNAVAILABLE', `cannot connect to Redis at ${config.REDIS_URL}: ${why}`, {}, { cause: e });
+      throw new HotlineError('REDIS_UNAVAILABLE', `cannot connect to Redis at ${redactUrl(config.REDIS_URL)}: ${why}`, {}, { cause: e });
     }
 
     // 2b. The ACD's event stream (Redis) persisted into PostgreSQL: offers with outcome and rings, agent state
@@ -188,7 +199,9 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         { name: 'redis', check: async () => void (await redis.ping()) },
       ],
     });
-    await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+    await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT }).catch((err: unknown) => {
+      throw listenFailed('HTTP', config.HTTP_HOST, config.HTTP_PORT, err);
+    });
     components.push({ name: 'http', close: () => http.close() });
     const addr = http.server.address();
     const httpUrl = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
@@ -477,7 +490,12 @@ async function closeAll(components: Component[], logger: Logger): Promise<void> 
  * everything is closed; start-up failures reject (the CLI prints one line and exits 1).
  */
 export async function runServer(config: Config): Promise<void> {
-  const server = await startServer(config);
+  const logger = createLogger(config.LOG_LEVEL);
+  const removeLastResort = installLastResort(logger);
+  const server = await startServer(config, logger).catch((e: unknown) => {
+    removeLastResort();
+    throw e;
+  });
   await new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -493,6 +511,7 @@ export async function runServer(config: Config): Promise<void> {
         .finally(() => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          removeLastResort();
           resolve();
         });
     };

@@ -19,7 +19,14 @@ export function register(program: Command): void {
       }
       // Loaded here, not at the top, so `acd erlang` and the other tools do not pay for the server's imports.
       const { runServer } = await import('../main.js');
-      await runServer(config);
+      try {
+        await runServer(config);
+      } catch (e) {
+        // Start-up failed and everything opened was closed; a socket still connecting (a host that never answers)
+        // must not keep the process alive after the one-line error. cli.ts prints it and sets the exit code.
+        setTimeout(() => process.exit(process.exitCode ?? 1), 2_000).unref();
+        throw e;
+      }
       process.exitCode = 0;
       // Everything was closed; if some handle still keeps the loop alive, do not hang the supervisor's restart.
       setTimeout(() => {

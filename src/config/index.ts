@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { HotlineError } from '../core/errors.js';
+import { redactUrl } from './redact.js';
 import { envSchema, type Env } from './schema.js';
+
+export { redactUrl } from './redact.js';
+export { defaultSecretWarnings, isLoopbackHost } from './secrets.js';
 
 export type Config = Readonly<Env>;
 
@@ -31,7 +35,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 function formatIssues(error: z.ZodError, raw: Record<string, string | undefined>): string[] {
   return error.issues.map((issue) => {
     const key = String(issue.path[0] ?? '?');
-    const got = raw[key];
+    // A URL may carry a password: never echo it.
+    const got = raw[key] !== undefined && key.endsWith('_URL') ? redactUrl(raw[key]) : raw[key];
     return `${key}: ${issue.message}${got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}`;
   });
 }

@@ -6,6 +6,22 @@ import { z } from 'zod';
  * anywhere else.
  */
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+/** A URL of one of `schemes` that `new URL` accepts and that names a host (caught here, not as a stack at connect). */
+const url = (schemes: string[], def: string) =>
+  z
+    .string()
+    .default(def)
+    .superRefine((v, ctx) => {
+      let u: URL;
+      try {
+        u = new URL(v);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `not a valid URL (expected ${schemes[0]}://[user[:password]@]host[:port]/...)` });
+        return;
+      }
+      if (!schemes.includes(u.protocol.slice(0, -1))) ctx.addIssue({ code: 'custom', message: `must start with ${schemes.map((s) => `${s}://`).join(' or ')}` });
+      else if (u.hostname === '') ctx.addIssue({ code: 'custom', message: 'names no host' });
+    });
 const bool = (def: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -17,8 +33,13 @@ export const envSchema = z.object({
   HOTLINE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32').default('hotline'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').default('postgres://postgres@127.0.0.1:5432/hotline'),
+  REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/hotline'),
+  // Time limits on PostgreSQL (issue 9 item 14): a frozen server fails start-up and queries with PG_UNAVAILABLE
+  // instead of hanging. Connecting; a statement on the server; a query's answer on the client side.
+  PG_CONNECT_TIMEOUT_MS: int(5_000, 100),
+  PG_STATEMENT_TIMEOUT_MS: int(10_000, 100),
+  PG_QUERY_TIMEOUT_MS: int(15_000, 100),
   // PostgreSQL schema holding this hotline's tables (migrations create it); tests give each run its own.
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits or _, at most 63').default('public'),
   // Where call records wait (JSON lines) while PostgreSQL is unreachable; replayed when it is back.
@@ -68,6 +89,9 @@ export const envSchema = z.object({
   AUTH_MAX_FAILURES: int(5, 1),
   AUTH_FAILURE_WINDOW_MS: int(60_000, 1000),
   AUTH_BLOCK_MS: int(600_000, 1000),
+  // Seat credentials (HA1) are kept in memory and re-read from PostgreSQL this often, so no INVITE or REGISTER waits
+  // on PostgreSQL and an outage keeps the last known credentials (issue 9 items 15, 22).
+  SEATS_REFRESH_MS: int(30_000, 1000),
   // No toll fraud: seats may dial outside numbers only when they match this regular expression (empty: never)
   // and only through this trunk (host[:port]).
   SEAT_OUTBOUND_PATTERN: z.string().default('').refine((v) => { try { new RegExp(v); return true; } catch { return false; } }, 'not a regular expression'),

@@ -4,15 +4,31 @@ import { toStoreError } from './errors.js';
 
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** How long anything may wait on PostgreSQL (issue 9 item 14: a frozen server must not hang start-up or a call). */
+export interface PgTimeLimits {
+  /** Connecting, including the server's answer to the start-up message: a frozen server fails here. */
+  connectTimeoutMs: number;
+  /** The server cancels a statement running longer (SET statement_timeout). */
+  statementTimeoutMs: number;
+  /** The client gives up waiting for a query's answer (a server that stopped answering cannot cancel anything). */
+  queryTimeoutMs: number;
+}
+
+export const DEFAULT_PG_TIME_LIMITS: PgTimeLimits = { connectTimeoutMs: 5_000, statementTimeoutMs: 10_000, queryTimeoutMs: 15_000 };
+
+/** The node-postgres client settings for `limits` (defaults for what is not given); for Pool and Client alike. */
+export function pgTimeLimits(limits: Partial<PgTimeLimits> = {}): { connectionTimeoutMillis: number; statement_timeout: number; query_timeout: number } {
+  const l = { ...DEFAULT_PG_TIME_LIMITS, ...limits };
+  return { connectionTimeoutMillis: l.connectTimeoutMs, statement_timeout: l.statementTimeoutMs, query_timeout: l.queryTimeoutMs };
+}
+
 export interface PgOptions {
   url: string;
   /** Schema holding the hotline's tables; every pooled connection gets it as its search_path. */
   schema: string;
   max?: number;
-  /** How long to wait for a connection before the query fails with PG_UNAVAILABLE. */
-  connectTimeoutMs?: number;
-  /** How long a query may wait for the server's answer before it fails with PG_UNAVAILABLE. */
-  queryTimeoutMs?: number;
+  /** Time limits; a connection or query past them fails with PG_UNAVAILABLE. */
+  limits?: Partial<PgTimeLimits>;
   logger?: Logger;
 }
 
@@ -37,12 +53,11 @@ export class Db {
     this.pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.max ?? 10,
-      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+      ...pgTimeLimits(opts.limits),
       idleTimeoutMillis: 30_000,
       // A server that vanishes without closing the socket (host down, network cut) must still fail the query in
       // bounded time, so the record goes to the spool instead of holding the call's cleanup path.
       keepAlive: true,
-      query_timeout: opts.queryTimeoutMs ?? 15_000,
       options: `-c search_path=${this.schema}`,
       application_name: 'hotline-acd',
     });

@@ -27,7 +27,7 @@ export class StoreError extends HotlineError {
 
 // Socket-level failures from node's net layer and pg's own connection messages.
 const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
-const CONNECTION_MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i, /Client has encountered a connection error/i, /connect ECONNREFUSED/i, /Query read timeout/i];
+const CONNECTION_MESSAGES = [/Connection terminated/i, /^timeout expired$/i, /timeout exceeded when trying to connect/i, /Client has encountered a connection error/i, /connect ECONNREFUSED/i, /Query read timeout/i];
 
 /** True when `e` means "PostgreSQL is not reachable right now", as opposed to "PostgreSQL refused this query". */
 export function isConnectionError(e: unknown): boolean {

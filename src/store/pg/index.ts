@@ -4,7 +4,7 @@ import { AgentStateHistoryRepository } from './agent-states.js';
 import { AgentRepository } from './agents.js';
 import { CallRecordRepository } from './call-records.js';
 import { CallbackRepository } from './callbacks.js';
-import { Db } from './db.js';
+import { Db, type PgTimeLimits } from './db.js';
 import { OfferRepository } from './offers.js';
 import { QueueRepository } from './queues.js';
 import { ReportRepository } from './reports.js';
@@ -45,11 +45,12 @@ export interface PgStoreOptions {
   clock: Clock;
   logger: Logger;
   poolSize?: number;
+  limits?: Partial<PgTimeLimits>;
 }
 
 /** Wire the repositories on one pool. Run `migrate` first. */
 export function openPgStore(opts: PgStoreOptions): PgStore {
-  const db = new Db({ url: opts.url, schema: opts.schema, logger: opts.logger, ...(opts.poolSize ? { max: opts.poolSize } : {}) });
+  const db = new Db({ url: opts.url, schema: opts.schema, logger: opts.logger, ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.poolSize ? { max: opts.poolSize } : {}) });
   const callRecords = new CallRecordRepository(db);
   const offers = new OfferRepository(db);
   const agentStates = new AgentStateHistoryRepository(db);

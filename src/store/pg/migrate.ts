@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '../../core/logger.js';
 import { silentLogger } from '../../core/logger.js';
-import { assertSchemaName } from './db.js';
+import { assertSchemaName, pgTimeLimits, type PgTimeLimits } from './db.js';
 import { StoreError, isConnectionError } from './errors.js';
 
 export interface MigrateOptions {
@@ -12,6 +12,8 @@ export interface MigrateOptions {
   logger?: Logger;
   /** How long to keep retrying while another process holds this schema's migration lock. */
   lockWaitMs?: number;
+  /** Only the connect limit applies: a frozen server fails start-up, a long migration on a big table does not. */
+  limits?: Partial<PgTimeLimits>;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function migrate(opts: MigrateOptions): Promise<string[]> {
   for (let attempt = 0; ; attempt++) {
     try {
       const ran = await runner({
-        databaseUrl: opts.url,
+        databaseUrl: { connectionString: opts.url, connectionTimeoutMillis: pgTimeLimits(opts.limits).connectionTimeoutMillis },
         dir: migrationsDir(),
         direction: 'up',
         migrationsTable: 'pgmigrations',

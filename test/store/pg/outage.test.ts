@@ -79,7 +79,7 @@ describe('PostgreSQL outage', () => {
   it('raises PG_UNAVAILABLE, spools the call record, and replays it exactly once when the server is back', async () => {
     const pgProxy = await flakyPostgres();
     closers.push(() => pgProxy.close());
-    const db = new Db({ url: `postgres://postgres@127.0.0.1:${pgProxy.port}/test`, schema: t.schema, connectTimeoutMs: 1_000 });
+    const db = new Db({ url: `postgres://postgres@127.0.0.1:${pgProxy.port}/test`, schema: t.schema, limits: { connectTimeoutMs: 1_000 } });
     closers.push(() => db.close());
 
     const err = await new CallRecordRepository(db).write(record).catch((e: unknown) => e);
@@ -117,7 +117,7 @@ describe('PostgreSQL outage', () => {
       return new Promise<void>((r) => silent.close(() => r()));
     });
     const port = (silent.address() as { port: number }).port;
-    const db = new Db({ url: `postgres://postgres@127.0.0.1:${port}/test`, schema: t.schema, connectTimeoutMs: 300 });
+    const db = new Db({ url: `postgres://postgres@127.0.0.1:${port}/test`, schema: t.schema, limits: { connectTimeoutMs: 300 } });
     closers.push(() => db.close());
     expect(await recorderOn(db).writeCallRecord({ ...record, callId: 'outage-silent' })).toBe('spooled');
     // Replayed by a recorder on the live server: exactly one row.
@@ -129,7 +129,7 @@ describe('PostgreSQL outage', () => {
   it('replays in the background on the clock once started', async () => {
     const pgProxy = await flakyPostgres();
     closers.push(() => pgProxy.close());
-    const db = new Db({ url: `postgres://postgres@127.0.0.1:${pgProxy.port}/test`, schema: t.schema, connectTimeoutMs: 1_000 });
+    const db = new Db({ url: `postgres://postgres@127.0.0.1:${pgProxy.port}/test`, schema: t.schema, limits: { connectTimeoutMs: 1_000 } });
     closers.push(() => db.close());
     const clock = new VirtualClock(0);
     const recorder = recorderOn(db, clock);
