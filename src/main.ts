@@ -24,7 +24,8 @@ import type { CallRecordSink, TransferTarget } from './call/ports.js';
 import { CallRegistry } from './call/registry.js';
 import { OverloadGuard } from './call/overload.js';
 import { MediaServerConnection } from './media/media-server.js';
-import { createAuthenticator, type CredentialLookup } from './sip/auth.js';
+import { createAuthenticator } from './sip/auth.js';
+import { SeatDirectory, type SeatCredentialSource } from './sip/seat-directory.js';
 import { connectDrachtio, disconnectDrachtio } from './sip/drachtio.js';
 import { FailureLimiter } from './sip/failure-limiter.js';
 import { installInbound } from './sip/inbound.js';
@@ -243,8 +244,8 @@ interface TelephonyDeps {
   clock: Clock;
   redis: Redis;
   flows: FlowRegistry;
-  /** The agents table: profiles for log-in (seat credentials come from the SeatDirectory). */
-  agents: CredentialLookup & { get(id: string): Promise<{ id: string; name: string; skills: AgentSkill[] } | undefined> };
+  /** The agents table: every seat's credentials for the SeatDirectory, profiles for log-in. */
+  agents: SeatCredentialSource & { get(id: string): Promise<{ id: string; name: string; skills: AgentSkill[] } | undefined> };
   skills: () => Promise<string[]>;
   records: CallRecordSink;
 }
@@ -267,12 +268,19 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   const log = d.logger.child({ component: 'telephony' });
   const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
 
+  // 0. Seat credentials in memory, refreshed from PostgreSQL: no INVITE or REGISTER waits on PostgreSQL.
+  const seats = new SeatDirectory(d.agents, clock, log, { refreshMs: config.SEATS_REFRESH_MS });
+  await seats.start();
+
   // 1. SIP: drachtio-server's admin socket (retried visibly, bounded by DRACHTIO_CONNECT_TIMEOUT_MS).
   const srf = await connectDrachtio(
     { host: config.DRACHTIO_HOST, port: config.DRACHTIO_PORT, secret: config.DRACHTIO_SECRET, timeoutMs: config.DRACHTIO_CONNECT_TIMEOUT_MS },
     clock,
     log,
-  );
+  ).catch(async (e: unknown) => {
+    await seats.close();
+    throw e;
+  });
 
   // 2. Media: FreeSWITCH's event socket, and fsmrf's listener for its outbound connections.
   let media: MediaServerConnection;
@@ -291,6 +299,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     );
   } catch (e) {
     disconnectDrachtio(srf);
+    await seats.close();
     throw e;
   }
 
@@ -302,8 +311,15 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     for (const q of queues) for (const r of q.requiredSkills) skills.add(r.skill);
     await store.configure({ skills: [...skills], queues });
   };
-  await configureQueues(d.flows.queues() ?? []);
-  await store.renewLease(instanceId);
+  try {
+    await configureQueues(d.flows.queues() ?? []);
+    await store.renewLease(instanceId);
+  } catch (e) {
+    media.disconnect();
+    disconnectDrachtio(srf);
+    await seats.close();
+    throw e;
+  }
   const housekeeping = new Housekeeping(clock, log);
   housekeeping.every('lease', Math.max(500, Math.floor(config.LEASE_MS / 3)), () => Promise.resolve(store.renewLease(instanceId)));
   housekeeping.every('tick-reap', 1000, async () => {
@@ -320,7 +336,8 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     windowMs: config.AUTH_FAILURE_WINDOW_MS,
     blockMs: config.AUTH_BLOCK_MS,
   });
-  const authenticate = createAuthenticator(d.agents, config.SIP_DOMAIN, limiter);
+  const authenticate = createAuthenticator(seats, config.SIP_DOMAIN, limiter);
+  const authenticateRegister = createAuthenticator(seats.forRegister, config.SIP_DOMAIN, limiter);
   const agents = new AgentService(store, {
     profile: async (id) => {
       const a = await d.agents.get(id);
@@ -384,8 +401,8 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   });
 
   installRegistrar(srf, {
-    authenticate,
-    creds: d.agents,
+    authenticate: authenticateRegister,
+    creds: seats.forRegister,
     registrations,
     limiter,
     clock,
@@ -401,7 +418,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     media,
     registry,
     flows: d.flows,
-    creds: d.agents,
+    creds: seats,
     authenticate,
     limiter,
     agents,
@@ -423,6 +440,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     },
     close: async () => {
       await housekeeping.close();
+      await seats.close();
       acd.stop();
       media.disconnect();
       disconnectDrachtio(srf);

@@ -144,6 +144,18 @@ export class AgentRepository {
     return row ? { agentId: row.id, realm: row.digest_realm, ha1: row.digest_ha1 } : undefined;
   }
 
+  /**
+   * Every active seat's digest credential, for the SIP side's in-memory SeatDirectory: one read every refresh
+   * instead of one per INVITE or REGISTER, so no call waits on PostgreSQL (issue 9 items 15, 22).
+   */
+  async credentials(): Promise<(DigestCredential & { sipUsername: string })[]> {
+    const r = await this.db.query<{ id: string; sip_username: string; digest_realm: string; digest_ha1: string }>(
+      'read digest credentials',
+      'SELECT id, sip_username, digest_realm, digest_ha1 FROM agents WHERE active',
+    );
+    return r.rows.map((row) => ({ sipUsername: row.sip_username, agentId: row.id, realm: row.digest_realm, ha1: row.digest_ha1 }));
+  }
+
   /** New password (and optionally a new realm): HA1 is recomputed, the password itself is not kept. */
   async setPassword(id: string, password: string, realm?: string): Promise<void> {
     checkPassword(password);
