@@ -17,6 +17,7 @@ import type {
   CallState,
   EndCallResult,
   EnqueueResult,
+  ExpireResult,
   ReapResult,
   StoreSnapshot,
 } from './store.js';
@@ -51,6 +52,12 @@ interface AgentRec {
   rr: Map<string, number>;
   /** Pending "not ready after this call"; only ever set in AFTER_CALL_WAITS states. */
   after: AfterCallRequest | undefined;
+  /** In wrap-up: when it ends (also in `deadlines`). */
+  wrapUntil: number | undefined;
+  /** Registration expiry given by setRegistration (undefined: never given, reachable). */
+  regUntil: number | undefined;
+  /** Changed only by setRegistration and expire, so matching and snapshots agree. */
+  reachable: boolean;
 }
 
 interface CallRec {
@@ -69,6 +76,10 @@ interface QueueRec {
   calls: SortedIndex;
   ready: Record<ServeVia, SortedIndex>;
   rrSeq: number;
+  /** Removed from the configuration while it held calls: served, closed to new calls, gone with its last call. */
+  retired: boolean;
+  /** While retired: calls (waiting, offered, on-call) still in it. */
+  held: number;
 }
 
 interface InstanceRec {
@@ -91,6 +102,9 @@ export class MemoryAcdStore implements AcdStore {
   private readonly lastAgent = new Map<string, string>();
   private readonly instances = new Map<string, InstanceRec>();
   private readonly inboxes = new Map<string, Offer[]>();
+  /** Agent deadlines, the twins of the Redis sorted sets dl (wrap-up end) and regdl (registration expiry). */
+  private readonly deadlines = new SortedIndex();
+  private readonly regDeadlines = new SortedIndex();
   private arrivalSeq = 0;
   private headSeq = 0;
 
@@ -101,16 +115,84 @@ export class MemoryAcdStore implements AcdStore {
     this.keepInbox = opts.inbox ?? true;
   }
 
-  configure(setup: AcdSetup): void {
+  configure(setup: AcdSetup): Offer[] {
     const defs = validateSetup(setup);
     this.skills = new Set(setup.skills);
+    // Ready agents leave the indexes under the old definitions and re-enter under the new ones (scores follow policy).
+    const loggedIn = [...this.agents.values()].filter((a) => a.state !== 'logged-out');
+    for (const a of loggedIn) if (a.state === 'ready') this.removeReady(a);
     const next = new Map<string, QueueRec>();
     for (const def of defs.values()) {
       const old = this.queues.get(def.id);
-      next.set(def.id, old ? { ...old, def } : { def, calls: new SortedIndex(), ready: { primary: new SortedIndex(), secondary: new SortedIndex(), 'overflow-queue': new SortedIndex() }, rrSeq: 0 });
+      next.set(def.id, old ? { ...old, def, retired: false, held: 0 } : { def, calls: new SortedIndex(), ready: { primary: new SortedIndex(), secondary: new SortedIndex(), 'overflow-queue': new SortedIndex() }, rrSeq: 0, retired: false, held: 0 });
     }
+    // A removed queue that still holds calls is retired (app_queue keeps a deleted queue until its callers leave).
+    const held = new Map<string, number>();
+    for (const c of this.calls.values()) if (!next.has(c.req.queueId)) held.set(c.req.queueId, (held.get(c.req.queueId) ?? 0) + 1);
+    for (const [id, n] of held) next.set(id, { ...this.queues.get(id)!, retired: true, held: n });
     this.queues = next;
     this.queueOrder = sortQueues([...next.values()]);
+    const all = new Map([...next.values()].map((q) => [q.def.id, q.def]));
+    for (const a of loggedIn) {
+      a.serves = serveEntries(a.profile.skills, all);
+      if (a.state === 'ready' && a.reachable) this.addReady(a);
+    }
+    return this.tick();
+  }
+
+  updateProfile(profile: AgentProfile): Offer | null {
+    validateProfile(profile, this.skills);
+    const a = this.agentOrThrow(profile.id);
+    if (a.state === 'ready') this.removeReady(a);
+    a.profile = profile;
+    a.serves = serveEntries(profile.skills, new Map([...this.queues.values()].map((q) => [q.def.id, q.def])));
+    if (a.state !== 'ready' || !a.reachable) return null;
+    this.addReady(a);
+    return this.matchForAgent(a);
+  }
+
+  setRegistration(agentId: string, until: number): Offer | null {
+    if (!Number.isFinite(until)) throw new AcdError('BAD_DEFINITION', `agent ${agentId}: registration expiry must be a number`, { agentId });
+    const a = this.agentOrThrow(agentId);
+    const live = until > this.clock.now();
+    a.regUntil = until;
+    if (live) this.regDeadlines.add(a.id, until);
+    else this.regDeadlines.remove(a.id);
+    if (live === a.reachable) return null;
+    if (!live) {
+      this.unreachable(a);
+      return null;
+    }
+    a.reachable = true;
+    if (a.state !== 'ready') return null;
+    this.addReady(a);
+    return this.matchForAgent(a);
+  }
+
+  expire(): ExpireResult {
+    const now = this.clock.now();
+    const res: ExpireResult = { wrapUpEnded: [], unreachable: [], offers: [] };
+    for (let id = this.deadlines.first(); id !== undefined && this.deadlines.score(id)! <= now; id = this.deadlines.first()) {
+      this.deadlines.remove(id);
+      const a = this.agents.get(id);
+      if (a?.state !== 'wrap-up') continue;
+      res.wrapUpEnded.push(id);
+      // Exactly wrapUpDone: the pending after-call request, else ready and the next call. Leaving wrap-up drops the deadline.
+      if (a.after) this.applyAfterCall(a);
+      else {
+        this.setState(a, 'ready');
+        const o = this.matchForAgent(a);
+        if (o) res.offers.push(o);
+      }
+    }
+    for (let id = this.regDeadlines.first(); id !== undefined && this.regDeadlines.score(id)! <= now; id = this.regDeadlines.first()) {
+      this.regDeadlines.remove(id);
+      const a = this.agents.get(id)!;
+      if (!a.reachable) continue;
+      res.unreachable.push(id);
+      this.unreachable(a);
+    }
+    return res;
   }
 
   loginAgent(profile: AgentProfile): void {
@@ -133,7 +215,12 @@ export class MemoryAcdStore implements AcdStore {
       serves: serveEntries(profile.skills, defs),
       rr: new Map(),
       after: undefined,
+      wrapUntil: undefined,
+      regUntil: undefined,
+      reachable: true,
     };
+    // A new log-in starts without a registration: the service sets it again right after (seatChanged).
+    if (old) this.regDeadlines.remove(profile.id);
     this.agents.set(a.id, a);
     this.setState(a, 'not-ready', 'other');
   }
@@ -177,7 +264,7 @@ export class MemoryAcdStore implements AcdStore {
 
   enqueue(req: CallRequest): EnqueueResult {
     const q = this.queues.get(req.queueId);
-    if (!q) throw new AcdError('UNKNOWN_QUEUE', `unknown queue ${req.queueId}`, { queueId: req.queueId, callId: req.callId });
+    if (!q || q.retired) throw new AcdError('UNKNOWN_QUEUE', `unknown queue ${req.queueId}`, { queueId: req.queueId, callId: req.callId });
     if (!req.callId) throw new AcdError('BAD_DEFINITION', 'call without id');
     if (!isValidCallPriority(req.priority)) throw new AcdError('BAD_DEFINITION', `call ${req.callId}: priority must be an integer 0..999`, { callId: req.callId });
     if (this.calls.has(req.callId)) throw new AcdError('CALL_DUPLICATE', `call ${req.callId} is already in the ACD`, { callId: req.callId });
@@ -190,7 +277,7 @@ export class MemoryAcdStore implements AcdStore {
     if (q.def.stickyAgentSec > 0) {
       const last = this.lastAgent.get(req.callerNumber);
       const la = last === undefined ? undefined : this.agents.get(last);
-      if (la && la.state !== 'logged-out') sticky = la.id;
+      if (la && la.state !== 'logged-out' && la.reachable) sticky = la.id;
     }
     const c: CallRec = {
       req: { ...req },
@@ -340,7 +427,7 @@ export class MemoryAcdStore implements AcdStore {
 
   reap(): ReapResult {
     const now = this.clock.now();
-    const res: ReapResult = { deadInstances: [], removedCalls: [], freedAgents: [], offers: [] };
+    const res: ReapResult = { deadInstances: [], removedCalls: [], freedAgents: [], wrapUpEnded: [], unreachable: [], offers: [] };
     const dead = [...this.instances.entries()].filter(([, r]) => !(r.expiresAt > now)).sort((x, y) => x[1].expiresAt - y[1].expiresAt || (x[0] < y[0] ? -1 : 1));
     const freed: AgentRec[] = [];
     for (const [name, inst] of dead) {
@@ -352,6 +439,7 @@ export class MemoryAcdStore implements AcdStore {
         const stage = c.state;
         if (stage === 'waiting') this.removeWaiting(c, q);
         this.calls.delete(c.req.callId);
+        this.leaveQueue(c);
         res.removedCalls.push(c.req.callId);
         if (stage === 'waiting') {
           if (this.emitFn) this.emit({ type: 'removed-dead-instance', at: now, callId: c.req.callId, queueId: c.req.queueId, instance: name, stage });
@@ -373,6 +461,10 @@ export class MemoryAcdStore implements AcdStore {
       const o = this.matchForAgent(a);
       if (o) res.offers.push(o);
     }
+    const ex = this.expire();
+    res.wrapUpEnded = ex.wrapUpEnded;
+    res.unreachable = ex.unreachable;
+    res.offers.push(...ex.offers);
     return res;
   }
 
@@ -406,7 +498,7 @@ export class MemoryAcdStore implements AcdStore {
     const w = now - c.arrivedAt;
     if (c.sticky !== undefined && w < q.def.stickyAgentSec * 1000) {
       const s = this.agents.get(c.sticky);
-      return s && s.state === 'ready' ? this.doMatch(c, q, s, 'sticky', now) : null;
+      return s && s.state === 'ready' && s.reachable ? this.doMatch(c, q, s, 'sticky', now) : null;
     }
     let id = q.ready.primary.first();
     let via: ServeVia = 'primary';
@@ -424,6 +516,7 @@ export class MemoryAcdStore implements AcdStore {
   /** The call a newly ready agent takes: calls held for it (sticky) first, then across the queues it serves the
    * first eligible call of each, compared by queue priority, call priority, then waiting time. */
   private matchForAgent(a: AgentRec): Offer | null {
+    if (!a.reachable) return null;
     const now = this.clock.now();
     // Walks the indexes in place (no copies: this runs for every freed agent); matching happens after the walk.
     const st = this.sticky.get(a.id);
@@ -482,6 +575,8 @@ export class MemoryAcdStore implements AcdStore {
     const wrapUpSec = q.def.wrapUpSec;
     if (wrapUpSec > 0) {
       this.setState(a, 'wrap-up');
+      a.wrapUntil = now + wrapUpSec * 1000;
+      this.deadlines.add(a.id, a.wrapUntil);
       return { agentId: a.id, wrapUpSec, offer: null };
     }
     this.setState(a, 'ready');
@@ -507,6 +602,10 @@ export class MemoryAcdStore implements AcdStore {
     const now = this.clock.now();
     const from = a.state;
     if (from === 'ready') this.removeReady(a);
+    if (from === 'wrap-up') {
+      this.deadlines.remove(a.id);
+      a.wrapUntil = undefined;
+    }
     a.state = to;
     a.reason = to === 'not-ready' ? (reason ?? 'other') : undefined;
     a.since = now;
@@ -515,7 +614,29 @@ export class MemoryAcdStore implements AcdStore {
     }
     if (to === 'ready') {
       a.readySince = now;
-      this.addReady(a);
+      if (a.reachable) this.addReady(a);
+    }
+    // The agent left: callers held for it as their last agent need not wait out the sticky window.
+    if (to === 'logged-out') this.releaseHolds(a);
+  }
+
+  /** The seat is gone: no offers (the agent keeps its state, as app_queue keeps an unavailable member). */
+  private unreachable(a: AgentRec): void {
+    a.reachable = false;
+    if (a.state === 'ready') this.removeReady(a);
+    this.releaseHolds(a);
+  }
+
+  /** Calls held for this agent (returning callers) lose the hold and are matched like any other waiting call. */
+  private releaseHolds(a: AgentRec): void {
+    const st = this.sticky.get(a.id);
+    if (!st || st.size === 0) return;
+    this.sticky.delete(a.id);
+    const ids = st.all();
+    for (const id of ids) this.calls.get(id)!.sticky = undefined;
+    for (const id of ids) {
+      const c = this.calls.get(id)!;
+      if (c.state === 'waiting') this.matchForCall(c, this.queues.get(c.req.queueId)!);
     }
   }
 
@@ -548,6 +669,15 @@ export class MemoryAcdStore implements AcdStore {
   private deleteCall(c: CallRec): void {
     this.calls.delete(c.req.callId);
     this.instances.get(c.req.ownerInstance)?.calls.delete(c.req.callId);
+    this.leaveQueue(c);
+  }
+
+  /** A call left the ACD: a retired queue disappears with its last call. */
+  private leaveQueue(c: CallRec): void {
+    const q = this.queues.get(c.req.queueId);
+    if (!q?.retired || --q.held > 0) return;
+    this.queues.delete(q.def.id);
+    this.queueOrder = this.queueOrder.filter((x) => x !== q);
   }
 
   private anyStickyReady(q: QueueRec): boolean {
@@ -555,7 +685,8 @@ export class MemoryAcdStore implements AcdStore {
     if (q.def.stickyAgentSec <= 0) return false;
     for (const id of q.calls.head(MATCH_SCAN_LIMIT)) {
       const s = this.calls.get(id)!.sticky;
-      if (s !== undefined && this.agents.get(s)?.state === 'ready') return true;
+      const sa = s === undefined ? undefined : this.agents.get(s);
+      if (sa?.state === 'ready' && sa.reachable) return true;
     }
     return false;
   }
@@ -588,10 +719,11 @@ function sortQueues(qs: QueueRec[]): QueueRec[] {
 }
 
 function agentSnapshot(a: AgentRec): AgentSnapshot {
-  const s: AgentSnapshot = { id: a.id, state: a.state, since: a.since, readySince: a.readySince, talkMs: a.talkMs };
+  const s: AgentSnapshot = { id: a.id, state: a.state, since: a.since, readySince: a.readySince, talkMs: a.talkMs, reachable: a.reachable };
   if (a.reason !== undefined) s.reason = a.reason;
   if (a.callId !== undefined) s.callId = a.callId;
   if (a.after !== undefined) s.afterCall = a.after;
+  if (a.wrapUntil !== undefined) s.wrapUpUntil = a.wrapUntil;
   return s;
 }
 

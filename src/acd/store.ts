@@ -27,7 +27,20 @@
  *   wrapUpDone, after a redirect on no answer (not-ready(missed) first), when an offered call is abandoned or its
  *   instance is reaped. Outside a call it applies at once. null cancels; setReady / setNotReady / logout replace it.
  *   tick() about once a second: time-based overflow and sticky windows only open with time, so something must
- *   look again (the Redis store also trims its event stream there); reap() about once a second on any instance: frees what dead instances held.
+ *   look again (the Redis store also trims its event stream there); reap() about once a second on any instance: frees what dead instances held
+ *   and ends every agent deadline that is due (expire), so nothing an instance started waits on that instance.
+ * Deadlines are data: an agent's wrap-up end and its seat registration's expiry are kept in the store (Redis: the
+ *   sorted sets `dl` and `regdl`), and expire() ends the due ones, exactly as wrapUpDone / setRegistration would.
+ *   An in-process timer (the call bridge's wrap-up timer) is only a shortcut that calls expire() on time; when its
+ *   instance stops or dies, the next reap() on any live instance does the same. Reserved and ringing offers need no
+ *   deadline of their own: they belong to the call's instance and end with its lease (reap) or its answer timer.
+ * Registration: setRegistration(agentId, until) records until when the agent's seat is registered; an agent whose
+ *   registration is not live is `reachable: false` and receives no offers (it keeps its state), and calls held for
+ *   it as a returning caller's agent are released. An agent never given a registration counts as reachable (the
+ *   simulator and tests without seats).
+ * configure() may run at any time (a hot-reloaded queues.yaml): it recomputes which queues each logged-in agent
+ *   serves and returns the offers that makes. A queue removed while it still holds calls is retired: its calls are
+ *   served as before, new calls to it get UNKNOWN_QUEUE, and it disappears with its last call.
  * Every operation that makes an agent ready or a call wait tries to match at once and returns the offers made.
  */
 import type { AfterCallRequest, AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from './model.js';
@@ -57,10 +70,21 @@ export interface EndCallResult {
   offer: Offer | null;
 }
 
+export interface ExpireResult {
+  /** Agents whose wrap-up ended (ready, or the state they asked for after the call). */
+  wrapUpEnded: string[];
+  /** Agents whose seat registration lapsed (now reachable: false). */
+  unreachable: string[];
+  offers: Offer[];
+}
+
 export interface ReapResult {
   deadInstances: string[];
   removedCalls: string[];
   freedAgents: string[];
+  /** What the deadlines due at the same time did (see expire). */
+  wrapUpEnded: string[];
+  unreachable: string[];
   offers: Offer[];
 }
 
@@ -74,6 +98,10 @@ export interface AgentSnapshot {
   callId?: string;
   /** A pending "not ready after this call" request. */
   afterCall?: AfterCallRequest;
+  /** In wrap-up: when it ends (epoch ms), whichever instance is alive then. */
+  wrapUpUntil?: number;
+  /** False while the agent's seat has no live registration: no offers reach it. */
+  reachable: boolean;
 }
 
 export type CallState = 'waiting' | 'offered' | 'on-call';
@@ -99,10 +127,14 @@ export interface StoreSnapshot {
 }
 
 export interface AcdStore {
-  /** Skills and queues. Which queues an agent serves is computed at login, so agents logged in before a change
-   * pick it up at their next login. */
-  configure(setup: AcdSetup): Maybe<void>;
+  /** Skills and queues, at start and on every good edit: recomputes which queues each logged-in agent serves
+   * (retiring removed queues that still hold calls) and returns the offers that makes. */
+  configure(setup: AcdSetup): Maybe<Offer[]>;
   loginAgent(profile: AgentProfile): Maybe<void>;
+  /** New skills of a logged-in agent (AGENT_UNKNOWN if it never logged in): its queues are recomputed at once. */
+  updateProfile(profile: AgentProfile): Maybe<Offer | null>;
+  /** Until when the agent's seat is registered (epoch ms; 0 or past: not registered). AGENT_UNKNOWN before login. */
+  setRegistration(agentId: string, until: number): Maybe<Offer | null>;
   setReady(agentId: string): Maybe<Offer | null>;
   setNotReady(agentId: string, reason: NotReadyReason): Maybe<void>;
   logout(agentId: string): Maybe<void>;
@@ -122,6 +154,8 @@ export interface AcdStore {
   call(callId: string): Maybe<CallSnapshot | null>;
   renewLease(instance: string): Maybe<void>;
   reap(): Maybe<ReapResult>;
+  /** Ends every agent deadline due now (wrap-up end, registration expiry), atomically. */
+  expire(): Maybe<ExpireResult>;
   takeOffers(instance: string, max?: number): Maybe<Offer[]>;
   /** Everything, for tests, invariant checks and admin views: O(size), not for the hot path. */
   snapshot(): Maybe<StoreSnapshot>;

@@ -1,6 +1,5 @@
 import type { Offer } from '../acd/model.js';
 import type { AcdStore } from '../acd/store.js';
-import { isAcdError } from '../acd/errors.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { CallAcd } from './ports.js';
@@ -14,7 +13,8 @@ export interface AcdBridgeOptions {
 /**
  * The call sessions' view of the AcdStore. It reads this instance's offer inbox and hands each offer to the session
  * that owns the call (an offer for a call nobody here owns any more is given back, so its agent is freed), and it
- * times wrap-up: the store puts the agent in wrap-up; after the queue's seconds this calls wrapUpDone.
+ * shortens wrap-up: the store keeps each wrap-up's end as data and every instance's reaper ends it (expire); this
+ * instance's timer only asks the store to expire due deadlines on time, so stop() or a crash loses nothing.
  */
 export class AcdBridge implements CallAcd {
   private readonly listeners = new Map<string, (o: Offer) => void>();
@@ -23,6 +23,8 @@ export class AcdBridge implements CallAcd {
   private kickTimer: TimerHandle | undefined;
   private running = false;
   private pumping = false;
+  /** A kick arrived while the pump ran: it may have missed that offer, so it runs again before it rests. */
+  private rerun = false;
 
   constructor(
     private readonly store: AcdStore,
@@ -85,29 +87,26 @@ export class AcdBridge implements CallAcd {
     this.kick();
   }
 
+  /** A shortcut only: the deadline is in the store, and any instance's reaper ends it if this timer never fires. */
   private startWrapUp(agentId: string, wrapUpSec: number): void {
+    if (wrapUpSec <= 0) return;
     const prev = this.wrapUps.get(agentId);
     if (prev) this.clock.clearTimeout(prev);
     const t = this.clock.setTimeout(() => {
       this.wrapUps.delete(agentId);
-      void this.endWrapUp(agentId);
+      this.expireDeadlines().catch((err: unknown) => this.log.warn({ err, agentId }, 'ending wrap-up failed'));
     }, wrapUpSec * 1000);
     this.wrapUps.set(agentId, t);
   }
 
-  private async endWrapUp(agentId: string): Promise<void> {
-    try {
-      const a = await this.store.agent(agentId);
-      if (a?.state !== 'wrap-up') return; // ready already (wrapUpSec 0) or the agent chose another state
-      await this.store.wrapUpDone(agentId);
-      this.kick();
-    } catch (err) {
-      if (!isAcdError(err, 'AGENT_BAD_TRANSITION')) this.log.warn({ err, agentId }, 'ending wrap-up failed');
-    }
+  private async expireDeadlines(): Promise<void> {
+    const r = await this.store.expire();
+    if (r.offers.length > 0) this.kick();
   }
 
   /** Read the inbox soon (after an operation that may have matched). */
   kick(): void {
+    if (this.pumping) this.rerun = true;
     if (!this.running || this.kickTimer) return;
     this.kickTimer = this.clock.setTimeout(() => {
       this.kickTimer = undefined;
@@ -128,9 +127,11 @@ export class AcdBridge implements CallAcd {
     this.pumping = true;
     try {
       for (;;) {
+        this.rerun = false;
         const offers = await this.store.takeOffers(this.opts.instanceId);
-        if (offers.length === 0) break;
         for (const o of offers) await this.deliver(o);
+        // An empty read ends the pump unless a kick came in meanwhile (its offer may have landed after the read).
+        if (offers.length === 0 && !this.rerun) break;
       }
     } catch (err) {
       this.log.warn({ err }, 'reading offers failed');

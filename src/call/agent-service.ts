@@ -7,6 +7,8 @@ import { CallError } from './errors.js';
 /** The part of the AcdStore an agent's own requests use (the store validates every transition). */
 export interface AgentControl {
   loginAgent(profile: AgentProfile): Maybe<void>;
+  updateProfile(profile: AgentProfile): Maybe<Offer | null>;
+  setRegistration(agentId: string, until: number): Maybe<Offer | null>;
   setReady(agentId: string): Maybe<Offer | null>;
   setNotReady(agentId: string, reason: NotReadyReason): Maybe<void>;
   logout(agentId: string): Maybe<void>;
@@ -18,19 +20,50 @@ export interface AgentControl {
  * so both go through the same rules. Call-driven changes (ringing, on-call, missed, wrap-up) belong to the call
  * session through CallAcd. Offers that a change to ready makes reach the owning instance through its inbox.
  */
+export interface AgentServiceOptions {
+  /** Until when the agent's seat is registered (epoch ms, 0: not registered). Without it every agent counts as
+   * reachable (the simulator, tests without seats). */
+  liveUntil?: (agentId: string) => Promise<number>;
+}
+
 export class AgentService {
   constructor(
     private readonly store: AgentControl,
     private readonly profiles: { profile(agentId: string): Promise<AgentProfile | undefined> },
+    private readonly opts: AgentServiceOptions = {},
   ) {}
 
-  /** Log in (not-ready until the agent says ready) — e.g. on the seat's first REGISTER. */
+  /** Log in (not-ready until the agent says ready) — e.g. on the seat's REGISTER — and tell the ACD until when its
+   * seat is registered (on every call, so a refreshed registration is seen too). */
   async login(agentId: string): Promise<void> {
     const now = await this.store.agent(agentId);
-    if (now && now.state !== 'logged-out') return;
+    if (!now || now.state === 'logged-out') {
+      const profile = await this.profiles.profile(agentId);
+      if (!profile) throw new CallError('AGENT_STATE_REJECTED', `unknown agent ${agentId}`, { agentId });
+      await this.store.loginAgent(profile);
+    }
+    await this.seatChanged(agentId);
+  }
+
+  /**
+   * The seat registered, refreshed, un-registered: the ACD learns until when it is reachable (an agent without a
+   * live registration gets no offers; the expiry itself is a deadline in the store). Nothing for a logged-out agent:
+   * its next log-in does this.
+   */
+  async seatChanged(agentId: string): Promise<void> {
+    if (!this.opts.liveUntil) return;
+    const now = await this.store.agent(agentId);
+    if (!now || now.state === 'logged-out') return;
+    await this.store.setRegistration(agentId, await this.opts.liveUntil(agentId));
+  }
+
+  /** The agent's skills were edited: a logged-in agent serves its new queues at once (else at its next log-in). */
+  async profileChanged(agentId: string): Promise<void> {
+    const now = await this.store.agent(agentId);
+    if (!now || now.state === 'logged-out') return;
     const profile = await this.profiles.profile(agentId);
     if (!profile) throw new CallError('AGENT_STATE_REJECTED', `unknown agent ${agentId}`, { agentId });
-    await this.store.loginAgent(profile);
+    await this.store.updateProfile(profile);
   }
 
   async ready(agentId: string): Promise<void> {

@@ -38,7 +38,8 @@ export class AcdQueueLoad implements QueueLoad {
     const snapshot = await this.snapshot();
     let n = 0;
     for (const a of snapshot.agents) {
-      if (!STAFFING.has(a.state)) continue;
+      // A seat without a live registration takes no calls (no offers reach it), so it does not shorten the wait.
+      if (!STAFFING.has(a.state) || !a.reachable) continue;
       const skills = await this.skillsOf(a.id);
       if (skills && skillMatch(skills, q.requiredSkills) === 'primary') n++;
     }

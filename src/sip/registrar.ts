@@ -17,6 +17,8 @@ export interface RegistrarDeps {
   log: Logger;
   /** Called after each successful registration (e.g. log the agent in as not-ready). */
   onRegistered?: (agentId: string) => void;
+  /** Called after a seat un-registers (Expires: 0), so the ACD stops offering calls to a phone that is not there. */
+  onUnregistered?: (agentId: string) => void;
   minExpires: number;
   maxExpires: number;
 }
@@ -73,6 +75,7 @@ async function handleRegister(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: R
     if (contactHeader === '*') await deps.registrations.unregisterAll(cred.agentId);
     else for (const c of reg.contact) await deps.registrations.unregister(cred.agentId, c.uri);
     res.send(200);
+    deps.onUnregistered?.(cred.agentId);
     return;
   }
   if (reg.expires < deps.minExpires) {

@@ -54,6 +54,12 @@ export class RegistrationStore {
     await this.redis.del(this.zkey(agentId), this.hkey(agentId));
   }
 
+  /** Until when the agent has a live registration (its longest-lived contact's expiry, epoch ms); 0 when none. */
+  async liveUntil(agentId: string, now: number): Promise<number> {
+    const top = await this.redis.zrevrangebyscore(this.zkey(agentId), '+inf', `(${now}`, 'WITHSCORES', 'LIMIT', 0, 1);
+    return top.length >= 2 ? Number(top[1]) : 0;
+  }
+
   /** Live contacts of an agent, the most recently refreshed (longest expiry) first. */
   async contacts(agentId: string, now: number): Promise<Registration[]> {
     const live = await this.redis.zrangebyscore(this.zkey(agentId), `(${now}`, '+inf');

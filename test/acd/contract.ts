@@ -286,7 +286,14 @@ export function acdStoreContract(name: string, make: HarnessFactory): void {
         await store.renewLease('i1');
         clock.advance(600);
         // dead's lease (1000 ms) has run out but it is not reaped yet: its waiting calls are skipped by matches.
-        expect(await store.reap()).toEqual({ deadInstances: ['dead'], removedCalls: ['d1', 'd2', 'd3'], freedAgents: ['a', 'b'], offers: [{ callId: 's1', queueId: 'q', agentId: 'a', ownerInstance: 'i1', waitedMs: 1100, via: 'primary' }] });
+        expect(await store.reap()).toEqual({
+          deadInstances: ['dead'],
+          removedCalls: ['d1', 'd2', 'd3'],
+          freedAgents: ['a', 'b'],
+          wrapUpEnded: [],
+          unreachable: [],
+          offers: [{ callId: 's1', queueId: 'q', agentId: 'a', ownerInstance: 'i1', waitedMs: 1100, via: 'primary' }],
+        });
         expect((await store.agent('b'))?.state).toBe('ready');
         expect(await code(() => store.enqueue(call('d4', 'q', { ownerInstance: 'dead' })))).toBe('LEASE_EXPIRED');
         const ev = await h.events();
@@ -377,6 +384,181 @@ export function acdStoreContract(name: string, make: HarnessFactory): void {
         expect(await code(() => store.requestAfterCall('a', 'logout'))).toBe('AGENT_BAD_TRANSITION');
         expect(await code(() => store.requestAfterCall('ghost', 'break'))).toBe('AGENT_UNKNOWN');
         expect(await code(() => store.requestAfterCall('a', 'nap' as never))).toBe('BAD_DEFINITION');
+      });
+    });
+
+    it('wrap-up ends at its deadline on whichever instance reaps, even when the instance that started it is gone', async () => {
+      await withStore(async (h) => {
+        const { store, clock } = h;
+        await store.configure({ skills: [], queues: [queue('q', { wrapUpSec: 30 })] });
+        await store.renewLease('i2');
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        await store.enqueue(call('c1', 'q'));
+        await store.answer('c1');
+        clock.advance(1000);
+        // i1 ends the call and then stops (its wrap-up timer is gone): nobody calls wrapUpDone.
+        expect(await store.endCall('c1')).toEqual({ agentId: 'a', wrapUpSec: 30, offer: null });
+        const end = clock.now() + 30_000;
+        expect(await store.agent('a')).toMatchObject({ state: 'wrap-up', wrapUpUntil: end });
+        await store.enqueue(call('c2', 'q', { ownerInstance: 'i2' }));
+        clock.advance(29_999);
+        expect(await store.reap()).toMatchObject({ wrapUpEnded: [], offers: [] });
+        expect((await store.agent('a'))?.state).toBe('wrap-up');
+        clock.advance(1);
+        // i2's housekeeping reaps: the deadline is data, so the agent is freed and takes the waiting call.
+        const r = await store.reap();
+        expect(r).toEqual({ deadInstances: [], removedCalls: [], freedAgents: [], wrapUpEnded: ['a'], unreachable: [], offers: [{ callId: 'c2', queueId: 'q', agentId: 'a', ownerInstance: 'i2', waitedMs: 30_000, via: 'primary' }] });
+        const a = await store.agent('a');
+        expect(a).toMatchObject({ state: 'reserved', callId: 'c2' });
+        expect(a?.wrapUpUntil).toBeUndefined();
+        // The same events as the timer path (wrapUpDone): wrap-up -> ready, then the offer.
+        const tail = (await h.events()).slice(-3).map((e) => (e.type === 'agent-state' ? `${e.from}>${e.to}` : e.type));
+        expect(tail).toEqual(['wrap-up>ready', 'offered', 'ready>reserved']);
+        expect(await store.expire()).toEqual({ wrapUpEnded: [], unreachable: [], offers: [] });
+      });
+    });
+
+    it('a deadline ends once: a pending after-call request applies at it, and an earlier wrapUpDone or request removes it', async () => {
+      await withStore(async ({ store, clock }) => {
+        await store.configure({ skills: [], queues: [queue('q', { wrapUpSec: 10 })] });
+        for (const id of ['a', 'b', 'c']) {
+          await store.loginAgent(agent(id));
+          await store.setReady(id);
+          await store.enqueue(call(`c-${id}`, 'q'));
+          await store.answer(`c-${id}`);
+        }
+        await store.requestAfterCall('a', 'lunch');
+        for (const id of ['a', 'b', 'c']) await store.endCall(`c-${id}`);
+        await store.wrapUpDone('b');
+        await store.setNotReady('c', 'break');
+        expect(await store.agent('b')).not.toHaveProperty('wrapUpUntil');
+        await store.enqueue(call('w', 'q'));
+        expect((await store.agent('b'))?.state).toBe('reserved');
+        await store.abandon('w');
+        clock.advance(10_000);
+        expect(await store.expire()).toEqual({ wrapUpEnded: ['a'], unreachable: [], offers: [] });
+        expect(await store.agent('a')).toMatchObject({ state: 'not-ready', reason: 'lunch' });
+        expect(await store.agent('b')).toMatchObject({ state: 'ready' });
+        expect(await store.agent('c')).toMatchObject({ state: 'not-ready', reason: 'break' });
+        expect(await store.reap()).toMatchObject({ wrapUpEnded: [] });
+      });
+    });
+
+    it('configure recomputes the queues of agents already logged in and offers what that makes possible', async () => {
+      await withStore(async ({ store }) => {
+        const q1 = queue('q1', { requiredSkills: [{ skill: 't', minLevel: 3 }] });
+        await store.configure({ skills: ['s', 't'], queues: [q1] });
+        await store.loginAgent(agent('x', 's:2', 't:2'));
+        await store.setReady('x');
+        expect((await store.enqueue(call('c1', 'q1'))).status).toBe('queued');
+        // A new queue x is skilled for: its first caller is offered to x at once.
+        const q2 = queue('q2', { requiredSkills: [{ skill: 's', minLevel: 1 }] });
+        expect(await store.configure({ skills: ['s', 't'], queues: [q1, q2] })).toEqual([]);
+        expect(await store.enqueue(call('c2', 'q2'))).toMatchObject({ status: 'offered', offer: { agentId: 'x' } });
+        await store.answer('c2');
+        await store.endCall('c2');
+        // Lowering q1's requirement makes x eligible for the caller already waiting there.
+        const offers = await store.configure({ skills: ['s', 't'], queues: [{ ...q1, requiredSkills: [{ skill: 't', minLevel: 2 }] }, q2] });
+        expect(offers).toMatchObject([{ callId: 'c1', agentId: 'x', via: 'primary' }]);
+      });
+    });
+
+    it('a removed queue that still holds calls is retired: its callers are served, new calls refused, and it goes with its last call', async () => {
+      await withStore(async ({ store }) => {
+        const keep = queue('keep');
+        const old = queue('old', { requiredSkills: [{ skill: 'o', minLevel: 1 }] });
+        await store.configure({ skills: ['o'], queues: [keep, old] });
+        await store.loginAgent(agent('y', 'o:1'));
+        await store.enqueue(call('w1', 'old'));
+        await store.enqueue(call('w2', 'old'));
+        expect(await store.configure({ skills: [], queues: [keep] })).toEqual([]);
+        expect(await code(() => store.enqueue(call('w3', 'old')))).toBe('UNKNOWN_QUEUE');
+        expect(await store.queueLength('old')).toBe(2);
+        expect((await store.snapshot()).queues.old).toEqual(['w1', 'w2']);
+        // Its agents still match its callers.
+        expect(await store.setReady('y')).toMatchObject({ callId: 'w1', agentId: 'y' });
+        await store.answer('w1');
+        await store.abandon('w2');
+        expect(await store.queueLength('old')).toBe(0);
+        await store.endCall('w1');
+        expect(await code(() => store.queueLength('old'))).toBe('UNKNOWN_QUEUE');
+        expect(Object.keys((await store.snapshot()).queues)).toEqual(['keep']);
+        // A queue removed while empty is simply gone; one added back is open again.
+        await store.configure({ skills: ['o'], queues: [keep, old] });
+        expect((await store.enqueue(call('w4', 'old'))).status).toBe('offered');
+      });
+    });
+
+    it('updateProfile: new skills of a logged-in agent take effect at once', async () => {
+      await withStore(async ({ store }) => {
+        await store.configure({ skills: ['s'], queues: [queue('q', { requiredSkills: [{ skill: 's', minLevel: 3 }] })] });
+        await store.loginAgent(agent('z', 's:1'));
+        await store.setReady('z');
+        await store.enqueue(call('c1', 'q'));
+        expect(await store.updateProfile(agent('z', 's:4'))).toMatchObject({ callId: 'c1', agentId: 'z' });
+        expect(await code(() => store.updateProfile(agent('z', 'nope:1')))).toBe('UNKNOWN_SKILL');
+        expect(await code(() => store.updateProfile(agent('ghost', 's:1')))).toBe('AGENT_UNKNOWN');
+      });
+    });
+
+    it('an agent without a live registration gets no offers and says so; registering again makes it offerable', async () => {
+      await withStore(async ({ store, clock }) => {
+        await store.configure({ skills: [], queues: [queue('q')] });
+        await store.loginAgent(agent('a'));
+        expect((await store.agent('a'))?.reachable).toBe(true);
+        await store.setReady('a');
+        expect(await store.setRegistration('a', 0)).toBeNull();
+        expect(await store.agent('a')).toMatchObject({ state: 'ready', reachable: false });
+        expect((await store.enqueue(call('c1', 'q'))).status).toBe('queued');
+        expect(await store.tick()).toEqual([]);
+        const until = clock.now() + 60_000;
+        expect(await store.setRegistration('a', until)).toMatchObject({ callId: 'c1', agentId: 'a' });
+        await store.answer('c1');
+        await store.endCall('c1');
+        // The registration lapses without a word from the phone: the reaper marks the agent unreachable.
+        clock.advance(59_999);
+        expect(await store.reap()).toMatchObject({ unreachable: [] });
+        clock.advance(1);
+        expect(await store.reap()).toMatchObject({ unreachable: ['a'] });
+        expect(await store.agent('a')).toMatchObject({ state: 'ready', reachable: false });
+        expect((await store.enqueue(call('c2', 'q'))).status).toBe('queued');
+        // A refresh before expiry keeps it reachable.
+        expect(await store.setRegistration('a', clock.now() + 1000)).toMatchObject({ callId: 'c2' });
+        await store.setRegistration('a', clock.now() + 5000);
+        clock.advance(1000);
+        expect(await store.expire()).toEqual({ wrapUpEnded: [], unreachable: [], offers: [] });
+        expect((await store.agent('a'))?.reachable).toBe(true);
+        expect(await code(() => store.setRegistration('ghost', 1))).toBe('AGENT_UNKNOWN');
+      });
+    });
+
+    it('a returning caller held for an agent is released when that agent logs out or loses its seat', async () => {
+      await withStore(async ({ store }) => {
+        await store.configure({ skills: [], queues: [queue('q', { stickyAgentSec: 60 })] });
+        for (const id of ['a', 'b', 'k']) await store.loginAgent(agent(id));
+        for (const [id, caller] of [['a', '555'], ['k', '777']] as const) {
+          await store.setReady(id);
+          await store.enqueue(call(`first-${id}`, 'q', { callerNumber: caller }));
+          await store.answer(`first-${id}`);
+          await store.endCall(`first-${id}`);
+          await store.setNotReady(id, 'break');
+        }
+        await store.setReady('b');
+        await store.enqueue(call('back', 'q', { callerNumber: '555' }));
+        await store.enqueue(call('back2', 'q', { callerNumber: '777' }));
+        expect(await store.call('back')).toMatchObject({ state: 'waiting', stickyAgent: 'a' });
+        await store.logout('a');
+        expect(await store.call('back')).toMatchObject({ state: 'offered', agentId: 'b' });
+        expect((await store.call('back'))?.stickyAgent).toBeUndefined();
+        await store.loginAgent(agent('d'));
+        await store.setReady('d');
+        expect(await store.call('back2')).toMatchObject({ state: 'waiting', stickyAgent: 'k' });
+        await store.setRegistration('k', 0);
+        expect(await store.call('back2')).toMatchObject({ state: 'offered', agentId: 'd' });
+        // An unreachable last agent holds no new returning call either.
+        await store.enqueue(call('back3', 'q', { callerNumber: '777' }));
+        expect((await store.call('back3'))?.stickyAgent).toBeUndefined();
       });
     });
 

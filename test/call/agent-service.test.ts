@@ -62,3 +62,54 @@ describe('AgentService over the ACD store', () => {
     expect(st(store, 'a')).toBe('on-call');
   });
 });
+
+describe('AgentService: seat registration and profile edits reach the ACD', () => {
+  function svc(skills: { skill: string; level: 1 | 2 | 3 | 4 | 5; primary: boolean }[] = []) {
+    const clock = new VirtualClock(1_000_000);
+    const store = new MemoryAcdStore({ clock, leaseMs: Number.POSITIVE_INFINITY });
+    store.configure({ skills: ['vat'], queues: [queueDef('general'), { ...queueDef('tax'), requiredSkills: [{ skill: 'vat', minLevel: 2 }] }] });
+    store.renewLease('i1');
+    const seats = new Map<string, number>();
+    const profile = { skills };
+    const s = new AgentService(
+      store,
+      { profile: (id: string) => Promise.resolve({ id, name: id, skills: profile.skills }) },
+      { liveUntil: (id) => Promise.resolve(seats.get(id) ?? 0) },
+    );
+    return { s, store, clock, seats, profile };
+  }
+
+  it('a seat that un-registers gets no offers and says so; registering again makes it offerable and it takes the waiting call', async () => {
+    const { s, store, clock, seats } = svc();
+    seats.set('a', clock.now() + 60_000);
+    await s.ready('a');
+    expect(store.agent('a')).toMatchObject({ state: 'ready', reachable: true });
+    seats.delete('a'); // REGISTER with Expires: 0 (the registrar's onUnregistered)
+    await s.seatChanged('a');
+    expect(store.agent('a')).toMatchObject({ state: 'ready', reachable: false });
+    expect(store.enqueue({ callId: 'c1', queueId: 'general', callerNumber: '1', priority: 0, ownerInstance: 'i1' }).status).toBe('queued');
+    seats.set('a', clock.now() + 60_000); // the softphone comes back (onRegistered logs in: already in, seat refreshed)
+    await s.login('a');
+    expect(store.agent('a')).toMatchObject({ state: 'reserved', callId: 'c1', reachable: true });
+  });
+
+  it('an agent logging in without a registered seat is not reachable; a logged-out agent is left alone', async () => {
+    const { s, store } = svc();
+    await s.ready('b');
+    expect(store.agent('b')).toMatchObject({ state: 'ready', reachable: false });
+    await s.seatChanged('nobody');
+    expect(store.agent('nobody')).toBeNull();
+  });
+
+  it('profileChanged: a logged-in agent given a skill serves the queue at once', async () => {
+    const { s, store, clock, seats, profile } = svc();
+    seats.set('t', clock.now() + 60_000);
+    await s.ready('t');
+    store.enqueue({ callId: 'c1', queueId: 'tax', callerNumber: '1', priority: 0, ownerInstance: 'i1' });
+    expect(store.agent('t')?.state).toBe('ready');
+    profile.skills = [{ skill: 'vat', level: 3, primary: true }];
+    await s.profileChanged('t');
+    expect(store.agent('t')).toMatchObject({ state: 'reserved', callId: 'c1' });
+    await s.profileChanged('never-logged-in');
+  });
+});

@@ -42,6 +42,13 @@ describe('AcdQueueLoad: agents staffing a queue for the expected-wait announceme
     expect(await load.agentsServing('no-such-queue')).toBe(0);
   });
 
+  it('does not count a seat without a live registration (it takes no calls)', async () => {
+    const { load, store, clock } = setup();
+    store.setRegistration('a1', 0);
+    clock.advance(5_000);
+    expect(await load.agentsServing('general')).toBe(1);
+  });
+
   it('looks at the ACD once per cache period, then sees changes', async () => {
     const { load, store, clock } = setup();
     expect(await load.agentsServing('general')).toBe(2);

@@ -50,4 +50,18 @@ describe('RegistrationStore (Redis)', () => {
     await s.unregisterAll('1002');
     expect(await s.contacts('1002', now)).toEqual([]);
   });
+
+  it('liveUntil: the longest live contact expiry, 0 once every contact expired or un-registered', async () => {
+    const s = new RegistrationStore(redis, HOTLINE);
+    const now = 5_000_000;
+    expect(await s.liveUntil('1003', now)).toBe(0);
+    await s.register(reg('1003', 'sip:1003@a', now + 30_000), now);
+    await s.register(reg('1003', 'sip:1003@b', now + 90_000), now);
+    expect(await s.liveUntil('1003', now)).toBe(now + 90_000);
+    expect(await s.liveUntil('1003', now + 90_000)).toBe(0);
+    await s.unregister('1003', 'sip:1003@b');
+    expect(await s.liveUntil('1003', now)).toBe(now + 30_000);
+    await s.unregisterAll('1003');
+    expect(await s.liveUntil('1003', now)).toBe(0);
+  });
 });

@@ -16,6 +16,7 @@ import type {
   CallState,
   EndCallResult,
   EnqueueResult,
+  ExpireResult,
   ReapResult,
   StoreSnapshot,
 } from '../../acd/store.js';
@@ -186,39 +187,61 @@ export class RedisAcdStore implements AcdStore {
     }
   }
 
-  async configure(setup: AcdSetup): Promise<void> {
+  async configure(setup: AcdSetup): Promise<Offer[]> {
     const defs = validateSetup(setup);
-    const order = [...defs.values()].sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((q) => q.id);
     const P = this.prefix;
-    await this.guard('configure', async () => {
-      const old = JSON.parse((await this.redis.get(`${P}qorder`)) ?? '[]') as string[];
-      const m = this.redis.multi();
-      for (const id of old) if (!defs.has(id)) m.del(`${P}qd:${id}`, `${P}qdjson:${id}`);
-      m.del(`${P}skills`);
-      if (setup.skills.length > 0) m.sadd(`${P}skills`, ...setup.skills);
-      // What the Lua reads, kept small; undefined thresholds are simply absent.
-      for (const q of defs.values()) {
-        const d = {
-          prio: q.priority,
-          policy: q.policy,
-          sec: q.overflow.secondaryAfterSec,
-          qa: q.overflow.toQueue !== undefined ? q.overflow.queueAfterSec : undefined,
-          sticky: q.stickyAgentSec,
-          wrap: q.wrapUpSec,
-        };
-        m.set(`${P}qd:${q.id}`, JSON.stringify(d));
-        m.set(`${P}qdjson:${q.id}`, JSON.stringify(q));
+    // Serve entries are computed here (the eligibility rules live in TypeScript) from each logged-in agent's skills,
+    // against the new queues plus the removed ones (the script retires those that still hold calls).
+    const { all, agents } = await this.guard('configure', async () => {
+      const [order, agentIds] = await Promise.all([this.redis.get(`${P}qorder`), this.redis.smembers(`${P}agents`)]);
+      const removed = (JSON.parse(order ?? '[]') as string[]).filter((id) => !defs.has(id));
+      const all = new Map(defs);
+      const old = removed.length > 0 ? await this.redis.mget(...removed.map((q) => `${P}qdjson:${q}`)) : [];
+      for (const d of old) {
+        if (!d) continue;
+        const q = JSON.parse(d) as QueueDefinition;
+        all.set(q.id, q);
       }
-      m.set(`${P}qorder`, JSON.stringify(order));
-      await m.exec();
+      const pipe = this.redis.pipeline();
+      for (const id of agentIds) pipe.hmget(`${P}a:${id}`, 'state', 'skills');
+      const rows = ((await pipe.exec()) ?? []).map(([err, v]) => {
+        if (err) throw err;
+        return v as (string | null)[];
+      });
+      const agents = agentIds.map((id, i) => ({ id, state: rows[i]![0], skills: rows[i]![1] }));
+      return { all, agents };
     });
+    const serves: [string, string][] = [];
+    for (const a of agents) {
+      // Agents logged in by library v12 carry no skills: they keep their queues until their next log-in.
+      if (!a.state || a.state === 'logged-out' || !a.skills) continue;
+      serves.push([a.id, compactServes((JSON.parse(a.skills) as AgentProfile['skills']), all)]);
+    }
+    const queues = [...defs.values()].map((q) => [q.id, JSON.stringify(scriptDef(q)), JSON.stringify(q)]);
+    const r = await this.run('configure', JSON.stringify(setup.skills), JSON.stringify(queues), JSON.stringify(serves), `${escapeGlob(P)}c:*`);
+    return list<Offer>(r.offers);
   }
 
   async loginAgent(profile: AgentProfile): Promise<void> {
     const { skills, queues } = await this.readSetup();
     validateProfile(profile, skills);
-    // Compact ([queue, via, skillScore] rows): the scripts read it on most agent changes.
-    await this.run('login', profile.id, JSON.stringify(serveEntries(profile.skills, queues).map((e) => [e.queueId, e.via, e.skillScore])));
+    await this.run('login', profile.id, compactServes(profile.skills, queues), JSON.stringify(profile.skills));
+  }
+
+  async updateProfile(profile: AgentProfile): Promise<Offer | null> {
+    const { skills, queues } = await this.readSetup();
+    validateProfile(profile, skills);
+    return offerOf(await this.run('profile', profile.id, compactServes(profile.skills, queues), JSON.stringify(profile.skills)));
+  }
+
+  async setRegistration(agentId: string, until: number): Promise<Offer | null> {
+    if (!Number.isFinite(until)) throw new AcdError('BAD_DEFINITION', `agent ${agentId}: registration expiry must be a number`, { agentId });
+    return offerOf(await this.run('setRegistration', agentId, String(Math.floor(until))));
+  }
+
+  async expire(): Promise<ExpireResult> {
+    const r = await this.run('expire');
+    return { wrapUpEnded: list(r.wrapUpEnded), unreachable: list(r.unreachable), offers: list(r.offers) };
   }
 
   async setReady(agentId: string): Promise<Offer | null> {
@@ -304,7 +327,14 @@ export class RedisAcdStore implements AcdStore {
 
   async reap(): Promise<ReapResult> {
     const r = await this.run('reap');
-    return { deadInstances: list(r.deadInstances), removedCalls: list(r.removedCalls), freedAgents: list(r.freedAgents), offers: list(r.offers) };
+    return {
+      deadInstances: list(r.deadInstances),
+      removedCalls: list(r.removedCalls),
+      freedAgents: list(r.freedAgents),
+      wrapUpEnded: list(r.wrapUpEnded),
+      unreachable: list(r.unreachable),
+      offers: list(r.offers),
+    };
   }
 
   async takeOffers(instance: string, max = 100): Promise<Offer[]> {
@@ -426,11 +456,29 @@ function escapeGlob(s: string): string {
 }
 
 function agentSnapshot(id: string, h: Record<string, string>): AgentSnapshot {
-  const s: AgentSnapshot = { id, state: h.state as AgentState, since: Number(h.since), readySince: Number(h.readySince), talkMs: Number(h.talk) };
+  const s: AgentSnapshot = { id, state: h.state as AgentState, since: Number(h.since), readySince: Number(h.readySince), talkMs: Number(h.talk), reachable: h.unreach !== '1' };
   if (h.reason) s.reason = h.reason as NotReadyReason;
   if (h.call) s.callId = h.call;
   if (h.after) s.afterCall = h.after as AfterCallRequest;
+  if (h.wrapUntil) s.wrapUpUntil = Number(h.wrapUntil);
   return s;
+}
+
+/** Serve entries as the scripts read them: compact [queue, via, skillScore] rows (read on most agent changes). */
+function compactServes(skills: AgentProfile['skills'], queues: ReadonlyMap<string, QueueDefinition>): string {
+  return JSON.stringify(serveEntries(skills, queues).map((e) => [e.queueId, e.via, e.skillScore]));
+}
+
+/** What the Lua reads of a queue, kept small; undefined thresholds are simply absent. */
+function scriptDef(q: QueueDefinition): Record<string, unknown> {
+  return {
+    prio: q.priority,
+    policy: q.policy,
+    sec: q.overflow.secondaryAfterSec,
+    qa: q.overflow.toQueue !== undefined ? q.overflow.queueAfterSec : undefined,
+    sticky: q.stickyAgentSec,
+    wrap: q.wrapUpSec,
+  };
 }
 
 function callSnapshot(callId: string, h: Record<string, string>): CallSnapshot {

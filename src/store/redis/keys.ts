@@ -6,6 +6,9 @@
  *   c:<call> (hash) · q:<q> (zset: waiting calls, queue score) · st:<agent> (zset: calls held for it)
  *   ic:<instance> (zset: calls owned) · leases (zset: instance -> expiry ms) · in:<instance> (list: offers, JSON)
  *   last:<caller> (string: agent who served them last) · seq (hash: counters) · events (stream)
+ *   dl (zset: agent -> wrap-up end ms) · regdl (zset: agent -> registration expiry ms): deadlines any instance ends
+ *   qn (hash: retired queue -> calls it still holds)
+ *   agent hash fields beyond the state: skills (json, for configure), wrapUntil, regUntil, unreach ('1': no live seat)
  */
 export function keyPrefix(hotlineId: string): string {
   return `acd:{${hotlineId}}:`;

@@ -5,7 +5,8 @@ import { LUA_PRELUDE } from './lua-prelude.js';
  * Every validation happens before the first write, so a refused operation changes nothing.
  */
 const OPS = {
-  // ARGV[4] agent id, ARGV[5] serve entries (JSON, computed in TypeScript from the profile and the queues).
+  // ARGV[4] agent id, ARGV[5] serve entries (JSON, computed in TypeScript from the profile and the queues),
+  // ARGV[6] the agent's skills (JSON), kept so that configure can recompute serve entries.
   login: `
 local aid = ARGV[4]
 local a = agentGet(aid)
@@ -14,7 +15,9 @@ if a and a.state ~= 'logged-out' then
 end
 local k = P .. 'a:' .. aid
 R('DEL', k)
-R('HSET', k, 'state', 'logged-out', 'since', NOWS, 'readySince', NOWS, 'talk', '0', 'serves', ARGV[5])
+-- A new log-in starts without a registration: the service sets it again right after (seatChanged).
+R('ZREM', P .. 'regdl', aid)
+R('HSET', k, 'state', 'logged-out', 'since', NOWS, 'readySince', NOWS, 'talk', '0', 'serves', ARGV[5], 'skills', ARGV[6])
 R('SADD', P .. 'agents', aid)
 a = agentGet(aid)
 setState(aid, a, 'not-ready', 'other')
@@ -66,19 +69,119 @@ local a = agentOrFail(aid)
 if a.state ~= 'wrap-up' then
   fail('AGENT_BAD_TRANSITION', 'agent ' .. aid .. ' is ' .. a.state .. ', not in wrap-up', {agentId = aid, from = a.state, to = 'ready'})
 end
-if a.after ~= '' then
-  applyAfter(aid, a)
+return offerResult(endWrapUp(aid, a))
+`,
+  // ARGV[4] agent id, ARGV[5] serve entries, ARGV[6] skills (both JSON, validated and computed in TypeScript).
+  profile: `
+local aid = ARGV[4]
+local a = agentOrFail(aid)
+if a.state == 'ready' then removeReady(aid, a) end
+R('HSET', a.key, 'serves', ARGV[5], 'skills', ARGV[6])
+a.servesJson, a.serves = ARGV[5], nil
+if a.state ~= 'ready' or not a.reach then return offerResult(nil) end
+a.readySince = tonumber(R('HGET', a.key, 'readySince'))
+addReady(aid, a)
+return offerResult(matchForAgent(aid, a))
+`,
+  // ARGV[4] agent id, ARGV[5] registration expiry (ms; not after now: not registered).
+  setRegistration: `
+local aid, untilS = ARGV[4], ARGV[5]
+local a = agentOrFail(aid)
+local live = tonumber(untilS) > NOW
+R('HSET', a.key, 'regUntil', untilS)
+if live then R('ZADD', P .. 'regdl', untilS, aid) else R('ZREM', P .. 'regdl', aid) end
+if live == a.reach then return offerResult(nil) end
+if not live then
+  unreachable(aid, a)
   return offerResult(nil)
 end
-setState(aid, a, 'ready')
+a.reach = true
+R('HDEL', a.key, 'unreach')
+if a.state ~= 'ready' then return offerResult(nil) end
+a.readySince = tonumber(R('HGET', a.key, 'readySince'))
+addReady(aid, a)
 return offerResult(matchForAgent(aid, a))
+`,
+  expire: `
+local ended, lost = expireDue()
+return '{"wrapUpEnded":' .. idList(ended) .. ',"unreachable":' .. idList(lost) .. ',"offers":' .. offersJson() .. '}'
+`,
+  // ARGV[4] skills (JSON list), ARGV[5] queues [[id, qd json, full json], ...], ARGV[6] logged-in agents' new serve
+  // entries [[agent, serves json], ...] (computed in TypeScript), ARGV[7] the SCAN pattern of call keys.
+  configure: `
+local skills, qs, agents = cjson.decode(ARGV[4]), cjson.decode(ARGV[5]), cjson.decode(ARGV[6])
+-- Ready agents leave the indexes under the old definitions and re-enter under the new ones (scores follow policy).
+for _, e in ipairs(agents) do
+  local a = agentGet(e[1])
+  if a and a.state == 'ready' then removeReady(e[1], a) end
+end
+local keep = {}
+for _, e in ipairs(qs) do keep[e[1]] = true end
+-- Removed queues: retired while they still hold calls (waiting, offered or on a call), dropped otherwise.
+local counts, anyRemoved = {}, false
+for _, q in ipairs(cjson.decode(R('GET', P .. 'qorder') or '[]')) do
+  if not keep[q] then counts[q] = 0 anyRemoved = true end
+end
+if anyRemoved then
+  local cursor = '0'
+  repeat
+    local r = R('SCAN', cursor, 'MATCH', ARGV[7], 'COUNT', '1000')
+    cursor = r[1]
+    for _, k in ipairs(r[2]) do
+      local q = R('HGET', k, 'q')
+      if q and counts[q] then counts[q] = counts[q] + 1 end
+    end
+  until cursor == '0'
+end
+R('DEL', P .. 'skills')
+if #skills > 0 then R('SADD', P .. 'skills', unpack(skills)) end
+local order = {}
+for _, e in ipairs(qs) do
+  R('SET', P .. 'qd:' .. e[1], e[2])
+  R('SET', P .. 'qdjson:' .. e[1], e[3])
+  R('HDEL', P .. 'qn', e[1])
+  order[#order + 1] = {id = e[1], prio = cjson.decode(e[2]).prio}
+end
+for q, n in pairs(counts) do
+  if n > 0 then
+    local d = cjson.decode(R('GET', P .. 'qd:' .. q))
+    d.retired = true
+    R('SET', P .. 'qd:' .. q, cjson.encode(d))
+    R('HSET', P .. 'qn', q, fmt(n))
+    order[#order + 1] = {id = q, prio = d.prio}
+  else
+    R('DEL', P .. 'qd:' .. q, P .. 'qdjson:' .. q, P .. 'q:' .. q, P .. 'r:' .. q .. ':primary', P .. 'r:' .. q .. ':secondary', P .. 'r:' .. q .. ':overflow-queue')
+    R('HDEL', P .. 'qn', q)
+  end
+end
+table.sort(order, function(x, y)
+  if x.prio ~= y.prio then return x.prio > y.prio end
+  return x.id < y.id
+end)
+local ids = {}
+for i, o in ipairs(order) do ids[i] = jstr(o.id) end
+R('SET', P .. 'qorder', '[' .. table.concat(ids, ',') .. ']')
+QD = {}
+for _, e in ipairs(agents) do
+  local a = agentGet(e[1])
+  if a and a.state ~= 'logged-out' then
+    R('HSET', a.key, 'serves', e[2])
+    a.servesJson, a.serves = e[2], nil
+    if a.state == 'ready' and a.reach then
+      a.readySince = tonumber(R('HGET', a.key, 'readySince'))
+      addReady(e[1], a)
+    end
+  end
+end
+matchWaiting()
+return '{"offers":' .. offersJson() .. '}'
 `,
   // ARGV[4] call id, [5] queue, [6] caller, [7] priority, [8] owner instance
   enqueue: `
 local cid, q, caller, prioS, owner = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local prio = tonumber(prioS)
 local d = qdef(q)
-if not d then fail('UNKNOWN_QUEUE', 'unknown queue ' .. q, {queueId = q, callId = cid}) end
+if not d or d.retired then fail('UNKNOWN_QUEUE', 'unknown queue ' .. q, {queueId = q, callId = cid}) end
 if R('EXISTS', P .. 'c:' .. cid) == 1 then fail('CALL_DUPLICATE', 'call ' .. cid .. ' is already in the ACD', {callId = cid}) end
 if not live(owner) then fail('LEASE_EXPIRED', 'instance ' .. owner .. ' holds no live lease', {instance = owner, callId = cid}) end
 local sticky = ''
@@ -86,7 +189,7 @@ if d.sticky > 0 then
   local last = R('GET', P .. 'last:' .. caller)
   if last then
     local la = agentGet(last)
-    if la and la.state ~= 'logged-out' then sticky = last end
+    if la and la.state ~= 'logged-out' and la.reach then sticky = last end
   end
 end
 local c = {q = q, caller = caller, prio = prio, owner = owner, at = NOW, score = 0,
@@ -171,30 +274,7 @@ return '{"agentId":' .. jstr(aid) .. ',"wrapUpSec":' .. fmt(wrap) .. ',"offer":'
 `,
   tick: `
 if MAXLEN > 0 then R('XTRIM', P .. 'events', 'MAXLEN', '~', fmt(MAXLEN)) end
-local order = cjson.decode(R('GET', P .. 'qorder') or '[]')
-for _, q in ipairs(order) do
-  local d = qdef(q)
-  if d and R('ZCARD', P .. 'q:' .. q) > 0 then
-    local base = P .. 'r:' .. q .. ':'
-    local any = R('ZCARD', base .. 'primary') > 0 or R('ZCARD', base .. 'secondary') > 0 or R('ZCARD', base .. 'overflow-queue') > 0
-    local ids = R('ZRANGE', P .. 'q:' .. q, '0', SCAN_LAST)
-    if not any and d.sticky > 0 then
-      for _, cid in ipairs(ids) do
-        local c = callGet(cid)
-        if c.sticky ~= '' then
-          local s = agentGet(c.sticky)
-          if s and s.state == 'ready' then any = true break end
-        end
-      end
-    end
-    if any then
-      for _, cid in ipairs(ids) do
-        local c = callGet(cid)
-        if c.st == 'waiting' then matchForCall(cid, c) end
-      end
-    end
-  end
-end
+matchWaiting()
 return '{"offers":' .. offersJson() .. '}'
 `,
   // ARGV[4] instance
@@ -213,6 +293,7 @@ for _, inst in ipairs(dead) do
     if c then
       if c.st == 'waiting' then removeWaiting(cid, c) end
       R('DEL', P .. 'c:' .. cid)
+      leaveQueue(c.q)
       removed[#removed + 1] = cid
       if c.st == 'waiting' then
         emit('removed-dead-instance', 'callId', cid, 'queueId', c.q, 'instance', inst, 'stage', 'waiting')
@@ -233,8 +314,11 @@ for _, aid in ipairs(freed) do
   local a = agentGet(aid)
   if a.state == 'ready' then matchForAgent(aid, a) end
 end
+-- Deadlines due now end here too: every live instance reaps, so none waits on the instance that set it.
+local ended, lost = expireDue()
 -- cjson writes an empty table as {}; the TypeScript side reads anything but an array as an empty list.
-return '{"deadInstances":' .. cjson.encode(dead) .. ',"removedCalls":' .. cjson.encode(removed) .. ',"freedAgents":' .. cjson.encode(freed) .. ',"offers":' .. offersJson() .. '}'
+return '{"deadInstances":' .. cjson.encode(dead) .. ',"removedCalls":' .. cjson.encode(removed) .. ',"freedAgents":' .. cjson.encode(freed)
+  .. ',"wrapUpEnded":' .. idList(ended) .. ',"unreachable":' .. idList(lost) .. ',"offers":' .. offersJson() .. '}'
 `,
   position: `
 local cid = ARGV[4]
@@ -254,7 +338,7 @@ export const ACD_OPS = Object.keys(OPS) as AcdOp[];
 export const ACD_OP_CODES = Object.fromEntries(ACD_OPS.map((op, i) => [op, String(i + 1)])) as Record<AcdOp, string>;
 
 /** Bump when the Lua changes: the library name carries it, so instances running different code never share one. */
-export const ACD_LIBRARY_VERSION = 12;
+export const ACD_LIBRARY_VERSION = 13;
 export const ACD_LIBRARY = `acd_v${ACD_LIBRARY_VERSION}`;
 
 export function functionName(op: AcdOp): string {

@@ -150,9 +150,10 @@ end
 -- only ever written here. after: the pending after-call request ('' or absent: none).
 local function agentGet(aid)
   local key = P .. 'a:' .. aid
-  local v = R('HMGET', key, 'state', 'reason', 'talk', 'serves', 'after')
+  local v = R('HMGET', key, 'state', 'reason', 'talk', 'serves', 'after', 'unreach')
   if not v[1] then return nil end
-  return {key = key, state = v[1], reason = v[2], talk = tonumber(v[3]), servesJson = v[4], after = v[5] or ''}
+  -- reach: false while the seat has no live registration (field unreach = '1', set by setRegistration / expire).
+  return {key = key, state = v[1], reason = v[2], talk = tonumber(v[3]), servesJson = v[4], after = v[5] or '', reach = v[6] ~= '1'}
 end
 local function agentOrFail(aid)
   local a = agentGet(aid)
@@ -225,6 +226,9 @@ local function removeReady(aid, a)
   for _, e in ipairs(servesOf(a)) do R('ZREM', e.rkey, aid) end
 end
 
+-- Defined after matching (it matches the calls it releases); setState calls it when an agent logs out.
+local releaseHolds
+
 -- extra: more agent fields to write in the same HSET (the call it now holds, talk time), one command instead of three.
 local NONE = {}
 local function setState(aid, a, to, reason, extra)
@@ -233,6 +237,11 @@ local function setState(aid, a, to, reason, extra)
   if from == 'ready' then removeReady(aid, a) end
   a.state = to
   local k = P .. 'a:' .. aid
+  -- Leaving wrap-up, by its deadline or by a request: the deadline goes with it.
+  if from == 'wrap-up' then
+    R('ZREM', P .. 'dl', aid)
+    R('HDEL', k, 'wrapUntil')
+  end
   if to == 'not-ready' then
     reason = reason or 'other'
     a.reason = reason
@@ -248,10 +257,12 @@ local function setState(aid, a, to, reason, extra)
   if to == 'ready' then
     a.readySince = NOW
     R('HSET', k, 'state', to, 'since', NOWS, 'readySince', NOWS, unpack(extra))
-    addReady(aid, a)
+    if a.reach then addReady(aid, a) end
   else
     R('HSET', k, 'state', to, 'since', NOWS, unpack(extra))
   end
+  -- The agent left: callers held for it as their last agent need not wait out the sticky window.
+  if to == 'logged-out' then releaseHolds(aid) end
 end
 
 local function addWaiting(cid, c)
@@ -263,9 +274,26 @@ local function removeWaiting(cid, c)
   R('ZREM', P .. 'q:' .. c.q, cid)
   if c.sticky ~= '' then R('ZREM', P .. 'st:' .. c.sticky, cid) end
 end
+-- A retired queue (removed from the configuration while it held calls) disappears with its last call.
+local function dropQueue(q)
+  R('DEL', P .. 'qd:' .. q, P .. 'qdjson:' .. q, P .. 'q:' .. q, P .. 'r:' .. q .. ':primary', P .. 'r:' .. q .. ':secondary', P .. 'r:' .. q .. ':overflow-queue')
+  local order = cjson.decode(R('GET', P .. 'qorder') or '[]')
+  local out = {}
+  for _, x in ipairs(order) do if x ~= q then out[#out + 1] = jstr(x) end end
+  R('SET', P .. 'qorder', '[' .. table.concat(out, ',') .. ']')
+  QD[q] = false
+end
+local function leaveQueue(q)
+  local d = qdef(q)
+  if d and d.retired and R('HINCRBY', P .. 'qn', q, '-1') <= 0 then
+    R('HDEL', P .. 'qn', q)
+    dropQueue(q)
+  end
+end
 local function deleteCall(cid, c)
   R('DEL', P .. 'c:' .. cid)
   R('ZREM', P .. 'ic:' .. c.owner, cid)
+  leaveQueue(c.q)
 end
 
 -- Returns the offer as JSON text (the inbox entry, the operation's result and the body of the offered event).
@@ -299,7 +327,7 @@ local function matchForCall(cid, c, newFields)
   local w = NOW - c.at
   if c.sticky ~= '' and w < d.sticky * 1000 then
     local s = agentGet(c.sticky)
-    if s and s.state == 'ready' then return doMatch(cid, c, c.sticky, s, 'sticky', newFields) end
+    if s and s.state == 'ready' and s.reach then return doMatch(cid, c, c.sticky, s, 'sticky', newFields) end
     return nil
   end
   local base = P .. 'r:' .. c.q .. ':'
@@ -318,6 +346,7 @@ local function matchForCall(cid, c, newFields)
 end
 
 local function matchForAgent(aid, a)
+  if not a.reach then return nil end
   -- Usually nothing waits for this agent: one EXISTS over its sticky holds and every queue it serves (empty sets
   -- do not exist in Redis) answers that, instead of one ZRANGE per key.
   local keys = {P .. 'st:' .. aid}
@@ -387,6 +416,54 @@ local function releaseToNext(aid, a)
   return nil
 end
 
+releaseHolds = function(aid)
+  local key = P .. 'st:' .. aid
+  local ids = R('ZRANGE', key, '0', '-1')
+  if #ids == 0 then return end
+  R('DEL', key)
+  for _, cid in ipairs(ids) do R('HSET', P .. 'c:' .. cid, 'sticky', '') end
+  for _, cid in ipairs(ids) do
+    local c = callGet(cid)
+    if c.st == 'waiting' then matchForCall(cid, c) end
+  end
+end
+
+-- The seat is gone: no offers (the agent keeps its state, as app_queue keeps an unavailable member).
+local function unreachable(aid, a)
+  a.reach = false
+  R('HSET', a.key, 'unreach', '1')
+  if a.state == 'ready' then removeReady(aid, a) end
+  releaseHolds(aid)
+end
+
+-- Matches waiting calls queue by queue (tick, and configure after a change of queues or skills).
+local function matchWaiting()
+  local order = cjson.decode(R('GET', P .. 'qorder') or '[]')
+  for _, q in ipairs(order) do
+    local d = qdef(q)
+    if d and R('ZCARD', P .. 'q:' .. q) > 0 then
+      local base = P .. 'r:' .. q .. ':'
+      local any = R('ZCARD', base .. 'primary') > 0 or R('ZCARD', base .. 'secondary') > 0 or R('ZCARD', base .. 'overflow-queue') > 0
+      local ids = R('ZRANGE', P .. 'q:' .. q, '0', SCAN_LAST)
+      if not any and d.sticky > 0 then
+        for _, cid in ipairs(ids) do
+          local c = callGet(cid)
+          if c.sticky ~= '' then
+            local s = agentGet(c.sticky)
+            if s and s.state == 'ready' and s.reach then any = true break end
+          end
+        end
+      end
+      if any then
+        for _, cid in ipairs(ids) do
+          local c = callGet(cid)
+          if c.st == 'waiting' then matchForCall(cid, c) end
+        end
+      end
+    end
+  end
+end
+
 local function finish(cid, c, hungUpBy)
   local aid = c.agent
   local a = agentGet(aid)
@@ -399,11 +476,54 @@ local function finish(cid, c, hungUpBy)
   emit('ended', 'callId', cid, 'agentId', aid, 'talkMs', talk, 'hungUpBy', hungUpBy)
   local wrap = (d and d.wrap) or 0
   if wrap > 0 then
+    -- The wrap-up's end is data (dl, scored by its time): any live instance ends it (expire, reap) if this one dies.
+    local untilS = fmt(NOW + wrap * 1000)
+    fields[#fields + 1] = 'wrapUntil'
+    fields[#fields + 1] = untilS
     setState(aid, a, 'wrap-up', nil, fields)
+    R('ZADD', P .. 'dl', untilS, aid)
     return aid, wrap, nil
   end
   setState(aid, a, 'ready', nil, fields)
   return aid, 0, releaseToNext(aid, a)
+end
+
+-- The pending after-call request, else ready and the next call (wrapUpDone and a due wrap-up deadline).
+local function endWrapUp(aid, a)
+  if a.after ~= '' then
+    applyAfter(aid, a)
+    return nil
+  end
+  setState(aid, a, 'ready')
+  return matchForAgent(aid, a)
+end
+
+-- Ends every deadline due now: wrap-ups (dl), then registrations (regdl), each in (time, agent id) order.
+local function expireDue()
+  local ended, lost = {}, {}
+  for _, aid in ipairs(R('ZRANGEBYSCORE', P .. 'dl', '-inf', NOWS)) do
+    R('ZREM', P .. 'dl', aid)
+    local a = agentGet(aid)
+    if a and a.state == 'wrap-up' then
+      ended[#ended + 1] = aid
+      endWrapUp(aid, a)
+    end
+  end
+  for _, aid in ipairs(R('ZRANGEBYSCORE', P .. 'regdl', '-inf', NOWS)) do
+    R('ZREM', P .. 'regdl', aid)
+    local a = agentGet(aid)
+    if a and a.reach then
+      lost[#lost + 1] = aid
+      unreachable(aid, a)
+    end
+  end
+  return ended, lost
+end
+-- cjson writes an empty table as {}: lists of ids are written by hand.
+local function idList(t)
+  local out = {}
+  for i, x in ipairs(t) do out[i] = jstr(x) end
+  return '[' .. table.concat(out, ',') .. ']'
 end
 
 `;

@@ -20,6 +20,16 @@ export const SETUP: AcdSetup = {
   ],
 };
 
+/** The queues.yaml edits a run may apply: SETUP again, or one without 'french' (retired while it holds calls) and
+ * with tax open to level 2 (agents already logged in gain it). */
+export const SETUPS: AcdSetup[] = [
+  SETUP,
+  {
+    skills: SETUP.skills,
+    queues: SETUP.queues.filter((q) => q.id !== 'french').map((q) => (q.id === 'tax' ? { ...q, requiredSkills: [{ skill: 'tax', minLevel: 2 as const }] } : q)),
+  },
+];
+
 export const AGENTS = [
   agent('a0', 'en:5', 'tax:3'),
   agent('a1', 'en:2', 'fr:3'),
@@ -39,7 +49,10 @@ export type Op =
   | { op: 'requestAfterCall'; a: number; next: number }
   | { op: 'enqueue'; c: number; q: number; caller: number; prio: number; inst: number }
   | { op: 'markRinging' | 'answer' | 'rona' | 'abandon' | 'endCall'; c: number }
-  | { op: 'tick' | 'reap' }
+  | { op: 'tick' | 'reap' | 'expire' }
+  /** dt < 0: not registered; else registered until now + dt. */
+  | { op: 'setRegistration'; a: number; dt: number }
+  | { op: 'configure'; v: number }
   | { op: 'renew' | 'kill'; inst: number };
 
 const idx = (n: number) => fc.integer({ min: 0, max: n - 1 });
@@ -52,7 +65,9 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('requestAfterCall' as const), a: idx(AGENTS.length), next: idx(NOT_READY_REASONS.length + 2) }) },
   { weight: 6, arbitrary: fc.record({ op: fc.constant('enqueue' as const), c: idx(40), q: idx(QUEUE_IDS.length + 1), caller: idx(4), prio: idx(3), inst: idx(INSTANCES.length) }) },
   { weight: 6, arbitrary: fc.record({ op: fc.constantFrom('markRinging' as const, 'answer' as const, 'rona' as const, 'abandon' as const, 'endCall' as const), c: idx(40) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('tick' as const, 'reap' as const) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('tick' as const, 'reap' as const, 'expire' as const) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('setRegistration' as const), a: idx(AGENTS.length), dt: fc.constantFrom(-1, 3000, 20_000) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('configure' as const), v: idx(SETUPS.length) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('renew' as const), inst: idx(INSTANCES.length) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('kill' as const), inst: idx(INSTANCES.length) }) },
 );
@@ -100,6 +115,12 @@ export async function applyOp(store: AcdStore, clock: VirtualClock, world: World
         return await store.tick();
       case 'reap':
         return await store.reap();
+      case 'expire':
+        return await store.expire();
+      case 'setRegistration':
+        return await store.setRegistration(AGENTS[o.a]!.id, o.dt < 0 ? 0 : clock.now() + o.dt);
+      case 'configure':
+        return await store.configure(SETUPS[o.v]!);
       case 'renew':
         if (world.killed.has(INSTANCES[o.inst]!)) return 'dead';
         return (await store.renewLease(INSTANCES[o.inst]!)) ?? null;
