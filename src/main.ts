@@ -343,6 +343,9 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
       const a = await d.agents.get(id);
       return a ? { id: a.id, name: a.name, skills: a.skills } : undefined;
     },
+  }, {
+    // An agent without a live seat registration gets no offers (app_queue skips unavailable devices).
+    liveUntil: (id) => registrations.liveUntil(id, clock.now()),
   });
 
   // 5. Calls.
@@ -411,6 +414,9 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     maxExpires: config.REGISTER_MAX_EXPIRES,
     onRegistered: (agentId) => {
       agents.login(agentId).catch((err: unknown) => log.warn({ err, agentId }, 'log-in on REGISTER failed'));
+    },
+    onUnregistered: (agentId) => {
+      agents.seatChanged(agentId).catch((err: unknown) => log.warn({ err, agentId }, 'seat change on un-REGISTER failed'));
     },
   });
   installInbound({
