@@ -8,19 +8,16 @@ import type { AnsweredSeat, CallAcd, CallRecordSink, DialogSignal, RingingSeat, 
 import type { CallRecord, Disposition, EndedBy } from './record.js';
 import { runSilentScript } from './silent-script.js';
 
-/** Per-queue telephony settings (the flow's queue node and the queue definition). */
+/**
+ * Per-queue telephony settings (the flow's queue node and the queue definition). Music on hold, announcements and
+ * the maximum wait are not here: the IVR's queue node owns the caller while it waits (one owner of a queued call).
+ */
 export interface QueueSettings {
   queueId: string;
   priority: number;
   /** Rings before redirect on no answer (the standard: 3). */
   answerRings: number;
   wrapUpSec: number;
-  /** Longest wait before the queue gives up (0 = none). */
-  maxWaitSec: number;
-  /** Looped while waiting. */
-  music: string;
-  /** Played every `everySec` while waiting (position, expected wait, "please hold"). */
-  announcement?: { files: readonly string[]; everySec: number };
   /** Record the conversation (file named after the call, in RECORDINGS_DIR). */
   record: boolean;
   /** Whisper to the agent when the caller waited longer than the answer window. */
@@ -59,7 +56,6 @@ export interface CallerSide {
 export type QueueResult =
   | { outcome: 'agent-ended'; agentId: string } // the agent hung up; the caller is still here (survey next)
   | { outcome: 'transferred'; target: TransferTarget }
-  | { outcome: 'timeout' } // maxWaitSec passed without an answer
   | { outcome: 'cancelled' } // the owner took the call out of the queue (callback offer, menu choice)
   | { outcome: 'ended' }; // the call ended (caller gone, silent, shutdown): nothing more to do
 
@@ -152,8 +148,9 @@ export class CallSession {
   // --- the queue ------------------------------------------------------------------------------------------------
 
   /**
-   * Wait in `settings.queueId` with music and announcements until an agent answers, then stay connected until one
-   * side leaves. Redirect on no answer happens inside: a seat that does not answer within the rings is cancelled,
+   * Be in `settings.queueId` until an agent answers, then stay connected until one side leaves. The IVR's queue node
+   * owns the waiting caller (music, announcements, maximum wait, callback offer) and takes the call out with
+   * cancelQueue(). Redirect on no answer happens inside: a seat that does not answer within the rings is cancelled,
    * its agent set not-ready (missed) and the call goes back to the head of the queue for the next agent.
    */
   async serveQueue(settings: QueueSettings, hooks: { answered?: () => void } = {}): Promise<QueueResult> {
@@ -178,14 +175,6 @@ export class CallSession {
       wake.resolve();
     });
     this.offs.push(offOffer);
-    let timedOut = false;
-    const maxWait =
-      settings.maxWaitSec > 0
-        ? this.timer(settings.maxWaitSec * 1000, () => {
-            timedOut = true;
-            wake.resolve();
-          })
-        : undefined;
 
     try {
       this.inAcd = { wrapUpSec: settings.wrapUpSec };
@@ -196,43 +185,28 @@ export class CallSession {
         priority: settings.priority,
         ownerInstance: this.deps.instanceId,
       });
-      await this.holdMusic(settings);
-      const announcer = this.startAnnouncements(settings);
-      try {
-        for (;;) {
-          if (offers.length === 0 && !timedOut && !cancelled) await Promise.race([wake.promise, this.stopped.promise]);
-          if (this.isEnded()) return { outcome: 'ended' };
-          if (cancelled) {
-            await this.leaveAcd('caller');
-            await this.caller.leg.stopAudio().catch(() => undefined);
-            this.phase = 'ivr';
-            return { outcome: 'cancelled' };
-          }
-          const offer = offers.shift();
-          if (!offer) {
-            if (timedOut) {
-              await this.leaveAcd('caller');
-              this.phase = 'ivr';
-              return { outcome: 'timeout' };
-            }
-            wake = deferred<void>();
-            continue;
-          }
-          if (offers.length === 0) wake = deferred<void>();
-          const answered = await this.offerTo(offer, settings, queuedAt);
-          if (answered === 'ended') return { outcome: 'ended' };
-          if (answered === 'next' || answered === 'cancelled') continue;
-          hooks.answered?.();
-          announcer.stop();
-          this.clearTimer(maxWait);
-          return await this.connected(answered, settings, queuedAt);
+      for (;;) {
+        if (offers.length === 0 && !cancelled) await Promise.race([wake.promise, this.stopped.promise]);
+        if (this.isEnded()) return { outcome: 'ended' };
+        if (cancelled) {
+          await this.leaveAcd('caller');
+          this.phase = 'ivr';
+          return { outcome: 'cancelled' };
         }
-      } finally {
-        announcer.stop();
-        this.queueCancel = undefined;
+        const offer = offers.shift();
+        if (!offer) {
+          wake = deferred<void>();
+          continue;
+        }
+        if (offers.length === 0) wake = deferred<void>();
+        const answered = await this.offerTo(offer, settings, queuedAt);
+        if (answered === 'ended') return { outcome: 'ended' };
+        if (answered === 'next' || answered === 'cancelled') continue;
+        hooks.answered?.();
+        return await this.connected(answered, settings, queuedAt);
       }
     } finally {
-      this.clearTimer(maxWait);
+      this.queueCancel = undefined;
       offOffer();
     }
   }
@@ -481,75 +455,9 @@ export class CallSession {
     }
   }
 
-  private async holdMusic(settings: QueueSettings): Promise<void> {
-    await this.caller.leg.startBackground(settings.music).catch((err: unknown) => {
-      if (!isMediaError(err, 'MEDIA_GONE')) this.log.warn({ err }, 'music on hold failed');
-    });
-  }
-
-  /** Periodic announcements: music stops, the announcement plays, music resumes — unless the call moved on. */
-  private startAnnouncements(settings: QueueSettings): { stop(): void } {
-    const a = settings.announcement;
-    if (!a || a.everySec <= 0 || a.files.length === 0) return { stop: () => undefined };
-    let handle: TimerHandle | undefined;
-    let stopped = false;
-    const tick = (): void => {
-      handle = undefined;
-      if (stopped || this.phase !== 'queued') {
-        if (!stopped) schedule();
-        return;
-      }
-      void (async () => {
-        try {
-          await this.caller.leg.stopAudio();
-          if (stopped || this.phase !== 'queued') return;
-          await this.caller.leg.play(a.files);
-          if (stopped || this.phase !== 'queued') return;
-          await this.caller.leg.startBackground(settings.music);
-        } catch (err) {
-          if (!isMediaError(err, 'MEDIA_GONE')) this.log.warn({ err }, 'announcement failed');
-        } finally {
-          if (!stopped) schedule();
-        }
-      })();
-    };
-    const schedule = (): void => {
-      handle = this.timer(a.everySec * 1000, tick);
-    };
-    schedule();
-    return {
-      stop: () => {
-        stopped = true;
-        this.clearTimer(handle);
-      },
-    };
-  }
-
   /** Take the call out of the queue (waiting or ringing); serveQueue then resolves with `cancelled`. */
   cancelQueue(): void {
     this.queueCancel?.resolve('cancelled');
-  }
-
-  // --- after the agent -------------------------------------------------------------------------------------------
-
-  /**
-   * The satisfaction survey for a caller still on the line after the agent hung up (standard §6): one digit,
-   * stored with the call. Returns the rating, or undefined when the caller pressed nothing valid.
-   */
-  async survey(p: { question: readonly string[]; thanks: readonly string[]; validDigits: string; timeoutMs: number }): Promise<number | undefined> {
-    if (this.isEnded()) return undefined;
-    try {
-      const digits = await this.caller.leg.collect({ prompts: p.question, min: 1, max: 1, timeoutMs: p.timeoutMs, interDigitMs: p.timeoutMs });
-      const d = digits.slice(0, 1);
-      if (d !== '' && p.validDigits.includes(d)) {
-        this.record.surveyRating = Number(d);
-        await this.caller.leg.play(p.thanks);
-        return this.record.surveyRating;
-      }
-    } catch (err) {
-      if (!isMediaError(err, 'MEDIA_GONE')) this.log.warn({ err }, 'survey failed');
-    }
-    return undefined;
   }
 
   /** End the call from our side (flow hangup, after the survey). */
