@@ -36,6 +36,18 @@ export class AcdPlace {
     return this.ctx.deps.acd.noAnswer(this.ctx.callId);
   }
 
+  /**
+   * Give the offer back after a failure of ours (seatFailureOwner): the call goes back to the head of its queue and
+   * the agent stays ready. The store's way back to the head is its RONA operation; the agent is then made ready
+   * again unless the RONA applied the agent's own "not ready after this call" request (it then keeps that state).
+   */
+  async giveBack(agentId: string): Promise<void> {
+    const { acd, agents } = this.ctx.deps;
+    await acd.noAnswer(this.ctx.callId);
+    const a = await agents.agent(agentId);
+    if (a?.state === 'not-ready' && a.reason === 'missed' && !a.afterCall) await agents.setReady(agentId);
+  }
+
   /** Take the call out of the ACD once: frees an offered agent, or starts the talking agent's wrap-up. */
   async leave(by: 'agent' | 'caller'): Promise<void> {
     const a = this.inAcd;

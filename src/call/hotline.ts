@@ -30,10 +30,11 @@ export interface InboundCall {
 }
 
 export interface HotlineDeps {
-  session: Omit<SessionDeps, 'log'>;
+  session: Omit<SessionDeps, 'log' | 'agents'>;
   log: Logger;
   registry: CallRegistry;
-  store: Pick<AcdStore, 'position'>;
+  /** Queue positions, and agent readiness for offers given back after a failure of ours. */
+  store: Pick<AcdStore, 'position' | 'agent' | 'setReady'>;
   flows: FlowLookup;
   files: PromptFiles;
   policy: QueuePolicy;
@@ -54,7 +55,7 @@ export class HotlineCalls {
     const { deps } = this;
     const log = deps.log.child({ callId: call.callId });
     const session = new CallSession(
-      { ...deps.session, log },
+      { ...deps.session, log, agents: deps.store },
       { leg: call.leg, signal: call.signal },
       { callId: call.callId, callerNumber: call.callerNumber, calledNumber: call.calledNumber, flowId: call.flow.id },
     );

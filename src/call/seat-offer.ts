@@ -2,6 +2,7 @@ import type { Offer } from '../acd/model.js';
 import type { AcdPlace } from './acd-place.js';
 import { answerWindowMs, ringsHeard } from './answer-timer.js';
 import { deferred, type CallContext, type QueueSettings } from './call-context.js';
+import { seatFailureOwner } from './errors.js';
 import type { AnsweredSeat, RingingSeat } from './ports.js';
 
 /** How ringing one offered seat ended. */
@@ -24,7 +25,7 @@ export async function offerSeat(ctx: CallContext, place: AcdPlace, offer: Offer,
     seat = await seats.ring(agentId, { callId: ctx.callId, callerNumber: ctx.record.callerNumber });
   } catch (err) {
     ctx.log.warn({ err, agentId }, 'seat could not be rung');
-    return redirect(ctx, place, agentId);
+    return seatFailed(ctx, place, agentId, err);
   }
   if (ctx.isEnded()) {
     // The caller left while the INVITE was being sent: undo it here, cleanup did not know about this seat.
@@ -38,10 +39,7 @@ export async function offerSeat(ctx: CallContext, place: AcdPlace, offer: Offer,
   const timer = ctx.timers.set(answerWindowMs(cadence), () => noAnswer.resolve('no-answer'));
   const answered = seat.answered.then(
     (s) => s,
-    (err: unknown) => {
-      ctx.log.info({ err, agentId }, 'seat rejected the call');
-      return 'rejected' as const;
-    },
+    (err: unknown) => ({ failed: err }),
   );
   const first = await Promise.race([answered, noAnswer.promise, ctx.whenStopped('stopped' as const), cancelled]);
   ctx.timers.clear(timer);
@@ -54,13 +52,17 @@ export async function offerSeat(ctx: CallContext, place: AcdPlace, offer: Offer,
   if (first === 'stopped' || ctx.isEnded()) {
     // The caller left (or shutdown) while the seat rang: cleanup cancelled the seat and freed the agent; an answer
     // that won the race is hung up here too.
-    if (typeof first === 'object') await Promise.all([first.hangup(), first.leg.release()]);
+    if (typeof first === 'object' && !('failed' in first)) await Promise.all([first.hangup(), first.leg.release()]);
     return 'ended';
   }
-  if (typeof first !== 'object') {
+  if (first === 'no-answer' || first === 'cancelled') {
     await seat.cancel();
     // An answer may have crossed the CANCEL: the seat's dialog is hung up by cancel(); nothing else to undo.
     return redirect(ctx, place, agentId);
+  }
+  if ('failed' in first) {
+    await seat.cancel();
+    return seatFailed(ctx, place, agentId, first.failed);
   }
 
   const answeredAt = clock.now();
@@ -73,6 +75,19 @@ export async function offerSeat(ctx: CallContext, place: AcdPlace, offer: Offer,
   ctx.phase = 'connected';
   await place.answered();
   return first;
+}
+
+/** The seat leg did not come up: the agent's miss only when the seat itself said no (errors.ts seatFailureOwner). */
+async function seatFailed(ctx: CallContext, place: AcdPlace, agentId: string, err: unknown): Promise<'next' | 'ended'> {
+  if (seatFailureOwner(err) === 'seat') {
+    ctx.log.info({ err, agentId }, 'seat rejected the call');
+    return redirect(ctx, place, agentId);
+  }
+  ctx.log.warn({ err, agentId }, 'seat leg failed on our side: the offer is given back, the agent stays ready');
+  if (ctx.isEnded()) return 'ended';
+  await place.giveBack(agentId);
+  ctx.phase = 'queued';
+  return 'next';
 }
 
 /** Redirect on no answer (RONA): the agent's miss. */

@@ -489,6 +489,7 @@ export async function world(
     instanceId,
     recordingsDir: '/rec',
     transfers: { resolve: (t) => (t.startsWith('q:') ? { kind: 'queue', queueId: t.slice(2) } : undefined) },
+    agents: store,
   };
   const sessions = new Map<string, CallSession>();
   const registry = new (class extends CallRegistry {

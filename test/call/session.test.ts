@@ -70,6 +70,45 @@ describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
     });
   });
 
+  describe('a seat leg that fails for our reasons is not the agent\'s miss', () => {
+    it('the seat answers but our media endpoint times out: the call goes to the next agent at once, the agent stays ready', async () => {
+      const w = await make(['a', 'b'], { a: { ourFailureAfterMs: 2000 }, b: { answerAfterMs: 1000 } });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 2000);
+      expect(w.seats.rung).toEqual(['a', 'b']);
+      expect(await w.state('a')).toBe('ready');
+      await run(w, 1000);
+      expect(await w.state('b')).toBe('on-call');
+      expect(c.session().snapshot().missedAgents).toEqual([]);
+      await w.stop();
+    });
+
+    it('with one agent the offer is given back at the head of the queue and offered to the same agent again', async () => {
+      const w = await make(['a'], { a: { ourFailureAfterMs: 2000 } });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 1000);
+      expect(w.seats.rung).toEqual(['a']);
+      w.seats.scripts.set('a', { answerAfterMs: 1000 }); // the next ring will come up
+      await run(w, 1000); // the first ring's media set-up fails
+      expect(await w.state('a')).not.toBe('not-ready(missed)');
+      await run(w, 2000);
+      expect(w.seats.rung).toEqual(['a', 'a']);
+      expect(await w.state('a')).toBe('on-call');
+      expect(c.session().snapshot().missedAgents).toEqual([]);
+      await w.stop();
+    });
+
+    it('an agent whose "not ready after this call" request is pending keeps it after a give-back', async () => {
+      const w = await make(['a'], { a: { ourFailureAfterMs: 2000 } });
+      w.call();
+      await run(w, TO_QUEUE_MS);
+      await w.store.requestAfterCall('a', 'break');
+      await run(w, 2000);
+      expect(await w.state('a')).toBe('not-ready(break)');
+      await w.stop();
+    });
+  });
+
   describe('one owner of the waiting caller: the flow', () => {
     it('music on hold comes from the flow once; the session starts none of its own and stops it before the bridge', async () => {
       const w = await make(['a'], { a: { answerAfterMs: 4000 } });
