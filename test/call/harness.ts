@@ -299,7 +299,7 @@ export class MemoryRecords implements CallRecordSink {
 
 export type StoreKind = 'memory' | 'redis';
 /** The call-layer tests run on both ACD stores (item 25): the in-process one and the Redis one production runs. */
-export const STORE_KINDS: readonly StoreKind[] = ['memory'];
+export const STORE_KINDS: readonly StoreKind[] = ['memory', 'redis'];
 
 /** Which store operation to fail next (a Redis blip: STORE_UNAVAILABLE, the operation did not happen). */
 export interface StoreFaults {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowRegistry } from '../../src/ivr/registry.js';
-import { run, shippedFlowsWithE2e, world } from './harness.js';
+import { STORE_KINDS, closeHarness, run, shippedFlowsWithE2e, world, type StoreKind } from './harness.js';
 
 // The shipped prompts and queues plus the e2e flow (press 1 for the general queue, survey after the agent), run
 // through HotlineCalls: the IVR runner on MediaCallChannel, its queue node through the session, on virtual time.
@@ -13,16 +13,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await remove?.();
+  await closeHarness();
 });
 
-async function setup() {
-  const w = await world('memory', flows, ['a'], { a: { answerAfterMs: 1000 } });
+async function setup(kind: StoreKind) {
+  const w = await world(kind, flows, ['a'], { a: { answerAfterMs: 1000 } });
   return { w, registry: w.registry };
 }
 
-describe('HotlineCalls: the IVR flow over the media channel and the session', () => {
+describe.each(STORE_KINDS)('HotlineCalls on the %s store: the IVR flow over the media channel and the session', (kind) => {
   it('menu 1 → queue → agent answers and hangs up → survey digit in the one call record', async () => {
-    const { w, registry } = await setup();
+    const { w, registry } = await setup(kind);
     const { leg, signal, done } = w.call({ callId: 'call-42', presses: ['1', '2'] });
     expect(registry.size).toBe(1);
     await run(w, 5000); // menu prompt (1 s) + press (0.5 s) + ring 1 s
@@ -45,7 +46,7 @@ describe('HotlineCalls: the IVR flow over the media channel and the session', ()
   });
 
   it('the caller hangs up in the menu: one record, caller-hangup, nobody rung', async () => {
-    const { w } = await setup();
+    const { w } = await setup(kind);
     const { leg, signal, done } = w.call({ callId: 'call-43' });
     await run(w, 500);
     signal.remoteBye();
