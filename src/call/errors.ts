@@ -1,4 +1,6 @@
+import { isAcdError } from '../acd/errors.js';
 import { HotlineError } from '../core/errors.js';
+import { isMediaError } from '../media/errors.js';
 
 export type CallErrorCode =
   | 'SEAT_UNREACHABLE' // the agent has no live registration
@@ -13,4 +15,23 @@ export class CallError extends HotlineError {
   constructor(code: CallErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
     super(code, message, details, options);
   }
+}
+
+export function isCallError(e: unknown, code?: CallErrorCode): e is CallError {
+  return e instanceof CallError && (code === undefined || e.code === code);
+}
+
+/**
+ * Whose failure a seat leg that did not come up is (hotline standard: redirect on no answer is the agent's miss).
+ * 'seat': the seat itself said no — it answered the INVITE with a SIP failure (busy, declined) or has no live
+ * registration; the call is redirected and the agent goes not-ready(missed), as when it rings out.
+ * 'ours': everything else — our media endpoint's set-up failed or timed out (overload), the ACD store failed, the
+ * SIP stack failed without a response from the seat: the agent did nothing wrong, so the offer is given back (the
+ * call to the head of its queue) and the agent stays ready.
+ */
+export function seatFailureOwner(err: unknown): 'seat' | 'ours' {
+  if (isMediaError(err) || isAcdError(err)) return 'ours';
+  if (isCallError(err, 'SEAT_UNREACHABLE')) return 'seat';
+  if (isCallError(err, 'SEAT_REJECTED')) return typeof err.details?.status === 'number' ? 'seat' : 'ours';
+  return 'ours';
 }

@@ -30,10 +30,11 @@ export interface InboundCall {
 }
 
 export interface HotlineDeps {
-  session: Omit<SessionDeps, 'log'>;
+  session: Omit<SessionDeps, 'log' | 'agents'>;
   log: Logger;
   registry: CallRegistry;
-  store: Pick<AcdStore, 'position'>;
+  /** Queue positions, and agent readiness for offers given back after a failure of ours. */
+  store: Pick<AcdStore, 'position' | 'agent' | 'setReady'>;
   flows: FlowLookup;
   files: PromptFiles;
   policy: QueuePolicy;
@@ -54,7 +55,7 @@ export class HotlineCalls {
     const { deps } = this;
     const log = deps.log.child({ callId: call.callId });
     const session = new CallSession(
-      { ...deps.session, log },
+      { ...deps.session, log, agents: deps.store },
       { leg: call.leg, signal: call.signal },
       { callId: call.callId, callerNumber: call.callerNumber, calledNumber: call.calledNumber, flowId: call.flow.id },
     );
@@ -65,6 +66,7 @@ export class HotlineCalls {
       (req, queueId) => this.settings(call.flow, req, queueId),
       async (callId) => (await deps.store.position(callId))?.position ?? 0,
       log,
+      (req) => channel.startMusic(req.music),
     );
     const sink: CallDataSink = {
       save: async (callId: string, data: Saved) => {
@@ -88,16 +90,12 @@ export class HotlineCalls {
     if (!queueId) return undefined;
     const def: QueueDefinition | undefined = flow.queues.get(queueId);
     if (!def) return undefined;
-    const music = req.music.find((i) => i.kind === 'prompt');
     const p = this.deps.policy;
     return {
       queueId,
       priority: req.priority,
       answerRings: def.answerRings,
       wrapUpSec: def.wrapUpSec,
-      // The flow's queue node runs its own max-wait branch (timers in the IVR); the session does not race it.
-      maxWaitSec: 0,
-      music: music ? this.deps.files.prompt(music.file) : 'silence_stream://-1',
       record: p.record(queueId),
       lateWhisper: p.lateWhisper(queueId),
       silentCall: { auto: p.silentAuto(queueId), silenceSec: p.silentSec, agentKey: p.silentAgentKey },

@@ -5,7 +5,8 @@ import type { CallSession, QueueSettings } from './session.js';
 
 /**
  * The IVR's queue port for one call, over its CallSession: the flow's `queue` node waits here; the session rings
- * agents, bridges and reports back 'answered', then 'agent-ended' (the flow goes on to its survey) or 'timeout'.
+ * agents, bridges and reports back 'answered', then 'agent-ended' (the flow goes on to its survey). Waiting (music,
+ * announcements, maximum wait) is the flow's queue node's.
  * A blind transfer to another queue re-queues inside; the call's end needs no outcome (hangup listeners fire).
  */
 export class SessionQueuePort implements IvrQueuePort {
@@ -14,6 +15,8 @@ export class SessionQueuePort implements IvrQueuePort {
     private readonly settingsFor: (request: EnqueueRequest, queueId: string | undefined) => QueueSettings | undefined,
     private readonly position: (callId: string) => Promise<number>,
     private readonly log: Logger,
+    /** Music on hold through the IVR's channel (a transferred caller waits in the next queue with it). */
+    private readonly holdMusic: (request: EnqueueRequest) => void = () => undefined,
   ) {}
 
   enqueue(call: { callId: string }, request: EnqueueRequest, onOutcome: (o: QueueOutcome) => void): QueueTicket {
@@ -28,10 +31,11 @@ export class SessionQueuePort implements IvrQueuePort {
       for (;;) {
         const r = await this.session.serveQueue(settings, { answered: () => onOutcome('answered') });
         if (r.outcome === 'agent-ended') return onOutcome('agent-ended');
-        if (r.outcome === 'timeout') return onOutcome('timeout');
         if (r.outcome === 'transferred') {
           const next = r.target.kind === 'queue' ? this.settingsFor(request, r.target.queueId) : undefined;
           if (next) {
+            // Waiting again: the IVR owns music on hold, as it did for the first queue.
+            this.holdMusic(request);
             settings = next;
             continue;
           }

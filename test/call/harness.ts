@@ -1,11 +1,22 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { basename } from 'node:path';
+import type { Redis } from 'ioredis';
+import { AcdError } from '../../src/acd/errors.js';
 import { MemoryAcdStore } from '../../src/acd/memory-store.js';
 import type { QueueDefinition } from '../../src/acd/model.js';
+import type { AcdStore } from '../../src/acd/store.js';
+import { RedisAcdStore } from '../../src/store/redis/acd-store.js';
 import { queue } from '../acd/fixtures.js';
+import { testRedis, uniqueHotline } from '../support/redis.js';
 import { VirtualClock, flushMicrotasks } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
+import { HotlineCalls, type QueuePolicy } from '../../src/call/hotline.js';
+import { CallRegistry, type LiveCall } from '../../src/call/registry.js';
+import type { WaitEstimator } from '../../src/ivr/channel.js';
+import type { Flow } from '../../src/ivr/spec.js';
+import type { PromptFiles } from '../../src/call/media-channel.js';
 import { FlowRegistry } from '../../src/ivr/registry.js';
 import { FlowReloader } from '../../src/ivr/watch.js';
 import { MediaError } from '../../src/media/errors.js';
@@ -14,11 +25,12 @@ import { AcdBridge } from '../../src/call/acd-bridge.js';
 import { CallError } from '../../src/call/errors.js';
 import type { AnsweredSeat, CallRecordSink, DialogSignal, RingingSeat, SeatDialer } from '../../src/call/ports.js';
 import type { CallRecord } from '../../src/call/record.js';
-import { CallSession, type QueueSettings, type SessionDeps } from '../../src/call/session.js';
+import type { CallSession, SessionDeps } from '../../src/call/session.js';
 
 /**
  * A scripted call world on a VirtualClock: legs whose prompts take virtual time, seats that answer (or not) on
- * cue, a tiny ACD that offers the first ready agent, and in-memory agent states and records.
+ * cue, the ACD store (MemoryAcdStore or RedisAcdStore on the real Redis, one hotline id per world), and calls run
+ * the way production runs them: HotlineCalls → the IVR flow → its queue node → the CallSession.
  */
 export const PLAY_MS_PER_FILE = 1000;
 
@@ -153,7 +165,11 @@ export class ScriptedLeg implements MediaLeg {
     return () => this.goneFns.delete(fn);
   }
 
+  /** Whether our side released the endpoint (the no-endpoint-left invariant). */
+  released = false;
+
   release(): Promise<void> {
+    this.released = true;
     this.hangUp('released');
     return Promise.resolve();
   }
@@ -208,14 +224,23 @@ export class FakeSeat extends FakeSignal implements AnsweredSeat {
   }
 }
 
-/** How a seat behaves when rung. */
-export type SeatScript = { answerAfterMs: number } | 'never' | 'reject' | 'unreachable';
+/**
+ * How a seat behaves when rung. `ourFailureAfterMs`: the seat answers after that long but our side fails to take
+ * the answer (the media endpoint's set-up timed out under overload, as SipSeatDialer reports it).
+ */
+export type SeatScript = { answerAfterMs: number } | { ourFailureAfterMs: number } | 'never' | 'reject' | 'unreachable';
 
 export class ScriptedSeats implements SeatDialer {
   readonly scripts = new Map<string, SeatScript>();
   readonly rung: string[] = [];
   readonly cancelled: string[] = [];
   readonly answered = new Map<string, FakeSeat>();
+  /** Every seat leg created, for the no-endpoint-left invariant. */
+  readonly legs: ScriptedLeg[] = [];
+  /** Virtual time of each ring, in order. */
+  readonly rungAt: number[] = [];
+  /** Ringing INVITEs neither answered nor cancelled nor failed yet. */
+  ringingNow = 0;
 
   constructor(private readonly clock: VirtualClock) {}
 
@@ -223,16 +248,28 @@ export class ScriptedSeats implements SeatDialer {
     const script = this.scripts.get(agentId) ?? 'never';
     if (script === 'unreachable') return Promise.reject(new CallError('SEAT_UNREACHABLE', agentId));
     this.rung.push(agentId);
+    this.rungAt.push(this.clock.now());
+    this.ringingNow++;
     let settle!: { resolve: (s: AnsweredSeat) => void; reject: (e: unknown) => void };
     const answered = new Promise<AnsweredSeat>((resolve, reject) => (settle = { resolve, reject }));
     let cancelled = false;
+    let final = false;
+    const finish = (): void => {
+      if (!final) this.ringingNow--;
+      final = true;
+    };
+    answered.then(finish, finish);
     let timer: ReturnType<VirtualClock['setTimeout']> | undefined;
     if (script === 'reject') {
-      timer = this.clock.setTimeout(() => settle.reject(new CallError('SEAT_REJECTED', '486')), 500);
+      timer = this.clock.setTimeout(() => settle.reject(new CallError('SEAT_REJECTED', `seat of ${agentId} answered 486`, { agentId, status: 486 })), 500);
+    } else if (script !== 'never' && 'ourFailureAfterMs' in script) {
+      timer = this.clock.setTimeout(() => settle.reject(new MediaError('MEDIA_TIMEOUT', 'createEndpoint', 'media set-up timed out')), script.ourFailureAfterMs);
     } else if (script !== 'never') {
       timer = this.clock.setTimeout(() => {
         if (cancelled) return;
-        const seat = new FakeSeat(new ScriptedLeg(`seat-${agentId}`, this.clock));
+        const leg = new ScriptedLeg(`seat-${agentId}`, this.clock);
+        this.legs.push(leg);
+        const seat = new FakeSeat(leg);
         this.answered.set(agentId, seat);
         settle.resolve(seat);
       }, script.answerAfterMs);
@@ -260,50 +297,178 @@ export class MemoryRecords implements CallRecordSink {
   }
 }
 
-export const SETTINGS: QueueSettings = {
-  queueId: 'general',
-  priority: 0,
-  answerRings: 3,
-  wrapUpSec: 10,
-  maxWaitSec: 0,
-  music: 'moh.wav',
-  record: false,
-  lateWhisper: true,
-  silentCall: { auto: false, silenceSec: 5, agentKey: '9' },
-};
+export type StoreKind = 'memory' | 'redis';
+/** The call-layer tests run on both ACD stores (item 25): the in-process one and the Redis one production runs. */
+export const STORE_KINDS: readonly StoreKind[] = ['memory', 'redis'];
+
+/** Which store operation to fail next (a Redis blip: STORE_UNAVAILABLE, the operation did not happen). */
+export interface StoreFaults {
+  /** Fail the next `count` calls of these operations (all operations when `ops` is empty). */
+  blip(count: number, ops?: readonly string[]): void;
+  /** Failures injected so far. */
+  readonly injected: number;
+}
+
+/**
+ * The store as the world sees it: every promise an operation returns is tracked, so `settle()` waits for real
+ * Redis round trips as well as microtasks before the virtual clock moves on; and blips can be injected.
+ */
+function tracked(store: AcdStore): { store: AcdStore; settle: () => Promise<void>; faults: StoreFaults } {
+  const inflight = new Set<Promise<unknown>>();
+  let blips = 0;
+  let blipOps: readonly string[] = [];
+  let injected = 0;
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]): unknown => {
+        if (blips > 0 && (blipOps.length === 0 || blipOps.includes(String(prop)))) {
+          blips--;
+          injected++;
+          const p = Promise.reject(new AcdError('STORE_UNAVAILABLE', `injected blip on ${String(prop)}`));
+          const t = p.catch(() => undefined).finally(() => inflight.delete(t));
+          inflight.add(t);
+          return p;
+        }
+        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
+        if (r instanceof Promise) {
+          const t: Promise<unknown> = r.then(
+            () => undefined,
+            () => undefined,
+          ).finally(() => inflight.delete(t));
+          inflight.add(t);
+        }
+        return r;
+      };
+    },
+  });
+  const settle = async (): Promise<void> => {
+    for (let quiet = 0; quiet < 2; ) {
+      await flushMicrotasks(30);
+      if (inflight.size === 0) {
+        quiet++;
+        continue;
+      }
+      quiet = 0;
+      await Promise.allSettled([...inflight]);
+    }
+  };
+  return {
+    store: proxy,
+    settle,
+    faults: {
+      blip(count, ops = []) {
+        blips = count;
+        blipOps = ops;
+      },
+      get injected() {
+        return injected;
+      },
+    },
+  };
+}
+
+let redis: Redis | undefined;
+async function sharedRedis(): Promise<Redis> {
+  redis ??= await testRedis();
+  return redis;
+}
+
+/** Close the Redis connection the worlds of a test file share (afterAll). */
+export async function closeHarness(): Promise<void> {
+  const r = redis;
+  redis = undefined;
+  await r?.quit();
+}
+
+export interface CallOptions {
+  callId?: string;
+  /** Digits the caller presses at each collect: the menu ('1' = the general queue), then the survey. */
+  presses?: string[];
+  policy?: Partial<QueuePolicy>;
+  files?: PromptFiles;
+  wait?: WaitEstimator;
+}
+
+export interface LiveTestCall {
+  callId: string;
+  leg: ScriptedLeg;
+  signal: FakeSignal;
+  /** HotlineCalls.handle's promise: resolves once the call's cleanup ran. */
+  done: Promise<void>;
+  /** The call's owner (for a look at the record being built). */
+  session(): CallSession;
+  /** The caller hangs up (BYE, and the media leg goes). */
+  hangUp(): void;
+}
 
 export interface World {
+  kind: StoreKind;
   clock: VirtualClock;
-  store: MemoryAcdStore;
+  store: AcdStore;
   acd: AcdBridge;
   seats: ScriptedSeats;
   records: MemoryRecords;
-  callerLeg: ScriptedLeg;
-  callerSignal: FakeSignal;
-  session: CallSession;
   deps: SessionDeps;
+  registry: CallRegistry;
+  faults: StoreFaults;
+  /** Run a call through HotlineCalls on the e2e flow (menu → queue general → survey). */
+  call(opts?: CallOptions): LiveTestCall;
   /** 'ready', 'not-ready(missed)', ... */
-  state(agentId: string): string;
-  /** Stop background timers (offer polling, wrap-up) so the clock can be checked for leftovers. */
-  stop(): void;
+  state(agentId: string): Promise<string>;
+  /** Wait for microtasks and store round trips (Redis) to settle. */
+  settle(): Promise<void>;
+  /** Stop background timers (offer polling, wrap-up, lease) so the clock can be checked for leftovers; drop the Redis keys. */
+  stop(): Promise<void>;
 }
 
 export function queueDef(id: string, wrapUpSec = 10): QueueDefinition {
   return queue(id, { wrapUpSec });
 }
 
-/** Agents in `agentIds` log in and become ready in that order (so longest-idle offers them in that order). */
-export function world(agentIds: string[], seatScripts: Record<string, SeatScript>, opts: { notReady?: string[] } = {}): World {
+export const DEFAULT_POLICY: QueuePolicy = {
+  silentAuto: () => false,
+  silentSec: 5,
+  silentAgentKey: '9',
+  lateWhisper: () => true,
+  record: () => false,
+};
+
+export interface WorldOptions {
+  notReady?: string[];
+  /** Instance lease (Infinity: never expires unless a test kills the instance). */
+  leaseMs?: number;
+  instanceId?: string;
+}
+
+/**
+ * Agents in `agentIds` log in and become ready in that order (so longest-idle offers them in that order). `flows`:
+ * from shippedFlowsWithE2e (the e2e flow answers 7100).
+ */
+export async function world(
+  kind: StoreKind,
+  flows: FlowRegistry,
+  agentIds: string[],
+  seatScripts: Record<string, SeatScript>,
+  opts: WorldOptions = {},
+): Promise<World> {
   const clock = new VirtualClock(1_000_000);
-  const store = new MemoryAcdStore({ clock, leaseMs: Number.POSITIVE_INFINITY });
-  store.configure({ skills: [], queues: [queueDef('general'), queueDef('complaints')] });
-  store.renewLease('i1');
+  const leaseMs = opts.leaseMs ?? Number.POSITIVE_INFINITY;
+  const instanceId = opts.instanceId ?? 'i1';
+  const raw: AcdStore =
+    kind === 'memory'
+      ? new MemoryAcdStore({ clock, leaseMs })
+      : new RedisAcdStore({ redis: await sharedRedis(), hotlineId: uniqueHotline('call'), clock, leaseMs: Number.isFinite(leaseMs) ? leaseMs : 1e12, eventsMaxLen: 0 });
+  const { store, settle, faults } = tracked(raw);
+  await store.configure({ skills: [], queues: [queueDef('general'), queueDef('complaints')] });
+  await store.renewLease(instanceId);
   for (const a of agentIds) {
-    store.loginAgent({ id: a, name: a, skills: [] });
-    if (!opts.notReady?.includes(a)) store.setReady(a);
+    await store.loginAgent({ id: a, name: a, skills: [] });
+    if (!opts.notReady?.includes(a)) await store.setReady(a);
     clock.advance(1);
   }
-  const acd = new AcdBridge(store, clock, silentLogger, { instanceId: 'i1', pollMs: 200 });
+  const acd = new AcdBridge(store, clock, silentLogger, { instanceId, pollMs: 200 });
   acd.start();
   const seats = new ScriptedSeats(clock);
   for (const [a, sc] of Object.entries(seatScripts)) seats.scripts.set(a, sc);
@@ -321,23 +486,73 @@ export function world(agentIds: string[], seatScripts: Record<string, SeatScript
       transferring: ['transferring'],
     },
     ring: { onMs: 1000, offMs: 4000 },
-    instanceId: 'i1',
+    instanceId,
     recordingsDir: '/rec',
     transfers: { resolve: (t) => (t.startsWith('q:') ? { kind: 'queue', queueId: t.slice(2) } : undefined) },
+    agents: store,
   };
-  const callerLeg = new ScriptedLeg('caller', clock);
-  const callerSignal = new FakeSignal();
-  const session = new CallSession(deps, { leg: callerLeg, signal: callerSignal }, { callId: 'c1', callerNumber: '13800000000', calledNumber: '12345' });
-  const state = (agentId: string): string => {
-    const a = store.agent(agentId);
+  const sessions = new Map<string, CallSession>();
+  const registry = new (class extends CallRegistry {
+    override add(call: LiveCall): void {
+      sessions.set(call.callId, call as CallSession);
+      super.add(call);
+    }
+  })(clock, 1000);
+  let n = 0;
+  const call = (o: CallOptions = {}): LiveTestCall => {
+    const callId = o.callId ?? `c${++n}`;
+    const leg = new ScriptedLeg(`caller-${callId}`, clock);
+    leg.presses = [...(o.presses ?? ['1', '2'])];
+    const signal = new FakeSignal();
+    const hotline = new HotlineCalls({
+      session: { ...deps },
+      log: silentLogger,
+      registry,
+      store,
+      flows,
+      files: o.files ?? { prompt: (f) => basename(f, '.wav'), number: (v) => [`#${v}`] },
+      policy: { ...DEFAULT_POLICY, ...o.policy },
+      wait: o.wait ?? { expectedWaitSec: () => undefined },
+    });
+    const flow = flows.forNumber('7100') as Flow;
+    registry.admit();
+    const done = hotline.handle({ callId, callerNumber: '13800000000', calledNumber: '7100', flow, leg, signal });
+    return {
+      callId,
+      leg,
+      signal,
+      done,
+      session: () => sessions.get(callId)!,
+      hangUp: () => {
+        signal.remoteBye();
+        leg.hangUp();
+      },
+    };
+  };
+  const state = async (agentId: string): Promise<string> => {
+    const a = await store.agent(agentId);
     return a ? `${a.state}${a.reason ? `(${a.reason})` : ''}` : 'unknown';
   };
-  return { clock, store, acd, seats, records, callerLeg, callerSignal, session, deps, state, stop: () => acd.stop() };
+  const stop = async (): Promise<void> => {
+    acd.stop();
+    await settle();
+    if (raw instanceof RedisAcdStore) await raw.destroy();
+  };
+  return { kind, clock, store, acd, seats, records, deps, registry, faults, call, state, settle, stop };
 }
 
+/** Move virtual time forward by `ms`, one timer at a time, letting microtasks and store round trips settle. */
 export async function run(w: World, ms: number): Promise<void> {
-  await w.clock.advanceAsync(ms);
-  await flushMicrotasks(50);
+  const until = w.clock.now() + ms;
+  await w.settle();
+  for (;;) {
+    const at = w.clock.nextAt();
+    if (at === undefined || at > until) break;
+    w.clock.runUntil(at);
+    await w.settle();
+  }
+  w.clock.runUntil(until);
+  await w.settle();
 }
 
 /** States that mean an agent is stuck with a call that is gone. */

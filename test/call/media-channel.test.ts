@@ -1,21 +1,22 @@
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
-import { HotlineCalls } from '../../src/call/hotline.js';
 import { MediaCallChannel, defaultPromptFiles, lateWhisperFiles, numberFiles } from '../../src/call/media-channel.js';
-import { CallRegistry } from '../../src/call/registry.js';
+import { CallSession } from '../../src/call/session.js';
 import { FlowRegistry } from '../../src/ivr/registry.js';
-import type { Flow, PlayItem } from '../../src/ivr/spec.js';
+import type { PlayItem } from '../../src/ivr/spec.js';
 import { FakeSignal, ScriptedLeg, run, shippedFlowsWithE2e, world } from './harness.js';
 
 const PROMPTS = resolve(import.meta.dirname, '../../ivr-flows/prompts');
 /** A leg event with the prompt directory taken off the file paths, so the expectations read as prompt ids. */
 const short = (event: string, dir = PROMPTS): string => event.replaceAll(`${dir}/`, '').replaceAll('.wav', '');
 
-function channel(promptDir?: string) {
-  const w = world([], {});
+async function channel(promptDir?: string) {
+  const w = await world('memory', new FlowRegistry(), [], {});
   const leg = new ScriptedLeg('caller-n', w.clock);
-  const ch = new MediaCallChannel(w.session, leg, new FakeSignal(), defaultPromptFiles(promptDir), silentLogger, '13800000000', '7100');
+  const signal = new FakeSignal();
+  const session = new CallSession(w.deps, { leg, signal }, { callId: 'c1', callerNumber: '13800000000', calledNumber: '7100' });
+  const ch = new MediaCallChannel(session, leg, signal, defaultPromptFiles(promptDir), silentLogger, '13800000000', '7100');
   return { w, leg, ch };
 }
 
@@ -23,21 +24,21 @@ const prompt = (id: string, language: 'zh' | 'en' = 'zh'): PlayItem => ({ kind: 
 
 describe('MediaCallChannel: number items are said from the number pieces', () => {
   it('"position" then 15 plays the position prompt and 十五 (two pieces)', async () => {
-    const { w, leg, ch } = channel(PROMPTS);
+    const { w, leg, ch } = await channel(PROMPTS);
     const done = ch.play([prompt('position'), { kind: 'number', value: 15, language: 'zh' }]);
     await run(w, 3000);
     expect(await done).toBe('finished');
     expect(leg.events.map((e) => short(e))).toEqual(['play:zh/position+zh/num/num-10+zh/num/num-5']);
-    w.stop();
+    await w.stop();
   });
 
   it('English numbers use the English pieces: 105 is one hundred five', async () => {
-    const { w, leg, ch } = channel(PROMPTS);
+    const { w, leg, ch } = await channel(PROMPTS);
     const done = ch.play([prompt('position', 'en'), { kind: 'number', value: 105, language: 'en' }]);
     await run(w, 5000);
     await done;
     expect(leg.events.map((e) => short(e))).toEqual(['play:en/position+en/num/num-1+en/num/num-100+en/num/num-5']);
-    w.stop();
+    await w.stop();
   });
 
   it('a number beyond what the pieces can say is capped, a fraction rounded, never an error mid-call', () => {
@@ -54,12 +55,12 @@ describe('MediaCallChannel: number items are said from the number pieces', () =>
   });
 
   it('without a prompt directory numbers are skipped (the old behaviour), prompts still play', async () => {
-    const { w, leg, ch } = channel();
+    const { w, leg, ch } = await channel();
     const done = ch.play([prompt('position'), { kind: 'number', value: 3, language: 'zh' }]);
     await run(w, 2000);
     await done;
     expect(leg.events.map((e) => short(e))).toEqual(['play:zh/position']);
-    w.stop();
+    await w.stop();
   });
 
   it('the late-answer whisper says the wait as minutes and seconds between the standard words', () => {
@@ -86,24 +87,9 @@ describe('HotlineCalls: the queue announcement with numbers', () => {
 
   it('position 1 and an expected wait of 150 s: please hold, 您前面的等待人数是 一, 预计等待分钟数是 三', async () => {
     // The one agent is logged in but not ready: the call waits at the head of the queue.
-    const w = world(['a'], { a: { answerAfterMs: 1000 } }, { notReady: ['a'] });
-    const registry = new CallRegistry(w.clock, 10);
+    const w = await world('memory', flows, ['a'], { a: { answerAfterMs: 1000 } }, { notReady: ['a'] });
     const promptDir = join(dir, 'prompts');
-    const hotline = new HotlineCalls({
-      session: { ...w.deps },
-      log: silentLogger,
-      registry,
-      store: w.store,
-      flows,
-      files: defaultPromptFiles(promptDir),
-      policy: { silentAuto: () => false, silentSec: 5, silentAgentKey: '*', lateWhisper: () => true, record: () => false },
-      wait: { expectedWaitSec: () => 150 },
-    });
-    const leg = new ScriptedLeg('caller-q', w.clock);
-    const signal = new FakeSignal();
-    leg.presses = ['1'];
-    registry.admit();
-    const done = hotline.handle({ callId: 'call-q', callerNumber: '13800000001', calledNumber: '7100', flow: flows.forNumber('7100') as Flow, leg, signal });
+    const { leg, signal, done } = w.call({ callId: 'call-q', presses: ['1'], files: defaultPromptFiles(promptDir), wait: { expectedWaitSec: () => 150 } });
     await run(w, 12_000);
     const plays = leg.events.filter((e) => e.startsWith('play:')).map((e) => short(e, promptDir));
     expect(plays[0]).toBe('play:' + ['zh/please-hold', 'zh/position', 'zh/num/num-1', 'zh/expected-wait', 'zh/num/num-3'].join('+'));
@@ -111,6 +97,6 @@ describe('HotlineCalls: the queue announcement with numbers', () => {
     leg.hangUp();
     await run(w, 1000);
     await done;
-    w.stop();
+    await w.stop();
   });
 });

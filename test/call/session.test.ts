@@ -1,251 +1,336 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lateWhisperFiles } from '../../src/call/media-channel.js';
-import type { QueueResult } from '../../src/call/session.js';
-import { SETTINGS, STUCK, run, world } from './harness.js';
+import type { FlowRegistry } from '../../src/ivr/registry.js';
+import { STORE_KINDS, STUCK, closeHarness, run, shippedFlowsWithE2e, world, type LiveTestCall, type SeatScript, type World, type WorldOptions } from './harness.js';
 
-describe('call session: answer timer and redirect on no answer', () => {
-  it('a seat that does not answer within 3 rings is cancelled at 15 s, its agent is not-ready(missed), the next agent gets the call', async () => {
-    const w = world(['a', 'b'], { a: 'never', b: { answerAfterMs: 2000 } });
-    let result: QueueResult | undefined;
-    void w.session.serveQueue(SETTINGS).then((r) => (result = r));
-    await run(w, 14_999);
-    expect(w.seats.rung).toEqual(['a']);
-    expect(w.seats.cancelled).toEqual([]);
-    await run(w, 1);
-    expect(w.seats.cancelled).toEqual(['a']);
-    expect(w.state('a')).toBe('not-ready(missed)');
-    expect(w.store.call('c1')?.agentId).toBe('b');
-    await run(w, 2000);
-    expect(w.seats.rung).toEqual(['a', 'b']);
-    expect(w.state('b')).toBe('on-call');
-    const rec = w.session.snapshot();
-    expect(rec.agentId).toBe('b');
-    expect(rec.missedAgents).toEqual(['a']);
-    expect(rec.ringsToAnswer).toBe(1);
-    expect(result).toBeUndefined(); // still connected
-  });
+// The call session tested the way production runs it: HotlineCalls → the e2e flow (menu, press 1 → queue general,
+// survey after the agent) → the flow's queue node → the CallSession. The flow owns the waiting caller (music,
+// announcements, maximum wait); the session owns ringing, the answer timer, whisper, bridge, silent script,
+// transfer and the one cleanup path.
+let flows: FlowRegistry;
+let remove: (() => Promise<void>) | undefined;
 
-  it('rings-to-answer counts the ring in progress: answering 11 s into ringing is the third ring', async () => {
-    const w = world(['a'], { a: { answerAfterMs: 11_000 } });
-    void w.session.serveQueue({ ...SETTINGS, lateWhisper: false });
-    await run(w, 12_000);
-    expect(w.session.snapshot().ringsToAnswer).toBe(3);
-    expect(w.state('a')).toBe('on-call');
-  });
-
-  it('a seat that rejects the INVITE is treated as a miss too (no loop on the same agent)', async () => {
-    const w = world(['a', 'b'], { a: 'reject', b: { answerAfterMs: 1000 } });
-    void w.session.serveQueue(SETTINGS);
-    await run(w, 3000);
-    expect(w.state('a')).toBe('not-ready(missed)');
-    expect(w.state('b')).toBe('on-call');
-  });
+beforeAll(async () => {
+  ({ flows, remove } = await shippedFlowsWithE2e('call-session-'));
 });
 
-describe('call session: late answer whisper', () => {
-  it('after more than three rings of waiting the agent hears the whisper before the bridge', async () => {
-    const w = world(['a', 'b'], { a: 'never', b: { answerAfterMs: 3000 } });
-    void w.session.serveQueue(SETTINGS);
-    await run(w, 25_000);
-    const seat = w.seats.answered.get('b')!;
-    expect(seat.leg.events[0]).toBe('play:whisper-waited+number:18');
-    expect(w.session.snapshot().whispered).toBe(true);
-    const bridgeAt = w.callerLeg.events.indexOf('bridge:seat-b');
-    expect(bridgeAt).toBeGreaterThan(0);
-  });
-
-  it('with the shipped prompts the whisper says the seconds waited: 来电人已等待 十八秒 请先向来电人致歉', async () => {
-    const w = world(['a', 'b'], { a: 'never', b: { answerAfterMs: 3000 } });
-    const dir = resolve(import.meta.dirname, '../../ivr-flows/prompts');
-    w.deps.prompts = { ...w.deps.prompts, lateWhisper: lateWhisperFiles(dir) };
-    void w.session.serveQueue(SETTINGS);
-    await run(w, 25_000);
-    const plays = w.seats.answered.get('b')!.leg.events.filter((e) => e.startsWith('play:'));
-    // Queued at 0, a rang 15 s, b answered 3 s later: 18 s.
-    const files = ['late-answer', 'num/num-10', 'num/num-8', 'num/num-second', 'late-answer-apologise'].map((f) => `${dir}/zh/${f}.wav`);
-    expect(plays).toEqual([`play:${files.join('+')}`]);
-    for (const f of files) expect(existsSync(f), f).toBe(true);
-    expect(w.callerLeg.events).toContain('bridge:seat-b');
-    w.stop();
-  });
-
-  it('an agent who hangs up during the whisper is never bridged; the agent is released and the caller goes on', async () => {
-    const w = world(['a', 'b'], { a: 'never', b: { answerAfterMs: 3000 } });
-    const result = w.session.serveQueue(SETTINGS);
-    await run(w, 15_000 + 3000 + 500); // b answered, the whisper is playing
-    w.seats.answered.get('b')!.agentBye();
-    await run(w, 0);
-    expect(await result).toEqual({ outcome: 'agent-ended', agentId: 'b' });
-    expect(w.callerLeg.events.some((e) => e.startsWith('bridge:'))).toBe(false);
-    expect(w.state('b')).toBe('wrap-up');
-  });
-
-  it('an answer within the window gets no whisper, and caller music stops before the bridge', async () => {
-    const w = world(['a'], { a: { answerAfterMs: 4000 } });
-    void w.session.serveQueue(SETTINGS);
-    await run(w, 6000);
-    expect(w.seats.answered.get('a')!.leg.events.filter((e) => e.startsWith('play:'))).toEqual([]);
-    expect(w.callerLeg.events).toEqual(['music:moh.wav', 'stop', 'bridge:seat-a']);
-    expect(w.session.snapshot().whispered).toBe(false);
-  });
+afterAll(async () => {
+  await remove?.();
+  await closeHarness();
 });
 
-describe('call session: silent calls on the agent leg', () => {
-  it('a caller who never speaks hears hello, hello, goodbye and is released after about 10 s with disposition silent', async () => {
-    const w = world(['a'], { a: { answerAfterMs: 1000 } });
-    void w.session.serveQueue({ ...SETTINGS, silentCall: { auto: true, silenceSec: 5, agentKey: '9' } });
-    await run(w, 1000);
-    const connectedAt = w.clock.now();
-    await run(w, 9_000);
-    expect(w.session.ended).toBe(false);
-    await run(w, 4_000);
-    expect(w.session.ended).toBe(true);
-    const rec = w.records.records;
-    expect(rec).toHaveLength(1);
-    expect(rec[0]!.disposition).toBe('silent');
-    // hello (1 s) + 5 s + hello (1 s) + 5 s + goodbye (1 s): 13 s of virtual time after connect.
-    expect(rec[0]!.endedAt - connectedAt).toBe(13_000);
-    expect(w.callerLeg.events.filter((e) => e.startsWith('play:') || e.startsWith('listen:'))).toEqual([
-      'play:hello-connected',
-      ...Array<string>(5).fill('listen:1000'),
-      'play:hello-connected',
-      ...Array<string>(5).fill('listen:1000'),
-      'play:goodbye-cannot-hear',
-    ]);
-    expect(w.state('a')).toBe('wrap-up');
-    expect(w.callerSignal.hangups).toBe(1);
-    expect(w.seats.answered.get('a')!.hangups).toBe(1);
-    await run(w, 10_000);
-    expect(w.state('a')).toBe('ready');
-  });
+/** Menu prompt (1 s) + the caller pressing 1 (0.5 s): the call reaches the queue and the first seat rings. */
+const TO_QUEUE_MS = 1500;
 
-  it('a caller who speaks after the first hello stays connected', async () => {
-    const w = world(['a'], { a: { answerAfterMs: 1000 } });
-    w.callerLeg.voiceAt = 1_000_000 + 5_000;
-    void w.session.serveQueue({ ...SETTINGS, silentCall: { auto: true, silenceSec: 5, agentKey: '9' } });
-    await run(w, 30_000);
-    expect(w.session.ended).toBe(false);
-    expect(w.state('a')).toBe('on-call');
-  });
+describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
+  const make = (agents: string[], scripts: Record<string, SeatScript>, opts?: WorldOptions): Promise<World> => world(kind, flows, agents, scripts, opts);
+  const events = (c: LiveTestCall, prefix: string): string[] => c.leg.events.filter((e) => e.startsWith(prefix));
 
-  it('with the automatic script off, the agent starts it with the key', async () => {
-    const w = world(['a'], { a: { answerAfterMs: 1000 } });
-    void w.session.serveQueue(SETTINGS);
-    await run(w, 20_000);
-    expect(w.session.ended).toBe(false);
-    w.seats.answered.get('a')!.leg.press('9');
-    await run(w, 13_000);
-    expect(w.records.records.map((r) => r.disposition)).toEqual(['silent']);
-  });
-});
-
-describe('call session: after the agent, transfer', () => {
-  it('an agent who hangs up during the silent-call script stops it: the survey gets the caller leg, no silent release', async () => {
-    const w = world(['a'], { a: { answerAfterMs: 1000 } });
-    w.callerLeg.digits = '3';
-    const result = w.session.serveQueue({ ...SETTINGS, silentCall: { auto: true, silenceSec: 5, agentKey: '9' } });
-    await run(w, 1000 + 2500); // connected, the first hello is playing
-    w.seats.answered.get('a')!.agentBye();
-    await run(w, 0);
-    expect(await result).toEqual({ outcome: 'agent-ended', agentId: 'a' });
-    const listensBefore = w.callerLeg.events.filter((e) => e.startsWith('listen:')).length;
-    const rating = w.session.survey({ question: ['survey'], thanks: ['thanks'], validDigits: '123', timeoutMs: 5000 });
-    await run(w, 20_000);
-    expect(await rating).toBe(3);
-    expect(w.callerLeg.events.filter((e) => e.startsWith('listen:')).length).toBe(listensBefore);
-    expect(w.callerLeg.events).not.toContain('play:goodbye-cannot-hear');
-    expect(w.session.ended).toBe(false);
-  });
-
-  it('agent hangs up → the caller is asked for a rating, the digit is stored once in the record', async () => {
-    const w = world(['a'], { a: { answerAfterMs: 1000 } });
-    w.callerLeg.digits = '5';
-    const result = w.session.serveQueue(SETTINGS);
-    await run(w, 5000);
-    w.seats.answered.get('a')!.agentBye();
-    await run(w, 0);
-    expect(await result).toEqual({ outcome: 'agent-ended', agentId: 'a' });
-    expect(w.state('a')).toBe('wrap-up');
-    const rating = w.session.survey({ question: ['survey'], thanks: ['thanks'], validDigits: '12345', timeoutMs: 5000 });
-    await run(w, 5000);
-    expect(await rating).toBe(5);
-    await w.session.hangup('completed');
-    expect(w.records.records).toHaveLength(1);
-    expect(w.records.records[0]).toMatchObject({ surveyRating: 5, disposition: 'completed', agentId: 'a', ringsToAnswer: 1 });
-  });
-
-  it('a REFER to a queue tells the caller, frees the agent and hands the target back', async () => {
-    const w = world(['a'], { a: { answerAfterMs: 1000 } });
-    const result = w.session.serveQueue(SETTINGS);
-    await run(w, 5000);
-    w.seats.answered.get('a')!.refer('q:complaints');
-    await run(w, 2000);
-    expect(await result).toEqual({ outcome: 'transferred', target: { kind: 'queue', queueId: 'complaints' } });
-    expect(w.callerLeg.events).toContain('play:transferring');
-    expect(w.state('a')).toBe('wrap-up');
-    expect(w.session.snapshot().transferredTo).toBe('q:complaints');
-  });
-
-  it('maxWaitSec ends the wait with timeout and leaves the queue', async () => {
-    const w = world(['a'], {}, { notReady: ['a'] });
-    const result = w.session.serveQueue({ ...SETTINGS, maxWaitSec: 60 });
-    await run(w, 60_000);
-    expect(await result).toEqual({ outcome: 'timeout' });
-    expect(w.store.call('c1')).toBeNull();
-  });
-});
-
-describe('call session: the caller hangs up at every stage', () => {
-  type Stage = { name: string; at: number; agents: Record<string, 'never' | { answerAfterMs: number }>; disposition: string };
-  const stages: Stage[] = [
-    { name: 'before the queue', at: -1, agents: { a: { answerAfterMs: 1000 } }, disposition: 'caller-hangup' },
-    { name: 'while queued (no agent ready)', at: 3000, agents: {}, disposition: 'abandoned' },
-    { name: 'while the seat rings', at: 5000, agents: { a: 'never' }, disposition: 'abandoned' },
-    { name: 'during the whisper', at: 15_000 + 3000 + 500, agents: { a: 'never', b: { answerAfterMs: 3000 } }, disposition: 'completed' },
-    { name: 'while connected', at: 8000, agents: { a: { answerAfterMs: 1000 } }, disposition: 'completed' },
-    { name: 'during the silent script', at: 4000, agents: { a: { answerAfterMs: 1000 } }, disposition: 'completed' },
-  ];
-  for (const s of stages) {
-    it(`${s.name}: no agent stays stuck and the record is written once (${s.disposition})`, async () => {
-      const ids = Object.keys(s.agents);
-      const w = world(ids.length ? ids : ['a'], s.agents, { notReady: ids.length ? [] : ['a'] });
-      if (s.at < 0) {
-        w.callerLeg.hangUp();
-        await run(w, 0);
-        const r = await w.session.serveQueue(SETTINGS);
-        expect(r).toEqual({ outcome: 'ended' });
-      } else {
-        void w.session.serveQueue({ ...SETTINGS, silentCall: { auto: s.name.includes('silent'), silenceSec: 5, agentKey: '9' } });
-        await run(w, s.at);
-        w.callerSignal.remoteBye();
-        w.callerLeg.hangUp();
-      }
-      await run(w, 60_000);
-      await w.session.done;
-      expect(w.records.records).toHaveLength(1);
-      expect(w.records.records[0]!.disposition).toBe(s.disposition);
-      expect(w.records.records[0]!.endedBy).toBe('caller');
-      for (const a of ids) expect(STUCK).not.toContain(w.store.agent(a)!.state);
-      expect(w.store.call('c1')).toBeNull();
-      for (const seat of w.seats.answered.values()) expect(seat.hangups).toBe(1);
-      w.stop();
-      expect(w.clock.pending()).toBe(0);
-      // A second trigger changes nothing.
-      await w.session.end('error', 'error');
-      expect(w.records.records).toHaveLength(1);
+  describe('answer timer and redirect on no answer', () => {
+    it('a seat that does not answer within 3 rings is cancelled at 15 s, its agent is not-ready(missed), the next agent gets the call', async () => {
+      const w = await make(['a', 'b'], { a: 'never', b: { answerAfterMs: 2000 } });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS);
+      expect(w.seats.rung).toEqual(['a']);
+      const rangAt = w.seats.rungAt[0]!;
+      await run(w, rangAt + 14_999 - w.clock.now());
+      expect(w.seats.cancelled).toEqual([]);
+      await run(w, 1);
+      expect(w.seats.cancelled).toEqual(['a']);
+      expect(await w.state('a')).toBe('not-ready(missed)');
+      await run(w, 2000);
+      expect(w.seats.rung).toEqual(['a', 'b']);
+      expect(await w.state('b')).toBe('on-call');
+      const rec = c.session().snapshot();
+      expect(rec.agentId).toBe('b');
+      expect(rec.missedAgents).toEqual(['a']);
+      expect(rec.ringsToAnswer).toBe(1);
+      expect(c.session().ended).toBe(false); // still connected
+      await w.stop();
     });
-  }
 
-  it('a ringing seat is cancelled and its agent is ready again when the caller abandons', async () => {
-    const w = world(['a'], { a: 'never' });
-    void w.session.serveQueue(SETTINGS);
-    await run(w, 5000);
-    w.callerSignal.remoteBye();
-    await run(w, 0);
-    expect(w.seats.cancelled).toEqual(['a']);
-    expect(w.state('a')).toBe('ready');
-    expect(w.store.call('c1')).toBeNull();
+    it('rings-to-answer counts the ring in progress: answering 11 s into ringing is the third ring', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 11_000 } });
+      const c = w.call({ policy: { lateWhisper: () => false } });
+      await run(w, TO_QUEUE_MS + 12_000);
+      expect(c.session().snapshot().ringsToAnswer).toBe(3);
+      expect(await w.state('a')).toBe('on-call');
+      await w.stop();
+    });
+
+    it('a seat that rejects the INVITE is treated as a miss too (no loop on the same agent)', async () => {
+      const w = await make(['a', 'b'], { a: 'reject', b: { answerAfterMs: 1000 } });
+      w.call();
+      await run(w, TO_QUEUE_MS + 3000);
+      expect(await w.state('a')).toBe('not-ready(missed)');
+      expect(await w.state('b')).toBe('on-call');
+      await w.stop();
+    });
+  });
+
+  describe('a seat leg that fails for our reasons is not the agent\'s miss', () => {
+    it('the seat answers but our media endpoint times out: the call goes to the next agent at once, the agent stays ready', async () => {
+      const w = await make(['a', 'b'], { a: { ourFailureAfterMs: 2000 }, b: { answerAfterMs: 1000 } });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 2000);
+      expect(w.seats.rung).toEqual(['a', 'b']);
+      expect(await w.state('a')).toBe('ready');
+      await run(w, 1000);
+      expect(await w.state('b')).toBe('on-call');
+      expect(c.session().snapshot().missedAgents).toEqual([]);
+      await w.stop();
+    });
+
+    it('with one agent the offer is given back at the head of the queue and offered to the same agent again', async () => {
+      const w = await make(['a'], { a: { ourFailureAfterMs: 2000 } });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 1000);
+      expect(w.seats.rung).toEqual(['a']);
+      w.seats.scripts.set('a', { answerAfterMs: 1000 }); // the next ring will come up
+      await run(w, 1000); // the first ring's media set-up fails
+      expect(await w.state('a')).not.toBe('not-ready(missed)');
+      await run(w, 2000);
+      expect(w.seats.rung).toEqual(['a', 'a']);
+      expect(await w.state('a')).toBe('on-call');
+      expect(c.session().snapshot().missedAgents).toEqual([]);
+      await w.stop();
+    });
+
+    it('an agent whose "not ready after this call" request is pending keeps it after a give-back', async () => {
+      const w = await make(['a'], { a: { ourFailureAfterMs: 2000 } });
+      w.call();
+      await run(w, TO_QUEUE_MS);
+      await w.store.requestAfterCall('a', 'break');
+      await run(w, 2000);
+      expect(await w.state('a')).toBe('not-ready(break)');
+      await w.stop();
+    });
+  });
+
+  describe('one owner of the waiting caller: the flow', () => {
+    it('music on hold comes from the flow once; the session starts none of its own and stops it before the bridge', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 4000 } });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 6000);
+      expect(events(c, 'music:')).toEqual(['music:hold-music']);
+      const music = c.leg.events.indexOf('music:hold-music');
+      const bridge = c.leg.events.indexOf('bridge:seat-a');
+      expect(bridge).toBeGreaterThan(music);
+      expect(c.leg.events.slice(music, bridge)).toContain('stop');
+      // An answer within the window: no whisper.
+      expect(w.seats.answered.get('a')!.leg.events.filter((e) => e.startsWith('play:'))).toEqual([]);
+      expect(c.session().snapshot().whispered).toBe(false);
+      await w.stop();
+    });
+
+    it("the queue's maximum wait is the flow's: after 600 s without an agent the caller hears goodbye and leaves the ACD", async () => {
+      const w = await make(['a'], {}, { notReady: ['a'] });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 599_000);
+      expect(await w.store.call(c.callId)).not.toBeNull();
+      await run(w, 2000);
+      expect(c.leg.events).toContain('play:goodbye');
+      await run(w, 2000);
+      await c.done;
+      expect(await w.store.call(c.callId)).toBeNull();
+      expect(w.records.records).toHaveLength(1);
+      expect(w.records.records[0]!.queueId).toBe('general');
+      expect(w.seats.rung).toEqual([]);
+      await w.stop();
+      expect(w.clock.pending()).toBe(0);
+    });
+  });
+
+  describe('late answer whisper', () => {
+    it('after more than three rings of waiting the agent hears the whisper before the bridge', async () => {
+      const w = await make(['a', 'b'], { a: 'never', b: { answerAfterMs: 3000 } });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 25_000);
+      const seat = w.seats.answered.get('b')!;
+      expect(seat.leg.events[0]).toBe('play:whisper-waited+number:18');
+      expect(c.session().snapshot().whispered).toBe(true);
+      expect(c.leg.events.indexOf('bridge:seat-b')).toBeGreaterThan(0);
+      await w.stop();
+    });
+
+    it('with the shipped prompts the whisper says the seconds waited: 来电人已等待 十八秒 请先向来电人致歉', async () => {
+      const w = await make(['a', 'b'], { a: 'never', b: { answerAfterMs: 3000 } });
+      const dir = resolve(import.meta.dirname, '../../ivr-flows/prompts');
+      w.deps.prompts = { ...w.deps.prompts, lateWhisper: lateWhisperFiles(dir) };
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 25_000);
+      const plays = w.seats.answered.get('b')!.leg.events.filter((e) => e.startsWith('play:'));
+      // Queued, a rang 15 s, b answered 3 s later: 18 s.
+      const files = ['late-answer', 'num/num-10', 'num/num-8', 'num/num-second', 'late-answer-apologise'].map((f) => `${dir}/zh/${f}.wav`);
+      expect(plays).toEqual([`play:${files.join('+')}`]);
+      for (const f of files) expect(existsSync(f), f).toBe(true);
+      expect(c.leg.events).toContain('bridge:seat-b');
+      await w.stop();
+    });
+
+    it('an agent who hangs up during the whisper is never bridged; the agent goes to wrap-up and the caller to the survey', async () => {
+      const w = await make(['a', 'b'], { a: 'never', b: { answerAfterMs: 3000 } });
+      const c = w.call({ presses: ['1', '3'] });
+      await run(w, TO_QUEUE_MS + 15_000 + 3000 + 500); // b answered, the whisper is playing
+      w.seats.answered.get('b')!.agentBye();
+      await run(w, 0);
+      expect(c.leg.events.some((e) => e.startsWith('bridge:'))).toBe(false);
+      expect(await w.state('b')).toBe('wrap-up');
+      await run(w, 10_000);
+      await c.done;
+      expect(events(c, 'collect:survey').length).toBe(1);
+      expect(w.records.records).toHaveLength(1);
+      expect(w.records.records[0]).toMatchObject({ agentId: 'b', surveyRating: 3, missedAgents: ['a'] });
+      await w.stop();
+    });
+  });
+
+  describe('silent calls on the agent leg', () => {
+    it('a caller who never speaks hears hello, hello, goodbye and is released after about 13 s with disposition silent', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 1000 } });
+      const c = w.call({ policy: { silentAuto: () => true } });
+      await run(w, TO_QUEUE_MS + 1000);
+      expect(await w.state('a')).toBe('on-call');
+      const connectedAt = w.clock.now();
+      await run(w, 9_000);
+      expect(c.session().ended).toBe(false);
+      await run(w, 4_000);
+      await c.done;
+      const rec = w.records.records;
+      expect(rec).toHaveLength(1);
+      expect(rec[0]!.disposition).toBe('silent');
+      // hello (1 s) + 5 s + hello (1 s) + 5 s + goodbye (1 s): 13 s of virtual time after connect.
+      expect(rec[0]!.endedAt - connectedAt).toBe(13_000);
+      expect(c.leg.events.filter((e) => e.startsWith('play:hello') || e.startsWith('play:goodbye-cannot') || e.startsWith('listen:'))).toEqual([
+        'play:hello-connected',
+        ...Array<string>(5).fill('listen:1000'),
+        'play:hello-connected',
+        ...Array<string>(5).fill('listen:1000'),
+        'play:goodbye-cannot-hear',
+      ]);
+      expect(await w.state('a')).toBe('wrap-up');
+      expect(c.signal.hangups).toBe(1);
+      expect(w.seats.answered.get('a')!.hangups).toBe(1);
+      await run(w, 30_000); // the general queue's wrap-up
+      expect(await w.state('a')).toBe('ready');
+      await w.stop();
+      expect(w.clock.pending()).toBe(0);
+    });
+
+    it('a caller who speaks after the first hello stays connected', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 1000 } });
+      const c = w.call({ policy: { silentAuto: () => true } });
+      c.leg.voiceAt = w.clock.now() + TO_QUEUE_MS + 1000 + 5_000;
+      await run(w, 30_000);
+      expect(c.session().ended).toBe(false);
+      expect(await w.state('a')).toBe('on-call');
+      await w.stop();
+    });
+
+    it('with the automatic script off, the agent starts it with the key', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 1000 } });
+      const c = w.call();
+      await run(w, 20_000);
+      expect(c.session().ended).toBe(false);
+      w.seats.answered.get('a')!.leg.press('9');
+      await run(w, 13_000);
+      await c.done;
+      expect(w.records.records.map((r) => r.disposition)).toEqual(['silent']);
+      await w.stop();
+    });
+  });
+
+  describe('after the agent, transfer', () => {
+    it('an agent who hangs up during the silent-call script stops it: the survey gets the caller leg, no silent release', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 1000 } });
+      const c = w.call({ presses: ['1', '3'], policy: { silentAuto: () => true } });
+      await run(w, TO_QUEUE_MS + 1000 + 2500); // connected, the first listen is running
+      w.seats.answered.get('a')!.agentBye();
+      await run(w, 20_000);
+      await c.done;
+      expect(c.leg.events).not.toContain('play:goodbye-cannot-hear');
+      expect(events(c, 'collect:survey').length).toBe(1);
+      expect(w.records.records).toHaveLength(1);
+      expect(w.records.records[0]).toMatchObject({ surveyRating: 3, disposition: 'completed' });
+      await w.stop();
+    });
+
+    it('agent hangs up → the caller is asked for a rating, the digit is stored once in the record', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 1000 } });
+      const c = w.call({ presses: ['1', '3'] });
+      await run(w, 5000);
+      w.seats.answered.get('a')!.agentBye();
+      await run(w, 0);
+      expect(await w.state('a')).toBe('wrap-up');
+      await run(w, 10_000);
+      await c.done;
+      expect(w.records.records).toHaveLength(1);
+      expect(w.records.records[0]).toMatchObject({ surveyRating: 3, disposition: 'completed', agentId: 'a', ringsToAnswer: 1 });
+      await w.stop();
+    });
+
+    it('a REFER to a queue tells the caller, frees the agent and waits in that queue with the music of the flow', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 1000 } });
+      const c = w.call();
+      await run(w, 5000);
+      w.seats.answered.get('a')!.refer('q:complaints');
+      await run(w, 2000);
+      expect(c.leg.events).toContain('play:transferring');
+      expect(await w.state('a')).toBe('wrap-up');
+      expect(c.session().snapshot().transferredTo).toBe('q:complaints');
+      expect((await w.store.call(c.callId))?.queueId).toBe('complaints');
+      expect(events(c, 'music:')).toEqual(['music:hold-music', 'music:hold-music']);
+      await w.stop();
+    });
+  });
+
+  describe('the caller hangs up at every stage', () => {
+    type Stage = { name: string; at: number; agents: Record<string, SeatScript>; disposition: string; silent?: boolean };
+    const stages: Stage[] = [
+      { name: 'in the menu', at: 500, agents: { a: { answerAfterMs: 1000 } }, disposition: 'caller-hangup' },
+      { name: 'while queued (no agent ready)', at: 3000, agents: {}, disposition: 'abandoned' },
+      { name: 'while the seat rings', at: 5000, agents: { a: 'never' }, disposition: 'abandoned' },
+      { name: 'during the whisper', at: TO_QUEUE_MS + 15_000 + 3000 + 500, agents: { a: 'never', b: { answerAfterMs: 3000 } }, disposition: 'completed' },
+      { name: 'while connected', at: 8000, agents: { a: { answerAfterMs: 1000 } }, disposition: 'completed' },
+      { name: 'during the silent script', at: TO_QUEUE_MS + 1000 + 2500, agents: { a: { answerAfterMs: 1000 } }, disposition: 'completed', silent: true },
+    ];
+    for (const s of stages) {
+      it(`${s.name}: no agent stays stuck, no endpoint or timer is left and the record is written once (${s.disposition})`, async () => {
+        const ids = Object.keys(s.agents);
+        const w = await make(ids.length ? ids : ['a'], s.agents, { notReady: ids.length ? [] : ['a'] });
+        const c = w.call({ policy: { silentAuto: () => s.silent === true } });
+        await run(w, s.at);
+        c.hangUp();
+        await run(w, 60_000);
+        await c.done;
+        expect(w.records.records).toHaveLength(1);
+        expect(w.records.records[0]!.disposition).toBe(s.disposition);
+        expect(w.records.records[0]!.endedBy).toBe('caller');
+        for (const a of ids) expect(STUCK).not.toContain(await w.state(a));
+        expect(await w.store.call(c.callId)).toBeNull();
+        for (const seat of w.seats.answered.values()) expect(seat.hangups).toBe(1);
+        for (const leg of w.seats.legs) expect(leg.released).toBe(true);
+        expect(c.leg.released).toBe(true);
+        await w.stop();
+        expect(w.clock.pending()).toBe(0);
+        // A second trigger changes nothing.
+        await c.session().end('error', 'error');
+        expect(w.records.records).toHaveLength(1);
+      });
+    }
+
+    it('a ringing seat is cancelled and its agent is ready again when the caller abandons', async () => {
+      const w = await make(['a'], { a: 'never' });
+      const c = w.call();
+      await run(w, 5000);
+      c.hangUp();
+      await run(w, 0);
+      expect(w.seats.cancelled).toEqual(['a']);
+      expect(await w.state('a')).toBe('ready');
+      expect(await w.store.call(c.callId)).toBeNull();
+      await w.stop();
+    });
   });
 });

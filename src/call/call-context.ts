@@ -1,0 +1,137 @@
+import type { Offer } from '../acd/model.js';
+import type { AgentSnapshot, Maybe } from '../acd/store.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { MediaLeg } from '../media/leg.js';
+import { CallTimers } from './call-timers.js';
+import type { AnsweredSeat, CallAcd, CallRecordSink, DialogSignal, RingingSeat, SeatDialer, TransferResolver } from './ports.js';
+import type { CallRecord } from './record.js';
+
+/**
+ * Per-queue telephony settings (the flow's queue node and the queue definition). Music on hold, announcements and
+ * the maximum wait are not here: the IVR's queue node owns the caller while it waits (one owner of a queued call).
+ */
+export interface QueueSettings {
+  queueId: string;
+  priority: number;
+  /** Rings before redirect on no answer (the standard: 3). */
+  answerRings: number;
+  wrapUpSec: number;
+  /** Record the conversation (file named after the call, in RECORDINGS_DIR). */
+  record: boolean;
+  /** Whisper to the agent when the caller waited longer than the answer window. */
+  lateWhisper: boolean;
+  /** The silent-call script on the agent leg: automatic or not, its seconds, and the agent's key to start it. */
+  silentCall: { auto: boolean; silenceSec: number; agentKey: string };
+}
+
+export interface SessionPrompts {
+  /** "The caller waited N seconds, please apologise first."; lateWhisperFiles (media-channel.ts) says N as minutes and seconds. */
+  lateWhisper(waitedSec: number): readonly string[];
+  silentHello: readonly string[];
+  silentGoodbye: readonly string[];
+  transferring: readonly string[];
+}
+
+export interface SessionDeps {
+  clock: Clock;
+  log: Logger;
+  acd: CallAcd;
+  seats: SeatDialer;
+  records: CallRecordSink;
+  prompts: SessionPrompts;
+  ring: { onMs: number; offMs: number };
+  instanceId: string;
+  recordingsDir: string;
+  transfers?: TransferResolver;
+  /** Agent readiness in the ACD store: an offer given back for a failure of ours leaves its agent ready. */
+  agents: AgentReadiness;
+}
+
+export interface AgentReadiness {
+  agent(agentId: string): Maybe<AgentSnapshot | null>;
+  setReady(agentId: string): Maybe<Offer | null>;
+}
+
+export interface CallerSide {
+  leg: MediaLeg;
+  signal: DialogSignal;
+}
+
+export type Phase = 'ivr' | 'queued' | 'ringing' | 'connected' | 'after-agent' | 'ended';
+
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/**
+ * What the parts of one call share: its record, its phase, its timers and listeners, and the resources the one
+ * cleanup path (call-cleanup.ts) must release. Each resource is set by the part that owns it while it owns it:
+ * `ringing` by seat-offer.ts, `agent` from the answer until the agent's side is released, `silentRun` by
+ * connected-call.ts.
+ */
+export class CallContext {
+  readonly callId: string;
+  readonly log: Logger;
+  readonly record: CallRecord;
+  phase: Phase = 'ivr';
+  /** Resolves when the call starts ending: every wait of every part races it. */
+  readonly stopped = deferred<void>();
+  readonly timers: CallTimers;
+  readonly offs: Array<() => void> = [];
+  ringing: { agentId: string; seat: RingingSeat } | undefined;
+  agent: { agentId: string; seat: AnsweredSeat } | undefined;
+  silentRun: Promise<void> | undefined;
+
+  constructor(
+    readonly deps: SessionDeps,
+    readonly caller: CallerSide,
+    info: { callId: string; callerNumber: string; calledNumber: string; flowId?: string },
+  ) {
+    this.callId = info.callId;
+    this.log = deps.log.child({ callId: info.callId });
+    this.timers = new CallTimers(deps.clock);
+    this.record = {
+      callId: info.callId,
+      callerNumber: info.callerNumber,
+      calledNumber: info.calledNumber,
+      flowId: info.flowId,
+      queueId: undefined,
+      agentId: undefined,
+      startedAt: deps.clock.now(),
+      queuedAt: undefined,
+      agentAnsweredAt: undefined,
+      endedAt: 0,
+      waitedMs: undefined,
+      ringsToAnswer: undefined,
+      missedAgents: [],
+      disposition: 'completed',
+      endedBy: 'system',
+      surveyRating: undefined,
+      recordingFile: undefined,
+      transferredTo: undefined,
+      whispered: false,
+    };
+  }
+
+  /** A method the compiler does not narrow on: the phase changes under our feet across awaits. */
+  isEnded(): boolean {
+    return this.phase === 'ended';
+  }
+
+  /** Resolves with `value` when the call starts ending, for Promise.race. */
+  whenStopped<T>(value: T): Promise<T> {
+    return this.stopped.promise.then(() => value);
+  }
+
+  snapshot(): CallRecord {
+    return { ...this.record, missedAgents: [...this.record.missedAgents] };
+  }
+}
