@@ -90,7 +90,8 @@ export async function startTelephony(deps: TelephonyDeps): Promise<Telephony> {
   });
   void srf.connect({ host: config.DRACHTIO_HOST, port: config.DRACHTIO_PORT, secret: config.DRACHTIO_SECRET });
   try {
-    await withTimeout(connected, 10_000, clock, 'drachtio connect');
+    // onLate null: the connect promise carries no resource; srf itself is disconnected below on time-out.
+    await withTimeout(connected, 10_000, clock, 'drachtio connect', { onLate: null });
   } catch (e) {
     srf.disconnect();
     throw new HotlineError('DRACHTIO_UNAVAILABLE', `cannot connect to drachtio-server at ${config.DRACHTIO_HOST}:${config.DRACHTIO_PORT}`, {}, { cause: e });

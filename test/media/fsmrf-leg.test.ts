@@ -52,7 +52,7 @@ function leg(clock: VirtualClock): { ep: FakeEndpoint; leg: FsmrfLeg } {
 describe('withTimeout', () => {
   it('rejects with MEDIA_TIMEOUT when the work never settles, and clears its timer when it does', async () => {
     const clock = new VirtualClock();
-    const stuck = withTimeout(new Promise<never>(() => undefined), 500, clock, 'play');
+    const stuck = withTimeout(new Promise<never>(() => undefined), 500, clock, 'play', { onLate: null });
     const caught = stuck.catch((e: unknown) => e);
     await clock.advanceAsync(499);
     expect(clock.pending()).toBe(1);
@@ -61,14 +61,14 @@ describe('withTimeout', () => {
     expect(err).toBeInstanceOf(MediaError);
     expect((err as MediaError).code).toBe('MEDIA_TIMEOUT');
 
-    const ok = await withTimeout(Promise.resolve(7), 500, clock, 'x');
+    const ok = await withTimeout(Promise.resolve(7), 500, clock, 'x', { onLate: null });
     expect(ok).toBe(7);
     expect(clock.pending()).toBe(0);
   });
 
   it('wraps a foreign rejection as MEDIA_FAILED', async () => {
     const clock = new VirtualClock();
-    const err = await withTimeout(Promise.reject(new Error('boom')), 500, clock, 'bridge').catch((e: unknown) => e);
+    const err = await withTimeout(Promise.reject(new Error('boom')), 500, clock, 'bridge', { onLate: null }).catch((e: unknown) => e);
     expect((err as MediaError).code).toBe('MEDIA_FAILED');
     expect((err as MediaError).message).toContain('boom');
   });
