@@ -72,14 +72,21 @@ export class FsmrfLeg implements MediaLeg {
 
   private async collectNow(opts: CollectOptions): Promise<string> {
     this.ensureLive('collect');
-    const file = opts.prompts.length > 0 ? opts.prompts.join('!') : 'silence_stream://250';
-    if (opts.prompts.length > 1) await this.guard('collect', this.ep.set('playback_delimiter', '!'), this.limits.commandMs);
+    let prompts = opts.prompts;
+    if (opts.bargeIn === false && prompts.length > 0) {
+      // No barge-in: a plain playback, whose DTMF FreeSWITCH's playback app swallows; then the digits are collected.
+      await this.playNow(prompts);
+      prompts = [];
+    }
+    const file = prompts.length > 0 ? prompts.join('!') : 'silence_stream://250';
+    if (prompts.length > 1) await this.guard('collect', this.ep.set('playback_delimiter', '!'), this.limits.commandMs);
     const work = this.ep.playCollect({
       file,
       min: Math.max(1, opts.min),
       max: opts.max,
       tries: 1,
-      timeout: opts.timeoutMs,
+      // fsmrf turns 0 into its default of 120 s; 1 ms is "do not wait after the prompt" (type-ahead only).
+      timeout: Math.max(1, opts.timeoutMs),
       digitTimeout: opts.interDigitMs,
       terminators: opts.terminators ?? '#',
       regexp: `[0-9*#]{${Math.max(1, opts.min)},${opts.max}}`,

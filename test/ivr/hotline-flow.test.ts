@@ -152,7 +152,7 @@ describe('the shipped hotline flow, walked with a scripted caller', () => {
     const flow = await hotlineFlow();
     const call = await runScriptedCall(flow, { at: WINTER_OPEN, script: [{ press: '0' }, { silent: true }, { silent: true }] });
     const collects = call.channel.log.filter((e) => e.op === 'collect' && e.say);
-    expect(collects.map((e) => e.say)).toEqual([['main-menu'], ['main-menu'], ['main-menu']]);
+    expect(collects.map((e) => e.say)).toEqual([['greeting'], ['main-menu'], ['main-menu'], ['main-menu']]);
     expect(call.channel.languages).toEqual(new Set(['zh', 'en']));
     expect(call.result.state.vars.language).toBe('en');
     expect(call.result.disposition).toBe('silent');

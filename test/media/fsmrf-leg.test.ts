@@ -19,11 +19,18 @@ class FakeEndpoint extends EventEmitter {
   private hold<T>(): Promise<T> {
     return new Promise<T>((resolve, reject) => this.pending.push({ resolve: resolve as (v: unknown) => void, reject }));
   }
-  play(): Promise<unknown> {
+  play(files: string[]): Promise<unknown> {
+    this.played.push(files);
     return this.hold();
   }
-  playCollect(): Promise<unknown> {
+  collected: Array<Record<string, unknown>> = [];
+  played: string[][] = [];
+  playCollect(opts: Record<string, unknown>): Promise<unknown> {
+    this.collected.push(opts);
     return this.hold();
+  }
+  set(): Promise<unknown> {
+    return Promise.resolve({});
   }
   execute(app: string, arg?: string): Promise<unknown> {
     this.executed.push(`${app} ${arg ?? ''}`.trim());
@@ -150,5 +157,30 @@ describe('FsmrfLeg', () => {
     await clock.advanceAsync(0);
     expect(ep.executed.filter((e) => e.startsWith('endless_playback'))).toHaveLength(2);
   });
-});
 
+  it('barge-in (default): the prompts play inside play_and_get_digits, so a key stops them and counts', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    const p = l.collect({ prompts: ['/p/greeting.wav'], min: 1, max: 1, timeoutMs: 0, interDigitMs: 3000 });
+    await flushMicrotasks();
+    expect(ep.played).toEqual([]);
+    // 0 ("do not wait after the prompt") must not become fsmrf's default of 120 s.
+    expect(ep.collected[0]).toMatchObject({ file: '/p/greeting.wav', min: 1, max: 1, timeout: 1 });
+    ep.pending[0]!.resolve({ digits: '1' });
+    expect(await p).toBe('1');
+  });
+
+  it('bargeIn false: the prompts play whole first (playback drops keys), then digits are collected over silence', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    const p = l.collect({ prompts: ['/p/menu.wav'], min: 1, max: 1, timeoutMs: 5000, interDigitMs: 3000, bargeIn: false });
+    await flushMicrotasks();
+    expect(ep.played).toEqual([['/p/menu.wav']]);
+    expect(ep.collected).toEqual([]);
+    ep.pending[0]!.resolve({});
+    await flushMicrotasks();
+    expect(ep.collected[0]).toMatchObject({ file: 'silence_stream://250', timeout: 5000 });
+    ep.pending[1]!.resolve({ digits: '' });
+    expect(await p).toBe('');
+  });
+});

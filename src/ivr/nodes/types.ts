@@ -28,6 +28,8 @@ export interface Step {
   end?: { disposition: Disposition; items?: PlayItem[] };
   inQueue?: boolean;
   answeredByAgent?: boolean;
+  /** Digits typed ahead during this node's prompt, handed to the node it goes to (`next`). */
+  typeAhead?: string;
 }
 
 export interface LintFinding {
@@ -88,8 +90,30 @@ export function say(ctx: NodeContext, items: PlayItem[], local: object): Step {
   return { commands: [{ type: 'play', ref, items }], awaiting: ref, local: local as Record<string, unknown> };
 }
 
-export function digitSpec(ctx: NodeContext, min: number, max: number, terminator?: string, interSec = 3): DigitSpec {
-  return { min, max, ...(terminator ? { terminator } : {}), firstDigitTimeoutMs: ctx.flow.silence.timeoutSec * 1000, interDigitTimeoutMs: interSec * 1000 };
+export function digitSpec(ctx: NodeContext, min: number, max: number, terminator?: string, interSec = 3, bargeIn = true): DigitSpec {
+  return {
+    min,
+    max,
+    ...(terminator ? { terminator } : {}),
+    firstDigitTimeoutMs: ctx.flow.silence.timeoutSec * 1000,
+    interDigitTimeoutMs: interSec * 1000,
+    ...(bargeIn ? {} : { bargeIn: false }),
+  };
+}
+
+/** The schema of the per-node barge-in switch (play, menu, collect). */
+export const bargeInField = {
+  type: 'boolean',
+  description: 'barge-in: digits pressed while the prompt plays stop it and count (default true); false plays the prompt to the end and drops them',
+} as const;
+
+/**
+ * Type-ahead digits a menu or collect should take on entry instead of asking: those the caller pressed during the
+ * play before it, unless this node switched barge-in off.
+ */
+export function typedAhead(ctx: NodeContext, bargeIn: boolean | undefined): string | undefined {
+  const d = ctx.state.typeAhead;
+  return bargeIn !== false && d ? d : undefined;
 }
 
 export function isNoInput(e: FlowEvent): boolean {
