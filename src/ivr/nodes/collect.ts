@@ -1,5 +1,5 @@
 import type { DigitSpec, FlowNode } from '../spec.js';
-import { ask, bargeInField, defineNode, digitSpec, isNoInput, nodeRef, num, onSilence, promptRef, typedAhead, type LintFinding, type NodeContext, type Step } from './types.js';
+import { ask, bargeInField, noInputPromptField, defineNode, digitSpec, isNoInput, nodeRef, num, onSilence, promptRef, typedAhead, type LintFinding, type NodeContext, type Step } from './types.js';
 
 export interface CollectNode extends FlowNode {
   prompt: string;
@@ -18,12 +18,14 @@ export interface CollectNode extends FlowNode {
   noInputRepeats?: number;
   /** Digits pressed during the prompt count (default true). */
   bargeIn?: boolean;
+  /** Said instead of `prompt` after no input (the standard's short re-prompt); default: `prompt` again. */
+  noInputPrompt?: string;
 }
 
 interface Local { noInput: number; invalid: number }
 
-function again(n: CollectNode, ctx: NodeContext, local: Local, before: string[] = []): Step {
-  const items = [...before.flatMap((id) => ctx.prompt(id)), ...ctx.prompt(n.prompt)];
+function again(n: CollectNode, ctx: NodeContext, local: Local, before: string[] = [], question = n.prompt): Step {
+  const items = [...before.flatMap((id) => ctx.prompt(id)), ...ctx.prompt(question)];
   return ask(ctx, items, collectSpec(n, ctx), local);
 }
 
@@ -62,12 +64,14 @@ export default defineNode<CollectNode>({
       onInvalid: nodeRef,
       noInputRepeats: { type: 'integer', minimum: 0, maximum: 5 },
       bargeIn: bargeInField,
+      noInputPrompt: noInputPromptField,
     },
   },
   waits: true,
   transitions: (n) => [{ path: ['next'], target: n.next }, ...(n.onInvalid ? [{ path: ['onInvalid'], target: n.onInvalid }] : [])],
   prompts: (n) => [
     { path: ['prompt'], id: n.prompt },
+    ...(n.noInputPrompt ? [{ path: ['noInputPrompt'], id: n.noInputPrompt }] : []),
     { path: n.invalidPrompt ? ['invalidPrompt'] : [], id: n.invalidPrompt ?? 'invalid-entry' },
     ...(n.onInvalid ? [] : [{ path: [], id: 'goodbye' }]),
   ],
@@ -91,7 +95,7 @@ export default defineNode<CollectNode>({
   on: (n, e, ctx) => {
     if (!('ref' in e) || e.ref !== ctx.state.awaiting) return undefined;
     const local = ctx.state.local as unknown as Local;
-    if (isNoInput(e)) return onSilence(ctx, local.noInput, n.noInputRepeats, () => again(n, ctx, { ...local, noInput: local.noInput + 1 }));
+    if (isNoInput(e)) return onSilence(ctx, local.noInput, n.noInputRepeats, () => again(n, ctx, { ...local, noInput: local.noInput + 1 }, [], n.noInputPrompt));
     if (e.type !== 'digits') return undefined;
     return entered(n, ctx, local, e.digits);
   },

@@ -1,5 +1,5 @@
 import type { FlowNode } from '../spec.js';
-import { ask, bargeInField, defineNode, digitSpec, isNoInput, nodeRef, num, onSilence, promptRef, typedAhead, type NodeContext, type Step } from './types.js';
+import { ask, bargeInField, noInputPromptField, defineNode, digitSpec, isNoInput, nodeRef, num, onSilence, promptRef, typedAhead, type NodeContext, type Step } from './types.js';
 
 interface MenuNode extends FlowNode {
   prompt: string;
@@ -13,6 +13,8 @@ interface MenuNode extends FlowNode {
   noInputRepeats?: number;
   /** Digits pressed during the prompt count (default true). */
   bargeIn?: boolean;
+  /** Said instead of `prompt` after no input (the standard's short re-prompt); default: `prompt` again. */
+  noInputPrompt?: string;
 }
 
 interface Local {
@@ -23,8 +25,8 @@ interface Local {
 /** The standard: menus of four or more options raise abandonment; more than four is flagged. */
 export const MAX_MENU_OPTIONS = 4;
 
-function again(n: MenuNode, ctx: NodeContext, local: Local, before: string[] = []): Step {
-  const items = [...before.flatMap((id) => ctx.prompt(id)), ...ctx.prompt(n.prompt)];
+function again(n: MenuNode, ctx: NodeContext, local: Local, before: string[] = [], question = n.prompt): Step {
+  const items = [...before.flatMap((id) => ctx.prompt(id)), ...ctx.prompt(question)];
   return ask(ctx, items, digitSpec(ctx, 1, 1, undefined, 3, n.bargeIn !== false), local);
 }
 
@@ -52,6 +54,7 @@ export default defineNode<MenuNode>({
       onNoMatch: nodeRef,
       noInputRepeats: { type: 'integer', minimum: 0, maximum: 5 },
       bargeIn: bargeInField,
+      noInputPrompt: noInputPromptField,
     },
   },
   waits: true,
@@ -61,6 +64,7 @@ export default defineNode<MenuNode>({
   ],
   prompts: (n) => [
     { path: ['prompt'], id: n.prompt },
+    ...(n.noInputPrompt ? [{ path: ['noInputPrompt'], id: n.noInputPrompt }] : []),
     { path: n.noMatchPrompt ? ['noMatchPrompt'] : [], id: n.noMatchPrompt ?? 'invalid-option' },
     ...(n.onNoMatch ? [] : [{ path: [], id: 'goodbye' }]),
   ],
@@ -78,7 +82,7 @@ export default defineNode<MenuNode>({
   on: (n, e, ctx) => {
     if (!('ref' in e) || e.ref !== ctx.state.awaiting) return undefined;
     const local = ctx.state.local as unknown as Local;
-    if (isNoInput(e)) return onSilence(ctx, local.noInput, n.noInputRepeats, () => again(n, ctx, { ...local, noInput: local.noInput + 1 }));
+    if (isNoInput(e)) return onSilence(ctx, local.noInput, n.noInputRepeats, () => again(n, ctx, { ...local, noInput: local.noInput + 1 }, [], n.noInputPrompt));
     if (e.type !== 'digits') return undefined;
     return chosen(n, ctx, local, e.digits);
   },

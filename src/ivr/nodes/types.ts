@@ -101,6 +101,13 @@ export function digitSpec(ctx: NodeContext, min: number, max: number, terminator
   };
 }
 
+/** The schema of the per-node short re-prompt on no input (menu, collect). */
+export const noInputPromptField = {
+  ...promptRef,
+  description:
+    "said instead of the whole question again when the caller pressed nothing (the standard's short \"you are connected, please speak\"), so a silent caller is released in about 20 s",
+} as const;
+
 /** The schema of the per-node barge-in switch (play, menu, collect). */
 export const bargeInField = {
   type: 'boolean',

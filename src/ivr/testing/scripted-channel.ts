@@ -47,7 +47,16 @@ export class ScriptedChannel implements CallChannel {
 
   constructor(
     private readonly clock: Clock,
-    opts: { callId?: string; caller?: string; called?: string; script?: CallerAction[]; itemMs?: number; transferOk?: boolean } = {},
+    opts: {
+      callId?: string;
+      caller?: string;
+      called?: string;
+      script?: CallerAction[];
+      itemMs?: number;
+      /** How long each item plays, ms (e.g. the real prompt files' lengths); default `itemMs` per item. */
+      itemLength?: (item: PlayItem) => number;
+      transferOk?: boolean;
+    } = {},
   ) {
     this.callId = opts.callId ?? 'call-1';
     this.caller = opts.caller ?? '13800138000';
@@ -55,6 +64,7 @@ export class ScriptedChannel implements CallChannel {
     this.script = [...(opts.script ?? [])];
     this.itemMs = opts.itemMs ?? 2000;
     this.transferOk = opts.transferOk ?? true;
+    this.itemLength = opts.itemLength;
   }
 
   readonly callId: string;
@@ -62,6 +72,12 @@ export class ScriptedChannel implements CallChannel {
   readonly called: string;
   private readonly itemMs: number;
   private readonly transferOk: boolean;
+  private readonly itemLength: ((item: PlayItem) => number) | undefined;
+
+  private lengthOf(items: PlayItem[]): number {
+    const f = this.itemLength;
+    return f ? items.reduce((ms, i) => ms + f(i), 0) : items.length * this.itemMs;
+  }
 
   /** Every prompt said, in order (collect and record prompts included, music excluded). */
   said(): string[] {
@@ -111,7 +127,7 @@ export class ScriptedChannel implements CallChannel {
   async play(items: PlayItem[]): Promise<PlayOutcome> {
     this.note('play', items);
     const ahead = this.takeTypeAhead(items);
-    const r = await this.wait(items.length * this.itemMs, () => 'finished' as const);
+    const r = await this.wait(this.lengthOf(items), () => 'finished' as const);
     // A plain play keeps no digits (FreeSWITCH's playback drops them): the caller's key is lost.
     if (ahead && r !== 'hangup') this.log.push({ at: ahead.at, op: 'play', digits: ahead.digits, detail: 'lost' });
     return r;
@@ -126,7 +142,7 @@ export class ScriptedChannel implements CallChannel {
     const a = this.script[0];
     if (!a || !('typeAhead' in a)) return undefined;
     const atMs = a.atMs ?? 1000;
-    if (atMs >= items.length * this.itemMs) return undefined;
+    if (atMs >= this.lengthOf(items)) return undefined;
     this.script.shift();
     return { digits: a.typeAhead, atMs, at: this.clock.now() + atMs };
   }
@@ -140,7 +156,7 @@ export class ScriptedChannel implements CallChannel {
       if (r !== 'hangup') this.log.push({ at: this.clock.now(), op: 'collect', digits: r.digits, detail: 'barge-in' });
       return r;
     }
-    if ((await this.wait(items.length * this.itemMs, () => 'ok' as const)) === 'hangup') return 'hangup';
+    if ((await this.wait(this.lengthOf(items), () => 'ok' as const)) === 'hangup') return 'hangup';
     if (ahead) this.log.push({ at: ahead.at, op: 'collect', digits: ahead.digits, detail: 'lost' });
     // Only type-ahead was asked for (a play before a menu): nothing after the prompt is waited for.
     if (spec.firstDigitTimeoutMs === 0) return 'no-input';
@@ -160,7 +176,7 @@ export class ScriptedChannel implements CallChannel {
 
   async record(items: PlayItem[], file: string, maxSec: number): Promise<RecordOutcome> {
     this.note('record', items, { detail: file });
-    if ((await this.wait(items.length * this.itemMs, () => 'ok' as const)) === 'hangup') return 'hangup';
+    if ((await this.wait(this.lengthOf(items), () => 'ok' as const)) === 'hangup') return 'hangup';
     const a = this.nextAction();
     const sec = 'speak' in a ? Math.min(a.speak, maxSec) : 0;
     return this.wait(sec * 1000, () => ({ file, durationSec: sec }));
