@@ -97,6 +97,7 @@ export class MediaCallChannel implements CallChannel {
         timeoutMs: spec.firstDigitTimeoutMs,
         interDigitMs: spec.interDigitTimeoutMs,
         ...(spec.terminator ? { terminators: spec.terminator } : {}),
+        ...(spec.bargeIn === false ? { bargeIn: false } : {}),
       });
       return digits === '' ? ('no-input' as const) : { digits };
     });

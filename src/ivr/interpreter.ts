@@ -78,6 +78,7 @@ function apply(flow: Flow, s: CallState, step: Step, commands: Command[], now: n
   if ('awaiting' in step) s.awaiting = step.awaiting;
   if (step.inQueue !== undefined) s.inQueue = step.inQueue;
   if (step.answeredByAgent !== undefined) s.answeredByAgent = step.answeredByAgent;
+  if (step.typeAhead !== undefined) s.typeAhead = step.typeAhead;
   if (step.end) {
     const items = step.end.items ?? [];
     if (items.length === 0) return finish(s, commands, step.end.disposition);
@@ -95,7 +96,10 @@ function apply(flow: Flow, s: CallState, step: Step, commands: Command[], now: n
   s.trail = [...s.trail, step.next];
   s.local = {};
   s.awaiting = undefined;
-  apply(flow, s, type.enter(node, context(flow, s, now)), commands, now, hops + 1);
+  const entered = type.enter(node, context(flow, s, now));
+  // Type-ahead is for the first node that waits for the caller: it has used it (or not) on entry.
+  if (type.waits) delete s.typeAhead;
+  apply(flow, s, entered, commands, now, hops + 1);
 }
 
 export function step(flow: Flow, state: CallState, event: FlowEvent, now: number): StepResult {

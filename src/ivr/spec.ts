@@ -64,8 +64,14 @@ export interface DigitSpec {
   max: number;
   /** Ends entry early; not part of the digits. */
   terminator?: string;
+  /** Wait for the first digit after the prompts; 0 = do not wait (a play that only keeps type-ahead). */
   firstDigitTimeoutMs: number;
   interDigitTimeoutMs: number;
+  /**
+   * Barge-in: digits pressed while the prompts play stop them and count (default). `false`: the prompts play to
+   * the end and digits pressed meanwhile are dropped; only digits after them count.
+   */
+  bargeIn?: boolean;
 }
 
 export type Disposition =
@@ -150,5 +156,10 @@ export interface CallState {
   answeredByAgent: boolean;
   /** Nodes entered, in order: for call records and tests. */
   trail: string[];
+  /**
+   * Digits the caller typed ahead during a prompt (barge-in on a `play`), kept for the next node that waits for
+   * the caller (the menu or collect it leads to); dropped when that node has been entered.
+   */
+  typeAhead?: string;
   ended: Disposition | undefined;
 }

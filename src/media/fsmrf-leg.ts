@@ -72,14 +72,21 @@ export class FsmrfLeg implements MediaLeg {
 
   private async collectNow(opts: CollectOptions): Promise<string> {
     this.ensureLive('collect');
-    const file = opts.prompts.length > 0 ? opts.prompts.join('!') : 'silence_stream://250';
-    if (opts.prompts.length > 1) await this.guard('collect', this.ep.set('playback_delimiter', '!'), this.limits.commandMs);
+    let prompts = opts.prompts;
+    if (opts.bargeIn === false && prompts.length > 0) {
+      // No barge-in: a plain playback, whose DTMF FreeSWITCH's playback app swallows; then the digits are collected.
+      await this.playNow(prompts);
+      prompts = [];
+    }
+    const file = prompts.length > 0 ? prompts.join('!') : 'silence_stream://250';
+    if (prompts.length > 1) await this.guard('collect', this.ep.set('playback_delimiter', '!'), this.limits.commandMs);
     const work = this.ep.playCollect({
       file,
       min: Math.max(1, opts.min),
       max: opts.max,
       tries: 1,
-      timeout: opts.timeoutMs,
+      // fsmrf turns 0 into its default of 120 s; 1 ms is "do not wait after the prompt" (type-ahead only).
+      timeout: Math.max(1, opts.timeoutMs),
       digitTimeout: opts.interDigitMs,
       terminators: opts.terminators ?? '#',
       regexp: `[0-9*#]{${Math.max(1, opts.min)},${opts.max}}`,
@@ -162,7 +169,8 @@ export class FsmrfLeg implements MediaLeg {
     const bg = this.background;
     this.background = undefined;
     // The loop's completion proves the channel is free; on a bridged leg it may never come, so wait only briefly.
-    if (bg) await withTimeout(bg, 1000, this.clock, 'stopAudio').catch(() => undefined);
+    // onLate null: the loop's completion is an event, it holds nothing to release.
+    if (bg) await withTimeout(bg, 1000, this.clock, 'stopAudio', { onLate: null }).catch(() => undefined);
   }
 
   async recordSession(file: string): Promise<void> {
@@ -203,7 +211,8 @@ export class FsmrfLeg implements MediaLeg {
   async release(): Promise<void> {
     if (this.isGone) return;
     this.markGone('released');
-    await withTimeout(this.ep.destroy(), this.limits.commandMs, this.clock, 'release').catch(() => undefined);
+    // onLate null: a late destroy has done its job; there is nothing more to release.
+    await withTimeout(this.ep.destroy(), this.limits.commandMs, this.clock, 'release', { onLate: null }).catch(() => undefined);
   }
 
   private markGone(reason: string): void {
@@ -221,8 +230,13 @@ export class FsmrfLeg implements MediaLeg {
   /** Time-limit an fsmrf call; a timeout breaks the stuck application so the channel is free again. */
   private async guard<T>(op: string, work: Promise<T>, ms: number): Promise<T> {
     try {
-      return await withTimeout(work, ms, this.clock, op, () => {
-        if (!this.isGone) this.ep.api('uuid_break', `${this.ep.uuid} all`).catch(() => undefined);
+      // onLate null: these are results of applications on an endpoint this leg already owns (and releases);
+      // they hold no resource of their own.
+      return await withTimeout(work, ms, this.clock, op, {
+        onLate: null,
+        onTimeout: () => {
+          if (!this.isGone) this.ep.api('uuid_break', `${this.ep.uuid} all`).catch(() => undefined);
+        },
       });
     } catch (e) {
       if (this.isGone) throw new MediaError('MEDIA_GONE', op, 'the leg ended during the operation', { cause: e });

@@ -8,12 +8,14 @@ export interface CollectOptions {
   prompts: readonly string[];
   min: number;
   max: number;
-  /** Time for the first digit after the prompts, ms. */
+  /** Time for the first digit after the prompts, ms; 0 = none (only digits typed during the prompts count). */
   timeoutMs: number;
   /** Time between digits, ms. */
   interDigitMs: number;
   /** Keys that end input early, e.g. '#'. */
   terminators?: string;
+  /** false: the prompts play to the end and digits pressed meanwhile are dropped (default: barge-in). */
+  bargeIn?: boolean;
 }
 
 export interface RecordOptions {

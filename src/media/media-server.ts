@@ -43,6 +43,8 @@ export class MediaServerConnection {
       timeoutMs,
       clock,
       'connect',
+      // A connection that completes after we gave up would hold an event socket nobody uses: close it.
+      { onLate: (late) => late.disconnect() },
     ).catch((e: unknown) => {
       throw new MediaError('MEDIA_UNAVAILABLE', 'connect', `FreeSWITCH at ${opts.host}:${opts.port}: ${String(e)}`, { cause: e });
     });
@@ -56,7 +58,11 @@ export class MediaServerConnection {
    * Returns the leg and the caller's SIP dialog (for src/sip to wrap).
    */
   async connectCaller(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<{ leg: FsmrfLeg; dialog: Srf.Dialog }> {
-    const { endpoint, dialog } = await withTimeout(this.ms.connectCaller(req, res), this.timeoutMs, this.clock, 'connectCaller').catch(
+    const { endpoint, dialog } = await withTimeout(this.ms.connectCaller(req, res), this.timeoutMs, this.clock, 'connectCaller', {
+      // The caller was answered after we gave up: end the dialog and free the FreeSWITCH channel.
+      // (drachtio-srf's types say destroy() returns void; it returns a Promise when no callback is given.)
+      onLate: (late) => Promise.allSettled([late.endpoint.destroy(), late.dialog.destroy() as unknown as Promise<unknown>]),
+    }).catch(
       (e: unknown) => {
         // A caller who hangs up during set-up also fails here; only a media server that did not answer in time
         // (our limit, or fsmrf's own "Connection timeout") says it is saturated.
@@ -72,7 +78,10 @@ export class MediaServerConnection {
    * offer and its answer goes back in the ACK (the way audio flowed both ways in trials).
    */
   async legForRemoteSdp(remoteSdp: string): Promise<FsmrfLeg> {
-    const ep = await withTimeout(this.ms.createEndpoint({ remoteSdp }), this.timeoutMs, this.clock, 'createEndpoint').catch((e: unknown) => {
+    const ep = await withTimeout(this.ms.createEndpoint({ remoteSdp }), this.timeoutMs, this.clock, 'createEndpoint', {
+      // An endpoint created after the time-out would hold a FreeSWITCH channel for ever: destroy it.
+      onLate: (late) => late.destroy(),
+    }).catch((e: unknown) => {
       // The seat has answered with its SDP; failing now can only be the media server's doing.
       this.setupFailed?.();
       throw e;

@@ -77,7 +77,17 @@ export class SipSeatDialer implements SeatDialer {
         await uac.destroy();
         throw err;
       }
-      const dialog = await uac.ack(leg.localSdp);
+      let dialog: Srf.Dialog;
+      try {
+        dialog = await uac.ack(leg.localSdp);
+      } catch (err) {
+        // No dialog, so no seat will ever own this leg: free its FreeSWITCH channel and end the seat's answered
+        // call (destroy sends ACK + BYE; a duplicate ACK is harmless), then report the failure.
+        const answeredLeg = leg;
+        leg = undefined;
+        await Promise.allSettled([answeredLeg.release(), uac.destroy()]);
+        throw err;
+      }
       seat = new SrfSeat(dialog, leg);
       if (cancelled) {
         await Promise.all([seat.hangup(), leg.release()]);

@@ -115,6 +115,7 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
     dir = await mkdtemp(join(tmpdir(), 'hotline-e2e-'));
     await cp(resolve(import.meta.dirname, '../../ivr-flows'), join(dir, 'flows'), { recursive: true });
     await cp(resolve(import.meta.dirname, 'flows/e2e.yaml'), join(dir, 'flows/e2e.yaml'));
+    await cp(resolve(import.meta.dirname, 'flows/barge.yaml'), join(dir, 'flows/barge.yaml'));
     await mkdir(join(dir, 'recordings'));
     const config = loadConfig({
       HOTLINE_ID: `e2e${RUN}`,
@@ -251,6 +252,17 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
     expect(call.code, call.out).toBe(0);
     const rec = await record('13900000004');
     expect(rec).toMatchObject({ disposition: 'abandoned' });
+  });
+
+  it('barge-in: 1 pressed (RFC 2833) one second into the 5.6 s greeting reaches the general queue without the menu', async () => {
+    for (const a of [A, B, C]) await store.setNotReady(a.user, 'break').catch(() => undefined);
+    const started = Date.now();
+    const call = await sipp('caller_press1_during_greeting_queued.xml', ['-s', '7101', '-key', 'caller', '13900000007', SIP], 30_000);
+    expect(call.code, call.out).toBe(0);
+    const rec = await record('13900000007');
+    // Lost digit: the caller would still be in the greeting or the menu at the BYE (5 s), never queued.
+    expect(rec).toMatchObject({ flow_id: 'barge', queue_id: 'general', disposition: 'abandoned' });
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it('caller hangs up while the seat rings: the seat gets CANCEL and the agent is ready again, not stuck', async () => {

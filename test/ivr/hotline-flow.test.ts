@@ -5,10 +5,10 @@ import { hotlineFlow, shanghai } from './support.js';
 const WINTER_OPEN = shanghai('2026-01-05', '10:00');
 
 describe('the shipped hotline flow, walked with a scripted caller', () => {
-  it('caller presses nothing twice → the menu is said again after 5 s, then the goodbye after 5 s more, disposition silent', async () => {
+  it('caller presses nothing twice → the short silent-1 re-prompt after 5 s, then the goodbye after 5 s more, disposition silent', async () => {
     const flow = await hotlineFlow();
     const call = await runScriptedCall(flow, { at: WINTER_OPEN, script: [{ silent: true }, { silent: true }] });
-    expect(call.channel.said()).toEqual(['greeting', 'main-menu', 'main-menu', 'silent-goodbye']);
+    expect(call.channel.said()).toEqual(['greeting', 'main-menu', 'silent-1', 'silent-goodbye']);
     expect(call.result.disposition).toBe('silent');
     expect(call.channel.disposition).toBe('silent');
     // Each prompt item takes 2 s in the double: greeting 0–2, menu 2–4, 5 s silence, menu 9–11, 5 s, goodbye at 16.
@@ -152,7 +152,7 @@ describe('the shipped hotline flow, walked with a scripted caller', () => {
     const flow = await hotlineFlow();
     const call = await runScriptedCall(flow, { at: WINTER_OPEN, script: [{ press: '0' }, { silent: true }, { silent: true }] });
     const collects = call.channel.log.filter((e) => e.op === 'collect' && e.say);
-    expect(collects.map((e) => e.say)).toEqual([['main-menu'], ['main-menu'], ['main-menu']]);
+    expect(collects.map((e) => e.say)).toEqual([['greeting'], ['main-menu'], ['main-menu'], ['silent-1']]);
     expect(call.channel.languages).toEqual(new Set(['zh', 'en']));
     expect(call.result.state.vars.language).toBe('en');
     expect(call.result.disposition).toBe('silent');

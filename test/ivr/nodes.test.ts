@@ -54,9 +54,17 @@ describe('the step function', () => {
     return { flow, s: state, commands };
   }
 
-  it('answers, then plays the first prompt and waits for it by ref', async () => {
+  it('answers, then plays the first prompt (keeping type-ahead for the menu it leads to) and waits for it by ref', async () => {
     const { s, commands } = await start();
-    expect(commands).toEqual([{ type: 'answer' }, { type: 'play', ref: 1, items: [expect.objectContaining({ kind: 'prompt', id: 'hello', language: 'zh' })] }]);
+    expect(commands).toEqual([
+      { type: 'answer' },
+      {
+        type: 'collect',
+        ref: 1,
+        items: [expect.objectContaining({ kind: 'prompt', id: 'hello', language: 'zh' })],
+        digits: { min: 1, max: 1, firstDigitTimeoutMs: 0, interDigitTimeoutMs: 3000 },
+      },
+    ]);
     expect(s.awaiting).toBe(1);
     expect(s.node).toBe('hello');
   });
@@ -73,7 +81,7 @@ describe('the step function', () => {
 
   it('ignores stale answers (a ref it no longer waits for) and events the node has no use for', async () => {
     const { flow, s } = await start();
-    const stale: FlowEvent[] = [{ type: 'prompt-finished', ref: 99 }, { type: 'digits', ref: 1, digits: '1' }, { type: 'timer', name: 'x' }, { type: 'queue', outcome: 'agent-ended' }];
+    const stale: FlowEvent[] = [{ type: 'prompt-finished', ref: 99 }, { type: 'digits', ref: 2, digits: '1' }, { type: 'timer', name: 'x' }, { type: 'queue', outcome: 'agent-ended' }];
     for (const e of stale) {
       const out = step(flow, s, e, 0);
       expect(out.commands).toEqual([]);
@@ -110,6 +118,7 @@ describe('the runner', () => {
     const clock = new VirtualClock(0);
     const channel = new ScriptedChannel(clock);
     channel.play = () => Promise.reject(new Error('media server gone'));
+    channel.playCollect = () => Promise.reject(new Error('media server gone'));
     const runner = new FlowRunner({ channel, queue: new ScriptedQueue(clock), wait: { expectedWaitSec: () => undefined }, sink: { save: () => undefined }, flows: { byId: () => undefined }, clock, logger: silentLogger });
     const r = await runner.run(flow);
     expect(r.disposition).toBe('error');

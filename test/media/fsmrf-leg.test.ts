@@ -19,11 +19,18 @@ class FakeEndpoint extends EventEmitter {
   private hold<T>(): Promise<T> {
     return new Promise<T>((resolve, reject) => this.pending.push({ resolve: resolve as (v: unknown) => void, reject }));
   }
-  play(): Promise<unknown> {
+  play(files: string[]): Promise<unknown> {
+    this.played.push(files);
     return this.hold();
   }
-  playCollect(): Promise<unknown> {
+  collected: Array<Record<string, unknown>> = [];
+  played: string[][] = [];
+  playCollect(opts: Record<string, unknown>): Promise<unknown> {
+    this.collected.push(opts);
     return this.hold();
+  }
+  set(): Promise<unknown> {
+    return Promise.resolve({});
   }
   execute(app: string, arg?: string): Promise<unknown> {
     this.executed.push(`${app} ${arg ?? ''}`.trim());
@@ -52,7 +59,7 @@ function leg(clock: VirtualClock): { ep: FakeEndpoint; leg: FsmrfLeg } {
 describe('withTimeout', () => {
   it('rejects with MEDIA_TIMEOUT when the work never settles, and clears its timer when it does', async () => {
     const clock = new VirtualClock();
-    const stuck = withTimeout(new Promise<never>(() => undefined), 500, clock, 'play');
+    const stuck = withTimeout(new Promise<never>(() => undefined), 500, clock, 'play', { onLate: null });
     const caught = stuck.catch((e: unknown) => e);
     await clock.advanceAsync(499);
     expect(clock.pending()).toBe(1);
@@ -61,14 +68,14 @@ describe('withTimeout', () => {
     expect(err).toBeInstanceOf(MediaError);
     expect((err as MediaError).code).toBe('MEDIA_TIMEOUT');
 
-    const ok = await withTimeout(Promise.resolve(7), 500, clock, 'x');
+    const ok = await withTimeout(Promise.resolve(7), 500, clock, 'x', { onLate: null });
     expect(ok).toBe(7);
     expect(clock.pending()).toBe(0);
   });
 
   it('wraps a foreign rejection as MEDIA_FAILED', async () => {
     const clock = new VirtualClock();
-    const err = await withTimeout(Promise.reject(new Error('boom')), 500, clock, 'bridge').catch((e: unknown) => e);
+    const err = await withTimeout(Promise.reject(new Error('boom')), 500, clock, 'bridge', { onLate: null }).catch((e: unknown) => e);
     expect((err as MediaError).code).toBe('MEDIA_FAILED');
     expect((err as MediaError).message).toContain('boom');
   });
@@ -150,5 +157,30 @@ describe('FsmrfLeg', () => {
     await clock.advanceAsync(0);
     expect(ep.executed.filter((e) => e.startsWith('endless_playback'))).toHaveLength(2);
   });
-});
 
+  it('barge-in (default): the prompts play inside play_and_get_digits, so a key stops them and counts', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    const p = l.collect({ prompts: ['/p/greeting.wav'], min: 1, max: 1, timeoutMs: 0, interDigitMs: 3000 });
+    await flushMicrotasks();
+    expect(ep.played).toEqual([]);
+    // 0 ("do not wait after the prompt") must not become fsmrf's default of 120 s.
+    expect(ep.collected[0]).toMatchObject({ file: '/p/greeting.wav', min: 1, max: 1, timeout: 1 });
+    ep.pending[0]!.resolve({ digits: '1' });
+    expect(await p).toBe('1');
+  });
+
+  it('bargeIn false: the prompts play whole first (playback drops keys), then digits are collected over silence', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    const p = l.collect({ prompts: ['/p/menu.wav'], min: 1, max: 1, timeoutMs: 5000, interDigitMs: 3000, bargeIn: false });
+    await flushMicrotasks();
+    expect(ep.played).toEqual([['/p/menu.wav']]);
+    expect(ep.collected).toEqual([]);
+    ep.pending[0]!.resolve({});
+    await flushMicrotasks();
+    expect(ep.collected[0]).toMatchObject({ file: 'silence_stream://250', timeout: 5000 });
+    ep.pending[1]!.resolve({ digits: '' });
+    expect(await p).toBe('');
+  });
+});

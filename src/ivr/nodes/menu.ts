@@ -1,5 +1,5 @@
 import type { FlowNode } from '../spec.js';
-import { ask, defineNode, digitSpec, isNoInput, nodeRef, num, onSilence, promptRef, type NodeContext, type Step } from './types.js';
+import { ask, bargeInField, noInputPromptField, defineNode, digitSpec, isNoInput, nodeRef, num, onSilence, promptRef, typedAhead, type NodeContext, type Step } from './types.js';
 
 interface MenuNode extends FlowNode {
   prompt: string;
@@ -11,14 +11,31 @@ interface MenuNode extends FlowNode {
   onNoMatch?: string;
   /** Repeats of the menu on silence before the silent goodbye (default: the flow's silence policy). */
   noInputRepeats?: number;
+  /** Digits pressed during the prompt count (default true). */
+  bargeIn?: boolean;
+  /** Said instead of `prompt` after no input (the standard's short re-prompt); default: `prompt` again. */
+  noInputPrompt?: string;
+}
+
+interface Local {
+  noInput: number;
+  noMatch: number;
 }
 
 /** The standard: menus of four or more options raise abandonment; more than four is flagged. */
 export const MAX_MENU_OPTIONS = 4;
 
-function again(n: MenuNode, ctx: NodeContext, local: { noInput: number; noMatch: number }, before: string[] = []): Step {
-  const items = [...before.flatMap((id) => ctx.prompt(id)), ...ctx.prompt(n.prompt)];
-  return ask(ctx, items, digitSpec(ctx, 1, 1), local);
+function again(n: MenuNode, ctx: NodeContext, local: Local, before: string[] = [], question = n.prompt): Step {
+  const items = [...before.flatMap((id) => ctx.prompt(id)), ...ctx.prompt(question)];
+  return ask(ctx, items, digitSpec(ctx, 1, 1, undefined, 3, n.bargeIn !== false), local);
+}
+
+function chosen(n: MenuNode, ctx: NodeContext, local: Local, digits: string): Step {
+  const target = n.options[digits];
+  if (target !== undefined) return { commands: [], next: target };
+  if (local.noMatch < num(n.noMatchRetries, 2)) return again(n, ctx, { noInput: 0, noMatch: local.noMatch + 1 }, [n.noMatchPrompt ?? 'invalid-option']);
+  if (n.onNoMatch) return { commands: [], next: n.onNoMatch };
+  return { commands: [], end: { disposition: 'no-match', items: ctx.prompt('goodbye') } };
 }
 
 export default defineNode<MenuNode>({
@@ -36,6 +53,8 @@ export default defineNode<MenuNode>({
       noMatchRetries: { type: 'integer', minimum: 0, maximum: 5 },
       onNoMatch: nodeRef,
       noInputRepeats: { type: 'integer', minimum: 0, maximum: 5 },
+      bargeIn: bargeInField,
+      noInputPrompt: noInputPromptField,
     },
   },
   waits: true,
@@ -45,6 +64,7 @@ export default defineNode<MenuNode>({
   ],
   prompts: (n) => [
     { path: ['prompt'], id: n.prompt },
+    ...(n.noInputPrompt ? [{ path: ['noInputPrompt'], id: n.noInputPrompt }] : []),
     { path: n.noMatchPrompt ? ['noMatchPrompt'] : [], id: n.noMatchPrompt ?? 'invalid-option' },
     ...(n.onNoMatch ? [] : [{ path: [], id: 'goodbye' }]),
   ],
@@ -54,16 +74,16 @@ export default defineNode<MenuNode>({
       ? [{ path: ['options'], severity: 'warning', rule: 'menu-too-long', message: `${count} options; the standard keeps menus to at most ${MAX_MENU_OPTIONS} because longer menus raise abandonment` }]
       : [];
   },
-  enter: (n, ctx) => again(n, ctx, { noInput: 0, noMatch: 0 }),
+  enter: (n, ctx) => {
+    // A key typed during the play before this menu is the caller's choice: act on it without asking again.
+    const ahead = typedAhead(ctx, n.bargeIn);
+    return ahead !== undefined ? chosen(n, ctx, { noInput: 0, noMatch: 0 }, ahead.slice(0, 1)) : again(n, ctx, { noInput: 0, noMatch: 0 });
+  },
   on: (n, e, ctx) => {
     if (!('ref' in e) || e.ref !== ctx.state.awaiting) return undefined;
-    const local = ctx.state.local as { noInput: number; noMatch: number };
-    if (isNoInput(e)) return onSilence(ctx, local.noInput, n.noInputRepeats, () => again(n, ctx, { ...local, noInput: local.noInput + 1 }));
+    const local = ctx.state.local as unknown as Local;
+    if (isNoInput(e)) return onSilence(ctx, local.noInput, n.noInputRepeats, () => again(n, ctx, { ...local, noInput: local.noInput + 1 }, [], n.noInputPrompt));
     if (e.type !== 'digits') return undefined;
-    const target = n.options[e.digits];
-    if (target !== undefined) return { commands: [], next: target };
-    if (local.noMatch < num(n.noMatchRetries, 2)) return again(n, ctx, { noInput: 0, noMatch: local.noMatch + 1 }, [n.noMatchPrompt ?? 'invalid-option']);
-    if (n.onNoMatch) return { commands: [], next: n.onNoMatch };
-    return { commands: [], end: { disposition: 'no-match', items: ctx.prompt('goodbye') } };
+    return chosen(n, ctx, local, e.digits);
   },
 });

@@ -28,6 +28,8 @@ export interface Step {
   end?: { disposition: Disposition; items?: PlayItem[] };
   inQueue?: boolean;
   answeredByAgent?: boolean;
+  /** Digits typed ahead during this node's prompt, handed to the node it goes to (`next`). */
+  typeAhead?: string;
 }
 
 export interface LintFinding {
@@ -88,8 +90,37 @@ export function say(ctx: NodeContext, items: PlayItem[], local: object): Step {
   return { commands: [{ type: 'play', ref, items }], awaiting: ref, local: local as Record<string, unknown> };
 }
 
-export function digitSpec(ctx: NodeContext, min: number, max: number, terminator?: string, interSec = 3): DigitSpec {
-  return { min, max, ...(terminator ? { terminator } : {}), firstDigitTimeoutMs: ctx.flow.silence.timeoutSec * 1000, interDigitTimeoutMs: interSec * 1000 };
+export function digitSpec(ctx: NodeContext, min: number, max: number, terminator?: string, interSec = 3, bargeIn = true): DigitSpec {
+  return {
+    min,
+    max,
+    ...(terminator ? { terminator } : {}),
+    firstDigitTimeoutMs: ctx.flow.silence.timeoutSec * 1000,
+    interDigitTimeoutMs: interSec * 1000,
+    ...(bargeIn ? {} : { bargeIn: false }),
+  };
+}
+
+/** The schema of the per-node short re-prompt on no input (menu, collect). */
+export const noInputPromptField = {
+  ...promptRef,
+  description:
+    "said instead of the whole question again when the caller pressed nothing (the standard's short \"you are connected, please speak\"), so a silent caller is released in about 20 s",
+} as const;
+
+/** The schema of the per-node barge-in switch (play, menu, collect). */
+export const bargeInField = {
+  type: 'boolean',
+  description: 'barge-in: digits pressed while the prompt plays stop it and count (default true); false plays the prompt to the end and drops them',
+} as const;
+
+/**
+ * Type-ahead digits a menu or collect should take on entry instead of asking: those the caller pressed during the
+ * play before it, unless this node switched barge-in off.
+ */
+export function typedAhead(ctx: NodeContext, bargeIn: boolean | undefined): string | undefined {
+  const d = ctx.state.typeAhead;
+  return bargeIn !== false && d ? d : undefined;
 }
 
 export function isNoInput(e: FlowEvent): boolean {

@@ -2,7 +2,7 @@ import { VirtualClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/logger.js';
 import type { CallDataSink, FlowLookup, WaitEstimator } from '../channel.js';
 import { FlowRunner, type RunResult } from '../runner.js';
-import type { Flow, Saved } from '../spec.js';
+import type { Flow, PlayItem, Saved } from '../spec.js';
 import { ScriptedChannel, ScriptedQueue, type CallerAction, type QueuePlan } from './scripted-channel.js';
 
 export interface ScriptedCall {
@@ -25,6 +25,8 @@ export async function runScriptedCall(
     queue?: QueuePlan;
     caller?: string;
     transferOk?: boolean;
+    /** How long each prompt item plays, ms (default 2 s each). */
+    itemLength?: (item: PlayItem) => number;
     wait?: WaitEstimator;
     flows?: FlowLookup;
     hangupAfterMs?: number;
@@ -34,7 +36,7 @@ export async function runScriptedCall(
   } = {},
 ): Promise<ScriptedCall> {
   const clock = new VirtualClock(opts.at ?? Date.UTC(2026, 0, 5, 2, 0));
-  const channel = new ScriptedChannel(clock, { script: opts.script ?? [], ...(opts.caller ? { caller: opts.caller } : {}), transferOk: opts.transferOk ?? true });
+  const channel = new ScriptedChannel(clock, { script: opts.script ?? [], ...(opts.caller ? { caller: opts.caller } : {}), transferOk: opts.transferOk ?? true, ...(opts.itemLength ? { itemLength: opts.itemLength } : {}) });
   const queue = new ScriptedQueue(clock, opts.queue ?? {});
   const saved: Saved[] = [];
   const sink: CallDataSink = { save: (_id, d) => void saved.push(d) };

@@ -9,6 +9,11 @@ import type { DigitSpec, Disposition, EnqueueRequest, PlayItem, QueueOutcome } f
  */
 export type CallerAction =
   | { press: string; afterMs?: number }
+  /**
+   * The caller types `typeAhead` `atMs` after the next prompt starts (default 1000), while it still plays. Kept
+   * (the prompt stops there) when the channel was asked to collect digits with barge-in; lost otherwise.
+   */
+  | { typeAhead: string; atMs?: number }
   | { silent: true }
   | { speak: number }
   | { hangup: true; afterMs?: number };
@@ -42,7 +47,16 @@ export class ScriptedChannel implements CallChannel {
 
   constructor(
     private readonly clock: Clock,
-    opts: { callId?: string; caller?: string; called?: string; script?: CallerAction[]; itemMs?: number; transferOk?: boolean } = {},
+    opts: {
+      callId?: string;
+      caller?: string;
+      called?: string;
+      script?: CallerAction[];
+      itemMs?: number;
+      /** How long each item plays, ms (e.g. the real prompt files' lengths); default `itemMs` per item. */
+      itemLength?: (item: PlayItem) => number;
+      transferOk?: boolean;
+    } = {},
   ) {
     this.callId = opts.callId ?? 'call-1';
     this.caller = opts.caller ?? '13800138000';
@@ -50,6 +64,7 @@ export class ScriptedChannel implements CallChannel {
     this.script = [...(opts.script ?? [])];
     this.itemMs = opts.itemMs ?? 2000;
     this.transferOk = opts.transferOk ?? true;
+    this.itemLength = opts.itemLength;
   }
 
   readonly callId: string;
@@ -57,6 +72,12 @@ export class ScriptedChannel implements CallChannel {
   readonly called: string;
   private readonly itemMs: number;
   private readonly transferOk: boolean;
+  private readonly itemLength: ((item: PlayItem) => number) | undefined;
+
+  private lengthOf(items: PlayItem[]): number {
+    const f = this.itemLength;
+    return f ? items.reduce((ms, i) => ms + f(i), 0) : items.length * this.itemMs;
+  }
 
   /** Every prompt said, in order (collect and record prompts included, music excluded). */
   said(): string[] {
@@ -105,16 +126,40 @@ export class ScriptedChannel implements CallChannel {
 
   async play(items: PlayItem[]): Promise<PlayOutcome> {
     this.note('play', items);
-    return this.wait(items.length * this.itemMs, () => 'finished' as const);
+    const ahead = this.takeTypeAhead(items);
+    const r = await this.wait(this.lengthOf(items), () => 'finished' as const);
+    // A plain play keeps no digits (FreeSWITCH's playback drops them): the caller's key is lost.
+    if (ahead && r !== 'hangup') this.log.push({ at: ahead.at, op: 'play', digits: ahead.digits, detail: 'lost' });
+    return r;
   }
 
   private nextAction(): CallerAction {
     return this.script.shift() ?? { silent: true };
   }
 
+  /** The scripted type-ahead for the prompt starting now, if the caller presses before it ends. */
+  private takeTypeAhead(items: PlayItem[]): { digits: string; atMs: number; at: number } | undefined {
+    const a = this.script[0];
+    if (!a || !('typeAhead' in a)) return undefined;
+    const atMs = a.atMs ?? 1000;
+    if (atMs >= this.lengthOf(items)) return undefined;
+    this.script.shift();
+    return { digits: a.typeAhead, atMs, at: this.clock.now() + atMs };
+  }
+
   async playCollect(items: PlayItem[], spec: DigitSpec): Promise<CollectOutcome> {
     this.note('collect', items);
-    if ((await this.wait(items.length * this.itemMs, () => 'ok' as const)) === 'hangup') return 'hangup';
+    const ahead = this.takeTypeAhead(items);
+    if (ahead && spec.bargeIn !== false) {
+      // Barge-in: the key stops the prompt and counts (up to `max` digits).
+      const r = await this.wait(ahead.atMs, () => ({ digits: ahead.digits.slice(0, spec.max) }));
+      if (r !== 'hangup') this.log.push({ at: this.clock.now(), op: 'collect', digits: r.digits, detail: 'barge-in' });
+      return r;
+    }
+    if ((await this.wait(this.lengthOf(items), () => 'ok' as const)) === 'hangup') return 'hangup';
+    if (ahead) this.log.push({ at: ahead.at, op: 'collect', digits: ahead.digits, detail: 'lost' });
+    // Only type-ahead was asked for (a play before a menu): nothing after the prompt is waited for.
+    if (spec.firstDigitTimeoutMs === 0) return 'no-input';
     const a = this.nextAction();
     if ('hangup' in a) {
       await this.wait(a.afterMs ?? 0, () => 'ok' as const);
@@ -131,7 +176,7 @@ export class ScriptedChannel implements CallChannel {
 
   async record(items: PlayItem[], file: string, maxSec: number): Promise<RecordOutcome> {
     this.note('record', items, { detail: file });
-    if ((await this.wait(items.length * this.itemMs, () => 'ok' as const)) === 'hangup') return 'hangup';
+    if ((await this.wait(this.lengthOf(items), () => 'ok' as const)) === 'hangup') return 'hangup';
     const a = this.nextAction();
     const sec = 'speak' in a ? Math.min(a.speak, maxSec) : 0;
     return this.wait(sec * 1000, () => ({ file, durationSec: sec }));

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runScriptedCall } from '../../src/ivr/testing/harness.js';
+import type { PlayItem } from '../../src/ivr/spec.js';
+import { hotlineFlow, shanghai } from './support.js';
+
+/** Length of a PCM WAV file in ms, from its header: the real prompt lengths, so the figures are what callers hear. */
+function wavMs(file: string): number {
+  const b = readFileSync(file);
+  let byteRate = 0;
+  for (let off = 12; off + 8 <= b.length; ) {
+    const id = b.toString('ascii', off, off + 4);
+    const size = b.readUInt32LE(off + 4);
+    if (id === 'fmt ') byteRate = b.readUInt32LE(off + 16);
+    if (id === 'data') return Math.round((size / byteRate) * 1000);
+    off += 8 + size + (size % 2);
+  }
+  throw new Error(`${file}: no data chunk`);
+}
+
+const lengths = new Map<string, number>();
+function itemLength(i: PlayItem): number {
+  if (i.kind !== 'prompt') return 1000;
+  const file = `ivr-flows/prompts/${i.language}/${i.id}.wav`;
+  let ms = lengths.get(file);
+  if (ms === undefined) lengths.set(file, (ms = wavMs(file)));
+  return ms;
+}
+
+// The paths a caller who never presses a key can take through the shipped flow, by the hour of the call, and the
+// longest each may keep a silent caller from answer to release (before: 41 s open, 58 s after hours).
+const PATHS = [
+  { name: 'open hours', at: shanghai('2026-01-05', '10:00'), question: 'main-menu', maxFromAnswerMs: 36_000 },
+  { name: 'lunch break', at: shanghai('2026-01-05', '12:30'), question: 'lunch-break', maxFromAnswerMs: 31_000 },
+  { name: 'after hours', at: shanghai('2026-01-05', '20:00'), question: 'after-hours', maxFromAnswerMs: 41_000 },
+  { name: 'weekend', at: shanghai('2026-01-10', '10:00'), question: 'after-hours', maxFromAnswerMs: 41_000 },
+  { name: 'holiday', at: shanghai('2026-10-01', '10:00'), question: 'after-hours', maxFromAnswerMs: 41_000 },
+] as const;
+
+describe('a caller who never presses a key (the standard silent script, real prompt lengths, virtual clock)', () => {
+  for (const p of PATHS) {
+    it(`${p.name}: question, 5 s, "you are connected, please speak", 5 s, goodbye, released silent within 21 s of the question`, async () => {
+      const flow = await hotlineFlow();
+      const call = await runScriptedCall(flow, { at: p.at, itemLength, script: [] });
+      expect(call.result.disposition).toBe('silent');
+      const log = call.channel.log;
+      const answer = log.find((e) => e.op === 'answer')!.at;
+      const release = log.find((e) => e.op === 'hangup')!;
+      expect(release.detail).toBe('silent');
+      // The question is asked once; the repeat is the short standard re-prompt, then the goodbye.
+      const said = call.channel.said();
+      expect(said.slice(-3)).toEqual([p.question, 'silent-1', 'silent-goodbye']);
+      const asked = log.find((e) => e.say?.[0] === p.question)!;
+      const questionEnds = asked.at + wavMs(`ivr-flows/prompts/zh/${p.question}.wav`);
+      const afterQuestion = release.at - questionEnds;
+      const fromAnswer = release.at - answer;
+      // 5 s + silent-1 (3.7 s) + 5 s + goodbye (7.2 s) = 20.9 s.
+      expect(afterQuestion).toBeGreaterThanOrEqual(20_000);
+      expect(afterQuestion).toBeLessThanOrEqual(21_000);
+      // From answer: the question's own length on top (the greeting and menu 14.4 s, the after-hours notice 19.9 s).
+      expect(fromAnswer).toBeLessThanOrEqual(p.maxFromAnswerMs);
+      console.info(`silent caller, ${p.name}: released ${(fromAnswer / 1000).toFixed(1)} s after answer, ${(afterQuestion / 1000).toFixed(1)} s after the question`);
+    });
+  }
+});
