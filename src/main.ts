@@ -7,6 +7,7 @@ import { HotlineError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createLogger } from './logging.js';
 import { buildApi } from './api/server.js';
+import { flowsHealthCheck } from './api/health.js';
 import { FlowRegistry } from './ivr/registry.js';
 import { FlowReloader, watchFlows } from './ivr/watch.js';
 import type { QueueDefinition } from './acd/model.js';
@@ -167,6 +168,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
       health: [
         { name: 'postgres', check: () => pg.db.ping() },
         { name: 'redis', check: async () => void (await redis.ping()) },
+        flowsHealthCheck(() => flows.health()),
       ],
     });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
