@@ -20,6 +20,7 @@ export type DirValidator = (dir: string, fallbackQueues: QueueDefinition[] | und
 export class FlowReloader {
   private running: Promise<ReloadReport> | undefined;
   private again = false;
+  private seen: string | undefined;
 
   constructor(
     private readonly dir: string,
@@ -41,6 +42,11 @@ export class FlowReloader {
     return this.running;
   }
 
+  /** The directory's fingerprint as the last reload began to read it (see fingerprint()). */
+  lastSeen(): string | undefined {
+    return this.seen;
+  }
+
   /** Runs again while changes arrived during a run: the caller's promise settles after the last one. */
   private async loop(): Promise<ReloadReport> {
     let report: ReloadReport;
@@ -53,6 +59,8 @@ export class FlowReloader {
 
   private async once(): Promise<ReloadReport> {
     const before = this.registry.health();
+    // Taken before reading: an edit landing during the read changes the fingerprint, so the watcher reloads again.
+    this.seen = await fingerprint(this.dir, []);
     const { sources, result } = await this.validate(this.dir, this.registry.queues());
     const report = this.registry.apply(sources, result, this.clock.now());
     for (const s of this.registry.status()) {
@@ -97,7 +105,7 @@ const MAX_DEPTH = 2;
  * in-place write the mtime, a delete or re-create the set of names. Editors' scratch and lock files are left out,
  * so they never cause a reload.
  */
-async function fingerprint(dir: string, dirs: string[], depth = 0): Promise<string> {
+export async function fingerprint(dir: string, dirs: string[], depth = 0): Promise<string> {
   let names: string[];
   try {
     names = (await readdir(dir)).sort();
@@ -138,7 +146,6 @@ export function watchFlows(dir: string, reloader: FlowReloader, clock: Clock, lo
   let sweep: TimerHandle | undefined;
   let checking: Promise<void> | undefined;
   let recheck = false;
-  let last: string | undefined;
 
   const watchDir = (d: string): void => {
     if (watchers.has(d)) return;
@@ -172,8 +179,7 @@ export function watchFlows(dir: string, reloader: FlowReloader, clock: Clock, lo
     const fp = await fingerprint(dir, dirs);
     if (closed) return;
     syncWatchers(dirs);
-    if (fp === last) return;
-    last = fp;
+    if (fp === reloader.lastSeen()) return;
     try {
       await reloader.reload();
     } catch (err) {
@@ -219,16 +225,9 @@ export function watchFlows(dir: string, reloader: FlowReloader, clock: Clock, lo
     }, sweepMs);
   };
 
-  // The caller has just loaded the directory: remember what it looked like, so the first sweep reloads only if
-  // something changed since.
-  const dirs: string[] = [];
-  void (async () => {
-    last = await fingerprint(dir, dirs);
-    if (!closed) syncWatchers(dirs);
-  })()
-    .catch((err: unknown) => logger.error({ err, dir }, 'flow directory check failed'))
-    .finally(armSweep);
   watchDir(dir);
+  // Watch the subdirectories at once; the first sweep also catches anything changed since the caller's reload.
+  void check().then(armSweep);
 
   return {
     close: () => {
