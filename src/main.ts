@@ -11,6 +11,7 @@ import { HotlineError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createLogger, installLastResort } from './logging.js';
 import { buildApi } from './api/server.js';
+import { flowsHealthCheck } from './api/health.js';
 import { FlowRegistry } from './ivr/registry.js';
 import { FlowReloader, watchFlows } from './ivr/watch.js';
 import type { AgentSkill, QueueDefinition } from './acd/model.js';
@@ -198,6 +199,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
       health: [
         { name: 'postgres', check: () => pg.db.ping() },
         { name: 'redis', check: async () => void (await redis.ping()) },
+        flowsHealthCheck(() => flows.health()),
       ],
     });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT }).catch((err: unknown) => {

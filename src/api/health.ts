@@ -1,9 +1,41 @@
 import type { FastifyInstance } from 'fastify';
+import type { FlowsHealth } from '../ivr/registry.js';
 
-/** One dependency /healthz reports on. `check` rejects when the dependency is not reachable. */
+/**
+ * One dependency /healthz reports on. `check` rejects when the dependency is not usable; it may resolve with a few
+ * facts worth showing beside "ok" (e.g. that an older flow set serves because the current files are refused).
+ */
 export interface HealthCheck {
   name: string;
-  check(): Promise<void>;
+  check(): Promise<void | Record<string, unknown>>;
+}
+
+/** The health check's error: `code` is what /healthz shows as the check's `error`. */
+class HealthCheckError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Flows: unhealthy (503, `none-valid`) while no valid flow set has ever loaded, since every call would fail; healthy
+ * with `state: last-good` when the current files are refused but a good set serves (calls work; the admin's edit
+ * is not live, which the info says).
+ */
+export function flowsHealthCheck(health: () => FlowsHealth): HealthCheck {
+  return {
+    name: 'flows',
+    check: () => {
+      const h = health();
+      if (h.state === 'none-valid') {
+        const why = h.refused.length > 0 ? `refused: ${h.refused.join(', ')}` : 'no flow files loaded';
+        return Promise.reject(new HealthCheckError('none-valid', `none-valid: no valid flow set has loaded (${why})`));
+      }
+      const since = new Date(h.since).toISOString();
+      if (h.state === 'current') return Promise.resolve({ state: 'current', setRevision: h.setRevision, flows: h.flows, since });
+      return Promise.resolve({ state: 'last-good', setRevision: h.setRevision, flows: h.flows, since, refused: h.refused, refusedAt: new Date(h.refusedAt).toISOString() });
+    },
+  };
 }
 
 export interface HealthOptions {
@@ -18,19 +50,20 @@ interface CheckResult {
   ok: boolean;
   ms: number;
   error?: string;
+  info?: Record<string, unknown>;
 }
 
 async function run(c: HealthCheck, timeoutMs: number): Promise<CheckResult> {
   const start = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
+    const info = await Promise.race([
       c.check(),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]);
-    return { ok: true, ms: Math.round(performance.now() - start) };
+    return { ok: true, ms: Math.round(performance.now() - start), ...(info ? { info } : {}) };
   } catch (e) {
     return { ok: false, ms: Math.round(performance.now() - start), error: e instanceof Error ? e.message : String(e) };
   } finally {
@@ -41,7 +74,7 @@ async function run(c: HealthCheck, timeoutMs: number): Promise<CheckResult> {
 const checkSchema = {
   type: 'object',
   required: ['ok', 'ms'],
-  properties: { ok: { type: 'boolean' }, ms: { type: 'number' }, error: { type: 'string' } },
+  properties: { ok: { type: 'boolean' }, ms: { type: 'number' }, error: { type: 'string' }, info: { type: 'object', additionalProperties: true } },
 } as const;
 
 const responseSchema = {

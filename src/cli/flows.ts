@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { FlowError } from '../ivr/errors.js';
 import { formatIssue, hasErrors, sortIssues, type Issue } from '../ivr/issues.js';
 import { loadForPaths } from '../ivr/load.js';
 import { publishedFlowSchema } from '../ivr/schema.js';
@@ -14,10 +16,21 @@ export async function validatePaths(paths: string[]): Promise<{ issues: Issue[];
     for (const [file, list] of result.issues) {
       if (check.report && !check.report.has(file)) continue;
       files++;
-      all.push(...list);
+      for (const i of list) all.push(i);
     }
   }
   return { issues: sortIssues(all), files };
+}
+
+/** Writing the schema fails with one line naming the path and why (no such directory, no permission), not a stack. */
+async function writeSchema(out: string, json: string): Promise<void> {
+  try {
+    await writeFile(out, json);
+  } catch (e) {
+    const code = e && typeof e === 'object' && 'code' in e ? String((e).code) : String(e);
+    const why = code === 'ENOENT' ? `directory ${dirname(out)} does not exist` : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : code;
+    throw new FlowError('FLOW_OUTPUT_UNWRITABLE', `${out}: cannot write the schema: ${why}`, { path: out, cause: code });
+  }
 }
 
 export function register(program: Command): void {
@@ -40,7 +53,7 @@ export function register(program: Command): void {
     .option('-o, --out <file>', 'write to this file instead of stdout')
     .action(async (opts: { out?: string }) => {
       const json = `${JSON.stringify(publishedFlowSchema(), null, 2)}\n`;
-      if (opts.out) await writeFile(opts.out, json);
+      if (opts.out) await writeSchema(opts.out, json);
       else process.stdout.write(json);
     });
 }

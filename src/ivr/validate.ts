@@ -33,6 +33,16 @@ export interface ProjectSources {
   promptDir: string;
   /** Used when the queues file is absent or broken (keep-last-good). */
   fallbackQueues?: QueueDefinition[] | undefined;
+  /** Entries the reader skipped or could not read (load.ts), reported under their own file. */
+  skipped?: Issue[] | undefined;
+}
+
+/** A flow is a menu tree of tens of nodes; this bounds what one flow can cost the validator and the admin API. */
+export const MAX_FLOW_NODES = 2_000;
+
+/** Appends without spreading: `push(...list)` passes every element as an argument and overflows the stack on large lists. */
+function append(to: Issue[], from: readonly Issue[]): void {
+  for (const i of from) to.push(i);
 }
 
 export interface ProjectResult {
@@ -61,13 +71,18 @@ interface RawFlow {
 
 function parsed(f: TextFile, issues: Issue[]): SourceFile | undefined {
   const src = new SourceFile(f.file, f.text);
-  issues.push(...src.parseIssues);
+  append(issues, src.parseIssues);
   if (src.parseIssues.length > 0) return undefined;
   if (!src.data || typeof src.data !== 'object' || Array.isArray(src.data)) {
     issues.push(src.issue([], 'error', 'schema', 'the file must hold a mapping (key: value) at the top'));
     return undefined;
   }
   return src;
+}
+
+function countNodes(doc: Record<string, unknown>): number {
+  const nodes = doc.nodes;
+  return nodes && typeof nodes === 'object' && !Array.isArray(nodes) ? Object.keys(nodes).length : 0;
 }
 
 function promptDefs(raw: Record<string, Partial<Record<Language, string>>> | undefined): Map<string, PromptDef> {
@@ -81,6 +96,7 @@ function spinLoops(order: string[], edges: Map<string, { path: Path; target: str
   const stack: string[] = [];
   const on = new Set<string>();
   const out: string[][] = [];
+  const rank = new Map(order.map((id, n) => [id, n]));
   let i = 0;
   const visit = (v: string): void => {
     index.set(v, i);
@@ -103,7 +119,7 @@ function spinLoops(order: string[], edges: Map<string, { path: Path; target: str
         comp.push(w);
       } while (w !== v);
       const selfLoop = (edges.get(v) ?? []).some((e) => e.target === v);
-      if (comp.length > 1 || selfLoop) out.push(comp.sort((a, b) => order.indexOf(a) - order.indexOf(b)));
+      if (comp.length > 1 || selfLoop) out.push(comp.sort((a, b) => rank.get(a)! - rank.get(b)!));
     }
   };
   for (const v of order) if (spins.has(v) && !index.has(v)) visit(v);
@@ -180,7 +196,7 @@ function checkFlow(
       continue;
     }
     const schemaIssues = checkSchema(src, type.schema, node, ['nodes', id], who);
-    issues.push(...schemaIssues);
+    append(issues, schemaIssues);
     if (schemaIssues.length > 0) {
       nodesBroken = true;
       continue;
@@ -268,13 +284,14 @@ export function validateProject(sources: ProjectSources): ProjectResult {
     if (!b) issues.set(file, (b = []));
     return b;
   };
+  for (const i of sources.skipped ?? []) bucket(i.file).push(i);
 
   let queues: QueueDefinition[] | undefined;
   if (sources.queues) {
     const b = bucket(sources.queues.file);
     const src = parsed(sources.queues, b);
     if (src) {
-      b.push(...checkSchema(src, queuesSchema, src.data, [], 'queues.yaml'));
+      append(b, checkSchema(src, queuesSchema, src.data, [], 'queues.yaml'));
       if (b.length === 0) queues = compileQueues(src, src.data as Parameters<typeof compileQueues>[1], b);
     }
   }
@@ -286,7 +303,7 @@ export function validateProject(sources: ProjectSources): ProjectResult {
     const src = parsed(f, b);
     if (!src) continue;
     const data = src.data as { id?: unknown };
-    b.push(...checkSchema(src, calendarSchema, src.data, [], `calendar "${String(data.id)}"`));
+    append(b, checkSchema(src, calendarSchema, src.data, [], `calendar "${String(data.id)}"`));
     if (b.length > 0) continue;
     const cal = compileCalendar(src, src.data as Parameters<typeof compileCalendar>[1], b);
     if (!cal) continue;
@@ -299,7 +316,7 @@ export function validateProject(sources: ProjectSources): ProjectResult {
     const b = bucket(sources.promptCatalog.file);
     const src = parsed(sources.promptCatalog, b);
     if (src) {
-      b.push(...checkSchema(src, promptCatalogSchema, src.data, [], 'prompts.yaml'));
+      append(b, checkSchema(src, promptCatalogSchema, src.data, [], 'prompts.yaml'));
       if (b.length === 0) catalog = promptDefs((src.data as { prompts: RawFlow['prompts'] }).prompts);
     }
   }
@@ -315,8 +332,13 @@ export function validateProject(sources: ProjectSources): ProjectResult {
       b.push(src.issue(['version'], 'error', 'version', `flow field "version": ${m.error}`));
       continue;
     }
+    const nodeCount = countNodes(m.doc);
+    if (nodeCount > MAX_FLOW_NODES) {
+      b.push(src.issue(['nodes'], 'error', 'too-many-nodes', `flow field "nodes": ${nodeCount} nodes; a flow may have at most ${MAX_FLOW_NODES} (split it and use transfer: { flow })`, { key: true }));
+      continue;
+    }
     const before = b.length;
-    b.push(...checkSchema(src, flowSchema, m.doc, [], 'flow'));
+    append(b, checkSchema(src, flowSchema, m.doc, [], 'flow'));
     if (b.length > before) continue;
     frames.push({ src, raw: m.doc as unknown as RawFlow });
   }
