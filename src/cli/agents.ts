@@ -9,6 +9,7 @@ import { Db } from '../store/pg/db.js';
 import { StoreError } from '../store/pg/errors.js';
 import { migrate } from '../store/pg/migrate.js';
 import { requireLevel } from '../store/pg/validate.js';
+import { columnWidths } from './text.js';
 
 /**
  * `acd agents add|passwd|list|skills|deactivate|activate`: provision seats in PostgreSQL. Passwords are read from
@@ -150,7 +151,7 @@ async function mustFind(repo: AgentRepository, username: string): Promise<AgentR
 function printTable(list: readonly AgentRecord[]): void {
   const rows = [['USERNAME', 'ID', 'NAME', 'EMPLOYEE', 'ROLE', 'ACTIVE', 'SKILLS']];
   for (const a of list) rows.push([a.sipUsername, a.id, a.name, a.employeeNumber ?? '-', a.role, a.active ? 'yes' : 'no', formatSkills(a.skills) || '-']);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const widths = columnWidths(rows);
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
 }
 
