@@ -9,10 +9,11 @@ import { Db } from '../store/pg/db.js';
 import { StoreError } from '../store/pg/errors.js';
 import { migrate } from '../store/pg/migrate.js';
 import { requireLevel } from '../store/pg/validate.js';
+import { registerAgentState } from './agent-state.js';
 import { columnWidths, escapeForTerminal } from './text.js';
 
 /**
- * `acd agents add|passwd|rename|list|skills|deactivate|activate`: provision seats in PostgreSQL. Passwords are read from
+ * `acd agents add|passwd|rename|list|skills|deactivate|activate|state`: provision seats in PostgreSQL. Passwords are read from
  * --password or prompted (echo off; from a pipe, the first line of stdin) and only their digest HA1 is stored.
  */
 export function register(program: Command): void {
@@ -101,6 +102,8 @@ export function register(program: Command): void {
         else console.log(formatAgentTable(list));
       });
     });
+
+  registerAgentState(agents, withAgents);
 
   for (const [name, active] of [['deactivate', false], ['activate', true]] as const) {
     agents
