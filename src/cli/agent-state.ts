@@ -71,7 +71,7 @@ async function openRedis(url: string): Promise<Redis> {
 export function registerAgentState(agents: Command, withAgents: (fn: (repo: AgentRepository, config: Config) => Promise<void>) => Promise<void>): void {
   agents
     .command('state <username> [state]')
-    .description(`show a seat's ACD state, or change it: ${STATE_CHANGES.join(' | ')} (as the seat's *1 / *2 / *9)`)
+    .description(`show a seat's ACD state, or change it: ${STATE_CHANGES.join(' | ')} (as the seat's *1 / *2 / *0)`)
     .option('--reason <reason>', `not-ready reason: ${CLI_REASONS.join(', ')}`, 'other')
     .action(async (username: string, change: string | undefined, o: { reason: string }) => {
       await withAgents(async (repo, config) => {
