@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isHotlineError } from './core/errors.js';
 import { register as registerServe } from './cli/serve.js';
@@ -8,6 +9,13 @@ import { register as registerStaff } from './cli/staff.js';
 import { register as registerSimulate } from './cli/simulate.js';
 import { register as registerBench } from './cli/bench.js';
 import { register as registerAgents } from './cli/agents.js';
+import { register as registerDb } from './cli/db.js';
+
+/** The version in package.json (one level above src/ and dist/ alike). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 /**
  * `acd`: one binary for running the hotline and for the admin/analyst tools. Each subcommand lives in
@@ -16,6 +24,7 @@ import { register as registerAgents } from './cli/agents.js';
 export function buildProgram(): Command {
   const program = new Command('acd')
     .description('hotline-acd: SIP ACD/IVR server, Erlang staffing and simulation tools')
+    .version(packageVersion(), '-V, --version', 'print the version of hotline-acd')
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
@@ -25,6 +34,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerBench(program);
   registerAgents(program);
+  registerDb(program);
   return program;
 }
 

@@ -9,9 +9,11 @@ import { Db } from '../store/pg/db.js';
 import { StoreError } from '../store/pg/errors.js';
 import { migrate } from '../store/pg/migrate.js';
 import { requireLevel } from '../store/pg/validate.js';
+import { registerAgentState } from './agent-state.js';
+import { columnWidths, escapeForTerminal } from './text.js';
 
 /**
- * `acd agents add|passwd|list|skills|deactivate|activate`: provision seats in PostgreSQL. Passwords are read from
+ * `acd agents add|passwd|rename|list|skills|deactivate|activate|state`: provision seats in PostgreSQL. Passwords are read from
  * --password or prompted (echo off; from a pipe, the first line of stdin) and only their digest HA1 is stored.
  */
 export function register(program: Command): void {
@@ -78,6 +80,17 @@ export function register(program: Command): void {
     });
 
   agents
+    .command('rename <username> <name>')
+    .description("change a seat's display name (no control characters or line breaks)")
+    .action(async (username: string, name: string) => {
+      await withAgents(async (repo) => {
+        const a = await mustFind(repo, username);
+        await repo.rename(a.id, name);
+        console.log(`${username} is now ${name}`);
+      });
+    });
+
+  agents
     .command('list')
     .description('list seats (never shows credentials)')
     .option('--json', 'print JSON')
@@ -86,9 +99,11 @@ export function register(program: Command): void {
       await withAgents(async (repo) => {
         const list = await repo.list({ activeOnly: o.active === true });
         if (o.json) console.log(JSON.stringify(list, null, 2));
-        else printTable(list);
+        else console.log(formatAgentTable(list));
       });
     });
+
+  registerAgentState(agents, withAgents);
 
   for (const [name, active] of [['deactivate', false], ['activate', true]] as const) {
     agents
@@ -147,11 +162,14 @@ async function mustFind(repo: AgentRepository, username: string): Promise<AgentR
   return a;
 }
 
-function printTable(list: readonly AgentRecord[]): void {
+/** The `agents list` table. Free text is escaped: names stored before they were checked may hold escapes. */
+export function formatAgentTable(list: readonly AgentRecord[]): string {
   const rows = [['USERNAME', 'ID', 'NAME', 'EMPLOYEE', 'ROLE', 'ACTIVE', 'SKILLS']];
-  for (const a of list) rows.push([a.sipUsername, a.id, a.name, a.employeeNumber ?? '-', a.role, a.active ? 'yes' : 'no', formatSkills(a.skills) || '-']);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  for (const a of list) {
+    rows.push([a.sipUsername, a.id, escapeForTerminal(a.name), escapeForTerminal(a.employeeNumber ?? '-'), a.role, a.active ? 'yes' : 'no', formatSkills(a.skills) || '-']);
+  }
+  const widths = columnWidths(rows);
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
 /** Prompt with echo off on a terminal (twice, to catch typos); from a pipe, read the first line. */

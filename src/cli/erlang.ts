@@ -165,7 +165,7 @@ export function formatErlangTable(r: ErlangResult, o: ErlangOptions): string {
     rows.push(['  SL excluding abandoned', pct(r.serviceLevelExcludingAbandoned ?? 0)]);
     rows.push(['  mean wait, all callers', secs(r.meanWaitAllSeconds ?? 0)]);
   }
-  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  const width = rows.reduce((w, [k]) => Math.max(w, k.length), 0) + 2;
   return rows.map(([k, v]) => (k === '' ? '' : `${k.padEnd(width)}${v}`).trimEnd()).join('\n');
 }
 

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { InvalidInputError } from '../core/errors.js';
 import { Simulation } from '../sim/engine.js';
 import { SimError } from '../sim/errors.js';
+import { expectedCalls } from '../sim/limits.js';
 import { buildResult, formatResult, type SimResult } from '../sim/report.js';
 import type { Scenario } from '../sim/scenario.js';
 import { parseScenario } from '../sim/scenario-file.js';
@@ -117,7 +118,7 @@ export function register(program: Command): void {
     .action((flags: RawSimulateFlags) => {
       const sc = scenarioFromFlags(flags);
       const seed = seedFromFlags(flags, sc);
-      const expected = sc.queues.reduce((n, q) => n + q.arrivals.reduce((m, a, i) => m + (a.callsPerHour * ((q.arrivals[i + 1]?.fromSec ?? sc.horizonSec) - a.fromSec)) / 3600, 0), 0);
+      const expected = expectedCalls(sc);
       const progress = flags.progress !== false && !flags.json && process.stderr.isTTY === true && expected >= PROGRESS_MIN_CALLS;
       const out = runScenario(sc, seed, progress);
       if (flags.json) {

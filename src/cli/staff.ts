@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
+import { parse as parseStream } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { InvalidInputError } from '../core/errors.js';
 import {
@@ -12,6 +13,7 @@ import {
 } from '../erlang/index.js';
 import type { ErlangAMetrics, StaffingInput } from '../erlang/index.js';
 import { parseNumber, renameField } from './erlang.js';
+import { columnWidths } from './text.js';
 
 /**
  * `acd staff --forecast FILE.csv`: a staffing plan per interval of a forecast, and totals.
@@ -77,35 +79,71 @@ interface ForecastLine {
   cells: Map<string, string>;
 }
 
+type CsvRecord = { info: { lines: number }; record: string[] };
+
+// One set of options for the whole-text parse (tests) and the streaming read (the command).
+const CSV_OPTIONS = { columns: false, skip_empty_lines: true, trim: true, comment: '#', info: true, relax_column_count: false } as const;
+
+/**
+ * Turns CSV records into forecast lines one at a time (the first record is the header), so a forecast of any
+ * length is read as a stream and checked as it goes.
+ */
+function forecastCollector(source: string): { add(r: CsvRecord): void; done(): ForecastLine[] } {
+  let names: string[] | undefined;
+  const lines: ForecastLine[] = [];
+  return {
+    add({ info, record }) {
+      if (names === undefined) {
+        names = record.map(normalise);
+        const unknown = names.filter((n) => !KNOWN_COLUMNS.has(n));
+        if (unknown.length > 0) throw new InvalidInputError(source, `unknown column(s) ${unknown.join(', ')}; known: ${[...KNOWN_COLUMNS].join(', ')}`);
+        for (const needed of ['calls', 'aht']) {
+          if (!names.includes(needed)) throw new InvalidInputError(source, `has no "${needed}" column`);
+        }
+        if (!names.some((n) => START_COLUMNS.includes(n))) throw new InvalidInputError(source, `has no interval start column (one of ${START_COLUMNS.join(', ')})`);
+        return;
+      }
+      const cells = new Map<string, string>();
+      names.forEach((n, i) => {
+        const v = record[i];
+        if (v !== undefined && v !== '') cells.set(n, v);
+      });
+      lines.push({ line: info.lines, cells });
+    },
+    done() {
+      if (names === undefined) throw new InvalidInputError(source, 'is empty (expected a header row and one row per interval)');
+      if (lines.length === 0) throw new InvalidInputError(source, 'has a header but no intervals');
+      return lines;
+    },
+  };
+}
+
+const unreadable = (source: string, e: unknown): InvalidInputError => new InvalidInputError(source, `not a readable CSV file: ${(e as Error).message}`);
+
 /** Parse the CSV text into cells by normalised column name, keeping each row's line number for messages. */
 export function parseForecast(text: string, source: string): ForecastLine[] {
-  let records: { info: { lines: number }; record: string[] }[];
+  let records: CsvRecord[];
   try {
-    records = parse(text, { columns: false, skip_empty_lines: true, trim: true, comment: '#', info: true, relax_column_count: false }) as unknown as {
-      info: { lines: number };
-      record: string[];
-    }[];
+    records = parse(text, CSV_OPTIONS) as unknown as CsvRecord[];
   } catch (e) {
-    throw new InvalidInputError(source, `not a readable CSV file: ${(e as Error).message}`);
+    throw unreadable(source, e);
   }
-  const header = records[0];
-  if (header === undefined) throw new InvalidInputError(source, 'is empty (expected a header row and one row per interval)');
-  const names = header.record.map(normalise);
-  const unknown = names.filter((n) => !KNOWN_COLUMNS.has(n));
-  if (unknown.length > 0) throw new InvalidInputError(source, `unknown column(s) ${unknown.join(', ')}; known: ${[...KNOWN_COLUMNS].join(', ')}`);
-  for (const needed of ['calls', 'aht']) {
-    if (!names.includes(needed)) throw new InvalidInputError(source, `has no "${needed}" column`);
+  const c = forecastCollector(source);
+  for (const r of records) c.add(r);
+  return c.done();
+}
+
+/** The same as parseForecast, read from a file as a stream: a forecast of any length, never the whole text at once. */
+export async function readForecast(path: string): Promise<ForecastLine[]> {
+  const c = forecastCollector(path);
+  const parser = createReadStream(path).on('error', (e) => parser.destroy(new InvalidInputError('--forecast', `cannot read ${path}: ${e.message}`))).pipe(parseStream(CSV_OPTIONS));
+  try {
+    for await (const r of parser) c.add(r as CsvRecord);
+  } catch (e) {
+    if (e instanceof InvalidInputError) throw e;
+    throw unreadable(path, e);
   }
-  if (!names.some((n) => START_COLUMNS.includes(n))) throw new InvalidInputError(source, `has no interval start column (one of ${START_COLUMNS.join(', ')})`);
-  if (records.length < 2) throw new InvalidInputError(source, 'has a header but no intervals');
-  return records.slice(1).map(({ info, record }) => {
-    const cells = new Map<string, string>();
-    names.forEach((n, i) => {
-      const v = record[i];
-      if (v !== undefined && v !== '') cells.set(n, v);
-    });
-    return { line: info.lines, cells };
-  });
+  return c.done();
 }
 
 /** Seconds since midnight for "HH:MM[:SS]", or epoch seconds for an ISO date-time; undefined otherwise. */
@@ -251,7 +289,7 @@ export function formatPlanTable(plan: Plan): string {
   ];
   const peak = ['peak', '', '', '', String(t.peakRequiredAgents), String(t.peakScheduledAgents), '', '', '', ...(withAb ? [''] : [])];
   const all = [head, ...body, total, peak];
-  const widths = head.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
+  const widths = columnWidths(all);
   const line = (row: string[]): string => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(head), rule, ...body.map(line), rule, line(total), line(peak)].join('\n');
@@ -319,15 +357,9 @@ export function register(program: Command): void {
     .option('--patience <seconds>', 'mean caller patience: size with Erlang A')
     .option('--csv', 'print CSV (last row "total": agent columns hold agent-hours)')
     .option('--json', 'print one JSON object {rows, totals}')
-    .action((flags: RawStaffFlags) => {
+    .action(async (flags: RawStaffFlags) => {
       const defaults = defaultsFromFlags(flags);
-      let text: string;
-      try {
-        text = readFileSync(flags.forecast, 'utf8');
-      } catch (e) {
-        throw new InvalidInputError('--forecast', `cannot read ${flags.forecast}: ${(e as Error).message}`);
-      }
-      const plan = planStaffing(parseForecast(text, flags.forecast), flags.forecast, defaults);
+      const plan = planStaffing(await readForecast(flags.forecast), flags.forecast, defaults);
       if (flags.json) console.log(JSON.stringify(plan, null, 2));
       else if (flags.csv) console.log(formatPlanCsv(plan));
       else console.log(formatPlanTable(plan));

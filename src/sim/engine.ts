@@ -10,6 +10,7 @@ import type { StoreSnapshot } from '../acd/store.js';
 import type { AgentState, Offer } from '../acd/model.js';
 import { VirtualClock, type TimerHandle } from '../core/clock.js';
 import { SimError } from './errors.js';
+import { assertRunnable } from './limits.js';
 import { durationSampler, Rng } from './rng.js';
 import type { AgentGroup, BreakRule, Scenario, SimQueue } from './scenario.js';
 import { QueueStats, type AgentTime } from './stats.js';
@@ -107,6 +108,8 @@ export class Simulation {
 
   /** `observe` sees every ACD event as it happens (tests, traces); the run does not depend on it. */
   constructor(sc: Scenario, seed: number, observe?: (e: AcdEvent) => void) {
+    // Before anything is allocated: a run that cannot fit in memory or time is refused in one line.
+    assertRunnable(sc);
     this.observe = observe;
     this.sc = sc;
     this.seed = seed;

@@ -8,7 +8,7 @@ export interface ScenarioIssue {
   column?: number;
 }
 
-export const SIM_ERROR_CODES = ['SCENARIO_INVALID', 'SCENARIO_UNREADABLE'] as const;
+export const SIM_ERROR_CODES = ['SCENARIO_INVALID', 'SCENARIO_UNREADABLE', 'SIMULATION_TOO_LARGE'] as const;
 export type SimErrorCode = (typeof SIM_ERROR_CODES)[number];
 
 /** A scenario the simulator cannot run. The message lists every issue, one per line, as `file:line:col: path: why`. */

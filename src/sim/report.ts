@@ -83,8 +83,9 @@ export function formatResult(r: SimResult): string {
     ['longest wait', sec(r.maxWaitSeconds), ''],
   ];
   if (r.unfinished > 0) rows.push(['unfinished at end', String(r.unfinished), '']);
-  const w0 = Math.max(...rows.map((x) => x[0].length)) + 2;
-  const w1 = Math.max(...rows.map((x) => x[1].length)) + 3;
+  // Loops, not Math.max(...): a spread of every row overflows the stack on a long table.
+  const w0 = rows.reduce((w, x) => Math.max(w, x[0].length), 0) + 2;
+  const w1 = rows.reduce((w, x) => Math.max(w, x[1].length), 0) + 3;
   const lines = [`scenario ${r.scenario}, seed ${r.seed}, ${r.hours} h (first ${r.warmupHours} h not counted)`, ''];
   for (const [k, a, b] of rows) lines.push(`${k.padEnd(w0)}${a.padEnd(w1)}${b}`.trimEnd());
   if (e) {

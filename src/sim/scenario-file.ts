@@ -203,7 +203,7 @@ function toScenario(f: ScenarioFile, reportTo: Report): Scenario {
     if (q.overflow.toQueue !== undefined && !seenQueues.has(q.overflow.toQueue)) report(['queues', qi, 'overflow', 'toQueue'], `unknown queue ${q.overflow.toQueue}`);
   });
 
-  const minRingSec = Math.min(...f.queues.map((q) => q.answerRings)) * f.ringCadenceSec;
+  const minRingSec = f.queues.reduce((m, q) => Math.min(m, q.answerRings), Number.POSITIVE_INFINITY) * f.ringCadenceSec;
   const groupNames = new Set<string>();
   const agents: AgentGroup[] = f.agents.map((g, gi) => {
     if (groupNames.has(g.group)) report(['agents', gi, 'group'], `group ${g.group} is defined twice`);

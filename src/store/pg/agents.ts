@@ -4,7 +4,7 @@ import type { Db, Queryable } from './db.js';
 import { digestHa1 } from './digest.js';
 import { StoreError } from './errors.js';
 import { ensureSkills } from './skills.js';
-import { SIP_USERNAME_RE, requireMatch, requireText, validateSkills } from './validate.js';
+import { SIP_USERNAME_RE, requireDisplayText, requireMatch, requireText, validateSkills } from './validate.js';
 
 export const AGENT_ROLES = ['agent', 'supervisor'] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
@@ -92,8 +92,8 @@ export class AgentRepository {
   async create(input: NewAgent, opts: SkillOptions = {}): Promise<AgentRecord> {
     const username = requireMatch('username', input.sipUsername, SIP_USERNAME_RE, 'a SIP username (letters, digits, . _ ~ + -)');
     const id = input.id === undefined ? username : requireMatch('id', input.id, SIP_USERNAME_RE, 'an agent id');
-    const name = requireText('name', input.name);
-    const employeeNumber = input.employeeNumber === undefined ? null : requireText('employeeNumber', input.employeeNumber, 64);
+    const name = requireDisplayText('name', input.name);
+    const employeeNumber = input.employeeNumber === undefined ? null : requireDisplayText('employeeNumber', input.employeeNumber, 64);
     const role = input.role ?? 'agent';
     if (!AGENT_ROLES.includes(role)) throw new InvalidInputError('role', `must be one of ${AGENT_ROLES.join(', ')}`);
     const realm = requireText('realm', input.realm);
@@ -184,6 +184,13 @@ export class AgentRepository {
       await c.query('DELETE FROM agent_skills WHERE agent_id = $1', [id]);
       await writeSkills(c, id, valid, opts.createMissingSkills ?? false);
     });
+  }
+
+  /** The agent's display name (checked as on create: no control characters or escapes). */
+  async rename(id: string, name: string): Promise<void> {
+    const valid = requireDisplayText('name', name);
+    const r = await this.db.query('rename agent', 'UPDATE agents SET name = $2, updated_at = now() WHERE id = $1', [id, valid]);
+    if (r.rowCount === 0) throw unknownAgent(id);
   }
 
   async setActive(id: string, active: boolean): Promise<void> {

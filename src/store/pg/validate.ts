@@ -20,6 +20,23 @@ export function requireText(field: string, value: unknown, max = 200): string {
   return value;
 }
 
+/**
+ * Characters that do something on a terminal or break a line instead of showing: C0/C1 controls (newline, tab,
+ * ESC, which starts an escape sequence, DEL, CSI) and the bidirectional overrides that make text read reversed.
+ */
+export const UNDISPLAYABLE_RE = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+/** Text shown to people (names in lists, wallboards, reports): requireText, and nothing a terminal would act on. */
+export function requireDisplayText(field: string, value: unknown, max = 200): string {
+  const text = requireText(field, value, max);
+  const bad = UNDISPLAYABLE_RE.exec(text);
+  if (bad) {
+    const code = `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new InvalidInputError(field, `must not contain control characters, terminal escapes or line breaks (found ${code} at character ${bad.index + 1})`);
+  }
+  return text;
+}
+
 export function requireInt(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new InvalidInputError(field, `must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);

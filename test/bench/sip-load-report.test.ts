@@ -16,10 +16,11 @@ import {
   type CallerStats,
   type SipLoadResult,
   type StepResult,
-} from '../../../src/bench/sip-load.js';
+} from '../../src/bench/sip-load.js';
 
 // The bench's arithmetic, on a real SIPp -trace_stat file (a hotline step of 10 calls at 2 calls/s), and its skip
-// path. Needs no servers: runs with `npm run test:e2e` or `npx vitest run --config vitest.e2e.config.ts test/e2e/load`.
+// path. Needs no servers, so it lives here and `npm test` runs it (test/e2e holds only what needs the servers;
+// test/lint/test-split.test.ts keeps it so). The bench's server-side files stay in test/e2e/load.
 
 const fixture = readFileSync(join(import.meta.dirname, 'fixtures', 'caller-stat.csv'), 'utf8');
 
@@ -144,7 +145,7 @@ describe('CPU accounting', () => {
 
 describe('without the servers', () => {
   it('says it skipped, and exits 0', () => {
-    const root = join(import.meta.dirname, '..', '..', '..');
+    const root = join(import.meta.dirname, '..', '..');
     const r = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['src/cli.ts', 'bench', 'sip-load', '--telephony', join(import.meta.dirname, 'no-such-dir')], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^sip-load: skipped: .*no-such-dir.*not found/m);
