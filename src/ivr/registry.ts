@@ -165,7 +165,8 @@ export class FlowRegistry implements FlowLookup {
       report.removed.push(file);
       statuses.set(file, { file, state: 'removed', servingRevision: undefined, flowId: undefined, issues: [], checkedAt: now });
     }
-    if (result.queues) this.lastQueues = result.queues;
+    // Same definitions, same object: the stores are re-synced only when queues really changed.
+    if (result.queues && JSON.stringify(result.queues) !== JSON.stringify(this.lastQueues)) this.lastQueues = result.queues;
 
     // The swap: new calls see either all of the old maps or all of the new ones.
     const changed = report.accepted.length > 0 || report.removed.length > 0 || [...otherTexts].some(([f, d]) => this.liveTexts.get(f) !== d);

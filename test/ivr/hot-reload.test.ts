@@ -115,6 +115,11 @@ describe('hot reload with keep-last-good', () => {
     const registry = new FlowRegistry();
     const reloader = new FlowReloader(dir, registry, clock, silentLogger, validateInline);
     await reloader.reload();
+    // A good edit that leaves queues.yaml as it was keeps the very same definitions (no needless re-sync of the stores).
+    const queues = registry.queues();
+    await writeFile(join(dir, 'good.yaml'), `${await readFile(join(dir, 'good.yaml'), 'utf8')}# edited\n`);
+    expect((await reloader.reload()).accepted).toEqual([join(dir, 'good.yaml')]);
+    expect(registry.queues()).toBe(queues);
     const rev = registry.forNumber('5550001')!.revision;
     await writeFile(join(dir, 'queues.yaml'), 'queues: [ { id: sales } ]\n');
     const report = await reloader.reload();

@@ -120,4 +120,30 @@ describe('watchFlows survives how editors and admins change files', () => {
     expect(byFile.get(join(dir, 'loop.yaml'))!.issues[0]!.message).toBe('skipped: a symbolic link loop');
     expect(lines).toContain(`warn ${join(dir, 'calendars/fifo.yaml')}:1:1: warning: skipped: a FIFO, not a regular file`);
   });
+
+  it('the flows directory vanishing and coming back: the failed reload is logged (no unhandled rejection), the old set serves, and the return is picked up', async () => {
+    const clock = new SystemClock();
+    const registry = new FlowRegistry();
+    const lines: string[] = [];
+    const logger: Logger = { ...silentLogger, error: (o, m) => void lines.push(`error ${m ?? ''} ${String((o as { err?: { code?: string } }).err?.code ?? '')}`), child: () => logger };
+    const reloader = new FlowReloader(dir, registry, clock, logger);
+    await reloader.reload();
+    const rejections: unknown[] = [];
+    const onRejection = (e: unknown) => void rejections.push(e);
+    process.on('unhandledRejection', onRejection);
+    const w = watchFlows(dir, reloader, clock, logger, { debounceMs: 50, sweepMs: 300 });
+    try {
+      const saved = `${dir}-saved`;
+      await rename(dir, saved);
+      await until(() => lines.includes('error flow reload failed; the last good set keeps serving FLOWS_DIR_NOT_FOUND'));
+      expect(registry.forNumber('5550001')!.id).toBe('good');
+      await writeFile(join(saved, 'good.yaml'), (await readFile(join(saved, 'good.yaml'), 'utf8')).replace('prompt: hello, next: menu', 'prompt: goodbye, next: menu'));
+      await rename(saved, dir);
+      await until(() => (registry.forNumber('5550001')!.nodes.hello as unknown as { prompt: string }).prompt === 'goodbye');
+      expect(rejections).toEqual([]);
+    } finally {
+      w.close();
+      process.off('unhandledRejection', onRejection);
+    }
+  });
 });
