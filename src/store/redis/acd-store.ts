@@ -35,6 +35,9 @@ export interface RedisAcdStoreOptions {
 
 type EmptyScript = (key: string) => Promise<string>;
 
+/** Attempts of an operation whose serve entries a concurrent configure (or log-in) made stale. */
+const STALE_RETRIES = 5;
+
 /** Most operations in one batch call (~40 us each in Redis on the 2-core development machine). */
 const MAX_BATCH = 32;
 
@@ -189,11 +192,21 @@ export class RedisAcdStore implements AcdStore {
 
   async configure(setup: AcdSetup): Promise<Offer[]> {
     const defs = validateSetup(setup);
-    const P = this.prefix;
     // Serve entries are computed here (the eligibility rules live in TypeScript) from each logged-in agent's skills,
     // against the new queues plus the removed ones (the script retires those that still hold calls).
-    const { all, agents } = await this.guard('configure', async () => {
-      const [order, agentIds] = await Promise.all([this.redis.get(`${P}qorder`), this.redis.smembers(`${P}agents`)]);
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.configureOnce(setup, defs);
+      if (r) return r;
+      if (attempt >= STALE_RETRIES) throw new AcdError('STORE_FAILED', 'configure: agents kept changing while their queues were computed');
+    }
+  }
+
+  /** One attempt; null when an agent logged in or changed skills between the read and the script (retry). */
+  private async configureOnce(setup: AcdSetup, defs: Map<string, QueueDefinition>): Promise<Offer[] | null> {
+    const P = this.prefix;
+    const { all, agents, version } = await this.guard('configure', async () => {
+      // The version first: a log-in or profile change after it makes the script refuse these serve entries.
+      const [version, order, agentIds] = await Promise.all([this.redis.hget(`${P}seq`, 'agents'), this.redis.get(`${P}qorder`), this.redis.smembers(`${P}agents`)]);
       const removed = (JSON.parse(order ?? '[]') as string[]).filter((id) => !defs.has(id));
       const all = new Map(defs);
       const old = removed.length > 0 ? await this.redis.mget(...removed.map((q) => `${P}qdjson:${q}`)) : [];
@@ -209,7 +222,7 @@ export class RedisAcdStore implements AcdStore {
         return v as (string | null)[];
       });
       const agents = agentIds.map((id, i) => ({ id, state: rows[i]![0], skills: rows[i]![1] }));
-      return { all, agents };
+      return { all, agents, version: version ?? '0' };
     });
     const serves: [string, string][] = [];
     for (const a of agents) {
@@ -218,20 +231,28 @@ export class RedisAcdStore implements AcdStore {
       serves.push([a.id, compactServes((JSON.parse(a.skills) as AgentProfile['skills']), all)]);
     }
     const queues = [...defs.values()].map((q) => [q.id, JSON.stringify(scriptDef(q)), JSON.stringify(q)]);
-    const r = await this.run('configure', JSON.stringify(setup.skills), JSON.stringify(queues), JSON.stringify(serves), `${escapeGlob(P)}c:*`);
-    return list<Offer>(r.offers);
+    const r = await this.run('configure', JSON.stringify(setup.skills), JSON.stringify(queues), JSON.stringify(serves), `${escapeGlob(P)}c:*`, version);
+    return r.stale ? null : list<Offer>(r.offers);
   }
 
   async loginAgent(profile: AgentProfile): Promise<void> {
-    const { skills, queues } = await this.readSetup();
-    validateProfile(profile, skills);
-    await this.run('login', profile.id, compactServes(profile.skills, queues), JSON.stringify(profile.skills));
+    await this.withSetup('login', profile);
   }
 
   async updateProfile(profile: AgentProfile): Promise<Offer | null> {
-    const { skills, queues } = await this.readSetup();
-    validateProfile(profile, skills);
-    return offerOf(await this.run('profile', profile.id, compactServes(profile.skills, queues), JSON.stringify(profile.skills)));
+    return offerOf(await this.withSetup('profile', profile));
+  }
+
+  /** Serve entries are computed here from the queues read just before: the script refuses them (stale) if the
+   * queues changed in between, and this reads again, so no agent keeps the queues of an old queues.yaml. */
+  private async withSetup(op: 'login' | 'profile', profile: AgentProfile): Promise<Record<string, unknown>> {
+    for (let attempt = 1; ; attempt++) {
+      const { skills, queues, version } = await this.readSetup();
+      validateProfile(profile, skills);
+      const r = await this.run(op, profile.id, compactServes(profile.skills, queues), JSON.stringify(profile.skills), version);
+      if (!r.stale) return r;
+      if (attempt >= STALE_RETRIES) throw new AcdError('STORE_FAILED', `${op} ${profile.id}: the queues kept changing while its queues were computed`, { agentId: profile.id });
+    }
   }
 
   async setRegistration(agentId: string, until: number): Promise<Offer | null> {
@@ -415,10 +436,11 @@ export class RedisAcdStore implements AcdStore {
     });
   }
 
-  private async readSetup(): Promise<{ skills: Set<string>; queues: Map<string, QueueDefinition> }> {
+  private async readSetup(): Promise<{ skills: Set<string>; queues: Map<string, QueueDefinition>; version: string }> {
     const P = this.prefix;
     return this.guard('readSetup', async () => {
-      const [skills, order] = await Promise.all([this.redis.smembers(`${P}skills`), this.redis.get(`${P}qorder`)]);
+      // The version first (commands run in order on this connection): a configure after it is detected by the script.
+      const [version, skills, order] = await Promise.all([this.redis.hget(`${P}seq`, 'setup'), this.redis.smembers(`${P}skills`), this.redis.get(`${P}qorder`)]);
       const ids = JSON.parse(order ?? '[]') as string[];
       const defs = ids.length > 0 ? await this.redis.mget(...ids.map((q) => `${P}qdjson:${q}`)) : [];
       const queues = new Map<string, QueueDefinition>();
@@ -428,7 +450,7 @@ export class RedisAcdStore implements AcdStore {
           queues.set(q.id, q);
         }
       });
-      return { skills: new Set(skills), queues };
+      return { skills: new Set(skills), queues, version: version ?? '0' };
     });
   }
 

@@ -6,8 +6,10 @@ import { LUA_PRELUDE } from './lua-prelude.js';
  */
 const OPS = {
   // ARGV[4] agent id, ARGV[5] serve entries (JSON, computed in TypeScript from the profile and the queues),
-  // ARGV[6] the agent's skills (JSON), kept so that configure can recompute serve entries.
+  // ARGV[6] the agent's skills (JSON), kept so that configure can recompute serve entries, ARGV[7] the setup
+  // version the entries were computed from (stale: a configure ran since; TypeScript recomputes and retries).
   login: `
+if (R('HGET', P .. 'seq', 'setup') or '0') ~= ARGV[7] then return '{"stale":true}' end
 local aid = ARGV[4]
 local a = agentGet(aid)
 if a and a.state ~= 'logged-out' then
@@ -19,6 +21,7 @@ R('DEL', k)
 R('ZREM', P .. 'regdl', aid)
 R('HSET', k, 'state', 'logged-out', 'since', NOWS, 'readySince', NOWS, 'talk', '0', 'serves', ARGV[5], 'skills', ARGV[6])
 R('SADD', P .. 'agents', aid)
+R('HINCRBY', P .. 'seq', 'agents', '1')
 a = agentGet(aid)
 setState(aid, a, 'not-ready', 'other')
 return '{}'
@@ -71,10 +74,13 @@ if a.state ~= 'wrap-up' then
 end
 return offerResult(endWrapUp(aid, a))
 `,
-  // ARGV[4] agent id, ARGV[5] serve entries, ARGV[6] skills (both JSON, validated and computed in TypeScript).
+  // ARGV[4] agent id, ARGV[5] serve entries, ARGV[6] skills (both JSON, validated and computed in TypeScript),
+  // ARGV[7] the setup version they were computed from (as for login).
   profile: `
+if (R('HGET', P .. 'seq', 'setup') or '0') ~= ARGV[7] then return '{"stale":true}' end
 local aid = ARGV[4]
 local a = agentOrFail(aid)
+R('HINCRBY', P .. 'seq', 'agents', '1')
 if a.state == 'ready' then removeReady(aid, a) end
 R('HSET', a.key, 'serves', ARGV[5], 'skills', ARGV[6])
 a.servesJson, a.serves = ARGV[5], nil
@@ -107,8 +113,11 @@ local ended, lost = expireDue()
 return '{"wrapUpEnded":' .. idList(ended) .. ',"unreachable":' .. idList(lost) .. ',"offers":' .. offersJson() .. '}'
 `,
   // ARGV[4] skills (JSON list), ARGV[5] queues [[id, qd json, full json], ...], ARGV[6] logged-in agents' new serve
-  // entries [[agent, serves json], ...] (computed in TypeScript), ARGV[7] the SCAN pattern of call keys.
+  // entries [[agent, serves json], ...] (computed in TypeScript), ARGV[7] the SCAN pattern of call keys, ARGV[8] the
+  // agents version they were computed at (stale: an agent logged in or changed skills since; TypeScript retries).
   configure: `
+if (R('HGET', P .. 'seq', 'agents') or '0') ~= ARGV[8] then return '{"stale":true}' end
+R('HINCRBY', P .. 'seq', 'setup', '1')
 local skills, qs, agents = cjson.decode(ARGV[4]), cjson.decode(ARGV[5]), cjson.decode(ARGV[6])
 -- Ready agents leave the indexes under the old definitions and re-enter under the new ones (scores follow policy).
 for _, e in ipairs(agents) do
