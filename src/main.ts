@@ -399,7 +399,8 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
       new AcdQueueLoad({
         store,
         queues: () => d.flows.queues(),
-        skillsOf: async (agentId) => (await d.agents.get(agentId))?.skills,
+        // A caller's announcement must not fail with PostgreSQL: without the skills, the estimate is left out.
+        skillsOf: async (agentId) => (await d.agents.get(agentId).catch(() => undefined))?.skills,
         clock,
       }),
     ),

@@ -24,6 +24,8 @@ export interface InboundCall {
   callId: string;
   callerNumber: string;
   calledNumber: string;
+  /** The SIP Call-ID of the caller's leg, so one search follows the call across drachtio-server, FreeSWITCH and us. */
+  sipCallId?: string;
   flow: Flow;
   leg: MediaLeg;
   signal: DialogSignal;
@@ -53,7 +55,7 @@ export class HotlineCalls {
 
   async handle(call: InboundCall): Promise<void> {
     const { deps } = this;
-    const log = deps.log.child({ callId: call.callId });
+    const log = deps.log.child({ callId: call.callId, sipCallId: call.sipCallId, caller: call.callerNumber, called: call.calledNumber });
     const session = new CallSession(
       { ...deps.session, log, agents: deps.store },
       { leg: call.leg, signal: call.signal },

@@ -44,10 +44,16 @@ export async function connectDrachtio(opts: DrachtioOptions, clock: Clock, log: 
         }),
       );
     }, opts.timeoutMs);
-    srf.on('connect', () => {
+    // drachtio-srf reports a refused secret as a 'connect' event with an error: retrying cannot fix that.
+    srf.on('connect', (err: unknown) => {
       if (settled) return;
       settled = true;
       clock.clearTimeout(giveUp);
+      if (err instanceof Error) {
+        disconnectDrachtio(srf);
+        reject(new HotlineError('DRACHTIO_UNAVAILABLE', `drachtio-server at ${where} refused the secret (check DRACHTIO_SECRET)`, { host: opts.host, port: opts.port }));
+        return;
+      }
       resolve();
     });
     srf.on('error', (err: Error) => {

@@ -126,8 +126,9 @@ async function hotlineCall(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: Inbo
     return;
   }
   const callId = randomUUID();
-  deps.log.info({ callId, sipCallId: req.get('Call-ID'), from: req.callingNumber, to: number, flow: flow.id }, 'hotline call');
-  await deps.hotline.handle({ callId, callerNumber: req.callingNumber ?? '', calledNumber: number, flow, ...answered });
+  const sipCallId = req.get('Call-ID');
+  deps.log.info({ callId, sipCallId, from: req.callingNumber, to: number, flow: flow.id }, 'hotline call');
+  await deps.hotline.handle({ callId, sipCallId, callerNumber: req.callingNumber ?? '', calledNumber: number, flow, ...answered });
 }
 
 async function featureCode(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: InboundDeps, agentId: string, code: string): Promise<void> {

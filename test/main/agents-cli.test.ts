@@ -2,12 +2,10 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import pg from 'pg';
 import { parseSkillSpec, register } from '../../src/cli/agents.js';
 import { TEST_DATABASE_URL, dropSchema, uniqueSchema } from '../support/pg.js';
 
-const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const schema = uniqueSchema('agents_cli');
 afterAll(async () => {
   await dropSchema(schema);
@@ -15,7 +13,7 @@ afterAll(async () => {
 
 function acd(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(TSX, ['src/cli.ts', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
       env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema, SIP_DOMAIN: 'hotline.test' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

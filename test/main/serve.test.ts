@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { TEST_DATABASE_URL, dropSchema, uniqueSchema } from '../support/pg.js';
 
-const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const schema = uniqueSchema('serve');
 let workDir = '';
 
@@ -52,7 +51,7 @@ interface Child {
 }
 
 function acd(args: string[], env: Record<string, string>): Child {
-  const child = spawn(TSX, ['src/cli.ts', ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Child = {
     stdout: '',
     stderr: '',

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_DATABASE_URL, dropSchema, uniqueSchema } from '../support/pg.js';
 import { freePort, frozenServer, logLines, runCli } from './spawn.js';
+import { fakeDrachtio } from '../support/drachtio.js';
 
 // Issue 9 items 12, 14, 16, 18: what a user can get wrong at start-up ends the process with one line on stderr
 // (`acd: CODE: ...`), exit 1, no stack, in bounded time; and no secret is printed.
@@ -56,6 +57,19 @@ describe.concurrent('acd serve start-up errors', () => {
     const attempts = logLines(run.stdout).filter((l) => l.msg === 'drachtio-server not reachable yet; retrying');
     expect(attempts.length).toBeGreaterThanOrEqual(2);
     expect(attempts[0]).toMatchObject({ attempt: 1, drachtio: '127.0.0.1:1' });
+  });
+
+  it('drachtio-server up, FreeSWITCH down: MEDIA_UNAVAILABLE, the drachtio connection closed, exit 1', async () => {
+    const drachtioPort = await freePort();
+    const drachtio = await fakeDrachtio(drachtioPort);
+    try {
+      const run = await runCli(['serve'], { ...(await baseEnv()), TELEPHONY_ENABLED: 'true', DRACHTIO_PORT: String(drachtioPort), FREESWITCH_PORT: '2' });
+      expect(oneLine(run, 'MEDIA_UNAVAILABLE')).toContain('FreeSWITCH at 127.0.0.1:2');
+      expect(logLines(run.stdout).some((l) => l.msg === 'connected to drachtio-server')).toBe(true);
+      expect(run.signal).toBeNull();
+    } finally {
+      await drachtio.close();
+    }
   });
 
   it('HTTP port in use: LISTEN_FAILED', async () => {
