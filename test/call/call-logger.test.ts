@@ -5,7 +5,7 @@ import { HotlineCalls } from '../../src/call/hotline.js';
 import { CallRegistry } from '../../src/call/registry.js';
 import type { FlowRegistry } from '../../src/ivr/registry.js';
 import type { Flow } from '../../src/ivr/spec.js';
-import { FakeSignal, ScriptedLeg, run, shippedFlowsWithE2e, world } from './harness.js';
+import { FakeSignal, ScriptedLeg, closeHarness, run, shippedFlowsWithE2e, world } from './harness.js';
 
 // Issue 9 item 28: every log line of a call carries our call id, the SIP Call-ID and the caller and called numbers.
 let flows: FlowRegistry;
@@ -15,6 +15,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await remove?.();
+  await closeHarness();
 });
 
 interface Line {
@@ -29,7 +30,7 @@ function capturing(lines: Line[], bindings: Record<string, unknown> = {}): Logge
 
 describe("the call's logger", () => {
   it('binds callId, sipCallId, caller and called on every line of the call', async () => {
-    const w = world(['a'], { a: { answerAfterMs: 1000 } });
+    const w = await world('memory', flows, ['a'], { a: { answerAfterMs: 1000 } });
     const registry = new CallRegistry(w.clock, 10);
     const lines: Line[] = [];
     const hotline = new HotlineCalls({
@@ -60,7 +61,7 @@ describe("the call's logger", () => {
     leg.hangUp();
     await run(w, 5000);
     await done;
-    w.stop();
+    await w.stop();
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) {
       expect(l.bindings, l.msg).toMatchObject({ callId: 'call-77', sipCallId: '3848276298220188511@192.0.2.7', caller: '13800000077', called: '7100' });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { LUA_PRELUDE } from './lua-prelude.js';
 
 /**
@@ -348,7 +349,18 @@ export const ACD_OP_CODES = Object.fromEntries(ACD_OPS.map((op, i) => [op, Strin
 
 /** Bump when the Lua changes: the library name carries it, so instances running different code never share one. */
 export const ACD_LIBRARY_VERSION = 13;
-export const ACD_LIBRARY = `acd_v${ACD_LIBRARY_VERSION}`;
+/**
+ * The name also carries a digest of the Lua itself: two builds that both say v13 but differ in code (a forgotten
+ * bump, two branches on one development Redis, a rolling upgrade) then load two libraries side by side instead of
+ * each FUNCTION LOAD REPLACE swapping the other's functions out from under it (seen: tests of one checkout failing
+ * against another checkout's v13 on the shared Redis).
+ */
+const LUA_DIGEST = createHash('sha256')
+  .update(LUA_PRELUDE)
+  .update(JSON.stringify(OPS))
+  .digest('hex')
+  .slice(0, 10);
+export const ACD_LIBRARY = `acd_v${ACD_LIBRARY_VERSION}_${LUA_DIGEST}`;
 
 export function functionName(op: AcdOp): string {
   return `${ACD_LIBRARY}_${op}`;
