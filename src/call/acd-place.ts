@@ -1,4 +1,9 @@
+import { isAcdError } from '../acd/errors.js';
 import type { CallContext, QueueSettings } from './call-context.js';
+
+/** Tries of one store operation when the store is briefly unreachable (a Redis blip: the operation did not happen). */
+const STORE_TRIES = 5;
+const STORE_RETRY_MS = 100;
 
 /**
  * The call's place in the ACD: queued, offered, ringing, talking. It joins once per queue and leaves once, whatever
@@ -14,26 +19,42 @@ export class AcdPlace {
   async join(settings: QueueSettings): Promise<void> {
     const { ctx } = this;
     this.inAcd = { wrapUpSec: settings.wrapUpSec };
-    await ctx.deps.acd.enqueue({
+    await this.retry('enqueue', () => ctx.deps.acd.enqueue({
       callId: ctx.callId,
       queueId: settings.queueId,
       callerNumber: ctx.record.callerNumber,
       priority: settings.priority,
       ownerInstance: ctx.deps.instanceId,
-    });
+    }));
+  }
+
+  /**
+   * STORE_UNAVAILABLE means the operation did not happen (src/acd/errors.ts): try it again a few times, backing off,
+   * so a Redis blip neither ends the call nor leaves an agent reserved. Other errors go to the caller at once.
+   */
+  private async retry<T>(what: string, op: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await op();
+      } catch (err) {
+        if (!isAcdError(err, 'STORE_UNAVAILABLE') || attempt >= STORE_TRIES) throw err;
+        this.ctx.log.warn({ err, op: what, attempt }, 'ACD store unavailable; retrying');
+        await this.ctx.timers.sleep(STORE_RETRY_MS * 2 ** (attempt - 1));
+      }
+    }
   }
 
   ringing(): Promise<void> {
-    return this.ctx.deps.acd.ringing(this.ctx.callId);
+    return this.retry('ringing', () => this.ctx.deps.acd.ringing(this.ctx.callId));
   }
 
   answered(): Promise<void> {
-    return this.ctx.deps.acd.answered(this.ctx.callId);
+    return this.retry('answered', () => this.ctx.deps.acd.answered(this.ctx.callId));
   }
 
   /** Redirect on no answer: the agent goes not-ready(missed), the call back to the head of its queue. */
   noAnswer(): Promise<void> {
-    return this.ctx.deps.acd.noAnswer(this.ctx.callId);
+    return this.retry('noAnswer', () => this.ctx.deps.acd.noAnswer(this.ctx.callId));
   }
 
   /**
@@ -43,9 +64,9 @@ export class AcdPlace {
    */
   async giveBack(agentId: string): Promise<void> {
     const { acd, agents } = this.ctx.deps;
-    await acd.noAnswer(this.ctx.callId);
-    const a = await agents.agent(agentId);
-    if (a?.state === 'not-ready' && a.reason === 'missed' && !a.afterCall) await agents.setReady(agentId);
+    await this.retry('noAnswer', () => acd.noAnswer(this.ctx.callId));
+    const a = await this.retry('agent', async () => agents.agent(agentId));
+    if (a?.state === 'not-ready' && a.reason === 'missed' && !a.afterCall) await this.retry('setReady', async () => agents.setReady(agentId));
   }
 
   /** Take the call out of the ACD once: frees an offered agent, or starts the talking agent's wrap-up. */
@@ -54,7 +75,7 @@ export class AcdPlace {
     if (!a) return;
     this.inAcd = undefined;
     try {
-      await this.ctx.deps.acd.leave(this.ctx.callId, by, a.wrapUpSec);
+      await this.retry('leave', () => this.ctx.deps.acd.leave(this.ctx.callId, by, a.wrapUpSec));
     } catch (err) {
       this.ctx.log.warn({ err }, 'leaving the ACD failed');
     }

@@ -27,7 +27,10 @@ export class CallTimers {
   /** Resolves after `ms`, or at once when cleanup clears the call's timers first. */
   sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const h = this.set(ms, resolve);
+      const h = this.set(ms, () => {
+        this.sleepers.delete(h);
+        resolve();
+      });
       this.sleepers.set(h, resolve);
     });
   }

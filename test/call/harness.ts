@@ -184,6 +184,16 @@ export class ScriptedLeg implements MediaLeg {
     for (const fn of [...this.goneFns]) fn(reason);
   }
 
+  /** A media failure (FreeSWITCH lost the channel): pending operations fail with MEDIA_FAILED, the leg is gone. */
+  fail(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.events.push('gone:media-error');
+    for (const w of [...this.waiters]) w(new MediaError('MEDIA_FAILED', 'op', 'channel lost'));
+    this.waiters.clear();
+    for (const fn of [...this.goneFns]) fn('media-error');
+  }
+
   press(d: string): void {
     for (const fn of [...this.dtmfFns]) fn(d);
   }
@@ -241,11 +251,18 @@ export class ScriptedSeats implements SeatDialer {
   readonly rungAt: number[] = [];
   /** Ringing INVITEs neither answered nor cancelled nor failed yet. */
   ringingNow = 0;
+  /** The instance died: no INVITE goes out any more, and no answer reaches it. */
+  dead = false;
+  /** How each ring ended, per agent, in order: 'answered', 'cancelled' (by us), or the error's code. */
+  readonly outcomes: Array<{ agentId: string; outcome: string }> = [];
+  /** Settle the INVITE ringing now with a failure (a fault injected at the ringing step). */
+  private current: ((err: unknown) => void) | undefined;
 
   constructor(private readonly clock: VirtualClock) {}
 
   ring(agentId: string): Promise<RingingSeat> {
     const script = this.scripts.get(agentId) ?? 'never';
+    if (this.dead) return Promise.reject(new Error('instance dead'));
     if (script === 'unreachable') return Promise.reject(new CallError('SEAT_UNREACHABLE', agentId));
     this.rung.push(agentId);
     this.rungAt.push(this.clock.now());
@@ -254,11 +271,21 @@ export class ScriptedSeats implements SeatDialer {
     const answered = new Promise<AnsweredSeat>((resolve, reject) => (settle = { resolve, reject }));
     let cancelled = false;
     let final = false;
-    const finish = (): void => {
-      if (!final) this.ringingNow--;
+    const finish = (outcome: string): void => {
+      if (!final) {
+        this.ringingNow--;
+        this.outcomes.push({ agentId, outcome });
+      }
       final = true;
     };
-    answered.then(finish, finish);
+    answered.then(
+      () => finish('answered'),
+      (e: unknown) => finish(cancelled ? 'cancelled' : ((e as { code?: string }).code ?? 'error')),
+    );
+    this.current = (err) => {
+      this.clock.clearTimeout(timer);
+      settle.reject(err);
+    };
     let timer: ReturnType<VirtualClock['setTimeout']> | undefined;
     if (script === 'reject') {
       timer = this.clock.setTimeout(() => settle.reject(new CallError('SEAT_REJECTED', `seat of ${agentId} answered 486`, { agentId, status: 486 })), 500);
@@ -266,7 +293,7 @@ export class ScriptedSeats implements SeatDialer {
       timer = this.clock.setTimeout(() => settle.reject(new MediaError('MEDIA_TIMEOUT', 'createEndpoint', 'media set-up timed out')), script.ourFailureAfterMs);
     } else if (script !== 'never') {
       timer = this.clock.setTimeout(() => {
-        if (cancelled) return;
+        if (cancelled || this.dead) return;
         const leg = new ScriptedLeg(`seat-${agentId}`, this.clock);
         this.legs.push(leg);
         const seat = new FakeSeat(leg);
@@ -287,12 +314,21 @@ export class ScriptedSeats implements SeatDialer {
       },
     });
   }
+
+  /** The INVITE ringing now ends with `err` (a fault at the ringing step); false when none rings. */
+  failRinging(err: unknown): boolean {
+    if (this.ringingNow === 0 || !this.current) return false;
+    this.current(err);
+    return true;
+  }
 }
 
 export class MemoryRecords implements CallRecordSink {
   readonly records: CallRecord[] = [];
+  /** A dead instance writes nothing. */
+  dead = false;
   write(r: CallRecord): Promise<void> {
-    this.records.push(r);
+    if (!this.dead) this.records.push(r);
     return Promise.resolve();
   }
 }
@@ -307,6 +343,8 @@ export interface StoreFaults {
   blip(count: number, ops?: readonly string[]): void;
   /** Failures injected so far. */
   readonly injected: number;
+  /** The instance died: none of its operations reaches the store any more. */
+  kill(): void;
 }
 
 /**
@@ -318,11 +356,13 @@ function tracked(store: AcdStore): { store: AcdStore; settle: () => Promise<void
   let blips = 0;
   let blipOps: readonly string[] = [];
   let injected = 0;
+  let dead = false;
   const proxy = new Proxy(store, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (typeof v !== 'function') return v;
       return (...args: unknown[]): unknown => {
+        if (dead) return Promise.reject(new AcdError('STORE_UNAVAILABLE', 'instance dead'));
         if (blips > 0 && (blipOps.length === 0 || blipOps.includes(String(prop)))) {
           blips--;
           injected++;
@@ -364,6 +404,9 @@ function tracked(store: AcdStore): { store: AcdStore; settle: () => Promise<void
       },
       get injected() {
         return injected;
+      },
+      kill() {
+        dead = true;
       },
     },
   };
@@ -421,6 +464,13 @@ export interface World {
   settle(): Promise<void>;
   /** Stop background timers (offer polling, wrap-up, lease) so the clock can be checked for leftovers; drop the Redis keys. */
   stop(): Promise<void>;
+  /**
+   * The instance dies: its bridge stops, its lease is no longer renewed, nothing of it reaches the store, the seats
+   * or the records any more. Another instance's reaper (started here, reap() every second) frees what it held.
+   */
+  kill(): Promise<void>;
+  /** The store as a living instance sees it (after a kill, the reaper's). */
+  live(): AcdStore;
 }
 
 export function queueDef(id: string, wrapUpSec = 10): QueueDefinition {
@@ -456,11 +506,18 @@ export async function world(
   const clock = new VirtualClock(1_000_000);
   const leaseMs = opts.leaseMs ?? Number.POSITIVE_INFINITY;
   const instanceId = opts.instanceId ?? 'i1';
+  const hotlineId = uniqueHotline('call');
   const raw: AcdStore =
     kind === 'memory'
       ? new MemoryAcdStore({ clock, leaseMs })
-      : new RedisAcdStore({ redis: await sharedRedis(), hotlineId: uniqueHotline('call'), clock, leaseMs: Number.isFinite(leaseMs) ? leaseMs : 1e12, eventsMaxLen: 0 });
-  const { store, settle, faults } = tracked(raw);
+      : new RedisAcdStore({ redis: await sharedRedis(), hotlineId, clock, leaseMs: Number.isFinite(leaseMs) ? leaseMs : 1e12, eventsMaxLen: 0 });
+  const { store, settle: settleStore, faults } = tracked(raw);
+  let reaper: { store: AcdStore; settle: () => Promise<void> } | undefined;
+  const settle = async (): Promise<void> => {
+    await settleStore();
+    if (reaper) await reaper.settle();
+    await settleStore();
+  };
   await store.configure({ skills: [], queues: [queueDef('general'), queueDef('complaints')] });
   await store.renewLease(instanceId);
   for (const a of agentIds) {
@@ -470,6 +527,16 @@ export async function world(
   }
   const acd = new AcdBridge(store, clock, silentLogger, { instanceId, pollMs: 200 });
   acd.start();
+  // The instance renews its lease (as main.ts does every leaseMs/3) while it lives.
+  let leaseTimer: ReturnType<VirtualClock['setTimeout']> | undefined;
+  const renew = (): void => {
+    leaseTimer = clock.setTimeout(() => {
+      Promise.resolve(store.renewLease(instanceId)).catch(() => undefined);
+      renew();
+    }, leaseMs / 3);
+  };
+  if (Number.isFinite(leaseMs)) renew();
+  let reapTimer: ReturnType<VirtualClock['setTimeout']> | undefined;
   const seats = new ScriptedSeats(clock);
   for (const [a, sc] of Object.entries(seatScripts)) seats.scripts.set(a, sc);
   const records = new MemoryRecords();
@@ -529,16 +596,36 @@ export async function world(
       },
     };
   };
-  const state = async (agentId: string): Promise<string> => {
-    const a = await store.agent(agentId);
-    return a ? `${a.state}${a.reason ? `(${a.reason})` : ''}` : 'unknown';
-  };
   const stop = async (): Promise<void> => {
     acd.stop();
+    clock.clearTimeout(leaseTimer);
+    clock.clearTimeout(reapTimer);
     await settle();
     if (raw instanceof RedisAcdStore) await raw.destroy();
   };
-  return { kind, clock, store, acd, seats, records, deps, registry, faults, call, state, settle, stop };
+  const kill = async (): Promise<void> => {
+    acd.stop();
+    clock.clearTimeout(leaseTimer);
+    faults.kill();
+    seats.dead = true;
+    records.dead = true;
+    const other: AcdStore = raw instanceof RedisAcdStore ? new RedisAcdStore({ redis: await sharedRedis(), hotlineId, clock, leaseMs, eventsMaxLen: 0 }) : raw;
+    reaper = tracked(other);
+    const r = reaper.store;
+    const reap = (): void => {
+      reapTimer = clock.setTimeout(() => {
+        Promise.resolve(r.reap()).catch(() => undefined);
+        reap();
+      }, 1000);
+    };
+    reap();
+  };
+  // Agent states as the living instances see them (after a kill, through the reaper's store).
+  const state = async (agentId: string): Promise<string> => {
+    const a = await (reaper?.store ?? store).agent(agentId);
+    return a ? `${a.state}${a.reason ? `(${a.reason})` : ''}` : 'unknown';
+  };
+  return { kind, clock, store, acd, seats, records, deps, registry, faults, call, state, settle, stop, kill, live: () => reaper?.store ?? store };
 }
 
 /** Move virtual time forward by `ms`, one timer at a time, letting microtasks and store round trips settle. */
