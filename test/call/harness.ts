@@ -536,7 +536,21 @@ export async function world(
     }, leaseMs / 3);
   };
   if (Number.isFinite(leaseMs)) renew();
+  // Housekeeping as main.ts runs it on every live instance: tick and reap every second (reap also ends due
+  // deadlines such as wrap-up, so a wrap-up whose in-process shortcut failed still ends on time). After a kill the
+  // surviving instance's store takes over (see kill).
   let reapTimer: ReturnType<VirtualClock['setTimeout']> | undefined;
+  let housekeeping: AcdStore = store;
+  const reapEverySecond = (): void => {
+    reapTimer = clock.setTimeout(() => {
+      const s = housekeeping;
+      Promise.resolve(s.tick())
+        .then(() => s.reap())
+        .catch(() => undefined);
+      reapEverySecond();
+    }, 1000);
+  };
+  reapEverySecond();
   const seats = new ScriptedSeats(clock);
   for (const [a, sc] of Object.entries(seatScripts)) seats.scripts.set(a, sc);
   const records = new MemoryRecords();
@@ -611,14 +625,7 @@ export async function world(
     records.dead = true;
     const other: AcdStore = raw instanceof RedisAcdStore ? new RedisAcdStore({ redis: await sharedRedis(), hotlineId, clock, leaseMs, eventsMaxLen: 0 }) : raw;
     reaper = tracked(other);
-    const r = reaper.store;
-    const reap = (): void => {
-      reapTimer = clock.setTimeout(() => {
-        Promise.resolve(r.reap()).catch(() => undefined);
-        reap();
-      }, 1000);
-    };
-    reap();
+    housekeeping = reaper.store;
   };
   // Agent states as the living instances see them (after a kill, through the reaper's store).
   const state = async (agentId: string): Promise<string> => {
