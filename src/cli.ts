@@ -8,6 +8,7 @@ import { register as registerStaff } from './cli/staff.js';
 import { register as registerSimulate } from './cli/simulate.js';
 import { register as registerBench } from './cli/bench.js';
 import { register as registerAgents } from './cli/agents.js';
+import { register as registerTokens } from './cli/tokens.js';
 
 /**
  * `acd`: one binary for running the hotline and for the admin/analyst tools. Each subcommand lives in
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerBench(program);
   registerAgents(program);
+  registerTokens(program);
   return program;
 }
 
