@@ -7,6 +7,9 @@ import { HotlineError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createLogger } from './logging.js';
 import { buildApi } from './api/server.js';
+import { ApiMetrics } from './api/metrics.js';
+import type { AgentService } from './call/agent-service.js';
+import { apiOps } from './api/wiring.js';
 import { FlowRegistry } from './ivr/registry.js';
 import { FlowReloader, watchFlows } from './ivr/watch.js';
 import type { QueueDefinition } from './acd/model.js';
@@ -143,6 +146,8 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     // 4. Telephony starts here: drachtio-srf (SIP) and drachtio-fsmrf (media) adapters, the call sessions and the ACD
     //    dispatcher. Register a Component whose stopAccepting() answers new INVITEs 503 and whose drain() resolves
     //    when the last call has run its cleanup path. Call records go to sessionCallRecordSink(pg.recorder).
+    const metrics = new ApiMetrics({ defaultMetrics: true });
+    let agentService: AgentService | undefined;
     if (config.TELEPHONY_ENABLED) {
       const telephony = await startTelephony({
         config,
@@ -152,8 +157,9 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         flows,
         agents: pg.agents,
         skills: () => pg.skills.list(),
-        records: sessionCallRecordSink(pg.recorder, config.INSTANCE_ID),
+        records: metrics.countRecords(sessionCallRecordSink(pg.recorder, config.INSTANCE_ID)),
       });
+      agentService = telephony.agents;
       components.push({ name: 'telephony', stopAccepting: telephony.stopAccepting, drain: telephony.drain, close: telephony.close });
       routedQueues = flows.queues();
       routeQueues = telephony.configureQueues;
@@ -168,6 +174,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         { name: 'postgres', check: () => pg.db.ping() },
         { name: 'redis', check: async () => void (await redis.ping()) },
       ],
+      ops: apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService }),
     });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     components.push({ name: 'http', close: () => http.close() });

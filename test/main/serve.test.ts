@@ -108,6 +108,10 @@ describe('acd serve', () => {
     expect(body.status).toBe('ok');
     expect(body.checks.postgres!.ok).toBe(true);
     expect(body.checks.redis!.ok).toBe(true);
+    // The API is wired: public /metrics and docs, everything under /api needs a token.
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/docs/json`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/api/queues`)).status).toBe(401);
 
     expect(await queryTest(`SELECT id, wrap_up_sec::float AS w, active FROM "${schema}".queues`)).toEqual([{ id: 'billing', w: 2.5, active: true }]);
     // An admin edit is picked up by the watcher and saved again.
