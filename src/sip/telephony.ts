@@ -12,6 +12,7 @@ import { AgentService } from '../call/agent-service.js';
 import { HotlineCalls, type QueuePolicy } from '../call/hotline.js';
 import type { CallDataSink } from '../ivr/channel.js';
 import type { Flow } from '../ivr/spec.js';
+import { queueOption } from '../ivr/queues.js';
 import { defaultPromptFiles, lateWhisperFiles } from '../call/media-channel.js';
 import { AcdQueueLoad } from '../call/queue-load.js';
 import { erlangWaitEstimator } from '../ivr/wait.js';
@@ -162,11 +163,12 @@ export async function startTelephony(deps: TelephonyDeps): Promise<Telephony> {
   const promptDir = resolve(config.FLOWS_DIR, 'prompts', 'zh');
   const p = (id: string): string => join(promptDir, `${id}.wav`);
   const policy: QueuePolicy = {
-    silentAuto: queueList(config.SILENT_CALL_QUEUES),
+    // queues.yaml `telephony:` first; the environment lists are the default for queues that do not say.
+    silentAuto: queueOption(() => deps.flows.queues(), 'silentCall', queueList(config.SILENT_CALL_QUEUES)),
     silentSec: config.SILENT_CALL_SEC,
     silentAgentKey: config.SILENT_CALL_AGENT_KEY,
-    lateWhisper: queueList(config.LATE_WHISPER_QUEUES),
-    record: queueList(config.RECORD_QUEUES),
+    lateWhisper: queueOption(() => deps.flows.queues(), 'lateWhisper', queueList(config.LATE_WHISPER_QUEUES)),
+    record: queueOption(() => deps.flows.queues(), 'record', queueList(config.RECORD_QUEUES)),
   };
   const isQueue = (id: string): boolean => (deps.flows.queues() ?? []).some((q) => q.id === id);
   const hotline = new HotlineCalls({

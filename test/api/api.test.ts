@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallRecordRepository } from '../../src/store/pg/call-records.js';
 import { CallbackRepository } from '../../src/store/pg/callbacks.js';
+import { queueOption } from '../../src/ivr/queues.js';
 import { apiWorld, bearer, type ApiWorld } from './support.js';
 
 let w: ApiWorld;
@@ -177,6 +178,31 @@ describe('flows, queues and calendars', () => {
     expect(await readFile(path, 'utf8')).toBe(changed);
     expect(w.flows.queues()!.find((q) => q.id === 'general')!.wrapUpSec).toBe(45);
     expect((await get('/api/queues/general', w.token.agent)).json().wrapUpSec).toBe(45);
+  });
+});
+
+describe('per-queue telephony options in queues.yaml', () => {
+  it('are validated like any field, served by the API, and win over the environment lists', async () => {
+    const path = join(w.flowsDir, 'queues.yaml');
+    const original = await readFile(path, 'utf8');
+    const withOpts = (v: string) => original.replace('    wrapUpSec: 45\n', `    wrapUpSec: 45\n    telephony: { silentCall: false, record: ${v} }\n`);
+    expect(withOpts('true')).not.toBe(original);
+
+    const bad = (await post('/api/flows/validate', w.token.supervisor, { file: 'queues.yaml', text: withOpts('"yes"') })).json();
+    expect(bad.valid).toBe(false);
+    expect(bad.issues[0].text).toMatch(/queues\.yaml:\d+:\d+: error: .*telephony\.record/);
+
+    const envRecord = (q: string) => q === 'complaints';
+    const envSilent = () => true;
+    const record = queueOption(() => w.flows.queues(), 'record', envRecord);
+    const silent = queueOption(() => w.flows.queues(), 'silentCall', envSilent);
+    expect([record('general'), silent('general')]).toEqual([false, true]);
+
+    const ok = await w.app.inject({ method: 'PUT', url: '/api/flows/files', headers: bearer(w.token.admin), payload: { file: 'queues.yaml', text: withOpts('true') } });
+    expect(ok.statusCode).toBe(200);
+    expect((await get('/api/queues/general', w.token.agent)).json().telephony).toEqual({ silentCall: false, record: true });
+    // The next call reads the new definitions: queues.yaml wins, a queue without options keeps the environment's.
+    expect([record('general'), silent('general'), record('complaints'), silent('complaints')]).toEqual([true, false, true, true]);
   });
 });
 

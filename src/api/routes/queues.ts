@@ -26,6 +26,10 @@ const queue = z
     answerRings: z.number().int(),
     stickyAgentSec: z.number(),
     maxWaitSec: z.number(),
+    telephony: z
+      .object({ silentCall: z.boolean().optional(), lateWhisper: z.boolean().optional(), record: z.boolean().optional() })
+      .optional()
+      .describe('queues.yaml `telephony:`; options left out follow SILENT_CALL_QUEUES, LATE_WHISPER_QUEUES, RECORD_QUEUES'),
     waiting: z.number().int().describe('calls waiting now (Redis)'),
   })
   .meta({ id: 'Queue' });
