@@ -105,16 +105,19 @@ export function installErrorHandler(app: FastifyInstance): void {
 
 /**
  * A dependency (PostgreSQL, Redis) that does not answer must not hang a request: past `ms` the request answers
- * 503 DEPENDENCY_TIMEOUT. The late result is dropped on the floor by design only for reads; writes that complete
- * late still complete (the store operation is atomic), the client just hears about it as a timeout.
+ * 503 DEPENDENCY_TIMEOUT. The work itself is not cancelled (a store operation is atomic and completes or not on
+ * its own); its late result is still handled (the race keeps a handler on it), just no longer awaited.
+ * `answering` says the response is already under way (a streamed export): then there is no hang to cut short.
  */
-export async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+export async function withDeadline<T>(work: Promise<T>, ms: number, what: string, answering: () => boolean = () => false): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       work,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ApiError(503, 'DEPENDENCY_TIMEOUT', `${what}: PostgreSQL or Redis did not answer within ${ms} ms`)), ms);
+        timer = setTimeout(() => {
+          if (!answering()) reject(new ApiError(503, 'DEPENDENCY_TIMEOUT', `${what}: PostgreSQL or Redis did not answer within ${ms} ms`));
+        }, ms);
       }),
     ]);
   } finally {

@@ -111,7 +111,9 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     api.addHook('onRoute', (route) => {
       const handler = route.handler;
       route.handler = function (this: FastifyInstance, req, reply) {
-        return withDeadline(Promise.resolve(handler.call(this, req, reply)), timeoutMs, `${route.method as string} ${route.url}`);
+        // A handler that returns `reply` resolves only once the answer is sent (fastify's reply is thenable): a long
+        // CSV export streams past the deadline, and must not be cut off once its headers are out.
+        return withDeadline(Promise.resolve(handler.call(this, req, reply)), timeoutMs, `${route.method as string} ${route.url}`, () => reply.sent || reply.raw.headersSent);
       };
     });
     registerAgentRoutes(api, { agents: ops.agents, defaultRealm: ops.defaultRealm });

@@ -26,6 +26,16 @@ describe('authentication and roles', () => {
     const spec = (await w.app.inject({ url: '/docs/json' })).json<{ paths: Record<string, Record<string, unknown>> }>();
     const apiRoutes = Object.entries(spec.paths).filter(([p]) => p.startsWith('/api/'));
     expect(apiRoutes.length).toBeGreaterThanOrEqual(15);
+    // Every route documents its answers (from the same zod schemas that validate), errors included.
+    for (const [path, methods] of apiRoutes) {
+      for (const [m, op] of Object.entries(methods as Record<string, { responses: Record<string, unknown> }>)) {
+        expect(Object.keys(op.responses), `${m} ${path}`).toEqual(expect.arrayContaining(['400', '401', '403', '404', '409', '503']));
+        expect(Object.keys(op.responses).some((c) => c.startsWith('2')), `${m} ${path}`).toBe(true);
+      }
+    }
+    const docs = await w.app.inject({ url: '/docs' });
+    expect(docs.statusCode).toBe(200);
+    expect(docs.headers['content-type']).toMatch(/text\/html/);
     let n = 0;
     for (const [path, methods] of apiRoutes) {
       for (const m of Object.keys(methods)) {

@@ -75,6 +75,25 @@ describe('a dependency that does not answer', () => {
   });
 });
 
+describe('a streamed CSV export', () => {
+  it('runs past the dependency deadline once its answer has started (the deadline cuts only a hang)', async () => {
+    const w = await apiWorld('api_csv_long', { dependencyTimeoutMs: 100 });
+    try {
+      await w.tdb.db.query('seed', `INSERT INTO call_records (call_id, caller_number, queue_id, arrival_at, disposition)
+        SELECT 'x' || g, '1390' || lpad(g::text, 7, '0'), 'general', now() - (g || ' seconds')::interval, 'abandoned' FROM generate_series(1, 20000) g`);
+      const start = performance.now();
+      const res = await w.app.inject({ url: '/api/call-records.csv', headers: bearer(w.token.supervisor) });
+      expect(performance.now() - start).toBeGreaterThan(100);
+      expect(res.statusCode).toBe(200);
+      const lines = res.body.split('\r\n');
+      expect(lines).toHaveLength(20002);
+      expect(lines[20000]).toMatch(/^x1,/);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
 describe('tokens', () => {
   it('a revoked token stops working once the 10 s cache has passed; only hashes are stored', async () => {
     const w = await apiWorld('api_revoke');
