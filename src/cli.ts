@@ -10,6 +10,7 @@ import { register as registerSimulate } from './cli/simulate.js';
 import { register as registerBench } from './cli/bench.js';
 import { register as registerAgents } from './cli/agents.js';
 import { register as registerDb } from './cli/db.js';
+import { register as registerTokens } from './cli/tokens.js';
 
 /** The version in package.json (one level above src/ and dist/ alike). */
 export function packageVersion(): string {
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerAgents(program);
   registerDb(program);
+  registerTokens(program);
   return program;
 }
 

@@ -12,6 +12,8 @@ import type { Logger } from './core/logger.js';
 import { createLogger, installLastResort } from './logging.js';
 import { buildApi } from './api/server.js';
 import { flowsHealthCheck } from './api/health.js';
+import { ApiMetrics } from './api/metrics.js';
+import { apiOps } from './api/wiring.js';
 import { FlowRegistry } from './ivr/registry.js';
 import { FlowReloader, watchFlows } from './ivr/watch.js';
 import type { AgentSkill, QueueDefinition } from './acd/model.js';
@@ -21,6 +23,7 @@ import { HotlineCalls, type QueuePolicy } from './call/hotline.js';
 import { defaultPromptFiles, lateWhisperFiles } from './call/media-channel.js';
 import { AcdQueueLoad } from './call/queue-load.js';
 import { erlangWaitEstimator } from './ivr/wait.js';
+import { queueOption } from './ivr/queues.js';
 import type { CallRecordSink, TransferTarget } from './call/ports.js';
 import { CallRegistry } from './call/registry.js';
 import { OverloadGuard } from './call/overload.js';
@@ -175,6 +178,8 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     // 4. Telephony starts here: drachtio-srf (SIP) and drachtio-fsmrf (media) adapters, the call sessions and the ACD
     //    dispatcher. Register a Component whose stopAccepting() answers new INVITEs 503 and whose drain() resolves
     //    when the last call has run its cleanup path. Call records go to sessionCallRecordSink(pg.recorder).
+    const metrics = new ApiMetrics({ defaultMetrics: true });
+    let agentService: AgentService | undefined;
     if (config.TELEPHONY_ENABLED) {
       const telephony = await startTelephony({
         config,
@@ -184,8 +189,9 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         flows,
         agents: pg.agents,
         skills: () => pg.skills.list(),
-        records: sessionCallRecordSink(pg.recorder, config.INSTANCE_ID),
+        records: metrics.countRecords(sessionCallRecordSink(pg.recorder, config.INSTANCE_ID)),
       });
+      agentService = telephony.agents;
       components.push(telephony);
       routedQueues = flows.queues();
       routeQueues = telephony.configureQueues;
@@ -201,6 +207,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         { name: 'redis', check: async () => void (await redis.ping()) },
         flowsHealthCheck(() => flows.health()),
       ],
+      ops: apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService }),
     });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT }).catch((err: unknown) => {
       throw listenFailed('HTTP', config.HTTP_HOST, config.HTTP_PORT, err);
@@ -265,7 +272,7 @@ export function queueList(spec: string): (queueId: string) => boolean {
  * the registrar, the INVITE handler and the call sessions. Returns the Component startServer registers, plus the
  * hook that routes a good edit of queues.yaml.
  */
-async function startTelephony(d: TelephonyDeps): Promise<Component & { configureQueues: (queues: QueueDefinition[]) => Promise<void> }> {
+async function startTelephony(d: TelephonyDeps): Promise<Component & { configureQueues: (queues: QueueDefinition[]) => Promise<void>; agents: AgentService }> {
   const { config, clock } = d;
   const log = d.logger.child({ component: 'telephony' });
   const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
@@ -360,11 +367,12 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   const promptDir = resolve(config.FLOWS_DIR, 'prompts', 'zh');
   const p = (id: string): string => join(promptDir, `${id}.wav`);
   const policy: QueuePolicy = {
-    silentAuto: queueList(config.SILENT_CALL_QUEUES),
+    // queues.yaml `telephony:` first; the environment lists are the default for queues that do not say.
+    silentAuto: queueOption(() => d.flows.queues(), 'silentCall', queueList(config.SILENT_CALL_QUEUES)),
     silentSec: config.SILENT_CALL_SEC,
     silentAgentKey: config.SILENT_CALL_AGENT_KEY,
-    lateWhisper: queueList(config.LATE_WHISPER_QUEUES),
-    record: queueList(config.RECORD_QUEUES),
+    lateWhisper: queueOption(() => d.flows.queues(), 'lateWhisper', queueList(config.LATE_WHISPER_QUEUES)),
+    record: queueOption(() => d.flows.queues(), 'record', queueList(config.RECORD_QUEUES)),
   };
   const isQueue = (id: string): boolean => (d.flows.queues() ?? []).some((q) => q.id === id);
   const hotline = new HotlineCalls({
@@ -442,6 +450,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   return {
     name: 'telephony',
     configureQueues,
+    agents,
     stopAccepting: () => registry.stopAccepting(),
     drain: async () => {
       const r = await registry.drain(config.SHUTDOWN_DRAIN_MS);

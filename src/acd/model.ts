@@ -70,6 +70,15 @@ export interface QueueDefinition {
   stickyAgentSec: number;
   /** Longest a caller may wait before the flow's max-wait branch runs (0 = no limit). */
   maxWaitSec: number;
+  /** Per-queue telephony options from queues.yaml; an option left out falls back to its environment list. */
+  telephony?: QueueTelephony;
+}
+
+/** Silent-call script on the agent leg, late-answer apology whisper, recording. */
+export interface QueueTelephony {
+  silentCall?: boolean;
+  lateWhisper?: boolean;
+  record?: boolean;
 }
 
 /** A call asking to be queued. */

@@ -1,4 +1,4 @@
-import { ROUTING_POLICIES, type QueueDefinition, type SkillLevel } from '../acd/model.js';
+import { ROUTING_POLICIES, type QueueDefinition, type QueueTelephony, type SkillLevel } from '../acd/model.js';
 import type { Issue } from './issues.js';
 import type { SourceFile } from './source.js';
 
@@ -52,6 +52,11 @@ export const queuesSchema = {
           answerRings: { type: 'integer', minimum: 1 },
           stickyAgentSec: { type: 'number', minimum: 0 },
           maxWaitSec: { type: 'number', minimum: 0 },
+          telephony: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { silentCall: { type: 'boolean' }, lateWhisper: { type: 'boolean' }, record: { type: 'boolean' } },
+          },
         },
       },
     },
@@ -70,6 +75,7 @@ interface QueueFile {
   answerRings?: number;
   stickyAgentSec?: number;
   maxWaitSec?: number;
+  telephony?: QueueTelephony;
 }
 
 /** Schema-valid data → definitions; duplicate ids and overflow to unknown queues are errors. */
@@ -91,6 +97,7 @@ export function compileQueues(src: SourceFile, data: { queues: QueueFile[] }, is
       answerRings: q.answerRings ?? 3,
       stickyAgentSec: q.stickyAgentSec ?? 0,
       maxWaitSec: q.maxWaitSec ?? 0,
+      ...(q.telephony ? { telephony: { ...q.telephony } } : {}),
     };
   });
   data.queues.forEach((q, i) => {
@@ -100,4 +107,13 @@ export function compileQueues(src: SourceFile, data: { queues: QueueFile[] }, is
     }
   });
   return issues.length > before ? undefined : out;
+}
+
+/**
+ * A per-queue telephony option: the queue's own `telephony:` setting in queues.yaml when it has one, else the
+ * environment list (SILENT_CALL_QUEUES, LATE_WHISPER_QUEUES, RECORD_QUEUES) as the default. Reads the current
+ * definitions on every call, so a good edit of queues.yaml applies to the next call without a restart.
+ */
+export function queueOption(queues: () => readonly QueueDefinition[] | undefined, key: keyof QueueTelephony, fallback: (queueId: string) => boolean): (queueId: string) => boolean {
+  return (queueId) => (queues() ?? []).find((q) => q.id === queueId)?.telephony?.[key] ?? fallback(queueId);
 }

@@ -107,6 +107,10 @@ describe('acd serve', () => {
     expect(body.status).toBe('ok');
     expect(body.checks.postgres!.ok).toBe(true);
     expect(body.checks.redis!.ok).toBe(true);
+    // The API is wired: public /metrics and docs, everything under /api needs a token.
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/docs/json`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/api/queues`)).status).toBe(401);
 
     expect(await queryTest(`SELECT id, wrap_up_sec::float AS w, active FROM "${schema}".queues`)).toEqual([{ id: 'billing', w: 2.5, active: true }]);
     // An admin edit is picked up by the watcher and saved again.
@@ -125,7 +129,7 @@ describe('acd serve', () => {
     // The ACD event writer ran (its cursor row exists) and stopped with the server.
     expect(await queryTest(`SELECT stream FROM "${schema}".acd_event_cursors`)).toEqual([{ stream: schema.slice(0, 32) }]);
     const ran = await queryTest<{ name: string }>(`SELECT name FROM "${schema}".pgmigrations`);
-    expect(ran.map((r) => r.name)).toEqual(['20261124120000000_initial', '20261124130000000_acd-event-cursor']);
+    expect(ran.map((r) => r.name)).toEqual(['20261124120000000_initial', '20261124130000000_acd-event-cursor', '20261207120000000_api-tokens']);
   });
 
   it('prints one line per bad variable and exits 1', async () => {

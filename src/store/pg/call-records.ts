@@ -126,7 +126,7 @@ export function callRecordParams(r: CallRecord): unknown[] {
   ];
 }
 
-interface CallRecordRow {
+export interface CallRecordRow {
   call_id: string;
   instance_id: string | null;
   hotline_number: string | null;
@@ -156,7 +156,7 @@ interface CallRecordRow {
   failure_reason: string | null;
 }
 
-function fromRow(row: CallRecordRow): CallRecord {
+export function fromRow(row: CallRecordRow): CallRecord {
   const out: CallRecord = { callId: row.call_id, arrivalAt: row.arrival_at.getTime(), disposition: row.disposition, priority: row.priority, offers: row.offers };
   const text = { instanceId: row.instance_id, hotlineNumber: row.hotline_number, callerNumber: row.caller_number, flowId: row.flow_id, flowRevision: row.flow_revision, queueId: row.queue_id, agentId: row.agent_id, firstAgentId: row.first_agent_id, stickyAgentId: row.sticky_agent_id, recordingPath: row.recording_path, transferTarget: row.transfer_target, failureReason: row.failure_reason } as const;
   for (const [k, v] of Object.entries(text)) if (v !== null) (out as unknown as Record<string, unknown>)[k] = v;

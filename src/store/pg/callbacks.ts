@@ -29,7 +29,7 @@ export interface Callback {
   dueAt: number;
 }
 
-interface CallbackRow {
+export interface CallbackRow {
   id: string;
   call_id: string | null;
   requested_number: string;
@@ -41,7 +41,7 @@ interface CallbackRow {
   due_at: Date;
 }
 
-const fromRow = (r: CallbackRow): Callback => ({
+export const fromRow = (r: CallbackRow): Callback => ({
   id: String(r.id),
   callId: r.call_id,
   requestedNumber: r.requested_number,

@@ -2,12 +2,14 @@ import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { AgentStateHistoryRepository } from './agent-states.js';
 import { AgentRepository } from './agents.js';
+import { ApiTokenRepository } from './api-tokens.js';
 import { CallRecordRepository } from './call-records.js';
 import { CallbackRepository } from './callbacks.js';
 import { Db, type PgTimeLimits } from './db.js';
 import { OfferRepository } from './offers.js';
 import { QueueRepository } from './queues.js';
 import { ReportRepository } from './reports.js';
+import { RecordSearch } from './search.js';
 import { DurableRecorder } from './recorder.js';
 import { SkillRepository } from './skills.js';
 import { Spool } from './spool.js';
@@ -33,6 +35,10 @@ export interface PgStore {
   agentStates: AgentStateHistoryRepository;
   callbacks: CallbackRepository;
   reports: ReportRepository;
+  /** HTTP API tokens (hashed). */
+  tokens: ApiTokenRepository;
+  /** Call-record search and CSV export, callbacks list (the API's read side). */
+  search: RecordSearch;
   /** The outage-proof path for call records, offers and agent states: use it from the call session. */
   recorder: DurableRecorder;
   close(): Promise<void>;
@@ -72,6 +78,8 @@ export function openPgStore(opts: PgStoreOptions): PgStore {
     agentStates,
     callbacks: new CallbackRepository(db),
     reports: new ReportRepository(db),
+    tokens: new ApiTokenRepository(db),
+    search: new RecordSearch(db),
     recorder,
     close: async () => {
       recorder.stop();

@@ -1,0 +1,52 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/index.js';
+import type { Clock } from '../core/clock.js';
+import { AgentService } from '../call/agent-service.js';
+import type { FlowRegistry } from '../ivr/registry.js';
+import type { PgStore } from '../store/pg/index.js';
+import { RedisAcdStore } from '../store/redis/acd-store.js';
+import type { ApiMetrics } from './metrics.js';
+import type { OpsOptions } from './server.js';
+
+export interface ApiWiring {
+  config: Config;
+  clock: Clock;
+  pg: PgStore;
+  redis: Redis;
+  flows: FlowRegistry;
+  /** The flows reloader's reload (the same one the file watcher runs). */
+  reload: () => Promise<unknown>;
+  metrics: ApiMetrics;
+  /** Telephony's agent-state service when telephony runs; otherwise one is built on the same Redis ACD. */
+  agentService?: AgentService | undefined;
+}
+
+/**
+ * The API's options from what main.ts has built: kept here so the composition root stays a list of steps. It
+ * creates nothing that holds a resource (the ACD store is a view on main's Redis connection).
+ */
+export function apiOps(w: ApiWiring): OpsOptions {
+  const { config, pg, flows } = w;
+  const acd = new RedisAcdStore({ redis: w.redis, hotlineId: config.HOTLINE_ID, clock: w.clock, leaseMs: config.LEASE_MS });
+  w.metrics.setSources({ snapshot: () => acd.snapshot(), queueIds: () => (flows.queues() ?? []).map((q) => q.id) });
+  const agentState =
+    w.agentService ??
+    new AgentService(acd, {
+      profile: async (id) => {
+        const a = await pg.agents.get(id);
+        return a?.active ? { id: a.id, name: a.name, skills: a.skills } : undefined;
+      },
+    });
+  return {
+    clock: w.clock,
+    tokens: pg.tokens,
+    agents: pg.agents,
+    defaultRealm: config.SIP_DOMAIN,
+    agentState,
+    acd,
+    flows: { dir: config.FLOWS_DIR, status: () => flows.status(), queues: () => flows.queues(), reload: w.reload },
+    search: pg.search,
+    metrics: w.metrics,
+    authLimits: { maxFailures: config.AUTH_MAX_FAILURES, windowMs: config.AUTH_FAILURE_WINDOW_MS, blockMs: config.AUTH_BLOCK_MS },
+  };
+}

@@ -1,0 +1,95 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { buildApi, type OpsOptions } from '../../src/api/server.js';
+import { ApiMetrics } from '../../src/api/metrics.js';
+import { AgentService } from '../../src/call/agent-service.js';
+import { VirtualClock } from '../../src/core/clock.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { FlowRegistry } from '../../src/ivr/registry.js';
+import { FlowReloader } from '../../src/ivr/watch.js';
+import { AgentRepository } from '../../src/store/pg/agents.js';
+import { ApiTokenRepository } from '../../src/store/pg/api-tokens.js';
+import { RecordSearch } from '../../src/store/pg/search.js';
+import { RedisAcdStore } from '../../src/store/redis/acd-store.js';
+import { createTestDb, type TestDb } from '../support/pg.js';
+import { testRedis, uniqueHotline } from '../support/redis.js';
+
+/** One API over real PostgreSQL (own schema), real Redis (own hotline id) and a copy of the shipped flows. */
+export interface ApiWorld {
+  app: FastifyInstance;
+  tdb: TestDb;
+  redis: Redis;
+  store: RedisAcdStore;
+  clock: VirtualClock;
+  agents: AgentRepository;
+  tokens: ApiTokenRepository;
+  flows: FlowRegistry;
+  flowsDir: string;
+  metrics: ApiMetrics;
+  /** Tokens by role (agent: for agent a1). */
+  token: { admin: string; supervisor: string; agent: string; agent2: string };
+  close(): Promise<void>;
+}
+
+export async function apiWorld(label: string, over: Partial<OpsOptions> = {}, logger?: Parameters<typeof buildApi>[0]['logger']): Promise<ApiWorld> {
+  const tdb = await createTestDb(label);
+  const redis = await testRedis();
+  const clock = new VirtualClock(Date.parse('2026-12-07T08:00:00Z'));
+  const store = new RedisAcdStore({ redis, hotlineId: uniqueHotline(label), clock, leaseMs: 3_600_000 });
+  const flowsDir = await mkdtemp(join(tmpdir(), 'acd-api-flows-'));
+  await cp('ivr-flows', flowsDir, { recursive: true });
+  const flows = new FlowRegistry();
+  const reloader = new FlowReloader(flowsDir, flows, clock, silentLogger);
+  await reloader.reload();
+  const queues = flows.queues() ?? [];
+  await store.configure({ skills: [...new Set(queues.flatMap((q) => q.requiredSkills.map((r) => r.skill)))], queues });
+  await store.renewLease('here');
+  await store.renewLease('elsewhere');
+
+  const agents = new AgentRepository(tdb.db);
+  await agents.create({ id: 'a1', sipUsername: '8001', name: 'Li Na', password: 'secret-8001', realm: 'hotline.test', skills: [{ skill: 'general', level: 3, primary: true }] }, { createMissingSkills: true });
+  await agents.create({ id: 'a2', sipUsername: '8002', name: 'Wang Wei', password: 'secret-8002', realm: 'hotline.test', skills: [{ skill: 'general', level: 2, primary: true }] }, { createMissingSkills: true });
+  const tokens = new ApiTokenRepository(tdb.db);
+  const token = {
+    admin: (await tokens.create({ name: 'ops', role: 'admin' })).token,
+    supervisor: (await tokens.create({ name: 'floor', role: 'supervisor' })).token,
+    agent: (await tokens.create({ name: 'Li Na', role: 'agent', agentId: 'a1' })).token,
+    agent2: (await tokens.create({ name: 'Wang Wei', role: 'agent', agentId: 'a2' })).token,
+  };
+  const metrics = new ApiMetrics();
+  metrics.setSources({ snapshot: () => store.snapshot(), queueIds: () => (flows.queues() ?? []).map((q) => q.id) });
+  const app = buildApi({
+    ...(logger ? { logger } : {}),
+    isDraining: () => false,
+    health: [{ name: 'postgres', check: () => tdb.db.ping() }],
+    ops: {
+      clock,
+      tokens,
+      agents,
+      defaultRealm: 'hotline.test',
+      agentState: new AgentService(store, { profile: async (id) => { const a = await agents.get(id); return a ? { id: a.id, name: a.name, skills: a.skills } : undefined; } }),
+      acd: store,
+      flows: { dir: flowsDir, status: () => flows.status(), queues: () => flows.queues(), reload: () => reloader.reload() },
+      search: new RecordSearch(tdb.db),
+      metrics,
+      authLimits: { maxFailures: 3, windowMs: 60_000, blockMs: 60_000 },
+      ...over,
+    },
+  });
+  await app.ready();
+  return {
+    app, tdb, redis, store, clock, agents, tokens, flows, flowsDir, metrics, token,
+    close: async () => {
+      await app.close();
+      await store.destroy();
+      await redis.quit();
+      await tdb.drop();
+      await rm(flowsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
