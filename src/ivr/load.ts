@@ -94,6 +94,19 @@ export async function readRegularFile(file: string, skipSeverity: Issue['severit
   }
 }
 
+/** The first `max` bytes of a regular file (never a FIFO or device: O_NONBLOCK, fstat first); undefined otherwise. */
+async function readHead(file: string, max: number): Promise<Buffer | undefined> {
+  const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!(await fh.stat()).isFile()) return undefined;
+    const buf = Buffer.alloc(max);
+    const { bytesRead } = await fh.read(buf, 0, max, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
 async function exists(p: string): Promise<boolean> {
   try {
     await stat(p);
@@ -117,6 +130,34 @@ async function promptFiles(root: string): Promise<Set<string>> {
     for (const f of await list(join(root, 'prompts', lang))) if (f.endsWith('.wav') && !isScratchName(f)) out.add(`${lang}/${f}`);
   }
   return out;
+}
+
+/**
+ * Lengths of the prompt files (ms) from their WAV headers: the first 4 KiB of each, through the same safe reader as
+ * the flows (regular files only, bounded). A file whose header cannot be read has no length (counted as 0).
+ */
+async function promptLengths(root: string, files: ReadonlySet<string>): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const f of files) {
+    const head = await readHead(join(root, 'prompts', f), 4096).catch(() => undefined);
+    const ms = head ? wavMs(head) : undefined;
+    if (ms !== undefined) out.set(f, ms);
+  }
+  return out;
+}
+
+/** Length of a PCM WAV in ms from its RIFF chunks ('fmt ' byte rate, 'data' size); undefined when not a WAV. */
+export function wavMs(b: Buffer): number | undefined {
+  if (b.length < 12 || b.toString('ascii', 0, 4) !== 'RIFF' || b.toString('ascii', 8, 12) !== 'WAVE') return undefined;
+  let byteRate = 0;
+  for (let off = 12; off + 8 <= b.length; ) {
+    const id = b.toString('ascii', off, off + 4);
+    const size = b.readUInt32LE(off + 4);
+    if (id === 'fmt ' && off + 20 <= b.length) byteRate = b.readUInt32LE(off + 16);
+    if (id === 'data') return byteRate > 0 ? Math.round((size / byteRate) * 1000) : undefined;
+    off += 8 + size + (size % 2);
+  }
+  return undefined;
 }
 
 /** Everything in a flows directory; throws FLOWS_DIR_NOT_FOUND when `dir` is not a readable directory. */
@@ -148,12 +189,14 @@ export async function loadDir(dir: string): Promise<ProjectSources> {
   }
   const q = names.find((n) => n === 'queues.yaml' || n === 'queues.yml');
   const catalog = join(dir, 'prompts', 'prompts.yaml');
+  const files = await promptFiles(dir);
   return {
     flows,
     queues: q ? await read(join(dir, q)) : undefined,
     calendars,
     promptCatalog: (await exists(catalog)) ? await read(catalog) : undefined,
-    promptFiles: await promptFiles(dir),
+    promptFiles: files,
+    promptMs: await promptLengths(dir, files),
     promptDir: join(resolve(dir), 'prompts'),
     skipped,
   };

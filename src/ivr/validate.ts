@@ -7,6 +7,7 @@ import type { LintContext } from './nodes/types.js';
 import { compileQueues, queuesSchema } from './queues.js';
 import { checkSchema, fieldName } from './schema-check.js';
 import { flowSchema, promptCatalogSchema } from './schema.js';
+import { silenceFindings } from './silence-budget.js';
 import { SourceFile, type Path } from './source.js';
 import { type Flow, type FlowNode, type Language, type PromptDef } from './spec.js';
 
@@ -29,6 +30,8 @@ export interface ProjectSources {
   promptCatalog?: TextFile | undefined;
   /** Prompt audio present, as `<language>/<id>.wav`. */
   promptFiles: ReadonlySet<string>;
+  /** Their lengths in ms where the reader could tell (WAV header), for the silent caller's budget. */
+  promptMs?: ReadonlyMap<string, number> | undefined;
   /** How the media server reaches the prompt directory. */
   promptDir: string;
   /** Used when the queues file is absent or broken (keep-last-good). */
@@ -361,7 +364,16 @@ export function validateProject(sources: ProjectSources): ProjectResult {
   for (const { src, raw } of frames) {
     const b = bucket(src.file);
     const flow = checkFlow(src, raw, b, { ...ctx, flowCalendar: raw.calendar }, sources, catalog, calendars, usableQueues);
-    if (flow && !b.some((i) => i.severity === 'error')) flows.set(src.file, flow);
+    if (flow && !b.some((i) => i.severity === 'error')) {
+      flows.set(src.file, flow);
+      // A silent caller must hear the standard's script and be released in about 20 s (hotline standard §2).
+      const lengths = sources.promptMs;
+      if (lengths) {
+        for (const f of silenceFindings(flow, (id) => lengths.get(`${flow.language}/${id}.wav`))) {
+          b.push(src.issue(['nodes', f.node], f.severity, f.rule, `flow node "${f.node}": ${f.message}`, { key: true }));
+        }
+      }
+    }
   }
   for (const [file, list] of issues) issues.set(file, sortIssues(list));
   return { flows, issues, queues, calendars, catalog };
