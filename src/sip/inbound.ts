@@ -106,6 +106,25 @@ async function answer(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: InboundDe
   }
 }
 
+/**
+ * Callers refused (503) leave a trace an operator can find, without a log line per call under a flood: the first
+ * refusal of a burst is logged at once, the rest are counted into the next line at most every 10 s.
+ */
+const refusals = {
+  lastAt: 0,
+  suppressed: 0,
+  note(reason: string, log: InboundDeps['log']): void {
+    const now = Date.now();
+    if (now - this.lastAt < 10_000) {
+      this.suppressed++;
+      return;
+    }
+    log.warn({ reason, alsoRefusedSinceLastLine: this.suppressed }, 'caller refused with 503');
+    this.lastAt = now;
+    this.suppressed = 0;
+  },
+};
+
 async function hotlineCall(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: InboundDeps, number: string): Promise<void> {
   const flow = deps.flows.forNumber(number);
   if (!flow) {
@@ -115,6 +134,7 @@ async function hotlineCall(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: Inbo
   const admission = deps.registry.admit();
   if (!admission.ok) {
     res.send(503, { headers: { 'Retry-After': '5', Reason: `SIP;cause=503;text="${admission.reason}"` } });
+    refusals.note(admission.reason, deps.log);
     return;
   }
   const answered = await answer(req, res, deps).catch((err: unknown) => {
