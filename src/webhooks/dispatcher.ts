@@ -13,7 +13,7 @@ export interface WebhookObserver {
 export type PostFn = (url: string, init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ status: number; body?: { cancel(): Promise<void> } | null }>;
 
 export interface WebhookDispatcherOptions {
-  repo: Pick<WebhookRepository, 'claim' | 'delivered' | 'failed'>;
+  repo: Pick<WebhookRepository, 'claim' | 'delivered' | 'failed' | 'prune'>;
   clock: Clock;
   logger: Logger;
   /** Names this instance's leases. */
@@ -35,6 +35,8 @@ export interface WebhookDispatcherOptions {
   /** Jitter source in [0, 1) (tests pass a fixed one). */
   random?: () => number;
   observer?: WebhookObserver;
+  /** Delivered rows are kept this long (default 7 days), then pruned (at most every 10 minutes). */
+  keepDeliveredMs?: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export class WebhookDispatcher {
   private timer: TimerHandle | undefined;
   private running = false;
   private readonly post: PostFn;
+  private nextPruneAt = 0;
 
   constructor(private readonly opts: WebhookDispatcherOptions) {
     this.post = opts.post ?? ((url, init) => fetch(url, init));
@@ -66,6 +69,10 @@ export class WebhookDispatcher {
   async pump(): Promise<number> {
     const free = (this.opts.concurrency ?? 8) - this.inflight.size;
     const now = this.opts.clock.now();
+    if (now >= this.nextPruneAt) {
+      this.nextPruneAt = now + 600_000;
+      await this.opts.repo.prune(now - (this.opts.keepDeliveredMs ?? 7 * 86_400_000));
+    }
     const claimed = await this.opts.repo.claim(this.opts.instanceId, now, this.opts.leaseMs ?? this.timeoutMs + 10_000, free);
     for (const d of claimed) {
       const p = this.deliver(d).catch((err: unknown) => {

@@ -180,6 +180,16 @@ export class WebhookRepository implements AcdEventSink {
     return (r.rowCount ?? 0) > 0;
   }
 
+  /** Forget delivered rows finished before `beforeMs` (dead letters stay until re-sent or their webhook is deleted). */
+  async prune(beforeMs: number, limit = 5_000): Promise<number> {
+    const r = await this.db.query(
+      'prune webhook deliveries',
+      `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'delivered' AND finished_at < $1 LIMIT $2)`,
+      [new Date(beforeMs), limit],
+    );
+    return r.rowCount ?? 0;
+  }
+
   /** Deliveries by status (tests, and the pending gauge). */
   async counts(): Promise<Record<'pending' | 'delivered' | 'dead', number>> {
     const r = await this.db.query<{ status: 'pending' | 'delivered' | 'dead'; n: string }>('count deliveries', 'SELECT status, count(*) AS n FROM webhook_deliveries GROUP BY status');

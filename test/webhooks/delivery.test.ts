@@ -196,3 +196,28 @@ describe('webhook delivery (real PostgreSQL, local receiver, virtual clock)', ()
     ]);
   });
 });
+
+describe('webhook delivery with several instances', () => {
+  it('two instances pumping the same queue deliver every event exactly once; delivered rows are pruned later', async () => {
+    const clock = new VirtualClock(T0);
+    const r = await receiver(() => 200);
+    await repo.create({ url: r.url, events: [], secret: SECRET });
+    const a = world('s-two', clock, { instanceId: 'a', concurrency: 4 });
+    const b = new WebhookDispatcher({ repo, clock, logger: silentLogger, instanceId: 'b', concurrency: 4 });
+    for (let i = 0; i < 30; i++) a.src.push(answered(T0, `k${i}`));
+    expect(await a.writer.pump()).toBe(30);
+    for (let round = 0; round < 10; round++) {
+      await Promise.all([a.dispatcher.pump(), b.pump()]);
+      await Promise.all([a.dispatcher.idle(), b.idle()]);
+    }
+    const ids = r.got.map((g) => (JSON.parse(g.body) as { data: { callId: string } }).data.callId);
+    expect(ids).toHaveLength(30);
+    expect(new Set(ids).size).toBe(30);
+    expect(await repo.counts()).toEqual({ pending: 0, delivered: 30, dead: 0 });
+
+    // Seven days on, the delivered rows go; the next pump prunes them.
+    clock.advance(7 * 86_400_000 + 1);
+    await b.pump();
+    expect(await repo.counts()).toEqual({ pending: 0, delivered: 0, dead: 0 });
+  });
+});
