@@ -111,7 +111,11 @@ export class AcdEventWriter {
     return db.tx('persist ACD events', async (c): Promise<number | StreamedAcdEvent[]> => {
       const cur = await c.query<{ last_id: string }>('SELECT last_id FROM acd_event_cursors WHERE stream = $1 FOR UPDATE SKIP LOCKED', [stream]);
       const row = cur.rows[0];
-      if (!row) return 0;
+      if (!row) {
+        // Another instance is writing this moment: its lag is its own to report (no stale figure from here).
+        this.lag = 0;
+        return 0;
+      }
       const entries = await this.opts.source.readEvents(row.last_id, this.opts.batch ?? 500);
       if (entries.length === 0) {
         this.lag = 0;
