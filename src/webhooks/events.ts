@@ -10,6 +10,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'call.ended',
   'call.removed',
   'agent.state_changed',
+  /** Not from the ACD stream: queued by PostgreSQL as each call record is inserted (migration 20261207131000000). */
+  'call.record',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

@@ -33,6 +33,23 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_dead ON webhook_deliveries (finished_at) WHERE status = 'dead';
 
+-- Every call's record, once written (answered or not, IVR-only calls too), as a `call.record` delivery: queued by
+-- the same INSERT that stores the record, so it is neither lost nor doubled (a record written again from the spool
+-- inserts nothing and queues nothing). '-infinity': due at once on any instance's clock.
+CREATE FUNCTION webhook_call_record() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, payload, next_attempt_at)
+  SELECT w.id, 'record:' || NEW.call_id, 'call.record',
+         jsonb_build_object('id', 'record:' || NEW.call_id, 'type', 'call.record', 'data', to_jsonb(NEW)), '-infinity'
+    FROM webhooks w
+   WHERE cardinality(w.events) = 0 OR 'call.record' = ANY (w.events)
+  ON CONFLICT (webhook_id, event_id) DO NOTHING;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER call_records_webhooks AFTER INSERT ON call_records FOR EACH ROW EXECUTE FUNCTION webhook_call_record();
+
 -- Down Migration
+DROP TRIGGER call_records_webhooks ON call_records;
+DROP FUNCTION webhook_call_record();
 DROP TABLE webhook_deliveries;
 DROP TABLE webhooks;
