@@ -38,6 +38,8 @@ import { RegistrationStore } from './sip/registrations.js';
 import { SipSeatDialer } from './sip/seat-dialer.js';
 import { AcdEventWriter, migrate, openPgStore, sessionCallRecordSink, type PgStore } from './store/pg/index.js';
 import { RedisAcdStore } from './store/redis/acd-store.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { WebhookRepository } from './webhooks/repository.js';
 
 /**
  * The composition root: the one place that reads the config, builds the adapters and passes them to the services
@@ -117,7 +119,12 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
 
     // 2b. The ACD's event stream (Redis) persisted into PostgreSQL: offers with outcome and rings, agent state
     //     history. Every instance runs a writer; the cursor lock lets one write at a time, each event once.
+    //     In the same transaction it queues webhook deliveries; the dispatcher posts them apart from any call.
+    const metrics = new ApiMetrics({ defaultMetrics: true });
+    const webhooks = new WebhookRepository(pg.db);
     const events = new AcdEventWriter({
+      sinks: [webhooks],
+      onCommitted: metrics.acdEventsObserver({ onMs: config.RING_ON_MS, offMs: config.RING_OFF_MS }),
       db: pg.db,
       source: new RedisAcdStore({ redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS }),
       stream: config.HOTLINE_ID,
@@ -135,6 +142,10 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         await events.pump().catch(() => 0);
       },
     });
+    metrics.setPipelineSources({ spoolDepth: () => pg.recorder.spoolDepth(), eventWriterLagMs: () => events.lagMs() });
+    const hooks = new WebhookDispatcher({ repo: webhooks, clock, logger: logger.child({ component: 'webhooks' }), instanceId: config.INSTANCE_ID ?? `${hostname()}-${process.pid}`, observer: metrics.webhookObserver() });
+    hooks.start();
+    components.push({ name: 'webhooks', close: () => hooks.stop() });
 
     // 3. Flows and queues: FLOWS_DIR validated into the registry and re-read on every edit (a broken edit is refused
     //    and the last good version keeps serving). Each new good queues.yaml is persisted to PostgreSQL.
@@ -178,7 +189,6 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     // 4. Telephony starts here: drachtio-srf (SIP) and drachtio-fsmrf (media) adapters, the call sessions and the ACD
     //    dispatcher. Register a Component whose stopAccepting() answers new INVITEs 503 and whose drain() resolves
     //    when the last call has run its cleanup path. Call records go to sessionCallRecordSink(pg.recorder).
-    const metrics = new ApiMetrics({ defaultMetrics: true });
     let agentService: AgentService | undefined;
     if (config.TELEPHONY_ENABLED) {
       const telephony = await startTelephony({
@@ -190,6 +200,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         agents: pg.agents,
         skills: () => pg.skills.list(),
         records: metrics.countRecords(sessionCallRecordSink(pg.recorder, config.INSTANCE_ID)),
+        metrics,
       });
       agentService = telephony.agents;
       components.push(telephony);
@@ -257,6 +268,7 @@ interface TelephonyDeps {
   agents: SeatCredentialSource & { get(id: string): Promise<{ id: string; name: string; skills: AgentSkill[] } | undefined> };
   skills: () => Promise<string[]>;
   records: CallRecordSink;
+  metrics: ApiMetrics;
 }
 
 /** A comma list of queue ids, `*` for all, empty for none. */
@@ -313,7 +325,8 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   }
 
   // 3. The ACD on Redis: queues from the flows, skills from the agents database; lease, tick and reap.
-  const store = new RedisAcdStore({ redis: d.redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS });
+  const store = new RedisAcdStore({ redis: d.redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS, observer: d.metrics.redisObserver() });
+  media.observe(d.metrics.mediaObserver());
   // Also run on every good edit of queues.yaml (main.ts), so routing follows the admin's file without a restart.
   const configureQueues = async (queues: QueueDefinition[]): Promise<void> => {
     const skills = new Set(await d.skills());
@@ -363,7 +376,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     log.warn({ backoffMs: config.MEDIA_BACKOFF_MS }, 'media set-up failed: refusing new calls for a while');
     overload.noteSetupFailure();
   });
-  const registry = new CallRegistry(clock, config.MAX_CONCURRENT_CALLS, () => overload.reason(media.cpuIdle));
+  const registry = new CallRegistry(clock, config.MAX_CONCURRENT_CALLS, () => overload.reason(media.cpuIdle), d.metrics.shedObserver());
   const promptDir = resolve(config.FLOWS_DIR, 'prompts', 'zh');
   const p = (id: string): string => join(promptDir, `${id}.wav`);
   const policy: QueuePolicy = {

@@ -1,13 +1,25 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AcdEvent } from '../acd/events.js';
 import { AGENT_STATES } from '../acd/model.js';
 import type { Maybe, StoreSnapshot } from '../acd/store.js';
+import type { MediaObserver } from '../media/errors.js';
+import type { RedisCallObserver } from '../store/redis/acd-store.js';
+import type { WebhookObserver } from '../webhooks/dispatcher.js';
 
 export interface MetricsSources {
   /** The ACD's live state (Redis), read at scrape time. */
   snapshot(): Maybe<StoreSnapshot>;
   /** Queue ids from queues.yaml, so an empty queue reports 0 rather than vanishing. */
   queueIds(): string[];
+}
+
+/** Pipeline figures read at scrape time (main.ts sets them once the pieces exist). */
+export interface PipelineSources {
+  /** Records waiting in the local spool while PostgreSQL is away. */
+  spoolDepth?: () => Promise<number>;
+  /** How far the ACD event writer is behind the Redis stream, ms. */
+  eventWriterLagMs?: () => number;
 }
 
 /**
@@ -19,7 +31,14 @@ export class ApiMetrics {
   readonly registry = new Registry();
   readonly callsTotal: Counter<'disposition'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** Answer-timer outcomes: answered in ring 1, 2, 3 (or later), or redirected on no answer. */
+  readonly answerOutcomes: Counter<'outcome'>;
+  readonly mediaErrors: Counter<'code' | 'op'>;
+  readonly redisSeconds: Histogram<'function' | 'result'>;
+  readonly callsShed: Counter<'reason'>;
+  readonly webhookAttempts: Counter<'outcome'>;
   private sources: MetricsSources | undefined;
+  private pipeline: PipelineSources = {};
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'hotline_' });
@@ -35,6 +54,56 @@ export class ApiMetrics {
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
       registers: [this.registry],
+    });
+    this.answerOutcomes = new Counter({
+      name: 'hotline_answer_timer_outcomes_total',
+      help: 'Offers ended by the agent answering (in ring 1, 2, 3 or later) or by RONA (from the ACD event stream; each event counted once across instances)',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    this.mediaErrors = new Counter({
+      name: 'hotline_media_errors_total',
+      help: 'Failed media operations, by error code (MEDIA_TIMEOUT: time-outs) and operation',
+      labelNames: ['code', 'op'],
+      registers: [this.registry],
+    });
+    this.redisSeconds = new Histogram({
+      name: 'hotline_redis_function_duration_seconds',
+      help: 'ACD Redis function calls (FCALL round trip), by function; `batch` for several operations sent together',
+      labelNames: ['function', 'result'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [this.registry],
+    });
+    this.callsShed = new Counter({
+      name: 'hotline_calls_shed_total',
+      help: 'Incoming calls refused with 503, by reason (draining, overloaded, media-backoff, media-cpu)',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.webhookAttempts = new Counter({
+      name: 'hotline_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome: delivered, failed (to be retried), dead (dead-lettered)',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    const pipeline = (): PipelineSources => this.pipeline;
+    new Gauge({
+      name: 'hotline_pg_spool_depth',
+      help: 'Records spooled on local disk waiting for PostgreSQL',
+      registers: [this.registry],
+      async collect() {
+        const f = pipeline().spoolDepth;
+        if (f) this.set(await f().catch(() => Number.NaN));
+      },
+    });
+    new Gauge({
+      name: 'hotline_acd_event_writer_lag_seconds',
+      help: 'How far the ACD event writer (Redis stream to PostgreSQL) was behind at its last batch; 0 when caught up',
+      registers: [this.registry],
+      collect() {
+        const f = pipeline().eventWriterLagMs;
+        if (f) this.set(f() / 1000);
+      },
     });
     // One snapshot feeds the three live gauges of a scrape.
     let pending: Promise<StoreSnapshot | undefined> | undefined;
@@ -86,6 +155,43 @@ export class ApiMetrics {
   /** Where the live gauges read from (set once the ACD is wired). */
   setSources(sources: MetricsSources): void {
     this.sources = sources;
+  }
+
+  /** Where the pipeline gauges read from (spool depth, event-writer lag). */
+  setPipelineSources(sources: PipelineSources): void {
+    this.pipeline = { ...this.pipeline, ...sources };
+  }
+
+  /** For AcdEventWriter's onCommitted: counts answer-timer outcomes, rings by the hotline's ring cadence. */
+  acdEventsObserver(ring: { onMs: number; offMs: number }): (events: readonly AcdEvent[]) => void {
+    const period = ring.onMs + ring.offMs;
+    return (events) => {
+      for (const e of events) {
+        if (e.type === 'rona') this.answerOutcomes.inc({ outcome: 'rona' });
+        else if (e.type === 'answered') {
+          // A ring counts once it has started (the rule of the event writer and src/call's ringsHeard).
+          const rings = Math.floor(Math.max(0, e.ringMs) / period) + 1;
+          this.answerOutcomes.inc({ outcome: rings <= 3 ? `answered_ring_${rings}` : 'answered_ring_4_or_later' });
+        }
+      }
+    };
+  }
+
+  mediaObserver(): MediaObserver {
+    return { error: (code, op) => this.mediaErrors.inc({ code, op }) };
+  }
+
+  redisObserver(): RedisCallObserver {
+    return { fcall: (fn, seconds, ok) => this.redisSeconds.observe({ function: fn, result: ok ? 'ok' : 'error' }, seconds) };
+  }
+
+  /** For CallRegistry: every 503 shed. */
+  shedObserver(): (reason: string) => void {
+    return (reason) => this.callsShed.inc({ reason });
+  }
+
+  webhookObserver(): WebhookObserver {
+    return { attempt: (outcome) => this.webhookAttempts.inc({ outcome }) };
   }
 
   /** Wrap a call-record sink so each record written counts in hotline_calls_total. */

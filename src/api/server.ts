@@ -17,6 +17,7 @@ import { registerCallRoutes, type CallRoutesDeps, type LocalCalls } from './rout
 import { registerFlowRoutes, type FlowRoutesDeps } from './routes/flows.js';
 import { registerQueueRoutes, type QueueRoutesDeps } from './routes/queues.js';
 import { registerRecordRoutes } from './routes/records.js';
+import { registerWebhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.js';
 
 /** What the admin and agent API works on. Every piece is the same service the rest of the server uses. */
 export interface OpsOptions {
@@ -36,6 +37,8 @@ export interface OpsOptions {
   /** This instance's live calls (absent when telephony is off). */
   localCalls?: LocalCalls | undefined;
   metrics?: ApiMetrics;
+  /** Webhook subscriptions and dead letters (PostgreSQL); absent: no /api/webhooks routes. */
+  webhooks?: WebhookRoutesDeps['webhooks'] | undefined;
   /** Failed logins per address before a block (default 10 in 60 s, blocked 5 min). */
   authLimits?: FailureLimiterOptions;
   /** How long a verified token is trusted without asking PostgreSQL (default 10 s). */
@@ -122,6 +125,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     registerCallRoutes(api, { acd: ops.acd, local: ops.localCalls });
     registerFlowRoutes(api, ops.flows);
     registerRecordRoutes(api, { search: ops.search });
+    if (ops.webhooks) registerWebhookRoutes(api, { webhooks: ops.webhooks, clock: ops.clock });
     done();
   });
   return app;

@@ -6,6 +6,7 @@ import type { FlowRegistry } from '../ivr/registry.js';
 import type { PgStore } from '../store/pg/index.js';
 import { RedisAcdStore } from '../store/redis/acd-store.js';
 import type { ApiMetrics } from './metrics.js';
+import { WebhookRepository } from '../webhooks/repository.js';
 import type { OpsOptions } from './server.js';
 
 export interface ApiWiring {
@@ -27,7 +28,7 @@ export interface ApiWiring {
  */
 export function apiOps(w: ApiWiring): OpsOptions {
   const { config, pg, flows } = w;
-  const acd = new RedisAcdStore({ redis: w.redis, hotlineId: config.HOTLINE_ID, clock: w.clock, leaseMs: config.LEASE_MS });
+  const acd = new RedisAcdStore({ redis: w.redis, hotlineId: config.HOTLINE_ID, clock: w.clock, leaseMs: config.LEASE_MS, observer: w.metrics.redisObserver() });
   w.metrics.setSources({ snapshot: () => acd.snapshot(), queueIds: () => (flows.queues() ?? []).map((q) => q.id) });
   const agentState =
     w.agentService ??
@@ -47,6 +48,7 @@ export function apiOps(w: ApiWiring): OpsOptions {
     flows: { dir: config.FLOWS_DIR, status: () => flows.status(), queues: () => flows.queues(), reload: w.reload },
     search: pg.search,
     metrics: w.metrics,
+    webhooks: new WebhookRepository(pg.db),
     authLimits: { maxFailures: config.AUTH_MAX_FAILURES, windowMs: config.AUTH_FAILURE_WINDOW_MS, blockMs: config.AUTH_BLOCK_MS },
   };
 }

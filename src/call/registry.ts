@@ -25,6 +25,8 @@ export class CallRegistry {
     private readonly maxConcurrent: number,
     /** Live media-server pressure (src/call/overload.ts): a reason to refuse, or undefined. */
     private readonly pressure: () => 'media-backoff' | 'media-cpu' | undefined = () => undefined,
+    /** Told of every call refused with 503, with its reason (metrics). */
+    private readonly onShed?: (reason: Extract<Admission, { ok: false }>['reason']) => void,
   ) {}
 
   get size(): number {
@@ -42,6 +44,12 @@ export class CallRegistry {
 
   /** Ask to take a new call; on ok the caller must follow with add() or abandon(). */
   admit(): Admission {
+    const a = this.admission();
+    if (!a.ok) this.onShed?.(a.reason);
+    return a;
+  }
+
+  private admission(): Admission {
     if (this.draining) return { ok: false, status: 503, reason: 'draining' };
     if (this.size >= this.maxConcurrent) return { ok: false, status: 503, reason: 'overloaded' };
     const pressure = this.pressure();

@@ -21,6 +21,14 @@ export class MediaError extends HotlineError {
   }
 }
 
+/**
+ * Told of every media operation that failed, with its code (MEDIA_TIMEOUT for time-outs). A port, so metrics can
+ * count them without src/media knowing the metrics library. Must not throw.
+ */
+export interface MediaObserver {
+  error(code: MediaErrorCode, op: string): void;
+}
+
 export function isMediaError(e: unknown, code?: MediaErrorCode): e is MediaError {
   return e instanceof MediaError && (code === undefined || e.code === code);
 }

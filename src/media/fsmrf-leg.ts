@@ -1,6 +1,6 @@
 import type Mrf from 'drachtio-fsmrf';
 import type { Clock } from '../core/clock.js';
-import { MediaError } from './errors.js';
+import { MediaError, type MediaObserver } from './errors.js';
 import type { CollectOptions, DtmfListener, GoneListener, MediaLeg, RecordOptions } from './leg.js';
 import { withTimeout } from './timeout.js';
 
@@ -38,6 +38,7 @@ export class FsmrfLeg implements MediaLeg {
     private readonly ep: Mrf.Endpoint,
     private readonly clock: Clock,
     private readonly limits: MediaLimits = DEFAULT_MEDIA_LIMITS,
+    private readonly observer?: MediaObserver,
   ) {
     ep.on('destroy', this.onDestroy);
   }
@@ -229,6 +230,15 @@ export class FsmrfLeg implements MediaLeg {
 
   /** Time-limit an fsmrf call; a timeout breaks the stuck application so the channel is free again. */
   private async guard<T>(op: string, work: Promise<T>, ms: number): Promise<T> {
+    try {
+      return await this.guarded(op, work, ms);
+    } catch (e) {
+      if (e instanceof MediaError) this.observer?.error(e.code, op);
+      throw e;
+    }
+  }
+
+  private async guarded<T>(op: string, work: Promise<T>, ms: number): Promise<T> {
     try {
       // onLate null: these are results of applications on an endpoint this leg already owns (and releases);
       // they hold no resource of their own.

@@ -2,7 +2,7 @@ import Mrf from 'drachtio-fsmrf';
 import type Srf from 'drachtio-srf';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { MediaError } from './errors.js';
+import { MediaError, type MediaErrorCode, type MediaObserver } from './errors.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg, type MediaLimits } from './fsmrf-leg.js';
 import { withTimeout } from './timeout.js';
 
@@ -21,6 +21,9 @@ export interface MediaServerOptions {
 /** The connection to FreeSWITCH and the factory of legs. Raw fsmrf objects stay in src/media and src/sip. */
 export class MediaServerConnection {
   private setupFailed: (() => void) | undefined;
+  private observer: MediaObserver | undefined;
+  /** Late-bound, so legs made before observe() still report. */
+  private readonly report: MediaObserver = { error: (code: MediaErrorCode, op: string) => this.observer?.error(code, op) };
 
   private constructor(
     private readonly ms: Mrf.MediaServer,
@@ -67,10 +70,11 @@ export class MediaServerConnection {
         // A caller who hangs up during set-up also fails here; only a media server that did not answer in time
         // (our limit, or fsmrf's own "Connection timeout") says it is saturated.
         if (e instanceof MediaError && (e.code === 'MEDIA_TIMEOUT' || /timeout/i.test(e.message))) this.setupFailed?.();
+        if (e instanceof MediaError) this.report.error(e.code, 'connectCaller');
         throw e;
       },
     );
-    return { leg: new FsmrfLeg(endpoint, this.clock, this.limits), dialog };
+    return { leg: new FsmrfLeg(endpoint, this.clock, this.limits, this.report), dialog };
   }
 
   /**
@@ -84,14 +88,20 @@ export class MediaServerConnection {
     }).catch((e: unknown) => {
       // The seat has answered with its SDP; failing now can only be the media server's doing.
       this.setupFailed?.();
+      if (e instanceof MediaError) this.report.error(e.code, 'createEndpoint');
       throw e;
     });
-    return new FsmrfLeg(ep, this.clock, this.limits);
+    return new FsmrfLeg(ep, this.clock, this.limits, this.report);
   }
 
   /** Told when a call could not get its media because the media server failed or was too slow (load shedding). */
   onSetupFailure(fn: () => void): void {
     this.setupFailed = fn;
+  }
+
+  /** Told of every failed media operation, on this connection and its legs (metrics). */
+  observe(observer: MediaObserver): void {
+    this.observer = observer;
   }
 
   /** FreeSWITCH's idle CPU in percent from its last heartbeat (switch.conf event-heartbeat-interval); undefined before. */

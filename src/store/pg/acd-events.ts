@@ -9,6 +9,22 @@ export interface AcdEventSource {
   readEvents(after: string, count?: number): Promise<{ id: string; event: AcdEvent }[]>;
 }
 
+/** One event as the writer persisted it: its stream entry id and its position (see streamSeq). */
+export interface StreamedAcdEvent {
+  id: string;
+  seq: string;
+  event: AcdEvent;
+}
+
+/**
+ * Something else fed from the same stream, inside the writer's transaction (so it sees each event exactly once,
+ * committed together with the cursor): the webhook intake queues deliveries here. It must only write to PostgreSQL,
+ * never wait on anything slow.
+ */
+export interface AcdEventSink {
+  persist(c: Queryable, events: readonly StreamedAcdEvent[]): Promise<void>;
+}
+
 export interface AcdEventWriterOptions {
   db: Db;
   source: AcdEventSource;
@@ -22,6 +38,10 @@ export interface AcdEventWriterOptions {
   pollMs?: number;
   /** Stream entries per transaction. */
   batch?: number;
+  /** Written in the same transaction as each batch (webhook deliveries). */
+  sinks?: readonly AcdEventSink[];
+  /** Told each batch once it is committed (metrics: answer-timer outcomes). Must not throw. */
+  onCommitted?: (events: readonly AcdEvent[]) => void;
 }
 
 /**
@@ -37,6 +57,7 @@ export class AcdEventWriter {
   private timer: TimerHandle | undefined;
   private running = false;
   private pumping: Promise<number> | undefined;
+  private lag = 0;
 
   constructor(private readonly opts: AcdEventWriterOptions) {}
 
@@ -46,6 +67,14 @@ export class AcdEventWriter {
       this.pumping = undefined;
     });
     return this.pumping;
+  }
+
+  /**
+   * How far behind the stream the last batch was (ms between the newest event written and the moment it was
+   * written); 0 once a pump finds nothing left to write.
+   */
+  lagMs(): number {
+    return this.lag;
   }
 
   start(): void {
@@ -79,25 +108,41 @@ export class AcdEventWriter {
   private async pumpOnce(): Promise<number> {
     const { db, stream } = this.opts;
     await db.query('event cursor', `INSERT INTO acd_event_cursors (stream, last_id) VALUES ($1, '0') ON CONFLICT (stream) DO NOTHING`, [stream]);
-    return db.tx('persist ACD events', async (c) => {
+    return db.tx('persist ACD events', async (c): Promise<number | StreamedAcdEvent[]> => {
       const cur = await c.query<{ last_id: string }>('SELECT last_id FROM acd_event_cursors WHERE stream = $1 FOR UPDATE SKIP LOCKED', [stream]);
       const row = cur.rows[0];
-      if (!row) return 0;
+      if (!row) {
+        // Another instance is writing this moment: its lag is its own to report (no stale figure from here).
+        this.lag = 0;
+        return 0;
+      }
       const entries = await this.opts.source.readEvents(row.last_id, this.opts.batch ?? 500);
-      if (entries.length === 0) return 0;
+      if (entries.length === 0) {
+        this.lag = 0;
+        return 0;
+      }
       let prev = '';
       let index = 0;
+      const streamed: StreamedAcdEvent[] = [];
       for (const { id, event } of entries) {
         index = id === prev ? index + 1 : 0;
         prev = id;
-        await this.apply(c, event, streamSeq(id, index));
+        const seq = streamSeq(id, index);
+        await this.apply(c, event, seq);
+        streamed.push({ id, seq, event });
       }
+      for (const sink of this.opts.sinks ?? []) await sink.persist(c, streamed);
       await c.query('UPDATE acd_event_cursors SET last_id = $2, events = events + $3, updated_at = now() WHERE stream = $1', [
         stream,
         entries[entries.length - 1]!.id,
         entries.length,
       ]);
-      return entries.length;
+      return streamed;
+    }).then((streamed) => {
+      if (typeof streamed === 'number') return streamed;
+      this.lag = Math.max(0, this.opts.clock.now() - streamed[streamed.length - 1]!.event.at);
+      this.opts.onCommitted?.(streamed.map((s) => s.event));
+      return streamed.length;
     });
   }
 

@@ -23,7 +23,7 @@ export type { AgentRecord, DigestCredential, NewAgent } from './agents.js';
 export type { RecordOutcome } from './recorder.js';
 export type { AgentKpi, LowRating, QueueKpi } from './reports.js';
 export { sessionCallRecordSink } from './session-sink.js';
-export { AcdEventWriter, type AcdEventSource } from './acd-events.js';
+export { AcdEventWriter, type AcdEventSource, type AcdEventSink, type StreamedAcdEvent } from './acd-events.js';
 
 export interface PgStore {
   db: Db;

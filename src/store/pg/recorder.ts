@@ -68,6 +68,11 @@ export class DurableRecorder {
     return result;
   }
 
+  /** Entries waiting in the local spool for PostgreSQL (the spool-depth gauge). */
+  spoolDepth(): Promise<number> {
+    return this.deps.spool.pendingCount();
+  }
+
   /** Start the background replay (also replays whatever an earlier run left in the spool). */
   start(): void {
     if (!this.stopped) return;
