@@ -144,6 +144,22 @@ export interface AcdStore {
   markRinging(callId: string): Maybe<void>;
   answer(callId: string): Maybe<void>;
   rona(callId: string): Maybe<Offer | null>;
+  /**
+   * Give an offer back after a failure of OURS (src/call/errors.ts seatFailureOwner 'ours': media set-up, store,
+   * SIP stack): the call goes back to the head of its queue and the agent, who did nothing wrong, becomes ready (or
+   * takes its pending "not ready after this call" state). Event `offer-returned`, never `rona`: no miss is counted.
+   * CALL_UNKNOWN / CALL_BAD_STATE when the call is not offered to `agentId`. Returns the offers it made (the call to
+   * another agent, the agent to another call).
+   */
+  giveBack(callId: string, agentId: string): Maybe<Offer[]>;
+  /**
+   * Move a WAITING call to another queue (a supervisor's request). It keeps its arrival time and its place by
+   * arrival (app_queue and mod_callcenter order by time in the system, not time in this queue: a caller moved by us
+   * is not sent to the back for it); a sticky hold is dropped (the last agent may not serve the new queue). Refused,
+   * changing nothing: CALL_UNKNOWN; CALL_BAD_STATE when offered or on a call; UNKNOWN_QUEUE for an unknown or
+   * retired target. Moving to its own queue changes nothing. Returns the new place, or the offer made at once.
+   */
+  moveCall(callId: string, queueId: string): Maybe<EnqueueResult>;
   abandon(callId: string): Maybe<AbandonResult>;
   endCall(callId: string): Maybe<EndCallResult>;
   wrapUpDone(agentId: string): Maybe<Offer | null>;

@@ -303,6 +303,16 @@ export class RedisAcdStore implements AcdStore {
     return offerOf(await this.run('rona', callId));
   }
 
+  async giveBack(callId: string, agentId: string): Promise<Offer[]> {
+    return list<Offer>((await this.run('giveBack', callId, agentId)).offers);
+  }
+
+  async moveCall(callId: string, queueId: string): Promise<EnqueueResult> {
+    const r = await this.run('moveCall', callId, queueId);
+    if (r.status === 'offered') return { status: 'offered', offer: r.offer as Offer };
+    return { status: 'queued', position: r.position as number, length: r.length as number };
+  }
+
   async abandon(callId: string): Promise<AbandonResult> {
     const r = await this.run('abandon', callId);
     return { stage: r.stage as AbandonResult['stage'], offer: offerOf(r) };
