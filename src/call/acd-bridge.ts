@@ -73,6 +73,11 @@ export class AcdBridge implements CallAcd {
     this.kick();
   }
 
+  async giveBack(callId: string, agentId: string): Promise<void> {
+    await this.store.giveBack(callId, agentId);
+    this.kick();
+  }
+
   async leave(callId: string, by: 'agent' | 'caller', wrapUpSec: number): Promise<void> {
     const snap = await this.store.call(callId);
     if (!snap) return;

@@ -98,6 +98,18 @@ describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
       await w.stop();
     });
 
+    it('a give-back is no RONA: the events say offer-returned, the agent never passes through not-ready(missed)', async () => {
+      const w = await make(['a', 'b'], { a: { ourFailureAfterMs: 2000 }, b: { answerAfterMs: 1000 } }, { events: true });
+      w.call();
+      await run(w, TO_QUEUE_MS + 3000);
+      expect(await w.state('b')).toBe('on-call');
+      const ev = await w.acdEvents();
+      expect(ev.filter((e) => e.type === 'rona')).toEqual([]);
+      expect(ev.filter((e) => e.type === 'offer-returned')).toEqual([expect.objectContaining({ callId: 'c1', agentId: 'a', queueId: 'general' })]);
+      expect(ev.filter((e) => e.type === 'agent-state' && e.agentId === 'a').map((e) => e.type === 'agent-state' && e.to)).toEqual(['not-ready', 'ready', 'reserved', 'ringing', 'ready']);
+      await w.stop();
+    });
+
     it('an agent whose "not ready after this call" request is pending keeps it after a give-back', async () => {
       const w = await make(['a'], { a: { ourFailureAfterMs: 2000 } });
       w.call();
