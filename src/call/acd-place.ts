@@ -44,6 +44,11 @@ export class AcdPlace {
     }
   }
 
+  /** The call was moved to another queue while waiting: its wrap-up follows the new queue's. */
+  moved(settings: QueueSettings): void {
+    if (this.inAcd) this.inAcd = { wrapUpSec: settings.wrapUpSec };
+  }
+
   ringing(): Promise<void> {
     return this.retry('ringing', () => this.ctx.deps.acd.ringing(this.ctx.callId));
   }

@@ -121,6 +121,54 @@ describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
     });
   });
 
+  describe('live calls steered by a supervisor', () => {
+    it('hang-up by operator while waiting: the one cleanup path, the call leaves the ACD, record ended-by-operator', async () => {
+      const w = await make(['a'], {}, { notReady: ['a'] });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 1000);
+      expect((await w.store.call(c.callId))?.state).toBe('waiting');
+      expect(w.registry.hangup(c.callId).status).toBe('accepted');
+      expect(w.registry.hangup(c.callId)).toEqual({ status: 'ended' });
+      await run(w, 100);
+      await c.done;
+      expect(await w.store.call(c.callId)).toBeNull();
+      expect(c.signal.hangups).toBe(1);
+      expect(w.records.records).toHaveLength(1);
+      expect(w.records.records[0]).toMatchObject({ disposition: 'ended-by-operator', endedBy: 'operator', queueId: 'general' });
+      await w.stop();
+    });
+
+    it('hang-up by operator while talking: the agent goes to wrap-up, the record keeps the answer', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 1000 } });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 3000);
+      expect(await w.state('a')).toBe('on-call');
+      expect(w.registry.hangup(c.callId).status).toBe('accepted');
+      await run(w, 100);
+      await c.done;
+      expect(await w.state('a')).toBe('wrap-up');
+      expect(w.records.records[0]).toMatchObject({ disposition: 'ended-by-operator', endedBy: 'operator', agentId: 'a' });
+      expect(w.records.records[0]!.agentAnsweredAt).toBeDefined();
+      await w.stop();
+    });
+
+    it('a waiting call moved to another queue is served there: the session follows the offer and the record names the new queue', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 1000 } }, { notReady: ['a'] });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 1000);
+      expect(await w.store.moveCall(c.callId, 'complaints')).toEqual({ status: 'queued', position: 1, length: 1 });
+      await w.store.setReady('a');
+      await run(w, 3000);
+      expect(await w.state('a')).toBe('on-call');
+      expect(c.session().snapshot().queueId).toBe('complaints');
+      c.hangUp();
+      await run(w, 100);
+      await c.done;
+      expect(w.records.records[0]).toMatchObject({ queueId: 'complaints', agentId: 'a' });
+      await w.stop();
+    });
+  });
+
   describe('one owner of the waiting caller: the flow', () => {
     it('music on hold comes from the flow once; the session starts none of its own and stops it before the bridge', async () => {
       const w = await make(['a'], { a: { answerAfterMs: 4000 } });
