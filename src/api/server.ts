@@ -13,7 +13,7 @@ import { registerHealth, type HealthCheck } from './health.js';
 import { ApiMetrics, registerMetrics } from './metrics.js';
 import { registerAgentRoutes } from './routes/agents.js';
 import { registerAgentStateRoutes, type AgentStateService, type AgentStateStore } from './routes/agent-state.js';
-import { registerCallRoutes, type CallRoutesDeps, type LocalCalls } from './routes/calls.js';
+import { registerCallRoutes, type CallCommands, type CallRoutesDeps } from './routes/calls.js';
 import { registerFlowRoutes, type FlowRoutesDeps } from './routes/flows.js';
 import { registerQueueRoutes, type QueueRoutesDeps } from './routes/queues.js';
 import { registerRecordRoutes } from './routes/records.js';
@@ -33,8 +33,8 @@ export interface OpsOptions {
   acd: AgentStateStore & CallRoutesDeps['acd'] & Pick<QueueRoutesDeps, 'queueLength'>;
   flows: FlowRoutesDeps;
   search: RecordSearch;
-  /** This instance's live calls (absent when telephony is off). */
-  localCalls?: LocalCalls | undefined;
+  /** Operator commands relayed to the instance carrying a call (hang-up). */
+  callCommands?: CallCommands | undefined;
   metrics?: ApiMetrics;
   /** Failed logins per address before a block (default 10 in 60 s, blocked 5 min). */
   authLimits?: FailureLimiterOptions;
@@ -119,7 +119,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     registerAgentRoutes(api, { agents: ops.agents, defaultRealm: ops.defaultRealm });
     registerAgentStateRoutes(api, { service: ops.agentState, acd: ops.acd, exists: async (id) => (await ops.agents.get(id)) !== undefined });
     registerQueueRoutes(api, { queues: () => ops.flows.queues(), queueLength: (q) => ops.acd.queueLength(q) });
-    registerCallRoutes(api, { acd: ops.acd, local: ops.localCalls });
+    registerCallRoutes(api, { acd: ops.acd, commands: ops.callCommands });
     registerFlowRoutes(api, ops.flows);
     registerRecordRoutes(api, { search: ops.search });
     done();
