@@ -17,6 +17,7 @@ import { registerCallRoutes, type CallCommands, type CallRoutesDeps } from './ro
 import { registerFlowRoutes, type FlowRoutesDeps } from './routes/flows.js';
 import { registerQueueRoutes, type QueueRoutesDeps } from './routes/queues.js';
 import { registerRecordRoutes } from './routes/records.js';
+import { registerWhoamiRoute } from './routes/whoami.js';
 
 /** What the admin and agent API works on. Every piece is the same service the rest of the server uses. */
 export interface OpsOptions {
@@ -122,6 +123,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     registerCallRoutes(api, { acd: ops.acd, commands: ops.callCommands });
     registerFlowRoutes(api, ops.flows);
     registerRecordRoutes(api, { search: ops.search });
+    registerWhoamiRoute(api);
     done();
   });
   return app;

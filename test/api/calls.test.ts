@@ -49,6 +49,15 @@ afterAll(async () => {
 const post = (url: string, token: string, payload?: unknown) =>
   w.app.inject({ method: 'POST', url, headers: bearer(token), ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
 
+describe('whoami', () => {
+  it('answers the token\'s name and role, and nothing without a token', async () => {
+    const get = (t?: string) => w.app.inject({ method: 'GET', url: '/api/whoami', ...(t ? { headers: bearer(t) } : {}) });
+    expect((await get(w.token.supervisor)).json()).toEqual({ name: 'floor', role: 'supervisor' });
+    expect((await get(w.token.agent)).json()).toEqual({ name: 'Li Na', role: 'agent', agentId: 'a1' });
+    expect((await get()).statusCode).toBe(401);
+  });
+});
+
 describe('live calls from the API', () => {
   it('hang-up: 202 once the owning instance accepts, 409 when it already ended, 404 unknown, 503 when the owner is gone', async () => {
     await w.store.enqueue({ callId: 'h1', queueId: 'general', callerNumber: '13800000001', priority: 0, ownerInstance: 'elsewhere' });
