@@ -461,6 +461,10 @@ export class MemoryAcdStore implements AcdStore {
     return c ? callSnapshot(c) : null;
   }
 
+  liveCalls(): CallSnapshot[] {
+    return [...this.calls.values()].map(callSnapshot);
+  }
+
   renewLease(instance: string): void {
     const now = this.clock.now();
     const inst = this.instances.get(instance);

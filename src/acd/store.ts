@@ -168,6 +168,9 @@ export interface AcdStore {
   queueLength(queueId: string): Maybe<number>;
   agent(agentId: string): Maybe<AgentSnapshot | null>;
   call(callId: string): Maybe<CallSnapshot | null>;
+  /** Every call in the ACD (waiting, offered, on a call), in no particular order: O(calls), read through the
+   * per-instance call indexes, not the agents (the API's live call list). */
+  liveCalls(): Maybe<CallSnapshot[]>;
   renewLease(instance: string): Maybe<void>;
   reap(): Maybe<ReapResult>;
   /** Ends every agent deadline due now (wrap-up end, registration expiry), atomically. */

@@ -677,5 +677,26 @@ export function acdStoreContract(name: string, make: HarnessFactory): void {
         ]);
       });
     });
+
+    it('liveCalls: every call of every instance, as the snapshot has them, and none once they leave', async () => {
+      await withStore(async ({ store }) => {
+        await store.configure({ skills: [], queues: [queue('q'), queue('r')] });
+        await store.renewLease('i2');
+        expect(await store.liveCalls()).toEqual([]);
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        await store.enqueue(call('c1', 'q'));
+        await store.answer('c1');
+        await store.enqueue(call('c2', 'r', { ownerInstance: 'i2' }));
+        await store.enqueue(call('c3', 'q'));
+        const byId = <T extends { callId: string }>(xs: T[]): T[] => [...xs].sort((x, y) => (x.callId < y.callId ? -1 : 1));
+        const live = byId(await store.liveCalls());
+        expect(live.map((c) => [c.callId, c.state, c.ownerInstance])).toEqual([['c1', 'on-call', 'i1'], ['c2', 'waiting', 'i2'], ['c3', 'waiting', 'i1']]);
+        expect(live).toEqual(byId((await store.snapshot()).calls));
+        await store.abandon('c2');
+        await store.endCall('c1');
+        expect((await store.liveCalls()).map((c) => c.callId)).toEqual(['c3']);
+      });
+    });
   });
 }

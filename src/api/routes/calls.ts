@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { CallSnapshot, EnqueueResult, Maybe, StoreSnapshot } from '../../acd/store.js';
+import type { CallSnapshot, EnqueueResult, Maybe } from '../../acd/store.js';
 import { isAcdError } from '../../acd/errors.js';
 import { ALL_ROLES, STAFF, principalOf } from '../auth.js';
 import { ApiError, commonErrors } from '../errors.js';
@@ -18,8 +18,8 @@ export interface CallCommands {
 
 export interface CallRoutesDeps {
   acd: {
-    snapshot(): Maybe<StoreSnapshot>;
     call(callId: string): Maybe<CallSnapshot | null>;
+    liveCalls(): Maybe<CallSnapshot[]>;
     moveCall(callId: string, queueId: string): Maybe<EnqueueResult>;
   };
   /** Absent when this server relays no commands: a hang-up then answers 503 OWNER_UNREACHABLE. */
@@ -64,8 +64,9 @@ export function registerCallRoutes(root: FastifyInstance, deps: CallRoutesDeps):
     },
   }, async (req) => {
     const p = principalOf(req);
-    const snap = await deps.acd.snapshot();
-    return snap.calls
+    // The calls alone (per-instance indexes), not a snapshot of every agent: this list is polled by views.
+    const calls = await deps.acd.liveCalls();
+    return calls
       .filter((c) => (p.role !== 'agent' || c.agentId === p.agentId) && (!req.query.queue || c.queueId === req.query.queue) && (!req.query.state || c.state === req.query.state))
       .sort((a, b) => a.arrivedAt - b.arrivedAt || a.callId.localeCompare(b.callId))
       .map(view);

@@ -352,6 +352,32 @@ export class RedisAcdStore implements AcdStore {
     return h.q ? callSnapshot(callId, h) : null;
   }
 
+  async liveCalls(): Promise<CallSnapshot[]> {
+    const P = this.prefix;
+    return this.guard('liveCalls', async () => {
+      // Every call is indexed under its owner instance (ic:<instance>, written with the call); an instance whose
+      // lease is gone still has its calls listed until the reaper removes them, as snapshot() does.
+      const instances = await this.redis.zrange(`${P}leases`, 0, -1);
+      const idx = this.redis.pipeline();
+      for (const i of instances) idx.zrange(`${P}ic:${i}`, 0, -1);
+      const ids = ((await idx.exec()) ?? []).flatMap(([err, v]) => {
+        if (err) throw err;
+        return v as string[];
+      });
+      if (ids.length === 0) return [];
+      const pipe = this.redis.pipeline();
+      for (const id of ids) pipe.hgetall(`${P}c:${id}`);
+      const rows = (await pipe.exec()) ?? [];
+      const out: CallSnapshot[] = [];
+      rows.forEach(([err, h], i) => {
+        if (err) throw err;
+        const row = h as Record<string, string>;
+        if (row.q) out.push(callSnapshot(ids[i]!, row));
+      });
+      return out;
+    });
+  }
+
   async renewLease(instance: string): Promise<void> {
     await this.run('renew', instance);
   }
