@@ -17,7 +17,8 @@ export type AcdEvent =
   | { type: 'offer-returned'; at: number; callId: string; agentId: string; queueId: string }
   /** A waiting call moved to another queue by a supervisor (it keeps its arrival time). */
   | { type: 'moved'; at: number; callId: string; fromQueue: string; toQueue: string }
-  | { type: 'abandoned'; at: number; callId: string; queueId: string; stage: 'waiting' | 'offered'; agentId?: string }
+  /** by 'operator': a supervisor hung the call up (API); otherwise the caller left. */
+  | { type: 'abandoned'; at: number; callId: string; queueId: string; stage: 'waiting' | 'offered'; agentId?: string; by?: 'operator' }
   | { type: 'ended'; at: number; callId: string; agentId: string; talkMs: number; hungUpBy: 'agent' | 'caller' }
   | { type: 'instance-dead'; at: number; instance: string }
   | { type: 'removed-dead-instance'; at: number; callId: string; queueId: string; instance: string; stage: 'waiting' | 'offered' | 'on-call'; agentId?: string }

@@ -382,7 +382,8 @@ export class MemoryAcdStore implements AcdStore {
     return { status: 'queued', position: to.calls.rank(callId) + 1, length: to.calls.size };
   }
 
-  abandon(callId: string): AbandonResult {
+  abandon(callId: string, by?: 'operator'): AbandonResult {
+    const tag = by === 'operator' ? { by } : {};
     const c = this.calls.get(callId);
     if (!c) throw new AcdError('CALL_UNKNOWN', `unknown call ${callId}`, { callId });
     const now = this.clock.now();
@@ -394,12 +395,12 @@ export class MemoryAcdStore implements AcdStore {
     if (c.state === 'waiting') {
       this.removeWaiting(c, q);
       this.deleteCall(c);
-      if (this.emitFn) this.emit({ type: 'abandoned', at: now, callId, queueId: c.req.queueId, stage: 'waiting' });
+      if (this.emitFn) this.emit({ type: 'abandoned', at: now, callId, queueId: c.req.queueId, stage: 'waiting', ...tag });
       return { stage: 'waiting', offer: null };
     }
     const a = this.agents.get(c.agentId!)!;
     this.deleteCall(c);
-    if (this.emitFn) this.emit({ type: 'abandoned', at: now, callId, queueId: c.req.queueId, stage: 'offered', agentId: a.id });
+    if (this.emitFn) this.emit({ type: 'abandoned', at: now, callId, queueId: c.req.queueId, stage: 'offered', agentId: a.id, ...tag });
     a.callId = undefined;
     this.setState(a, 'ready');
     return { stage: 'offered', offer: this.releaseToNext(a) };

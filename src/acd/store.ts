@@ -160,7 +160,9 @@ export interface AcdStore {
    * retired target. Moving to its own queue changes nothing. Returns the new place, or the offer made at once.
    */
   moveCall(callId: string, queueId: string): Maybe<EnqueueResult>;
-  abandon(callId: string): Maybe<AbandonResult>;
+  /** `by: 'operator'`: a supervisor ended the call, not the caller; its `abandoned` event says so (not counted as an
+   * abandon by the KPIs, as the call record's disposition ended-by-operator is not). */
+  abandon(callId: string, by?: 'operator'): Maybe<AbandonResult>;
   endCall(callId: string): Maybe<EndCallResult>;
   wrapUpDone(agentId: string): Maybe<Offer | null>;
   tick(): Maybe<Offer[]>;

@@ -72,7 +72,7 @@ export class AcdPlace {
   }
 
   /** Take the call out of the ACD once: frees an offered agent, or starts the talking agent's wrap-up. */
-  async leave(by: 'agent' | 'caller'): Promise<void> {
+  async leave(by: 'agent' | 'caller' | 'operator'): Promise<void> {
     const a = this.inAcd;
     if (!a) return;
     this.inAcd = undefined;

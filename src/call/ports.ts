@@ -58,7 +58,7 @@ export interface CallAcd {
    * The call leaves the ACD. While waiting or offered: it is removed and an offered agent is ready again. While
    * talking: the agent's call ends (`by` tells who hung up) and wrap-up runs for `wrapUpSec`. Idempotent.
    */
-  leave(callId: string, by: 'agent' | 'caller', wrapUpSec: number): Promise<void>;
+  leave(callId: string, by: 'agent' | 'caller' | 'operator', wrapUpSec: number): Promise<void>;
 }
 
 export interface CallRecordSink {

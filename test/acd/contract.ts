@@ -698,5 +698,27 @@ export function acdStoreContract(name: string, make: HarnessFactory): void {
         expect((await store.liveCalls()).map((c) => c.callId)).toEqual(['c3']);
       });
     });
+
+    it('abandon by a supervisor says so in its event; the caller\'s own abandon does not', async () => {
+      await withStore(async (h) => {
+        const { store } = h;
+        await store.configure({ skills: [], queues: [queue('q')] });
+        await store.enqueue(call('w', 'q'));
+        await store.enqueue(call('w2', 'q'));
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        expect(await store.abandon('w2', 'operator')).toEqual({ stage: 'waiting', offer: null });
+        expect(await store.abandon('w', 'operator')).toEqual({ stage: 'offered', offer: null });
+        await store.enqueue(call('x', 'q'));
+        await store.abandon('x');
+        const ab = (await h.events()).filter((e) => e.type === 'abandoned');
+        expect(ab).toEqual([
+          expect.objectContaining({ callId: 'w2', stage: 'waiting', by: 'operator' }),
+          expect.objectContaining({ callId: 'w', stage: 'offered', agentId: 'a', by: 'operator' }),
+          expect.objectContaining({ callId: 'x', stage: 'offered', agentId: 'a' }),
+        ]);
+        expect(ab[2]).not.toHaveProperty('by');
+      });
+    });
   });
 }

@@ -123,7 +123,7 @@ describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
 
   describe('live calls steered by a supervisor', () => {
     it('hang-up by operator while waiting: the one cleanup path, the call leaves the ACD, record ended-by-operator', async () => {
-      const w = await make(['a'], {}, { notReady: ['a'] });
+      const w = await make(['a'], {}, { notReady: ['a'], events: true });
       const c = w.call();
       await run(w, TO_QUEUE_MS + 1000);
       expect((await w.store.call(c.callId))?.state).toBe('waiting');
@@ -135,6 +135,8 @@ describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
       expect(c.signal.hangups).toBe(1);
       expect(w.records.records).toHaveLength(1);
       expect(w.records.records[0]).toMatchObject({ disposition: 'ended-by-operator', endedBy: 'operator', queueId: 'general' });
+      // Not the caller's abandon: the event says who ended it, so live KPIs need not count it.
+      expect((await w.acdEvents()).filter((e) => e.type === 'abandoned')).toEqual([expect.objectContaining({ callId: c.callId, stage: 'waiting', by: 'operator' })]);
       await w.stop();
     });
 

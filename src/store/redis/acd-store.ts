@@ -313,8 +313,8 @@ export class RedisAcdStore implements AcdStore {
     return { status: 'queued', position: r.position as number, length: r.length as number };
   }
 
-  async abandon(callId: string): Promise<AbandonResult> {
-    const r = await this.run('abandon', callId);
+  async abandon(callId: string, by?: 'operator'): Promise<AbandonResult> {
+    const r = await (by === 'operator' ? this.run('abandon', callId, by) : this.run('abandon', callId));
     return { stage: r.stage as AbandonResult['stage'], offer: offerOf(r) };
   }
 

@@ -304,8 +304,11 @@ if to ~= c.q then
 end
 return '{"status":"queued","position":' .. fmt(R('ZRANK', P .. 'q:' .. to, cid) + 1) .. ',"length":' .. fmt(R('ZCARD', P .. 'q:' .. to)) .. '}'
 `,
+  // ARGV[4] call id, ARGV[5] 'operator' when a supervisor ended it (else absent).
   abandon: `
 local cid = ARGV[4]
+local by = nil
+if ARGV[5] == 'operator' then by = 'operator' end
 local c = callOrFail(cid, nil)
 if c.st == 'on-call' then
   local _, _, offer = finish(cid, c, 'caller')
@@ -314,13 +317,13 @@ end
 if c.st == 'waiting' then
   removeWaiting(cid, c)
   deleteCall(cid, c)
-  emit('abandoned', 'callId', cid, 'queueId', c.q, 'stage', 'waiting')
+  emit('abandoned', 'callId', cid, 'queueId', c.q, 'stage', 'waiting', 'by', by)
   return '{"stage":"waiting"}'
 end
 local aid = c.agent
 local a = agentGet(aid)
 deleteCall(cid, c)
-emit('abandoned', 'callId', cid, 'queueId', c.q, 'stage', 'offered', 'agentId', aid)
+emit('abandoned', 'callId', cid, 'queueId', c.q, 'stage', 'offered', 'agentId', aid, 'by', by)
 setState(aid, a, 'ready', nil, {'call', ''})
 return '{"stage":"offered","offer":' .. (releaseToNext(aid, a) or 'null') .. '}'
 `,
