@@ -414,7 +414,7 @@ function tracked(store: AcdStore): { store: AcdStore; settle: () => Promise<void
 }
 
 let redis: Redis | undefined;
-async function sharedRedis(): Promise<Redis> {
+export async function sharedRedis(): Promise<Redis> {
   redis ??= await testRedis();
   return redis;
 }

@@ -2,8 +2,11 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lateWhisperFiles } from '../../src/call/media-channel.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { RedisCallCommands } from '../../src/store/redis/call-commands.js';
+import { uniqueHotline } from '../support/redis.js';
 import type { FlowRegistry } from '../../src/ivr/registry.js';
-import { STORE_KINDS, STUCK, closeHarness, run, shippedFlowsWithE2e, world, type LiveTestCall, type SeatScript, type World, type WorldOptions } from './harness.js';
+import { STORE_KINDS, STUCK, closeHarness, run, sharedRedis, shippedFlowsWithE2e, world, type LiveTestCall, type SeatScript, type World, type WorldOptions } from './harness.js';
 
 // The call session tested the way production runs it: HotlineCalls → the e2e flow (menu, press 1 → queue general,
 // survey after the agent) → the flow's queue node → the CallSession. The flow owns the waiting caller (music,
@@ -137,6 +140,31 @@ describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
       expect(w.records.records[0]).toMatchObject({ disposition: 'ended-by-operator', endedBy: 'operator', queueId: 'general' });
       // Not the caller's abandon: the event says who ended it, so live KPIs need not count it.
       expect((await w.acdEvents()).filter((e) => e.type === 'abandoned')).toEqual([expect.objectContaining({ callId: c.callId, stage: 'waiting', by: 'operator' })]);
+      await w.stop();
+    });
+
+    it('hang-up asked on another instance: relayed over Redis to the registry carrying the call, which ends it once', async () => {
+      const w = await make(['a'], {}, { notReady: ['a'] });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 1000);
+      const redis = await sharedRedis();
+      const hotlineId = uniqueHotline('relay');
+      const owner = new RedisCallCommands({ redis, hotlineId, instanceId: 'i1', handler: { hangup: (id) => w.registry.hangup(id).status }, log: silentLogger });
+      const api = new RedisCallCommands({ redis, hotlineId, instanceId: 'api', log: silentLogger });
+      await owner.start();
+      await api.start();
+      try {
+        expect(await api.hangup(c.callId, 'i1')).toBe('accepted');
+        expect(await api.hangup(c.callId, 'i1')).toBe('ended');
+        await run(w, 100);
+        await c.done;
+        expect(await api.hangup(c.callId, 'i1')).toBe('ended');
+      } finally {
+        await owner.stop();
+        await api.stop();
+      }
+      expect(await w.store.call(c.callId)).toBeNull();
+      expect(w.records.records.map((r) => [r.disposition, r.endedBy])).toEqual([['ended-by-operator', 'operator']]);
       await w.stop();
     });
 
