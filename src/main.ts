@@ -14,6 +14,7 @@ import { buildApi } from './api/server.js';
 import { flowsHealthCheck } from './api/health.js';
 import { ApiMetrics } from './api/metrics.js';
 import { apiOps } from './api/wiring.js';
+import { RedisCallCommands } from './store/redis/call-commands.js';
 import { FlowRegistry } from './ivr/registry.js';
 import { FlowReloader, watchFlows } from './ivr/watch.js';
 import type { AgentSkill, QueueDefinition } from './acd/model.js';
@@ -190,6 +191,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     //    dispatcher. Register a Component whose stopAccepting() answers new INVITEs 503 and whose drain() resolves
     //    when the last call has run its cleanup path. Call records go to sessionCallRecordSink(pg.recorder).
     let agentService: AgentService | undefined;
+    let liveCalls: CallRegistry | undefined;
     if (config.TELEPHONY_ENABLED) {
       const telephony = await startTelephony({
         config,
@@ -203,10 +205,24 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         metrics,
       });
       agentService = telephony.agents;
+      liveCalls = telephony.calls;
       components.push(telephony);
       routedQueues = flows.queues();
       routeQueues = telephony.configureQueues;
     } else logger.info('telephony disabled (TELEPHONY_ENABLED=false)');
+
+    // Operator commands (hang-up) relayed over Redis pub/sub to the instance carrying the call; this one answers for its own.
+    const calls = liveCalls;
+    const callCommands = new RedisCallCommands({
+      redis,
+      hotlineId: config.HOTLINE_ID,
+      // The same id startTelephony uses for the ACD (offers, leases, calls' ownerInstance).
+      instanceId: config.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+      handler: calls && { hangup: (id) => calls.hangup(id).status },
+      log: logger.child({ component: 'call-commands' }),
+    });
+    await callCommands.start();
+    components.push({ name: 'call-commands', close: () => callCommands.stop() });
 
     // 5. HTTP: health probe now; admin/agent API and wallboard later. Last to start, so /healthz only answers once
     //    everything it reports on exists.
@@ -218,7 +234,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         { name: 'redis', check: async () => void (await redis.ping()) },
         flowsHealthCheck(() => flows.health()),
       ],
-      ops: apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService }),
+      ops: apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService, callCommands }),
     });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT }).catch((err: unknown) => {
       throw listenFailed('HTTP', config.HTTP_HOST, config.HTTP_PORT, err);
@@ -284,7 +300,7 @@ export function queueList(spec: string): (queueId: string) => boolean {
  * the registrar, the INVITE handler and the call sessions. Returns the Component startServer registers, plus the
  * hook that routes a good edit of queues.yaml.
  */
-async function startTelephony(d: TelephonyDeps): Promise<Component & { configureQueues: (queues: QueueDefinition[]) => Promise<void>; agents: AgentService }> {
+async function startTelephony(d: TelephonyDeps): Promise<Component & { configureQueues: (queues: QueueDefinition[]) => Promise<void>; agents: AgentService; calls: CallRegistry }> {
   const { config, clock } = d;
   const log = d.logger.child({ component: 'telephony' });
   const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
@@ -464,6 +480,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     name: 'telephony',
     configureQueues,
     agents,
+    calls: registry,
     stopAccepting: () => registry.stopAccepting(),
     drain: async () => {
       const r = await registry.drain(config.SHUTDOWN_DRAIN_MS);

@@ -13,7 +13,12 @@ export type AcdEvent =
   | { type: 'answered'; at: number; callId: string; agentId: string; ringMs: number }
   /** Redirect on no answer: the agent goes not-ready(missed), the call back to the head of its queue. */
   | { type: 'rona'; at: number; callId: string; agentId: string; queueId: string }
-  | { type: 'abandoned'; at: number; callId: string; queueId: string; stage: 'waiting' | 'offered'; agentId?: string }
+  /** An offer given back after a failure of ours (not the agent's): the call to the head of its queue, the agent ready. */
+  | { type: 'offer-returned'; at: number; callId: string; agentId: string; queueId: string }
+  /** A waiting call moved to another queue by a supervisor (it keeps its arrival time). */
+  | { type: 'moved'; at: number; callId: string; fromQueue: string; toQueue: string }
+  /** by 'operator': a supervisor hung the call up (API); otherwise the caller left. */
+  | { type: 'abandoned'; at: number; callId: string; queueId: string; stage: 'waiting' | 'offered'; agentId?: string; by?: 'operator' }
   | { type: 'ended'; at: number; callId: string; agentId: string; talkMs: number; hungUpBy: 'agent' | 'caller' }
   | { type: 'instance-dead'; at: number; instance: string }
   | { type: 'removed-dead-instance'; at: number; callId: string; queueId: string; instance: string; stage: 'waiting' | 'offered' | 'on-call'; agentId?: string }

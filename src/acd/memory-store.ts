@@ -339,7 +339,51 @@ export class MemoryAcdStore implements AcdStore {
     return this.matchForCall(c, q);
   }
 
-  abandon(callId: string): AbandonResult {
+  giveBack(callId: string, agentId: string): Offer[] {
+    const c = this.callOrThrow(callId, 'offered');
+    if (c.agentId !== agentId) {
+      throw new AcdError('CALL_BAD_STATE', `call ${callId} is offered to ${c.agentId}, not ${agentId}`, { callId, agentId, offeredTo: c.agentId });
+    }
+    const a = this.agentOrThrow(agentId);
+    assertTransition(a.id, a.state, 'ready');
+    const q = this.queues.get(c.req.queueId)!;
+    if (this.emitFn) this.emit({ type: 'offer-returned', at: this.clock.now(), callId, agentId, queueId: c.req.queueId });
+    // The call first, while the agent still holds it (so it goes to someone else if anyone is ready), as after a RONA.
+    c.state = 'waiting';
+    c.agentId = undefined;
+    c.score = queueScore(c.req.priority, -++this.headSeq);
+    this.addWaiting(c, q);
+    const offers: Offer[] = [];
+    const o1 = this.matchForCall(c, q);
+    if (o1) offers.push(o1);
+    a.callId = undefined;
+    this.setState(a, 'ready');
+    const o2 = this.releaseToNext(a);
+    if (o2) offers.push(o2);
+    return offers;
+  }
+
+  moveCall(callId: string, queueId: string): EnqueueResult {
+    const c = this.callOrThrow(callId, 'waiting');
+    const to = this.queues.get(queueId);
+    if (!to || to.retired) throw new AcdError('UNKNOWN_QUEUE', `unknown queue ${queueId}`, { queueId, callId });
+    if (c.req.queueId !== queueId) {
+      const from = this.queues.get(c.req.queueId)!;
+      this.removeWaiting(c, from);
+      if (this.emitFn) this.emit({ type: 'moved', at: this.clock.now(), callId, fromQueue: c.req.queueId, toQueue: queueId });
+      this.leaveQueue(c);
+      c.req.queueId = queueId;
+      c.sticky = undefined;
+      // c.score is kept: the place by priority and arrival (or at the head, after a RONA) travels with the call.
+      const offer = this.matchForCall(c, to);
+      if (offer) return { status: 'offered', offer };
+      this.addWaiting(c, to);
+    }
+    return { status: 'queued', position: to.calls.rank(callId) + 1, length: to.calls.size };
+  }
+
+  abandon(callId: string, by?: 'operator'): AbandonResult {
+    const tag = by === 'operator' ? { by } : {};
     const c = this.calls.get(callId);
     if (!c) throw new AcdError('CALL_UNKNOWN', `unknown call ${callId}`, { callId });
     const now = this.clock.now();
@@ -351,12 +395,12 @@ export class MemoryAcdStore implements AcdStore {
     if (c.state === 'waiting') {
       this.removeWaiting(c, q);
       this.deleteCall(c);
-      if (this.emitFn) this.emit({ type: 'abandoned', at: now, callId, queueId: c.req.queueId, stage: 'waiting' });
+      if (this.emitFn) this.emit({ type: 'abandoned', at: now, callId, queueId: c.req.queueId, stage: 'waiting', ...tag });
       return { stage: 'waiting', offer: null };
     }
     const a = this.agents.get(c.agentId!)!;
     this.deleteCall(c);
-    if (this.emitFn) this.emit({ type: 'abandoned', at: now, callId, queueId: c.req.queueId, stage: 'offered', agentId: a.id });
+    if (this.emitFn) this.emit({ type: 'abandoned', at: now, callId, queueId: c.req.queueId, stage: 'offered', agentId: a.id, ...tag });
     a.callId = undefined;
     this.setState(a, 'ready');
     return { stage: 'offered', offer: this.releaseToNext(a) };
@@ -416,6 +460,10 @@ export class MemoryAcdStore implements AcdStore {
   call(callId: string): CallSnapshot | null {
     const c = this.calls.get(callId);
     return c ? callSnapshot(c) : null;
+  }
+
+  liveCalls(): CallSnapshot[] {
+    return [...this.calls.values()].map(callSnapshot);
   }
 
   renewLease(instance: string): void {

@@ -144,7 +144,25 @@ export interface AcdStore {
   markRinging(callId: string): Maybe<void>;
   answer(callId: string): Maybe<void>;
   rona(callId: string): Maybe<Offer | null>;
-  abandon(callId: string): Maybe<AbandonResult>;
+  /**
+   * Give an offer back after a failure of OURS (src/call/errors.ts seatFailureOwner 'ours': media set-up, store,
+   * SIP stack): the call goes back to the head of its queue and the agent, who did nothing wrong, becomes ready (or
+   * takes its pending "not ready after this call" state). Event `offer-returned`, never `rona`: no miss is counted.
+   * CALL_UNKNOWN / CALL_BAD_STATE when the call is not offered to `agentId`. Returns the offers it made (the call to
+   * another agent, the agent to another call).
+   */
+  giveBack(callId: string, agentId: string): Maybe<Offer[]>;
+  /**
+   * Move a WAITING call to another queue (a supervisor's request). It keeps its arrival time and its place by
+   * arrival (app_queue and mod_callcenter order by time in the system, not time in this queue: a caller moved by us
+   * is not sent to the back for it); a sticky hold is dropped (the last agent may not serve the new queue). Refused,
+   * changing nothing: CALL_UNKNOWN; CALL_BAD_STATE when offered or on a call; UNKNOWN_QUEUE for an unknown or
+   * retired target. Moving to its own queue changes nothing. Returns the new place, or the offer made at once.
+   */
+  moveCall(callId: string, queueId: string): Maybe<EnqueueResult>;
+  /** `by: 'operator'`: a supervisor ended the call, not the caller; its `abandoned` event says so (not counted as an
+   * abandon by the KPIs, as the call record's disposition ended-by-operator is not). */
+  abandon(callId: string, by?: 'operator'): Maybe<AbandonResult>;
   endCall(callId: string): Maybe<EndCallResult>;
   wrapUpDone(agentId: string): Maybe<Offer | null>;
   tick(): Maybe<Offer[]>;
@@ -152,6 +170,9 @@ export interface AcdStore {
   queueLength(queueId: string): Maybe<number>;
   agent(agentId: string): Maybe<AgentSnapshot | null>;
   call(callId: string): Maybe<CallSnapshot | null>;
+  /** Every call in the ACD (waiting, offered, on a call), in no particular order: O(calls), read through the
+   * per-instance call indexes, not the agents (the API's live call list). */
+  liveCalls(): Maybe<CallSnapshot[]>;
   renewLease(instance: string): Maybe<void>;
   reap(): Maybe<ReapResult>;
   /** Ends every agent deadline due now (wrap-up end, registration expiry), atomically. */

@@ -10,6 +10,10 @@ export type ApiErrorCode =
   | 'TOO_MANY_FAILURES'
   | 'NOT_FOUND'
   | 'NOT_HERE'
+  | 'CALL_ENDED'
+  | 'OWNER_UNREACHABLE'
+  | 'OWNER_TIMEOUT'
+  | 'UNKNOWN_QUEUE'
   | 'DEPENDENCY_TIMEOUT'
   | 'FLOW_INVALID';
 

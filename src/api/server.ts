@@ -13,11 +13,12 @@ import { registerHealth, type HealthCheck } from './health.js';
 import { ApiMetrics, registerMetrics } from './metrics.js';
 import { registerAgentRoutes } from './routes/agents.js';
 import { registerAgentStateRoutes, type AgentStateService, type AgentStateStore } from './routes/agent-state.js';
-import { registerCallRoutes, type CallRoutesDeps, type LocalCalls } from './routes/calls.js';
+import { registerCallRoutes, type CallCommands, type CallRoutesDeps } from './routes/calls.js';
 import { registerFlowRoutes, type FlowRoutesDeps } from './routes/flows.js';
 import { registerQueueRoutes, type QueueRoutesDeps } from './routes/queues.js';
 import { registerRecordRoutes } from './routes/records.js';
 import { registerWebhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.js';
+import { registerWhoamiRoute } from './routes/whoami.js';
 
 /** What the admin and agent API works on. Every piece is the same service the rest of the server uses. */
 export interface OpsOptions {
@@ -34,8 +35,8 @@ export interface OpsOptions {
   acd: AgentStateStore & CallRoutesDeps['acd'] & Pick<QueueRoutesDeps, 'queueLength'>;
   flows: FlowRoutesDeps;
   search: RecordSearch;
-  /** This instance's live calls (absent when telephony is off). */
-  localCalls?: LocalCalls | undefined;
+  /** Operator commands relayed to the instance carrying a call (hang-up). */
+  callCommands?: CallCommands | undefined;
   metrics?: ApiMetrics;
   /** Webhook subscriptions and dead letters (PostgreSQL); absent: no /api/webhooks routes. */
   webhooks?: WebhookRoutesDeps['webhooks'] | undefined;
@@ -122,10 +123,11 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     registerAgentRoutes(api, { agents: ops.agents, defaultRealm: ops.defaultRealm });
     registerAgentStateRoutes(api, { service: ops.agentState, acd: ops.acd, exists: async (id) => (await ops.agents.get(id)) !== undefined });
     registerQueueRoutes(api, { queues: () => ops.flows.queues(), queueLength: (q) => ops.acd.queueLength(q) });
-    registerCallRoutes(api, { acd: ops.acd, local: ops.localCalls });
+    registerCallRoutes(api, { acd: ops.acd, commands: ops.callCommands });
     registerFlowRoutes(api, ops.flows);
     registerRecordRoutes(api, { search: ops.search });
     if (ops.webhooks) registerWebhookRoutes(api, { webhooks: ops.webhooks, clock: ops.clock });
+    registerWhoamiRoute(api);
     done();
   });
   return app;

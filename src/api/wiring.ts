@@ -7,6 +7,7 @@ import type { PgStore } from '../store/pg/index.js';
 import { RedisAcdStore } from '../store/redis/acd-store.js';
 import type { ApiMetrics } from './metrics.js';
 import { WebhookRepository } from '../webhooks/repository.js';
+import type { CallCommands } from './routes/calls.js';
 import type { OpsOptions } from './server.js';
 
 export interface ApiWiring {
@@ -20,6 +21,8 @@ export interface ApiWiring {
   metrics: ApiMetrics;
   /** Telephony's agent-state service when telephony runs; otherwise one is built on the same Redis ACD. */
   agentService?: AgentService | undefined;
+  /** Operator commands to the instance carrying a call (src/store/redis/call-commands.ts). */
+  callCommands?: CallCommands | undefined;
 }
 
 /**
@@ -49,6 +52,7 @@ export function apiOps(w: ApiWiring): OpsOptions {
     search: pg.search,
     metrics: w.metrics,
     webhooks: new WebhookRepository(pg.db),
+    callCommands: w.callCommands,
     authLimits: { maxFailures: config.AUTH_MAX_FAILURES, windowMs: config.AUTH_FAILURE_WINDOW_MS, blockMs: config.AUTH_BLOCK_MS },
   };
 }

@@ -73,16 +73,22 @@ export class AcdBridge implements CallAcd {
     this.kick();
   }
 
-  async leave(callId: string, by: 'agent' | 'caller', wrapUpSec: number): Promise<void> {
+  async giveBack(callId: string, agentId: string): Promise<void> {
+    await this.store.giveBack(callId, agentId);
+    this.kick();
+  }
+
+  async leave(callId: string, by: 'agent' | 'caller' | 'operator', wrapUpSec: number): Promise<void> {
     const snap = await this.store.call(callId);
     if (!snap) return;
     if (snap.state === 'on-call' && snap.agentId) {
       const agentId = snap.agentId;
-      if (by === 'agent') await this.store.endCall(callId);
-      else await this.store.abandon(callId);
+      // A supervisor's hang-up ends the agent's call as the agent's own would (wrap-up follows).
+      if (by === 'caller') await this.store.abandon(callId);
+      else await this.store.endCall(callId);
       this.startWrapUp(agentId, wrapUpSec);
     } else {
-      await this.store.abandon(callId);
+      await this.store.abandon(callId, by === 'operator' ? 'operator' : undefined);
     }
     this.kick();
   }

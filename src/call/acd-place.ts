@@ -44,6 +44,11 @@ export class AcdPlace {
     }
   }
 
+  /** The call was moved to another queue while waiting: its wrap-up follows the new queue's. */
+  moved(settings: QueueSettings): void {
+    if (this.inAcd) this.inAcd = { wrapUpSec: settings.wrapUpSec };
+  }
+
   ringing(): Promise<void> {
     return this.retry('ringing', () => this.ctx.deps.acd.ringing(this.ctx.callId));
   }
@@ -58,19 +63,16 @@ export class AcdPlace {
   }
 
   /**
-   * Give the offer back after a failure of ours (seatFailureOwner): the call goes back to the head of its queue and
-   * the agent stays ready. The store's way back to the head is its RONA operation; the agent is then made ready
-   * again unless the RONA applied the agent's own "not ready after this call" request (it then keeps that state).
+   * Give the offer back after a failure of ours (seatFailureOwner): one store operation puts the call back at the
+   * head of its queue and makes the agent ready (or applies its own "not ready after this call" request). It is not
+   * a RONA: no miss is charged to the agent, in its state or in the events the KPIs count.
    */
-  async giveBack(agentId: string): Promise<void> {
-    const { acd, agents } = this.ctx.deps;
-    await this.retry('noAnswer', () => acd.noAnswer(this.ctx.callId));
-    const a = await this.retry('agent', async () => agents.agent(agentId));
-    if (a?.state === 'not-ready' && a.reason === 'missed' && !a.afterCall) await this.retry('setReady', async () => agents.setReady(agentId));
+  giveBack(agentId: string): Promise<void> {
+    return this.retry('giveBack', () => this.ctx.deps.acd.giveBack(this.ctx.callId, agentId));
   }
 
   /** Take the call out of the ACD once: frees an offered agent, or starts the talking agent's wrap-up. */
-  async leave(by: 'agent' | 'caller'): Promise<void> {
+  async leave(by: 'agent' | 'caller' | 'operator'): Promise<void> {
     const a = this.inAcd;
     if (!a) return;
     this.inAcd = undefined;

@@ -2,7 +2,7 @@ import type { AcdPlace } from './acd-place.js';
 import type { CallContext } from './call-context.js';
 
 /** The agent's side is over: hang up the seat, release its endpoint, start wrap-up. Safe to call twice. */
-export async function releaseAgent(ctx: CallContext, place: AcdPlace, by: 'agent' | 'caller'): Promise<void> {
+export async function releaseAgent(ctx: CallContext, place: AcdPlace, by: 'agent' | 'caller' | 'operator'): Promise<void> {
   const a = ctx.agent;
   if (!a) return;
   ctx.agent = undefined;
@@ -32,7 +32,8 @@ export async function cleanupCall(ctx: CallContext, place: AcdPlace): Promise<vo
   const ringing = ctx.ringing;
   ctx.ringing = undefined;
   if (ringing) await step('cancel seat', () => ringing.seat.cancel());
-  const by = ctx.record.endedBy === 'caller' ? 'caller' : 'agent';
+  const endedBy = ctx.record.endedBy;
+  const by = endedBy === 'caller' ? 'caller' : endedBy === 'operator' ? 'operator' : 'agent';
   if (ctx.agent) await step('release agent', () => releaseAgent(ctx, place, by));
   await step('leave the ACD', () => place.leave(by));
   await step('hang up caller', () => ctx.caller.signal.hangup());

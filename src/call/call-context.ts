@@ -1,5 +1,3 @@
-import type { Offer } from '../acd/model.js';
-import type { AgentSnapshot, Maybe } from '../acd/store.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { MediaLeg } from '../media/leg.js';
@@ -44,13 +42,6 @@ export interface SessionDeps {
   instanceId: string;
   recordingsDir: string;
   transfers?: TransferResolver;
-  /** Agent readiness in the ACD store: an offer given back for a failure of ours leaves its agent ready. */
-  agents: AgentReadiness;
-}
-
-export interface AgentReadiness {
-  agent(agentId: string): Maybe<AgentSnapshot | null>;
-  setReady(agentId: string): Maybe<Offer | null>;
 }
 
 export interface CallerSide {

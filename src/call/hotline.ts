@@ -32,11 +32,11 @@ export interface InboundCall {
 }
 
 export interface HotlineDeps {
-  session: Omit<SessionDeps, 'log' | 'agents'>;
+  session: Omit<SessionDeps, 'log'>;
   log: Logger;
   registry: CallRegistry;
-  /** Queue positions, and agent readiness for offers given back after a failure of ours. */
-  store: Pick<AcdStore, 'position' | 'agent' | 'setReady'>;
+  /** Queue positions. */
+  store: Pick<AcdStore, 'position'>;
   flows: FlowLookup;
   files: PromptFiles;
   policy: QueuePolicy;
@@ -57,7 +57,7 @@ export class HotlineCalls {
     const { deps } = this;
     const log = deps.log.child({ callId: call.callId, sipCallId: call.sipCallId, caller: call.callerNumber, called: call.calledNumber });
     const session = new CallSession(
-      { ...deps.session, log, agents: deps.store },
+      { ...deps.session, log },
       { leg: call.leg, signal: call.signal },
       { callId: call.callId, callerNumber: call.callerNumber, calledNumber: call.calledNumber, flowId: call.flow.id },
     );

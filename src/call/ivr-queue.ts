@@ -29,7 +29,11 @@ export class SessionQueuePort implements IvrQueuePort {
     const run = async (): Promise<void> => {
       let settings = first;
       for (;;) {
-        const r = await this.session.serveQueue(settings, { answered: () => onOutcome('answered') });
+        const r = await this.session.serveQueue(settings, {
+          answered: () => onOutcome('answered'),
+          // Moved by a supervisor: the new queue's settings; this node keeps the caller (music, announcements).
+          moved: (queueId) => this.settingsFor(request, queueId),
+        });
         if (r.outcome === 'agent-ended') return onOutcome('agent-ended');
         if (r.outcome === 'transferred') {
           const next = r.target.kind === 'queue' ? this.settingsFor(request, r.target.queueId) : undefined;

@@ -50,10 +50,15 @@ export interface CallAcd {
   /** Redirect on no answer: the agent becomes not-ready(missed), the call goes back to the head of its queue. */
   noAnswer(callId: string): Promise<void>;
   /**
+   * Give the offer back after a failure of ours (seatFailureOwner 'ours'): the call to the head of its queue, the
+   * agent ready (or its pending after-call state), counted as offer-returned, never as a RONA.
+   */
+  giveBack(callId: string, agentId: string): Promise<void>;
+  /**
    * The call leaves the ACD. While waiting or offered: it is removed and an offered agent is ready again. While
    * talking: the agent's call ends (`by` tells who hung up) and wrap-up runs for `wrapUpSec`. Idempotent.
    */
-  leave(callId: string, by: 'agent' | 'caller', wrapUpSec: number): Promise<void>;
+  leave(callId: string, by: 'agent' | 'caller' | 'operator', wrapUpSec: number): Promise<void>;
 }
 
 export interface CallRecordSink {

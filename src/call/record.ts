@@ -1,9 +1,12 @@
-import type { Disposition } from '../ivr/spec.js';
+import type { Disposition as IvrDisposition } from '../ivr/spec.js';
 
-/** How a call ended: the IVR's dispositions (src/ivr/spec.ts) are the call's, one list for both. */
-export type { Disposition };
+/**
+ * How a call ended: the IVR's dispositions (src/ivr/spec.ts), and one no flow can choose: a supervisor hung the
+ * call up from the API (CallSession.hangupByOperator).
+ */
+export type Disposition = IvrDisposition | 'ended-by-operator';
 
-export type EndedBy = 'caller' | 'agent' | 'system' | 'shutdown' | 'error';
+export type EndedBy = 'caller' | 'agent' | 'system' | 'shutdown' | 'error' | 'operator';
 
 /** What a call leaves behind, written once when it ends (PostgreSQL call records). Times are epoch ms. */
 export interface CallRecord {

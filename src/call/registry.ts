@@ -5,7 +5,12 @@ export interface LiveCall {
   readonly callId: string;
   readonly done: Promise<void>;
   end(disposition: 'error', endedBy: 'shutdown'): Promise<void>;
+  /** A supervisor's hang-up: null when the call is already ending. */
+  hangupByOperator(): Promise<void> | null;
 }
+
+/** What an operator's hang-up found here. */
+export type LocalHangup = { status: 'accepted'; done: Promise<void> } | { status: 'ended' } | { status: 'unknown' };
 
 export type Admission = { ok: true } | { ok: false; status: 503; reason: 'draining' | 'overloaded' | 'media-backoff' | 'media-cpu' };
 
@@ -69,6 +74,14 @@ export class CallRegistry {
       this.calls.delete(call.callId);
     };
     call.done.then(forget, forget);
+  }
+
+  /** Hang a live call of this instance up through its own cleanup path (a supervisor's request). */
+  hangup(callId: string): LocalHangup {
+    const call = this.calls.get(callId);
+    if (!call) return { status: 'unknown' };
+    const done = call.hangupByOperator();
+    return done ? { status: 'accepted', done } : { status: 'ended' };
   }
 
   /** Stop taking calls, wait up to `limitMs` for live calls to end, then end the rest. */

@@ -61,7 +61,8 @@ export class CallSession {
    * owns the waiting caller (music, announcements, maximum wait, callback offer) and takes the call out with
    * cancelQueue(). Redirect on no answer happens inside (seat-offer.ts).
    */
-  async serveQueue(settings: QueueSettings, hooks: { answered?: () => void } = {}): Promise<QueueResult> {
+  async serveQueue(first: QueueSettings, hooks: { answered?: () => void; moved?: (queueId: string) => QueueSettings | undefined } = {}): Promise<QueueResult> {
+    let settings = first;
     const { ctx, place } = this;
     if (ctx.isEnded()) return { outcome: 'ended' };
     const inbox = new OfferInbox(ctx);
@@ -79,6 +80,13 @@ export class CallSession {
           await place.leave('caller');
           ctx.phase = 'ivr';
           return { outcome: 'cancelled' };
+        }
+        if (offer.queueId !== settings.queueId) {
+          // A supervisor moved the waiting call (AcdStore.moveCall, from any instance): the offer comes from the new
+          // queue, so ring, whisper, record and wrap up by its settings, and the record names it.
+          settings = hooks.moved?.(offer.queueId) ?? { ...settings, queueId: offer.queueId };
+          ctx.record.queueId = offer.queueId;
+          place.moved(settings);
         }
         const seat = await offerSeat(ctx, place, offer, settings, queuedAt, inbox.cancelled);
         if (seat === 'ended') return { outcome: 'ended' };
@@ -98,6 +106,15 @@ export class CallSession {
   /** Take the call out of the queue (waiting or ringing); serveQueue then resolves with `cancelled`. */
   cancelQueue(): void {
     this.inbox?.takeOut();
+  }
+
+  /**
+   * A supervisor hangs the call up (API, possibly relayed from another instance): THE cleanup path, disposition
+   * ended-by-operator. Null when the call is already ending (its cleanup runs once); else the cleanup's promise.
+   */
+  hangupByOperator(): Promise<void> | null {
+    if (this.ending) return null;
+    return this.end('ended-by-operator', 'operator');
   }
 
   /** End the call from our side (flow hangup, after the survey). */

@@ -584,5 +584,141 @@ export function acdStoreContract(name: string, make: HarnessFactory): void {
         expect(ev.find((e) => e.type === 'ended')).toEqual({ type: 'ended', at: clock.now(), callId: cid, agentId: aid, talkMs: 0, hungUpBy: 'agent' });
       });
     });
+
+    it('giveBack: the call back at the head of its queue, the agent ready (no miss), event offer-returned not rona', async () => {
+      await withStore(async (h) => {
+        const { store, clock } = h;
+        await store.configure({ skills: [], queues: [queue('q')] });
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        await store.enqueue(call('c1', 'q'));
+        await store.markRinging('c1');
+        clock.advance(1);
+        await store.enqueue(call('c2', 'q'));
+        expect(await code(() => store.giveBack('c1', 'other'))).toBe('CALL_BAD_STATE');
+        expect(await code(() => store.giveBack('c2', 'a'))).toBe('CALL_BAD_STATE');
+        expect(await code(() => store.giveBack('ghost', 'a'))).toBe('CALL_UNKNOWN');
+        clock.advance(1000);
+        // Nobody else is ready: the call goes back to the head (before c2), and the ready agent takes it again.
+        expect(await store.giveBack('c1', 'a')).toEqual([{ callId: 'c1', queueId: 'q', agentId: 'a', ownerInstance: 'i1', waitedMs: 1001, via: 'primary' }]);
+        expect(await store.agent('a')).toMatchObject({ state: 'reserved', callId: 'c1' });
+        await store.abandon('c2');
+        // With another agent ready the call goes to it, and the agent given back is ready.
+        await store.loginAgent(agent('b'));
+        await store.setReady('b');
+        expect(await store.giveBack('c1', 'a')).toEqual([expect.objectContaining({ callId: 'c1', agentId: 'b' })]);
+        expect(await store.agent('a')).toMatchObject({ state: 'ready' });
+        // A pending "not ready after this call" applies instead of ready.
+        await store.enqueue(call('c3', 'q'));
+        await store.requestAfterCall('a', 'break');
+        expect(await store.giveBack('c3', 'a')).toEqual([]);
+        expect(await store.agent('a')).toMatchObject({ state: 'not-ready', reason: 'break' });
+        expect(await store.position('c3')).toEqual({ position: 1, length: 1 });
+        const ev = await h.events();
+        expect(ev.filter((e) => e.type === 'rona')).toEqual([]);
+        expect(ev.filter((e) => e.type === 'offer-returned').map((e) => e.type === 'offer-returned' && [e.callId, e.agentId, e.queueId])).toEqual([
+          ['c1', 'a', 'q'],
+          ['c1', 'a', 'q'],
+          ['c3', 'a', 'q'],
+        ]);
+        expect(ev.some((e) => e.type === 'agent-state' && e.reason === 'missed')).toBe(false);
+      });
+    });
+
+    it('moveCall: a waiting call changes queue keeping its place by arrival; refused with stable codes otherwise', async () => {
+      await withStore(async (h) => {
+        const { store, clock } = h;
+        await store.configure({ skills: ['x', 'y'], queues: [queue('q1'), queue('q2'), queue('old')] });
+        await store.enqueue(call('early', 'q1'));
+        clock.advance(10);
+        await store.enqueue(call('q2a', 'q2'));
+        clock.advance(10);
+        await store.enqueue(call('q2b', 'q2'));
+        await store.enqueue(call('o1', 'old'));
+        await store.enqueue(call('o2', 'old'));
+        const y = [{ skill: 'y', minLevel: 1 as const }];
+        await store.configure({ skills: ['x', 'y'], queues: [queue('q1', { requiredSkills: [{ skill: 'x', minLevel: 1 }] }), queue('q2', { requiredSkills: [{ skill: 'x', minLevel: 1 }] }), queue('q3', { requiredSkills: y })] });
+        expect(await code(() => store.moveCall('early', 'nope'))).toBe('UNKNOWN_QUEUE');
+        expect(await code(() => store.moveCall('early', 'old'))).toBe('UNKNOWN_QUEUE');
+        expect(await code(() => store.moveCall('ghost', 'q2'))).toBe('CALL_UNKNOWN');
+        expect(await store.moveCall('early', 'q1')).toEqual({ status: 'queued', position: 1, length: 1 });
+        clock.advance(30_000);
+        // It arrived first, so it is first in q2 too, with its arrival time unchanged.
+        expect(await store.moveCall('early', 'q2')).toEqual({ status: 'queued', position: 1, length: 3 });
+        expect(await store.call('early')).toMatchObject({ queueId: 'q2', state: 'waiting', arrivedAt: T0 });
+        expect(await store.queueLength('q1')).toBe(0);
+        expect((await store.snapshot()).queues.q2).toEqual(['early', 'q2a', 'q2b']);
+        // A retired queue goes with its last call, moved out or not.
+        await store.moveCall('o1', 'q1');
+        await store.moveCall('o2', 'q1');
+        expect(await code(() => store.queueLength('old'))).toBe('UNKNOWN_QUEUE');
+        expect((await store.snapshot()).queues.q1).toEqual(['o1', 'o2']);
+        // Matched at once when an agent of the new queue is ready; waitedMs counts from the original arrival.
+        await store.loginAgent(agent('a', 'x:1'));
+        await store.setReady('a');
+        expect(await store.call('early')).toMatchObject({ state: 'offered', agentId: 'a' });
+        expect(await code(() => store.moveCall('early', 'q1'))).toBe('CALL_BAD_STATE');
+        await store.answer('early');
+        expect(await code(() => store.moveCall('early', 'q1'))).toBe('CALL_BAD_STATE');
+        // Moved into q1 it goes before o1 and o2, which arrived later.
+        expect(await store.moveCall('q2a', 'q1')).toEqual({ status: 'queued', position: 1, length: 3 });
+        expect((await store.snapshot()).queues.q1).toEqual(['q2a', 'o1', 'o2']);
+        // An agent of the target queue is ready: offered at once, waitedMs from the original arrival.
+        await store.loginAgent(agent('e', 'y:1'));
+        await store.setReady('e');
+        expect(await store.moveCall('q2b', 'q3')).toEqual({ status: 'offered', offer: { callId: 'q2b', queueId: 'q3', agentId: 'e', ownerInstance: 'i1', waitedMs: 30_000, via: 'primary' } });
+        const moved = (await h.events()).filter((e) => e.type === 'moved');
+        expect(moved.map((e) => e.type === 'moved' && [e.callId, e.fromQueue, e.toQueue])).toEqual([
+          ['early', 'q1', 'q2'],
+          ['o1', 'old', 'q1'],
+          ['o2', 'old', 'q1'],
+          ['q2a', 'q2', 'q1'],
+          ['q2b', 'q2', 'q3'],
+        ]);
+      });
+    });
+
+    it('liveCalls: every call of every instance, as the snapshot has them, and none once they leave', async () => {
+      await withStore(async ({ store }) => {
+        await store.configure({ skills: [], queues: [queue('q'), queue('r')] });
+        await store.renewLease('i2');
+        expect(await store.liveCalls()).toEqual([]);
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        await store.enqueue(call('c1', 'q'));
+        await store.answer('c1');
+        await store.enqueue(call('c2', 'r', { ownerInstance: 'i2' }));
+        await store.enqueue(call('c3', 'q'));
+        const byId = <T extends { callId: string }>(xs: T[]): T[] => [...xs].sort((x, y) => (x.callId < y.callId ? -1 : 1));
+        const live = byId(await store.liveCalls());
+        expect(live.map((c) => [c.callId, c.state, c.ownerInstance])).toEqual([['c1', 'on-call', 'i1'], ['c2', 'waiting', 'i2'], ['c3', 'waiting', 'i1']]);
+        expect(live).toEqual(byId((await store.snapshot()).calls));
+        await store.abandon('c2');
+        await store.endCall('c1');
+        expect((await store.liveCalls()).map((c) => c.callId)).toEqual(['c3']);
+      });
+    });
+
+    it('abandon by a supervisor says so in its event; the caller\'s own abandon does not', async () => {
+      await withStore(async (h) => {
+        const { store } = h;
+        await store.configure({ skills: [], queues: [queue('q')] });
+        await store.enqueue(call('w', 'q'));
+        await store.enqueue(call('w2', 'q'));
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        expect(await store.abandon('w2', 'operator')).toEqual({ stage: 'waiting', offer: null });
+        expect(await store.abandon('w', 'operator')).toEqual({ stage: 'offered', offer: null });
+        await store.enqueue(call('x', 'q'));
+        await store.abandon('x');
+        const ab = (await h.events()).filter((e) => e.type === 'abandoned');
+        expect(ab).toEqual([
+          expect.objectContaining({ callId: 'w2', stage: 'waiting', by: 'operator' }),
+          expect.objectContaining({ callId: 'w', stage: 'offered', agentId: 'a', by: 'operator' }),
+          expect.objectContaining({ callId: 'x', stage: 'offered', agentId: 'a' }),
+        ]);
+        expect(ab[2]).not.toHaveProperty('by');
+      });
+    });
   });
 }

@@ -142,10 +142,10 @@ describe('agent state and live calls', () => {
     expect(metrics).toContain('hotline_agents{state="on-call"} 1');
     expect(metrics).toMatch(/hotline_http_request_duration_seconds_count\{method="GET",route="\/api\/calls",status="200"\} 3/);
 
-    // Hang-up: the call is carried by another instance.
+    // Hang-up: this API relays no commands (see test/api/calls.test.ts for the relay): the owner cannot be reached.
     const here = await post('/api/calls/c1/hangup', w.token.supervisor);
-    expect(here.statusCode).toBe(409);
-    expect(here.json().code).toBe('NOT_HERE');
+    expect(here.statusCode).toBe(503);
+    expect(here.json().code).toBe('OWNER_UNREACHABLE');
     expect((await post('/api/calls/c1/hangup', w.token.agent2)).statusCode).toBe(404);
     expect((await post('/api/calls/nope/hangup', w.token.admin)).statusCode).toBe(404);
 

@@ -7,6 +7,7 @@ import { AcdError } from '../../src/acd/errors.js';
 import { MemoryAcdStore } from '../../src/acd/memory-store.js';
 import type { QueueDefinition } from '../../src/acd/model.js';
 import type { AcdStore } from '../../src/acd/store.js';
+import type { AcdEvent } from '../../src/acd/events.js';
 import { RedisAcdStore } from '../../src/store/redis/acd-store.js';
 import { queue } from '../acd/fixtures.js';
 import { testRedis, uniqueHotline } from '../support/redis.js';
@@ -413,7 +414,7 @@ function tracked(store: AcdStore): { store: AcdStore; settle: () => Promise<void
 }
 
 let redis: Redis | undefined;
-async function sharedRedis(): Promise<Redis> {
+export async function sharedRedis(): Promise<Redis> {
   redis ??= await testRedis();
   return redis;
 }
@@ -471,6 +472,8 @@ export interface World {
   kill(): Promise<void>;
   /** The store as a living instance sees it (after a kill, the reaper's). */
   live(): AcdStore;
+  /** The ACD's events so far (only with WorldOptions.events). */
+  acdEvents(): Promise<AcdEvent[]>;
 }
 
 export function queueDef(id: string, wrapUpSec = 10): QueueDefinition {
@@ -490,6 +493,8 @@ export interface WorldOptions {
   /** Instance lease (Infinity: never expires unless a test kills the instance). */
   leaseMs?: number;
   instanceId?: string;
+  /** Keep the ACD's events (memory: onEvent; Redis: the stream) for acdEvents(). */
+  events?: boolean;
 }
 
 /**
@@ -507,10 +512,12 @@ export async function world(
   const leaseMs = opts.leaseMs ?? Number.POSITIVE_INFINITY;
   const instanceId = opts.instanceId ?? 'i1';
   const hotlineId = uniqueHotline('call');
+  const memEvents: AcdEvent[] = [];
   const raw: AcdStore =
     kind === 'memory'
-      ? new MemoryAcdStore({ clock, leaseMs })
-      : new RedisAcdStore({ redis: await sharedRedis(), hotlineId, clock, leaseMs: Number.isFinite(leaseMs) ? leaseMs : 1e12, eventsMaxLen: 0 });
+      ? new MemoryAcdStore({ clock, leaseMs, ...(opts.events ? { onEvent: (e: AcdEvent) => memEvents.push(e) } : {}) })
+      : new RedisAcdStore({ redis: await sharedRedis(), hotlineId, clock, leaseMs: Number.isFinite(leaseMs) ? leaseMs : 1e12, eventsMaxLen: opts.events ? 1_000_000 : 0 });
+  const acdEvents = async (): Promise<AcdEvent[]> => (raw instanceof RedisAcdStore ? (await raw.readEvents()).map((r) => r.event) : [...memEvents]);
   const { store, settle: settleStore, faults } = tracked(raw);
   let reaper: { store: AcdStore; settle: () => Promise<void> } | undefined;
   const settle = async (): Promise<void> => {
@@ -570,7 +577,6 @@ export async function world(
     instanceId,
     recordingsDir: '/rec',
     transfers: { resolve: (t) => (t.startsWith('q:') ? { kind: 'queue', queueId: t.slice(2) } : undefined) },
-    agents: store,
   };
   const sessions = new Map<string, CallSession>();
   const registry = new (class extends CallRegistry {
@@ -632,7 +638,7 @@ export async function world(
     const a = await (reaper?.store ?? store).agent(agentId);
     return a ? `${a.state}${a.reason ? `(${a.reason})` : ''}` : 'unknown';
   };
-  return { kind, clock, store, acd, seats, records, deps, registry, faults, call, state, settle, stop, kill, live: () => reaper?.store ?? store };
+  return { kind, clock, store, acd, seats, records, deps, registry, faults, call, state, settle, stop, kill, live: () => reaper?.store ?? store, acdEvents };
 }
 
 /** Move virtual time forward by `ms`, one timer at a time, letting microtasks and store round trips settle. */

@@ -16,10 +16,29 @@ function call(id: string): LiveCall & { finish(): void; endedBy: string[] } {
       finish();
       return done;
     },
+    hangupByOperator() {
+      if (endedBy.length > 0) return null;
+      endedBy.push('operator');
+      return done;
+    },
   };
 }
 
 describe('CallRegistry', () => {
+  it("hangup: a supervisor's request reaches a live call once; unknown and ending calls say so", async () => {
+    const r = new CallRegistry(new VirtualClock(), 10);
+    r.admit();
+    const c = call('c1');
+    r.add(c);
+    expect(r.hangup('nope')).toEqual({ status: 'unknown' });
+    expect(r.hangup('c1').status).toBe('accepted');
+    expect(r.hangup('c1')).toEqual({ status: 'ended' });
+    expect(c.endedBy).toEqual(['operator']);
+    c.finish();
+    await flushMicrotasks();
+    expect(r.hangup('c1')).toEqual({ status: 'unknown' });
+  });
+
   it('sheds load with 503 above the limit, counting calls still being set up', async () => {
     const r = new CallRegistry(new VirtualClock(), 2);
     expect(r.admit()).toEqual({ ok: true });

@@ -2,8 +2,11 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lateWhisperFiles } from '../../src/call/media-channel.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { RedisCallCommands } from '../../src/store/redis/call-commands.js';
+import { uniqueHotline } from '../support/redis.js';
 import type { FlowRegistry } from '../../src/ivr/registry.js';
-import { STORE_KINDS, STUCK, closeHarness, run, shippedFlowsWithE2e, world, type LiveTestCall, type SeatScript, type World, type WorldOptions } from './harness.js';
+import { STORE_KINDS, STUCK, closeHarness, run, sharedRedis, shippedFlowsWithE2e, world, type LiveTestCall, type SeatScript, type World, type WorldOptions } from './harness.js';
 
 // The call session tested the way production runs it: HotlineCalls → the e2e flow (menu, press 1 → queue general,
 // survey after the agent) → the flow's queue node → the CallSession. The flow owns the waiting caller (music,
@@ -98,6 +101,18 @@ describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
       await w.stop();
     });
 
+    it('a give-back is no RONA: the events say offer-returned, the agent never passes through not-ready(missed)', async () => {
+      const w = await make(['a', 'b'], { a: { ourFailureAfterMs: 2000 }, b: { answerAfterMs: 1000 } }, { events: true });
+      w.call();
+      await run(w, TO_QUEUE_MS + 3000);
+      expect(await w.state('b')).toBe('on-call');
+      const ev = await w.acdEvents();
+      expect(ev.filter((e) => e.type === 'rona')).toEqual([]);
+      expect(ev.filter((e) => e.type === 'offer-returned')).toEqual([expect.objectContaining({ callId: 'c1', agentId: 'a', queueId: 'general' })]);
+      expect(ev.filter((e) => e.type === 'agent-state' && e.agentId === 'a').map((e) => e.type === 'agent-state' && e.to)).toEqual(['not-ready', 'ready', 'reserved', 'ringing', 'ready']);
+      await w.stop();
+    });
+
     it('an agent whose "not ready after this call" request is pending keeps it after a give-back', async () => {
       const w = await make(['a'], { a: { ourFailureAfterMs: 2000 } });
       w.call();
@@ -105,6 +120,81 @@ describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
       await w.store.requestAfterCall('a', 'break');
       await run(w, 2000);
       expect(await w.state('a')).toBe('not-ready(break)');
+      await w.stop();
+    });
+  });
+
+  describe('live calls steered by a supervisor', () => {
+    it('hang-up by operator while waiting: the one cleanup path, the call leaves the ACD, record ended-by-operator', async () => {
+      const w = await make(['a'], {}, { notReady: ['a'], events: true });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 1000);
+      expect((await w.store.call(c.callId))?.state).toBe('waiting');
+      expect(w.registry.hangup(c.callId).status).toBe('accepted');
+      expect(w.registry.hangup(c.callId)).toEqual({ status: 'ended' });
+      await run(w, 100);
+      await c.done;
+      expect(await w.store.call(c.callId)).toBeNull();
+      expect(c.signal.hangups).toBe(1);
+      expect(w.records.records).toHaveLength(1);
+      expect(w.records.records[0]).toMatchObject({ disposition: 'ended-by-operator', endedBy: 'operator', queueId: 'general' });
+      // Not the caller's abandon: the event says who ended it, so live KPIs need not count it.
+      expect((await w.acdEvents()).filter((e) => e.type === 'abandoned')).toEqual([expect.objectContaining({ callId: c.callId, stage: 'waiting', by: 'operator' })]);
+      await w.stop();
+    });
+
+    it('hang-up asked on another instance: relayed over Redis to the registry carrying the call, which ends it once', async () => {
+      const w = await make(['a'], {}, { notReady: ['a'] });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 1000);
+      const redis = await sharedRedis();
+      const hotlineId = uniqueHotline('relay');
+      const owner = new RedisCallCommands({ redis, hotlineId, instanceId: 'i1', handler: { hangup: (id) => w.registry.hangup(id).status }, log: silentLogger });
+      const api = new RedisCallCommands({ redis, hotlineId, instanceId: 'api', log: silentLogger });
+      await owner.start();
+      await api.start();
+      try {
+        expect(await api.hangup(c.callId, 'i1')).toBe('accepted');
+        expect(await api.hangup(c.callId, 'i1')).toBe('ended');
+        await run(w, 100);
+        await c.done;
+        expect(await api.hangup(c.callId, 'i1')).toBe('ended');
+      } finally {
+        await owner.stop();
+        await api.stop();
+      }
+      expect(await w.store.call(c.callId)).toBeNull();
+      expect(w.records.records.map((r) => [r.disposition, r.endedBy])).toEqual([['ended-by-operator', 'operator']]);
+      await w.stop();
+    });
+
+    it('hang-up by operator while talking: the agent goes to wrap-up, the record keeps the answer', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 1000 } });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 3000);
+      expect(await w.state('a')).toBe('on-call');
+      expect(w.registry.hangup(c.callId).status).toBe('accepted');
+      await run(w, 100);
+      await c.done;
+      expect(await w.state('a')).toBe('wrap-up');
+      expect(w.records.records[0]).toMatchObject({ disposition: 'ended-by-operator', endedBy: 'operator', agentId: 'a' });
+      expect(w.records.records[0]!.agentAnsweredAt).toBeDefined();
+      await w.stop();
+    });
+
+    it('a waiting call moved to another queue is served there: the session follows the offer and the record names the new queue', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 1000 } }, { notReady: ['a'] });
+      const c = w.call();
+      await run(w, TO_QUEUE_MS + 1000);
+      expect(await w.store.moveCall(c.callId, 'complaints')).toEqual({ status: 'queued', position: 1, length: 1 });
+      await w.store.setReady('a');
+      await run(w, 3000);
+      expect(await w.state('a')).toBe('on-call');
+      expect(c.session().snapshot().queueId).toBe('complaints');
+      c.hangUp();
+      await run(w, 100);
+      await c.done;
+      expect(w.records.records[0]).toMatchObject({ queueId: 'complaints', agentId: 'a' });
       await w.stop();
     });
   });

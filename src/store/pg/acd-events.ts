@@ -180,6 +180,10 @@ export class AcdEventWriter {
       case 'rona':
         await this.endOffer(c, e.callId, e.agentId, e.at, 'rona');
         return;
+      case 'offer-returned':
+        // Given back after a failure of ours: the offer ends without a miss charged to the agent.
+        await this.endOffer(c, e.callId, e.agentId, e.at, 'cancelled');
+        return;
       case 'abandoned':
         if (e.agentId !== undefined) await this.endOffer(c, e.callId, e.agentId, e.at, 'cancelled');
         return;
@@ -195,6 +199,7 @@ export class AcdEventWriter {
         return;
       }
       case 'enqueued':
+      case 'moved':
       case 'ended':
       case 'instance-dead':
         // Carried by the call record the session writes, or by nothing that needs keeping.

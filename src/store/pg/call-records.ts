@@ -20,6 +20,8 @@ export const DISPOSITIONS = [
   'max-wait',
   'overload',
   'failed',
+  // Hung up by a supervisor (API) before an agent answered (migration 20261207132000000).
+  'ended-by-operator',
 ] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
 

@@ -20,6 +20,9 @@ function disposition(r: SessionCallRecord): Disposition {
       return 'voicemail';
     case 'error':
       return 'failed';
+    case 'ended-by-operator':
+      // An answered call stays answered (the KPIs count it); failure_reason says who ended it.
+      return r.agentAnsweredAt !== undefined && r.agentId !== undefined ? 'answered' : 'ended-by-operator';
     case 'silent':
     case 'abandoned':
     case 'transferred':
@@ -62,6 +65,7 @@ export function fromSessionRecord(r: SessionCallRecord, instanceId?: string): Ca
   if (r.recordingFile !== undefined) out.recordingPath = r.recordingFile;
   if (r.transferredTo !== undefined) out.transferTarget = r.transferredTo;
   if (r.endedBy === 'shutdown' || r.endedBy === 'error') out.failureReason = r.endedBy;
+  if (r.endedBy === 'operator') out.failureReason = 'ended-by-operator';
   return out;
 }
 

@@ -329,8 +329,18 @@ export class RedisAcdStore implements AcdStore {
     return offerOf(await this.run('rona', callId));
   }
 
-  async abandon(callId: string): Promise<AbandonResult> {
-    const r = await this.run('abandon', callId);
+  async giveBack(callId: string, agentId: string): Promise<Offer[]> {
+    return list<Offer>((await this.run('giveBack', callId, agentId)).offers);
+  }
+
+  async moveCall(callId: string, queueId: string): Promise<EnqueueResult> {
+    const r = await this.run('moveCall', callId, queueId);
+    if (r.status === 'offered') return { status: 'offered', offer: r.offer as Offer };
+    return { status: 'queued', position: r.position as number, length: r.length as number };
+  }
+
+  async abandon(callId: string, by?: 'operator'): Promise<AbandonResult> {
+    const r = await (by === 'operator' ? this.run('abandon', callId, by) : this.run('abandon', callId));
     return { stage: r.stage as AbandonResult['stage'], offer: offerOf(r) };
   }
 
@@ -366,6 +376,32 @@ export class RedisAcdStore implements AcdStore {
   async call(callId: string): Promise<CallSnapshot | null> {
     const h = await this.guard('call', () => this.redis.hgetall(`${this.prefix}c:${callId}`));
     return h.q ? callSnapshot(callId, h) : null;
+  }
+
+  async liveCalls(): Promise<CallSnapshot[]> {
+    const P = this.prefix;
+    return this.guard('liveCalls', async () => {
+      // Every call is indexed under its owner instance (ic:<instance>, written with the call); an instance whose
+      // lease is gone still has its calls listed until the reaper removes them, as snapshot() does.
+      const instances = await this.redis.zrange(`${P}leases`, 0, -1);
+      const idx = this.redis.pipeline();
+      for (const i of instances) idx.zrange(`${P}ic:${i}`, 0, -1);
+      const ids = ((await idx.exec()) ?? []).flatMap(([err, v]) => {
+        if (err) throw err;
+        return v as string[];
+      });
+      if (ids.length === 0) return [];
+      const pipe = this.redis.pipeline();
+      for (const id of ids) pipe.hgetall(`${P}c:${id}`);
+      const rows = (await pipe.exec()) ?? [];
+      const out: CallSnapshot[] = [];
+      rows.forEach(([err, h], i) => {
+        if (err) throw err;
+        const row = h as Record<string, string>;
+        if (row.q) out.push(callSnapshot(ids[i]!, row));
+      });
+      return out;
+    });
   }
 
   async renewLease(instance: string): Promise<void> {

@@ -256,8 +256,59 @@ R('HDEL', P .. 'c:' .. cid, 'agent')
 addWaiting(cid, c)
 return offerResult(matchForCall(cid, c))
 `,
+  // ARGV[4] call id, ARGV[5] the agent it is offered to. The call first (back at the head, matched while the agent
+  // still holds it), then the agent ready or its pending after-call state; the offers made, in that order.
+  giveBack: `
+local cid, aid = ARGV[4], ARGV[5]
+local c = callOrFail(cid, 'offered')
+if c.agent ~= aid then
+  fail('CALL_BAD_STATE', 'call ' .. cid .. ' is offered to ' .. c.agent .. ', not ' .. aid, {callId = cid, agentId = aid, offeredTo = c.agent})
+end
+local a = agentOrFail(aid)
+checkTransition(aid, a.state, 'ready')
+emit('offer-returned', 'callId', cid, 'agentId', aid, 'queueId', c.q)
+local head = R('HINCRBY', P .. 'seq', 'head', '1')
+c.st = 'waiting'
+c.agent = ''
+c.score = (999 - c.prio) * 1099511627776 + 549755813888 - head
+R('HSET', P .. 'c:' .. cid, 'st', 'waiting', 'score', fmt(c.score))
+R('HDEL', P .. 'c:' .. cid, 'agent')
+addWaiting(cid, c)
+local out = {}
+local o1 = matchForCall(cid, c)
+if o1 then out[#out + 1] = o1 end
+setState(aid, a, 'ready', nil, {'call', ''})
+local o2 = releaseToNext(aid, a)
+if o2 then out[#out + 1] = o2 end
+return '{"offers":[' .. table.concat(out, ',') .. ']}'
+`,
+  // ARGV[4] call id, ARGV[5] target queue. The stored score (priority and arrival, or head after a RONA) is kept.
+  moveCall: `
+local cid, to = ARGV[4], ARGV[5]
+local c = callOrFail(cid, 'waiting')
+local d = qdef(to)
+if not d or d.retired then fail('UNKNOWN_QUEUE', 'unknown queue ' .. to, {queueId = to, callId = cid}) end
+if to ~= c.q then
+  local from = c.q
+  removeWaiting(cid, c)
+  emit('moved', 'callId', cid, 'fromQueue', from, 'toQueue', to)
+  leaveQueue(from)
+  c.q = to
+  c.sticky = ''
+  c.inQueue = false
+  c.score = tonumber(R('HGET', P .. 'c:' .. cid, 'score'))
+  R('HSET', P .. 'c:' .. cid, 'q', to, 'sticky', '')
+  local offer = matchForCall(cid, c)
+  if offer then return '{"status":"offered","offer":' .. offer .. '}' end
+  addWaiting(cid, c)
+end
+return '{"status":"queued","position":' .. fmt(R('ZRANK', P .. 'q:' .. to, cid) + 1) .. ',"length":' .. fmt(R('ZCARD', P .. 'q:' .. to)) .. '}'
+`,
+  // ARGV[4] call id, ARGV[5] 'operator' when a supervisor ended it (else absent).
   abandon: `
 local cid = ARGV[4]
+local by = nil
+if ARGV[5] == 'operator' then by = 'operator' end
 local c = callOrFail(cid, nil)
 if c.st == 'on-call' then
   local _, _, offer = finish(cid, c, 'caller')
@@ -266,13 +317,13 @@ end
 if c.st == 'waiting' then
   removeWaiting(cid, c)
   deleteCall(cid, c)
-  emit('abandoned', 'callId', cid, 'queueId', c.q, 'stage', 'waiting')
+  emit('abandoned', 'callId', cid, 'queueId', c.q, 'stage', 'waiting', 'by', by)
   return '{"stage":"waiting"}'
 end
 local aid = c.agent
 local a = agentGet(aid)
 deleteCall(cid, c)
-emit('abandoned', 'callId', cid, 'queueId', c.q, 'stage', 'offered', 'agentId', aid)
+emit('abandoned', 'callId', cid, 'queueId', c.q, 'stage', 'offered', 'agentId', aid, 'by', by)
 setState(aid, a, 'ready', nil, {'call', ''})
 return '{"stage":"offered","offer":' .. (releaseToNext(aid, a) or 'null') .. '}'
 `,
@@ -348,7 +399,7 @@ export const ACD_OPS = Object.keys(OPS) as AcdOp[];
 export const ACD_OP_CODES = Object.fromEntries(ACD_OPS.map((op, i) => [op, String(i + 1)])) as Record<AcdOp, string>;
 
 /** Bump when the Lua changes: the library name carries it, so instances running different code never share one. */
-export const ACD_LIBRARY_VERSION = 13;
+export const ACD_LIBRARY_VERSION = 14;
 /**
  * The name also carries a digest of the Lua itself: two builds that both say v13 but differ in code (a forgotten
  * bump, two branches on one development Redis, a rolling upgrade) then load two libraries side by side instead of

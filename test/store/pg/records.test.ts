@@ -146,7 +146,12 @@ describe('session record sink', () => {
     await sink.write({ ...base, callId: 's-1', agentId: '1001', agentAnsweredAt: T0 + 20_000, ringsToAnswer: 4, missedAgents: ['1002'], disposition: 'completed', endedBy: 'caller', whispered: true });
     await sink.write({ ...base, callId: 's-2', agentId: undefined, agentAnsweredAt: undefined, ringsToAnswer: undefined, missedAgents: [], disposition: 'caller-hangup', endedBy: 'caller', whispered: false });
     await sink.write({ ...base, callId: 's-3', queuedAt: undefined, queueId: undefined, agentId: undefined, agentAnsweredAt: undefined, ringsToAnswer: undefined, missedAgents: [], disposition: 'error', endedBy: 'shutdown', whispered: false });
+    await sink.write({ ...base, callId: 's-4', agentId: undefined, agentAnsweredAt: undefined, ringsToAnswer: undefined, missedAgents: [], disposition: 'ended-by-operator', endedBy: 'operator', whispered: false });
+    await sink.write({ ...base, callId: 's-5', agentId: '1001', agentAnsweredAt: T0 + 20_000, ringsToAnswer: 1, missedAgents: [], disposition: 'ended-by-operator', endedBy: 'operator', whispered: false });
     const repo = new CallRecordRepository(t.db);
+    // Hung up by a supervisor: its own disposition before an answer (not an abandon); an answered call stays answered.
+    expect(await repo.get('s-4')).toMatchObject({ disposition: 'ended-by-operator', whoHungUp: 'system', failureReason: 'ended-by-operator' });
+    expect(await repo.get('s-5')).toMatchObject({ disposition: 'answered', whoHungUp: 'system', failureReason: 'ended-by-operator' });
     expect(await repo.get('s-1')).toMatchObject({ disposition: 'answered', agentId: '1001', firstAgentId: '1001', answerAt: T0 + 20_000, offers: 2, missedAgents: ['1002'], ringsToAnswer: 4, lateWhisper: true, instanceId: 'app-1', hotlineNumber: '12345', whoHungUp: 'caller' });
     expect(await repo.get('s-2')).toMatchObject({ disposition: 'abandoned', abandonAt: T0 + 90_000, offers: 0 });
     expect(await repo.get('s-3')).toMatchObject({ disposition: 'failed', whoHungUp: 'system', failureReason: 'shutdown' });

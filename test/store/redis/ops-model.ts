@@ -50,6 +50,10 @@ export type Op =
   | { op: 'enqueue'; c: number; q: number; caller: number; prio: number; inst: number }
   | { op: 'markRinging' | 'answer' | 'rona' | 'abandon' | 'endCall'; c: number }
   | { op: 'tick' | 'reap' | 'expire' }
+  /** Give the offer of call c back from agent a (a failure of ours); move waiting call c to queue q. */
+  | { op: 'giveBack'; c: number; a: number }
+  | { op: 'moveCall'; c: number; q: number }
+  | { op: 'abandonByOperator'; c: number }
   /** dt < 0: not registered; else registered until now + dt. */
   | { op: 'setRegistration'; a: number; dt: number }
   | { op: 'configure'; v: number }
@@ -66,6 +70,9 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ op: fc.constant('enqueue' as const), c: idx(40), q: idx(QUEUE_IDS.length + 1), caller: idx(4), prio: idx(3), inst: idx(INSTANCES.length) }) },
   { weight: 6, arbitrary: fc.record({ op: fc.constantFrom('markRinging' as const, 'answer' as const, 'rona' as const, 'abandon' as const, 'endCall' as const), c: idx(40) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('tick' as const, 'reap' as const, 'expire' as const) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('giveBack' as const), c: idx(40), a: idx(AGENTS.length) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('moveCall' as const), c: idx(40), q: idx(QUEUE_IDS.length + 1) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('abandonByOperator' as const), c: idx(40) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('setRegistration' as const), a: idx(AGENTS.length), dt: fc.constantFrom(-1, 3000, 20_000) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('configure' as const), v: idx(SETUPS.length) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('renew' as const), inst: idx(INSTANCES.length) }) },
@@ -111,6 +118,12 @@ export async function applyOp(store: AcdStore, clock: VirtualClock, world: World
       case 'abandon':
       case 'endCall':
         return await store[o.op](`c${o.c}`);
+      case 'giveBack':
+        return await store.giveBack(`c${o.c}`, AGENTS[o.a]!.id);
+      case 'moveCall':
+        return await store.moveCall(`c${o.c}`, QUEUE_IDS[o.q] ?? 'no-such-queue');
+      case 'abandonByOperator':
+        return await store.abandon(`c${o.c}`, 'operator');
       case 'tick':
         return await store.tick();
       case 'reap':
@@ -190,7 +203,7 @@ export function violations(snap: StoreSnapshot, events: readonly AcdEvent[], now
     if (e.type === 'offered') {
       if (offeredOpen.has(e.callId)) out.push(`call ${e.callId} offered twice`);
       offeredOpen.add(e.callId);
-    } else if (e.type === 'rona') offeredOpen.delete(e.callId);
+    } else if (e.type === 'rona' || e.type === 'offer-returned') offeredOpen.delete(e.callId);
     else if (e.type === 'ended' || e.type === 'abandoned' || e.type === 'removed-dead-instance') {
       offeredOpen.delete(e.callId);
       closed.add(e.callId);
