@@ -51,9 +51,10 @@ describe('Housekeeping', () => {
       // Hold one run open so close() happens while it is under way: it must not re-arm when it ends.
       if (calls === 3) await new Promise<void>((r) => (running = r));
     });
-    while (calls < 3) await new Promise((r) => setTimeout(r, 5));
+    // Wait until the third run is really held (after its PING), or close() would wait on a run nobody releases.
+    while (!running) await new Promise((r) => setTimeout(r, 5));
     const closing = hk.close();
-    running?.();
+    running();
     await closing;
     const atClose = calls;
     await new Promise((r) => setTimeout(r, 100));
