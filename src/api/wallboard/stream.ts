@@ -178,6 +178,11 @@ export class KpiStream {
     this.refresh();
   }
 
+  /** Resolves once no reading is in flight (tests and the bench wait on it). */
+  async settled(): Promise<void> {
+    while (this.inflight) await this.inflight;
+  }
+
   /** Stops the timer and ends every client's response (so the HTTP server can close). */
   async close(): Promise<void> {
     this.closed = true;
