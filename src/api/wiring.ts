@@ -5,6 +5,7 @@ import { AgentService } from '../call/agent-service.js';
 import type { FlowRegistry } from '../ivr/registry.js';
 import type { PgStore } from '../store/pg/index.js';
 import { RedisAcdStore } from '../store/redis/acd-store.js';
+import type { LiveKpiSource } from '../kpi/types.js';
 import type { ApiMetrics } from './metrics.js';
 import type { OpsOptions } from './server.js';
 
@@ -19,6 +20,8 @@ export interface ApiWiring {
   metrics: ApiMetrics;
   /** Telephony's agent-state service when telephony runs; otherwise one is built on the same Redis ACD. */
   agentService?: AgentService | undefined;
+  /** The live KPIs (src/kpi/); with them the API serves the wallboard and its event stream. */
+  kpis?: LiveKpiSource | undefined;
 }
 
 /**
@@ -47,6 +50,7 @@ export function apiOps(w: ApiWiring): OpsOptions {
     flows: { dir: config.FLOWS_DIR, status: () => flows.status(), queues: () => flows.queues(), reload: w.reload },
     search: pg.search,
     metrics: w.metrics,
+    ...(w.kpis ? { kpis: w.kpis } : {}),
     authLimits: { maxFailures: config.AUTH_MAX_FAILURES, windowMs: config.AUTH_FAILURE_WINDOW_MS, blockMs: config.AUTH_BLOCK_MS },
   };
 }
