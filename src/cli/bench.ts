@@ -3,6 +3,7 @@ import { register as registerRouting } from '../bench/routing.js';
 import { register as registerErlang } from '../bench/erlang.js';
 import { register as registerSimulate } from '../bench/simulate.js';
 import { register as registerSipLoad } from '../bench/sip-load.js';
+import { register as registerWallboard } from '../bench/wallboard-stream.js';
 
 /** `acd bench <what>`: figures measured side by side in one run (ours vs a baseline or ceiling). */
 export function register(program: Command): void {
@@ -11,4 +12,5 @@ export function register(program: Command): void {
   registerErlang(bench);
   registerSimulate(bench);
   registerSipLoad(bench);
+  registerWallboard(bench);
 }

@@ -125,6 +125,7 @@ export class KpiStream {
   private lastSampleAt = -Infinity;
   private failing = false;
   private closed = false;
+  private busy = 0;
 
   constructor(private readonly opts: KpiStreamOptions) {
     this.everyMs = opts.everyMs ?? 1_000;
@@ -154,6 +155,11 @@ export class KpiStream {
     return n;
   }
 
+  /** Event-loop time spent serialising and writing frames since start (ms): the stream's own cost. */
+  get busyMs(): number {
+    return this.busy;
+  }
+
   history(): KpiSample[] {
     return [...this.samples];
   }
@@ -166,8 +172,9 @@ export class KpiStream {
     const client = new SseClient(sink);
     this.clients.add(client);
     client.send(': connected\nretry: 2000\n\n', this.now());
+    // The newest picture at once; the next comes with the timer (50 screens reconnecting cause no burst of reads).
     if (this.latestFrame !== null) client.send(this.latestFrame, this.now());
-    this.refresh();
+    else this.refresh();
     return () => {
       if (this.clients.delete(client)) client.close();
     };
@@ -239,9 +246,11 @@ export class KpiStream {
       if (this.samples.length > keep) this.samples.splice(0, this.samples.length - keep);
     }
     if (this.closed) return;
+    const t0 = performance.now();
     this.latestFrame = sseFrame('kpis', k, k.at);
     this.lastPushAt = this.now();
     this.broadcast(this.latestFrame);
+    this.busy += performance.now() - t0;
   }
 
   private broadcast(frame: string): void {
