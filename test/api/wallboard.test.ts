@@ -96,6 +96,35 @@ describe('KpiStream', () => {
     await s.close();
   });
 
+  it('heartbeats keep idle sockets alive but never take the place of a blocked client\'s pending picture', async () => {
+    const src = new FixedSource();
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
+    let held = false;
+    const gated: LiveKpiSource = { live: async () => { if (held) await gate; return src.live(); } };
+    const s = new KpiStream({ source: gated, logger: silentLogger, everyMs: 20, heartbeatMs: 20, historyEveryMs: 60_000 });
+    const slow = new FakeSink();
+    const fast = new FakeSink();
+    s.subscribe(slow);
+    s.subscribe(fast);
+    await s.settled();
+    slow.full = true;
+    for (const at of [2_000, 3_000]) {
+      src.set(at);
+      s.nudge();
+      await s.settled();
+    }
+    held = true; // readings now hang: only heartbeats go out
+    s.start();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(fast.frames.filter((f) => f.startsWith(': heartbeat')).length).toBeGreaterThan(1);
+    slow.drain();
+    expect(slow.frames.at(-1)!.startsWith('event: kpis')).toBe(true);
+    expect(slow.kpis().at(-1)!.at).toBe(3_000);
+    open();
+    await s.close();
+  });
+
   it('disconnects a client that has not drained for stuckMs; release is once only', async () => {
     const src = new FixedSource();
     let now = 0;

@@ -77,12 +77,17 @@ class SseClient {
 
   constructor(readonly sink: SseSink) {}
 
-  /** False when the client has been stuck too long and should be dropped. */
-  send(frame: string, now: number, stuckMs = Infinity): boolean {
+  /**
+   * False when the client has been stuck too long and should be dropped. A `skippable` frame (a heartbeat) is not
+   * kept for a blocked client: its socket is full, so it needs no keep-alive, and the pending picture must stay.
+   */
+  send(frame: string, now: number, stuckMs = Infinity, skippable = false): boolean {
     this.lastNow = now;
     if (this.blockedSince !== null) {
-      if (this.pending !== null) this.dropped++;
-      this.pending = frame;
+      if (!skippable) {
+        if (this.pending !== null) this.dropped++;
+        this.pending = frame;
+      }
       return now - this.blockedSince < stuckMs;
     }
     if (!this.sink.write(frame)) {
@@ -206,7 +211,7 @@ export class KpiStream {
     else if (now - this.lastSampleAt >= this.historyEveryMs) this.refresh();
     if (this.clients.size > 0 && now - this.lastBeatAt >= this.heartbeatMs) {
       this.lastBeatAt = now;
-      this.broadcast(`: heartbeat ${now}\n\n`);
+      this.broadcast(`: heartbeat ${now}\n\n`, true);
     }
   }
 
@@ -253,10 +258,10 @@ export class KpiStream {
     this.busy += performance.now() - t0;
   }
 
-  private broadcast(frame: string): void {
+  private broadcast(frame: string, skippable = false): void {
     const now = this.now();
     for (const c of this.clients) {
-      if (!c.send(frame, now, this.stuckMs)) {
+      if (!c.send(frame, now, this.stuckMs, skippable)) {
         this.opts.logger.warn({ stuckMs: this.stuckMs }, 'wallboard: a client has not read its stream for too long; disconnected');
         this.clients.delete(c);
         c.close();
