@@ -50,6 +50,16 @@ export default tseslint.config(
     },
   },
   {
+    // The wallboard page's script: plain browser JavaScript served as is (no build step, no type information).
+    files: ['src/api/wallboard/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: Object.fromEntries(['window', 'document', 'location', 'history', 'localStorage', 'sessionStorage', 'fetch', 'EventSource', 'URL', 'URLSearchParams', 'CSS', 'performance', 'setInterval', 'console', 'uPlot'].map((g) => [g, 'readonly'])),
+    },
+  },
+  {
     files: ['test/**'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

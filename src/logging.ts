@@ -7,9 +7,30 @@ import type { Logger } from './core/logger.js';
  */
 export const REDACT_PATHS = ['req.headers.authorization', 'headers.authorization', 'authorization', 'password', 'token', 'secret', '*.password', '*.token', '*.secret'];
 
+/** A URL with its `access_token` query value (the wallboard's event stream takes one) replaced by [redacted]. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]access_token=)[^&#]*/gi, '$1[redacted]');
+}
+
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/**
+ * fastify's request serializer (it takes the logger's own over its default), with the URL redacted: a token in
+ * a query string would otherwise be written on every "incoming request" line.
+ */
+const serializers = {
+  req: (req: LoggedRequest) => ({ method: req.method, url: req.url === undefined ? undefined : redactUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }),
+};
+
 /** The process logger: JSON lines on stdout (pino). Each call gets a child logger bound to its call id. */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger & pino.Logger {
-  const opts = { level, base: { app: 'hotline-acd' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const opts = { level, base: { app: 'hotline-acd' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, serializers };
   return destination ? pino(opts, destination) : pino(opts);
 }
 

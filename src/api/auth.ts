@@ -23,6 +23,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Roles allowed on the route; omitted means public (only /healthz, /metrics and the docs). */
     roles?: readonly ApiRole[];
+    /** The route also takes the token as `?access_token=` (EventSource cannot send headers); logs redact it. */
+    queryToken?: boolean;
   }
 }
 
@@ -67,10 +69,13 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
     if (limiter.isBlocked(addr)) throw new ApiError(429, 'TOO_MANY_FAILURES', 'too many failed logins from this address; try again later');
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    const principal = m ? await verify(m[1]!) : undefined;
+    const fromQuery = req.routeOptions.config.queryToken ? (req.query as { access_token?: unknown } | undefined)?.access_token : undefined;
+    const token = m ? m[1]! : typeof fromQuery === 'string' && fromQuery !== '' ? fromQuery : undefined;
+    const principal = token !== undefined ? await verify(token) : undefined;
     if (!principal) {
       limiter.recordFailure(addr);
-      throw new ApiError(401, 'UNAUTHENTICATED', m ? 'unknown or revoked token' : 'missing "Authorization: Bearer <token>" header');
+      const missing = req.routeOptions.config.queryToken ? 'missing "Authorization: Bearer <token>" header or ?access_token=' : 'missing "Authorization: Bearer <token>" header';
+      throw new ApiError(401, 'UNAUTHENTICATED', token !== undefined ? 'unknown or revoked token' : missing);
     }
     limiter.recordSuccess(addr);
     if (!roles.includes(principal.role)) throw new ApiError(403, 'FORBIDDEN', `this needs the role ${roles.join(' or ')} (token "${principal.name}" is ${principal.role})`);

@@ -19,6 +19,8 @@ import { registerQueueRoutes, type QueueRoutesDeps } from './routes/queues.js';
 import { registerRecordRoutes } from './routes/records.js';
 import { registerWebhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.js';
 import { registerWhoamiRoute } from './routes/whoami.js';
+import { registerWallboard, type WallboardOptions } from './wallboard/routes.js';
+import type { LiveKpiSource } from '../kpi/types.js';
 
 /** What the admin and agent API works on. Every piece is the same service the rest of the server uses. */
 export interface OpsOptions {
@@ -46,6 +48,10 @@ export interface OpsOptions {
   tokenCacheMs?: number;
   /** A request waiting longer on PostgreSQL or Redis answers 503 DEPENDENCY_TIMEOUT (default 3 s). */
   dependencyTimeoutMs?: number;
+  /** The live KPIs (src/kpi/): with it, the wallboard (/wallboard) and its event stream (/api/kpis/stream). */
+  kpis?: LiveKpiSource;
+  /** The wallboard stream's pacing (defaults: every 1 s, history samples every 30 s kept 4 h). */
+  wallboard?: WallboardOptions['stream'];
 }
 
 export interface ApiOptions {
@@ -128,6 +134,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     registerRecordRoutes(api, { search: ops.search });
     if (ops.webhooks) registerWebhookRoutes(api, { webhooks: ops.webhooks, clock: ops.clock });
     registerWhoamiRoute(api);
+    if (ops.kpis) registerWallboard(api, { source: ops.kpis, logger: api.log, ...(ops.wallboard ? { stream: ops.wallboard } : {}) });
     done();
   });
   return app;

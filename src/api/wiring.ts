@@ -5,6 +5,7 @@ import { AgentService } from '../call/agent-service.js';
 import type { FlowRegistry } from '../ivr/registry.js';
 import type { PgStore } from '../store/pg/index.js';
 import { RedisAcdStore } from '../store/redis/acd-store.js';
+import type { LiveKpiSource } from '../kpi/types.js';
 import type { ApiMetrics } from './metrics.js';
 import { WebhookRepository } from '../webhooks/repository.js';
 import type { CallCommands } from './routes/calls.js';
@@ -23,6 +24,8 @@ export interface ApiWiring {
   agentService?: AgentService | undefined;
   /** Operator commands to the instance carrying a call (src/store/redis/call-commands.ts). */
   callCommands?: CallCommands | undefined;
+  /** The live KPIs (src/kpi/); with them the API serves the wallboard and its event stream. */
+  kpis?: LiveKpiSource | undefined;
 }
 
 /**
@@ -53,6 +56,7 @@ export function apiOps(w: ApiWiring): OpsOptions {
     metrics: w.metrics,
     webhooks: new WebhookRepository(pg.db),
     callCommands: w.callCommands,
+    ...(w.kpis ? { kpis: w.kpis } : {}),
     authLimits: { maxFailures: config.AUTH_MAX_FAILURES, windowMs: config.AUTH_FAILURE_WINDOW_MS, blockMs: config.AUTH_BLOCK_MS },
   };
 }

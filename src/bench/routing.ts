@@ -48,12 +48,12 @@ export interface RoutingBenchResult {
 }
 
 const SKILLS = Array.from({ length: 20 }, (_, i) => `skill${String(i).padStart(2, '0')}`);
-const INSTANCE = 'bench';
+export const INSTANCE = 'bench';
 // Built once: the driver should cost as little as a real call session between operations.
 const QUEUE_IDS = SKILLS.map((_, i) => `q${i}`);
 const CALLERS = Array.from({ length: 1000 }, (_, i) => `+8610${i}`);
 
-function setup(agents: number): { queues: QueueDefinition[]; profiles: AgentProfile[] } {
+export function setup(agents: number): { queues: QueueDefinition[]; profiles: AgentProfile[] } {
   const policies = ['longest-idle', 'highest-skill', 'least-talk-time', 'round-robin'] as const;
   const queues = SKILLS.map(
     (skill, i): QueueDefinition => ({
@@ -104,7 +104,7 @@ class Latencies {
   }
 }
 
-class Lifecycles {
+export class Lifecycles {
   private seq = 0;
   readonly match = new Latencies();
   completed = 0;

@@ -4,6 +4,7 @@ import { register as registerErlang } from '../bench/erlang.js';
 import { register as registerSimulate } from '../bench/simulate.js';
 import { register as registerSipLoad } from '../bench/sip-load.js';
 import { register as registerApi } from '../bench/api.js';
+import { register as registerWallboard } from '../bench/wallboard-stream.js';
 
 /** `acd bench <what>`: figures measured side by side in one run (ours vs a baseline or ceiling). */
 export function register(program: Command): void {
@@ -13,4 +14,5 @@ export function register(program: Command): void {
   registerSimulate(bench);
   registerSipLoad(bench);
   registerApi(bench);
+  registerWallboard(bench);
 }

@@ -1,0 +1,271 @@
+import type { Logger } from '../../core/logger.js';
+import type { LiveKpis, LiveKpiSource, LiveQueueKpis } from '../../kpi/types.js';
+
+/** What one client connection needs: a Node writable (the raw HTTP response). */
+export interface SseSink {
+  write(chunk: string): boolean;
+  end(): void;
+  once(event: 'drain', listener: () => void): unknown;
+  removeListener(event: 'drain', listener: () => void): unknown;
+}
+
+/** One point of the wallboard's history charts, per queue ('*' for the whole hotline). */
+export interface KpiSamplePoint {
+  waiting: number;
+  offered: number;
+  answered: number;
+  abandoned: number;
+  serviceLevel: number | null;
+  required: number | null;
+  loggedIn: number;
+  ready: number;
+}
+
+export interface KpiSample {
+  at: number;
+  queues: Record<string, KpiSamplePoint>;
+}
+
+export interface KpiStreamOptions {
+  source: LiveKpiSource;
+  logger: Logger;
+  /** How often connected clients get a `kpis` event (default 1 s). */
+  everyMs?: number;
+  /** A comment line this often keeps proxies from closing an idle stream (default 15 s). */
+  heartbeatMs?: number;
+  /** History: one sample this often (default 30 s), kept this long (default 4 h). */
+  historyEveryMs?: number;
+  historyKeepMs?: number;
+  /** A client whose socket has not drained for this long is disconnected (default 30 s); EventSource reconnects. */
+  stuckMs?: number;
+  /** Wall time for the stream's own pacing (the figures carry the source's `at`). */
+  now?: () => number;
+}
+
+const point = (q: LiveQueueKpis): KpiSamplePoint => ({
+  waiting: q.waiting,
+  offered: q.offered,
+  answered: q.answered,
+  abandoned: q.abandoned,
+  serviceLevel: q.serviceLevel,
+  required: q.staffing.required,
+  loggedIn: q.staffing.loggedIn,
+  ready: q.staffing.ready,
+});
+
+export const sampleOf = (k: LiveKpis): KpiSample => ({
+  at: k.at,
+  queues: Object.fromEntries([['*', point(k.hotline)], ...k.queues.map((q) => [q.queueId, point(q)] as const)]),
+});
+
+/**
+ * One client of the stream. Every frame is the whole picture, so a client that cannot keep up loses nothing by
+ * skipping frames: while its socket is full (write() said false) the newest frame waits in `pending` (overwriting
+ * the older one) until 'drain', so a slow client costs one frame of memory and never delays the others.
+ */
+class SseClient {
+  private blockedSince: number | null = null;
+  private pending: string | null = null;
+  private readonly onDrain = () => {
+    this.blockedSince = null;
+    const p = this.pending;
+    this.pending = null;
+    if (p !== null) this.send(p, this.lastNow);
+  };
+  private lastNow = 0;
+  dropped = 0;
+
+  constructor(readonly sink: SseSink) {}
+
+  /**
+   * False when the client has been stuck too long and should be dropped. A `skippable` frame (a heartbeat) is not
+   * kept for a blocked client: its socket is full, so it needs no keep-alive, and the pending picture must stay.
+   */
+  send(frame: string, now: number, stuckMs = Infinity, skippable = false): boolean {
+    this.lastNow = now;
+    if (this.blockedSince !== null) {
+      if (!skippable) {
+        if (this.pending !== null) this.dropped++;
+        this.pending = frame;
+      }
+      return now - this.blockedSince < stuckMs;
+    }
+    if (!this.sink.write(frame)) {
+      this.blockedSince = now;
+      this.sink.once('drain', this.onDrain);
+    }
+    return true;
+  }
+
+  close(): void {
+    this.sink.removeListener('drain', this.onDrain);
+    this.sink.end();
+  }
+}
+
+export const sseFrame = (event: string, data: unknown, id?: number): string =>
+  `event: ${event}\n${id !== undefined ? `id: ${id}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
+
+/**
+ * The wallboard's live feed: ONE reader of the LiveKpiSource for all connected clients (the figures are taken and
+ * serialised once per second however many walls are open, so 50 browsers cost 50 socket writes, not 50 reads), and
+ * the ring buffer of samples the history charts start from. The stream owns its timer; each client is owned by its
+ * HTTP connection, which unsubscribes on close.
+ */
+export class KpiStream {
+  private readonly clients = new Set<SseClient>();
+  private readonly samples: KpiSample[] = [];
+  private readonly everyMs: number;
+  private readonly heartbeatMs: number;
+  readonly historyEveryMs: number;
+  readonly historyKeepMs: number;
+  private readonly stuckMs: number;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private inflight: Promise<void> | null = null;
+  private again = false;
+  private latestFrame: string | null = null;
+  private lastPushAt = 0;
+  private lastBeatAt = 0;
+  private lastSampleAt = -Infinity;
+  private failing = false;
+  private closed = false;
+  private busy = 0;
+
+  constructor(private readonly opts: KpiStreamOptions) {
+    this.everyMs = opts.everyMs ?? 1_000;
+    this.heartbeatMs = opts.heartbeatMs ?? 15_000;
+    this.historyEveryMs = opts.historyEveryMs ?? 30_000;
+    this.historyKeepMs = opts.historyKeepMs ?? 4 * 3_600_000;
+    this.stuckMs = opts.stuckMs ?? 30_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Starts the pacing timer (idempotent). The first reading is taken at once so history starts at start-up. */
+  start(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => this.tick(), Math.min(this.everyMs, this.historyEveryMs));
+    this.timer.unref();
+    this.refresh();
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Frames skipped for slow clients since start (coalesced: they got a newer one instead). */
+  get coalesced(): number {
+    let n = 0;
+    for (const c of this.clients) n += c.dropped;
+    return n;
+  }
+
+  /** Event-loop time spent serialising and writing frames since start (ms): the stream's own cost. */
+  get busyMs(): number {
+    return this.busy;
+  }
+
+  history(): KpiSample[] {
+    return [...this.samples];
+  }
+
+  /**
+   * A new client: it gets the latest figures at once, then every refresh. The returned function is the only way
+   * to let go of it (the HTTP connection's 'close' calls it); calling it twice is harmless.
+   */
+  subscribe(sink: SseSink): () => void {
+    const client = new SseClient(sink);
+    this.clients.add(client);
+    client.send(': connected\nretry: 2000\n\n', this.now());
+    // The newest picture at once; the next comes with the timer (50 screens reconnecting cause no burst of reads).
+    if (this.latestFrame !== null) client.send(this.latestFrame, this.now());
+    else this.refresh();
+    return () => {
+      if (this.clients.delete(client)) client.close();
+    };
+  }
+
+  /** Something changed (an ACD event): refresh now rather than at the next second. Overlapping calls coalesce. */
+  nudge(): void {
+    this.refresh();
+  }
+
+  /** Resolves once no reading is in flight (tests and the bench wait on it). */
+  async settled(): Promise<void> {
+    while (this.inflight) await this.inflight;
+  }
+
+  /** Stops the timer and ends every client's response (so the HTTP server can close). */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const c of this.clients) c.close();
+    this.clients.clear();
+    await this.inflight;
+  }
+
+  private tick(): void {
+    const now = this.now();
+    if (this.clients.size > 0 && now - this.lastPushAt >= this.everyMs - 50) this.refresh();
+    else if (now - this.lastSampleAt >= this.historyEveryMs) this.refresh();
+    if (this.clients.size > 0 && now - this.lastBeatAt >= this.heartbeatMs) {
+      this.lastBeatAt = now;
+      this.broadcast(`: heartbeat ${now}\n\n`, true);
+    }
+  }
+
+  /** One reading at a time: a request during a reading asks for one more after it, never a second in parallel. */
+  private refresh(): void {
+    if (this.closed) return;
+    if (this.inflight) {
+      this.again = true;
+      return;
+    }
+    this.inflight = this.read().finally(() => {
+      this.inflight = null;
+      if (this.again) {
+        this.again = false;
+        this.refresh();
+      }
+    });
+  }
+
+  private async read(): Promise<void> {
+    let k: LiveKpis;
+    try {
+      k = await this.opts.source.live();
+    } catch (err) {
+      if (!this.failing) this.opts.logger.warn({ err }, 'wallboard: live KPIs unavailable; clients are told the figures are stale');
+      this.failing = true;
+      this.broadcast(sseFrame('stale', { message: err instanceof Error ? err.message : String(err) }));
+      return;
+    }
+    if (this.failing) this.opts.logger.info({}, 'wallboard: live KPIs available again');
+    this.failing = false;
+    // Paced by wall time (the source's clock may be virtual in tests); stamped with the figures' own `at`.
+    if (this.now() - this.lastSampleAt >= this.historyEveryMs - 50) {
+      this.lastSampleAt = this.now();
+      this.samples.push(sampleOf(k));
+      const keep = Math.ceil(this.historyKeepMs / this.historyEveryMs);
+      if (this.samples.length > keep) this.samples.splice(0, this.samples.length - keep);
+    }
+    if (this.closed) return;
+    const t0 = performance.now();
+    this.latestFrame = sseFrame('kpis', k, k.at);
+    this.lastPushAt = this.now();
+    this.broadcast(this.latestFrame);
+    this.busy += performance.now() - t0;
+  }
+
+  private broadcast(frame: string, skippable = false): void {
+    const now = this.now();
+    for (const c of this.clients) {
+      if (!c.send(frame, now, this.stuckMs, skippable)) {
+        this.opts.logger.warn({ stuckMs: this.stuckMs }, 'wallboard: a client has not read its stream for too long; disconnected');
+        this.clients.delete(c);
+        c.close();
+      }
+    }
+  }
+}
