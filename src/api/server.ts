@@ -15,6 +15,7 @@ import { registerAgentRoutes } from './routes/agents.js';
 import { registerAgentStateRoutes, type AgentStateService, type AgentStateStore } from './routes/agent-state.js';
 import { registerCallRoutes, type CallRoutesDeps, type LocalCalls } from './routes/calls.js';
 import { registerFlowRoutes, type FlowRoutesDeps } from './routes/flows.js';
+import { registerKpiRoutes, type KpiRoutesDeps } from './routes/kpis.js';
 import { registerQueueRoutes, type QueueRoutesDeps } from './routes/queues.js';
 import { registerRecordRoutes } from './routes/records.js';
 
@@ -36,6 +37,8 @@ export interface OpsOptions {
   /** This instance's live calls (absent when telephony is off). */
   localCalls?: LocalCalls | undefined;
   metrics?: ApiMetrics;
+  /** Live KPIs and the interval/agent/day reports (absent: no /api/kpis routes). */
+  kpis?: Omit<KpiRoutesDeps, 'clock'> | undefined;
   /** Failed logins per address before a block (default 10 in 60 s, blocked 5 min). */
   authLimits?: FailureLimiterOptions;
   /** How long a verified token is trusted without asking PostgreSQL (default 10 s). */
@@ -122,6 +125,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     registerCallRoutes(api, { acd: ops.acd, local: ops.localCalls });
     registerFlowRoutes(api, ops.flows);
     registerRecordRoutes(api, { search: ops.search });
+    if (ops.kpis) registerKpiRoutes(api, { ...ops.kpis, clock: ops.clock });
     done();
   });
   return app;

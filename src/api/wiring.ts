@@ -7,6 +7,7 @@ import type { PgStore } from '../store/pg/index.js';
 import { RedisAcdStore } from '../store/redis/acd-store.js';
 import type { ApiMetrics } from './metrics.js';
 import type { OpsOptions } from './server.js';
+import type { LiveKpiSource } from '../kpi/types.js';
 
 export interface ApiWiring {
   config: Config;
@@ -19,6 +20,8 @@ export interface ApiWiring {
   metrics: ApiMetrics;
   /** Telephony's agent-state service when telephony runs; otherwise one is built on the same Redis ACD. */
   agentService?: AgentService | undefined;
+  /** The live KPIs (src/kpi), read by /api/kpis/live, the wallboard and /metrics. */
+  kpis?: LiveKpiSource | undefined;
 }
 
 /**
@@ -47,6 +50,7 @@ export function apiOps(w: ApiWiring): OpsOptions {
     flows: { dir: config.FLOWS_DIR, status: () => flows.status(), queues: () => flows.queues(), reload: w.reload },
     search: pg.search,
     metrics: w.metrics,
+    kpis: w.kpis ? { live: w.kpis, reports: pg.reports } : undefined,
     authLimits: { maxFailures: config.AUTH_MAX_FAILURES, windowMs: config.AUTH_FAILURE_WINDOW_MS, blockMs: config.AUTH_BLOCK_MS },
   };
 }
