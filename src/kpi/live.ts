@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import { serveEntries } from '../acd/eligibility.js';
-import { AGENT_STATES, type AgentSkill, type AgentState, type QueueDefinition } from '../acd/model.js';
+import { AGENT_STATES, type AgentState, type QueueDefinition } from '../acd/model.js';
 import type { Clock } from '../core/clock.js';
 import { keyPrefix } from '../store/redis/keys.js';
 import { emptySums, kpiPrefix, MINUTE_MS, minuteOf, OCCUPANCY_STATES, QUEUE_FIELDS, type QueueField, type QueueSums } from './buckets.js';
@@ -18,6 +17,88 @@ export interface RedisLiveKpisOptions {
   /** Agent display names (PostgreSQL), read at most every `namesCacheMs` (default 60 s). */
   names?: () => Promise<ReadonlyMap<string, string>>;
   namesCacheMs?: number;
+  /** Serve a reading this young again instead of reading Redis (default 0: every call reads; concurrent calls share). */
+  maxAgeMs?: number;
+}
+
+interface AgentRow {
+  id: string;
+  state: AgentState;
+  since: number;
+  reason: string | null;
+  reachable: boolean;
+}
+
+/** The queue ids of an agent's compact serve entries ([queue, via, score] rows, as the ACD keeps them). */
+function servedQueues(json: string): string[] {
+  if (!json) return [];
+  try {
+    return (JSON.parse(json) as [string, string, number][]).map((e) => e[0]);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Everything live() needs, in one read-only script: the window's minute buckets (HGETALL each), per queue the
+ * number waiting and the oldest enqueue time (the ACD's queue index, then each member's `at`), per agent its state,
+ * since, reason and reachability (flat: 5 strings an agent), and the agents' version (seq.agents, bumped by every
+ * log-in and skill change). Only when ARGV[4] is '1' each agent's serve entries too (a 6th string): the reader asks
+ * for them when the version moved, so the common read stays small. Keys are built from KEYS[1] (the ACD's prefix,
+ * one hash slot) as the ACD's own functions do.
+ */
+const READ_SCRIPT = `
+local P, K = KEYS[1], ARGV[1]
+local buckets = {}
+for m = tonumber(ARGV[2]), tonumber(ARGV[3]) do buckets[#buckets + 1] = redis.call('HGETALL', K .. 'm:' .. m) end
+local waiting = {}
+for i = 5, #ARGV do
+  local ids = redis.call('ZRANGE', P .. 'q:' .. ARGV[i], 0, -1)
+  local oldest = ''
+  for _, id in ipairs(ids) do
+    local at = redis.call('HGET', P .. 'c:' .. id, 'at')
+    if at and (oldest == '' or tonumber(at) < tonumber(oldest)) then oldest = at end
+  end
+  waiting[#waiting + 1] = {#ids, oldest}
+end
+local agents = {}
+local serves = ARGV[4] == '1'
+for _, id in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
+  local v = serves and redis.call('HMGET', P .. 'a:' .. id, 'state', 'since', 'reason', 'unreach', 'serves')
+    or redis.call('HMGET', P .. 'a:' .. id, 'state', 'since', 'reason', 'unreach')
+  agents[#agents + 1] = id
+  for j = 1, #v do agents[#agents + 1] = v[j] or '' end
+end
+return {buckets, waiting, agents, redis.call('HGET', P .. 'seq', 'agents') or '0'}
+`;
+
+/** HGETALL's flat reply inside a script result: [field, value, ...] as an object. */
+function pairs(flat: string[]): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) o[flat[i]!] = flat[i + 1]!;
+  return o;
+}
+
+function sumBuckets(rows: Record<string, string>[]): WindowSums {
+  const queues = new Map<string, QueueSums>();
+  const stateMs: Partial<Record<AgentState, number>> = {};
+  for (const v of rows) {
+    for (const [k, n] of Object.entries(v)) {
+      const bar = k.lastIndexOf('|');
+      const q = k.slice(0, bar);
+      const f = k.slice(bar + 1);
+      if (q === '*' && f.startsWith('st:')) {
+        const st = f.slice(3) as AgentState;
+        stateMs[st] = (stateMs[st] ?? 0) + Number(n);
+        continue;
+      }
+      if (!(QUEUE_FIELDS as readonly string[]).includes(f)) continue;
+      let s = queues.get(q);
+      if (!s) queues.set(q, (s = emptySums()));
+      s[f as QueueField] += Number(n);
+    }
+  }
+  return { queues, stateMs };
 }
 
 export interface WindowSums {
@@ -37,13 +118,21 @@ export class RedisLiveKpis implements LiveKpiSource {
   private readonly P: string;
   private readonly K: string;
   private names: { at: number; map: ReadonlyMap<string, string> } | undefined;
-  /** Queues an agent serves, by its skills JSON and the queue set (agents share a few skill sets). */
-  private serveCache = new Map<string, string[]>();
-  private serveFor: readonly QueueDefinition[] | undefined;
+  /** Queues each agent serves (the ACD's serve entries), re-read when seq.agents moves. */
+  private servesById = new Map<string, string[]>();
+  private servesVersion: string | undefined;
+  private servesDefs: readonly QueueDefinition[] | undefined;
+  private reading: Promise<LiveKpis> | undefined;
+  private last: { at: number; kpis: LiveKpis } | undefined;
+  private readonly readScript: (...args: string[]) => Promise<[string[][], [number, string][], string[], string]>;
 
   constructor(private readonly opts: RedisLiveKpisOptions) {
     this.P = keyPrefix(opts.hotlineId);
     this.K = kpiPrefix(opts.hotlineId);
+    const table = opts.redis as unknown as Record<string, ((...a: string[]) => Promise<[string[][], [number, string][], string[], string]>) | undefined>;
+    // EVALSHA of one read-only script (its SHA cached by ioredis): one round trip and one reply to parse.
+    if (typeof table.kpi_live_read !== 'function') opts.redis.defineCommand('kpi_live_read', { numberOfKeys: 1, lua: READ_SCRIPT });
+    this.readScript = (...a: string[]) => table.kpi_live_read!.apply(opts.redis, a);
   }
 
   get windowSec(): number {
@@ -54,27 +143,11 @@ export class RedisLiveKpis implements LiveKpiSource {
   async sums(fromMs: number, toMs: number): Promise<WindowSums> {
     const pipe = this.opts.redis.pipeline();
     for (let m = minuteOf(fromMs); m * MINUTE_MS < toMs; m++) pipe.hgetall(`${this.K}m:${m}`);
-    const rows = (await pipe.exec()) ?? [];
-    const queues = new Map<string, QueueSums>();
-    const stateMs: Partial<Record<AgentState, number>> = {};
-    for (const [err, v] of rows) {
+    const rows = ((await pipe.exec()) ?? []).map(([err, v]) => {
       if (err) throw err;
-      for (const [k, n] of Object.entries(v as Record<string, string>)) {
-        const bar = k.lastIndexOf('|');
-        const q = k.slice(0, bar);
-        const f = k.slice(bar + 1);
-        if (q === '*' && f.startsWith('st:')) {
-          const st = f.slice(3) as AgentState;
-          stateMs[st] = (stateMs[st] ?? 0) + Number(n);
-          continue;
-        }
-        if (!(QUEUE_FIELDS as readonly string[]).includes(f)) continue;
-        let s = queues.get(q);
-        if (!s) queues.set(q, (s = emptySums()));
-        s[f as QueueField] += Number(n);
-      }
-    }
-    return { queues, stateMs };
+      return v as Record<string, string>;
+    });
+    return sumBuckets(rows);
   }
 
   /** Figures per queue over a closed interval [fromMs, toMs): what a report of that interval says. */
@@ -90,9 +163,49 @@ export class RedisLiveKpis implements LiveKpiSource {
 
   async live(): Promise<LiveKpis> {
     const now = this.opts.clock.now();
+    const maxAge = this.opts.maxAgeMs ?? 0;
+    if (maxAge > 0 && this.last && now >= this.last.at && now - this.last.at < maxAge) return this.last.kpis;
+    // Readers at the same moment (API, wallboard stream, /metrics) share one read.
+    this.reading ??= this.read(now).finally(() => {
+      this.reading = undefined;
+    });
+    const kpis = await this.reading;
+    this.last = { at: kpis.at, kpis };
+    return kpis;
+  }
+
+  private async read(now: number): Promise<LiveKpis> {
     const from = (minuteOf(now) - Math.ceil(this.windowSec / 60) + 1) * MINUTE_MS;
     const defs = this.opts.queues();
-    const [sums, waiting, agents, names] = await Promise.all([this.sums(from, now + 1), this.waiting(defs, now), this.agents(), this.agentNames(now)]);
+    const args = [this.P, this.K, String(minuteOf(from)), String(minuteOf(now))];
+    const ids = defs.map((d) => d.id);
+    const [first, names] = await Promise.all([this.readScript(...args, '0', ...ids), this.agentNames(now)]);
+    let raw = first;
+    let stride = 5;
+    if (first[3] !== this.servesVersion || defs !== this.servesDefs) {
+      // Someone logged in or changed skills, or queues.yaml changed, since the last read: read the serve entries too.
+      raw = await this.readScript(...args, '1', ...ids);
+      stride = 6;
+    }
+    const [bucketRows, waitRows, agentRows] = raw;
+    if (stride === 6) {
+      this.servesById = new Map();
+      for (let i = 0; i + 5 < agentRows.length; i += 6) this.servesById.set(agentRows[i]!, servedQueues(agentRows[i + 5]!));
+      this.servesVersion = raw[3];
+      this.servesDefs = defs;
+    }
+    const sums = sumBuckets(bucketRows.map(pairs));
+    const waiting = new Map<string, { n: number; longestSec: number }>();
+    defs.forEach((d, i) => {
+      const [n, oldest] = waitRows[i] ?? [0, ''];
+      waiting.set(d.id, { n: Number(n), longestSec: Number(n) > 0 && oldest !== '' ? Math.max(0, (now - Number(oldest)) / 1000) : 0 });
+    });
+    const agents: AgentRow[] = [];
+    for (let i = 0; i + stride - 1 < agentRows.length; i += stride) {
+      const state = agentRows[i + 1]!;
+      if (!(AGENT_STATES as readonly string[]).includes(state)) continue;
+      agents.push({ id: agentRows[i]!, state: state as AgentState, since: Number(agentRows[i + 2] || 0), reason: agentRows[i + 3] || null, reachable: agentRows[i + 4] !== '1' });
+    }
     const elapsedSec = Math.max(1, (now - from) / 1000);
 
     // Occupancy over the window: closed spans from the buckets plus each agent's open span.
@@ -105,13 +218,13 @@ export class RedisLiveKpis implements LiveKpiSource {
       if (a.state === 'logged-out') continue;
       byState[a.state] = (byState[a.state] ?? 0) + 1;
       if ((OCCUPANCY_STATES as readonly string[]).includes(a.state)) stateMs[a.state] = (stateMs[a.state] ?? 0) + Math.max(0, now - Math.max(a.since, from));
-      for (const q of this.serves(a.skills, defs)) {
+      for (const q of this.servesById.get(a.id) ?? []) {
         loggedIn.set(q, (loggedIn.get(q) ?? 0) + 1);
         if (a.state === 'ready' && a.reachable) ready.set(q, (ready.get(q) ?? 0) + 1);
       }
       list.push({ agentId: a.id, name: names.get(a.id) ?? null, state: a.state, reason: a.reason, since: a.since, reachable: a.reachable });
     }
-    list.sort((x, y) => x.agentId.localeCompare(y.agentId));
+    list.sort((x, y) => (x.agentId < y.agentId ? -1 : x.agentId > y.agentId ? 1 : 0));
     const ms = (s: AgentState): number => stateMs[s] ?? 0;
     const busy = ms('on-call') + ms('wrap-up');
     const available = busy + ms('ready') + ms('reserved') + ms('ringing');
@@ -152,70 +265,6 @@ export class RedisLiveKpis implements LiveKpiSource {
     hotline.staffing.required = need.some((n) => n === null) ? null : need.reduce<number>((a, b) => a + (b ?? 0), 0);
     const alerts = queues.flatMap((q, i) => queueAlerts(q, defs[i]!.maxWaitSec));
     return { at: now, windowSec: this.windowSec, hotline, queues, agents: { byState, list }, alerts };
-  }
-
-  /** Callers waiting per queue and the longest wait: the ACD's queue index, then the enqueue time of each member. */
-  private async waiting(defs: readonly QueueDefinition[], now: number): Promise<Map<string, { n: number; longestSec: number }>> {
-    const redis = this.opts.redis;
-    const pipe = redis.pipeline();
-    for (const d of defs) pipe.zrange(`${this.P}q:${d.id}`, 0, -1);
-    const members = ((await pipe.exec()) ?? []).map(([err, v]) => {
-      if (err) throw err;
-      return v as string[];
-    });
-    const out = new Map<string, { n: number; longestSec: number }>();
-    const all = members.flat();
-    const ats = all.length > 0 ? await this.hgetEach(all.map((id) => `${this.P}c:${id}`), 'at') : [];
-    let k = 0;
-    defs.forEach((d, i) => {
-      let oldest = now;
-      for (const _ of members[i]!) {
-        const at = Number(ats[k++] ?? now);
-        if (at < oldest) oldest = at;
-      }
-      out.set(d.id, { n: members[i]!.length, longestSec: members[i]!.length > 0 ? (now - oldest) / 1000 : 0 });
-    });
-    return out;
-  }
-
-  private async hgetEach(keys: string[], field: string): Promise<(string | null)[]> {
-    const pipe = this.opts.redis.pipeline();
-    for (const key of keys) pipe.hget(key, field);
-    return ((await pipe.exec()) ?? []).map(([err, v]) => {
-      if (err) throw err;
-      return v as string | null;
-    });
-  }
-
-  private async agents(): Promise<{ id: string; state: AgentState; since: number; reason: string | null; reachable: boolean; skills: string | null }[]> {
-    const redis = this.opts.redis;
-    const ids = await redis.smembers(`${this.P}agents`);
-    if (ids.length === 0) return [];
-    const pipe = redis.pipeline();
-    for (const id of ids) pipe.hmget(`${this.P}a:${id}`, 'state', 'since', 'reason', 'unreach', 'skills');
-    const rows = (await pipe.exec()) ?? [];
-    const out: { id: string; state: AgentState; since: number; reason: string | null; reachable: boolean; skills: string | null }[] = [];
-    rows.forEach(([err, v], i) => {
-      if (err) throw err;
-      const [state, since, reason, unreach, skills] = v as (string | null)[];
-      if (!state || !(AGENT_STATES as readonly string[]).includes(state)) return;
-      out.push({ id: ids[i]!, state: state as AgentState, since: Number(since ?? 0), reason: reason || null, reachable: unreach !== '1', skills: skills ?? null });
-    });
-    return out;
-  }
-
-  private serves(skills: string | null, defs: readonly QueueDefinition[]): string[] {
-    if (!skills) return [];
-    if (this.serveFor !== defs) {
-      this.serveCache = new Map();
-      this.serveFor = defs;
-    }
-    let qs = this.serveCache.get(skills);
-    if (!qs) {
-      qs = serveEntries(JSON.parse(skills) as AgentSkill[], new Map(defs.map((d) => [d.id, d]))).map((e) => e.queueId);
-      this.serveCache.set(skills, qs);
-    }
-    return qs;
   }
 
   private async agentNames(now: number): Promise<ReadonlyMap<string, string>> {
