@@ -1,19 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AGENT_STATES } from '../acd/model.js';
-import type { Maybe, StoreSnapshot } from '../acd/store.js';
+import type { LiveKpis } from '../kpi/types.js';
 
 export interface MetricsSources {
-  /** The ACD's live state (Redis), read at scrape time. */
-  snapshot(): Maybe<StoreSnapshot>;
+  /** The live KPIs (src/kpi: the ACD's queue index and agent records, not a scan of calls), read at scrape time. */
+  live(): Promise<LiveKpis>;
   /** Queue ids from queues.yaml, so an empty queue reports 0 rather than vanishing. */
   queueIds(): string[];
 }
 
 /**
  * Prometheus metrics (prom-client), on their own registry so tests can build several apps in one process.
- * Live gauges (calls, queues, agents) are read from the ACD at scrape time: one snapshot per scrape, which is
- * O(agents + calls) — fine at a scrape every 15 s; the incremental KPI counters of issue 10 will replace it.
+ * Live gauges (calls, queues, longest waits, agents) come from the live KPIs at scrape time: one reading per scrape.
  */
 export class ApiMetrics {
   readonly registry = new Registry();
@@ -36,10 +35,10 @@ export class ApiMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
       registers: [this.registry],
     });
-    // One snapshot feeds the three live gauges of a scrape.
-    let pending: Promise<StoreSnapshot | undefined> | undefined;
-    const snap = (): Promise<StoreSnapshot | undefined> => {
-      pending ??= (async () => (this.sources ? await this.sources.snapshot() : undefined))().finally(() => {
+    // One reading feeds the live gauges of a scrape.
+    let pending: Promise<LiveKpis | undefined> | undefined;
+    const snap = (): Promise<LiveKpis | undefined> => {
+      pending ??= (async () => (this.sources ? await this.sources.live() : undefined))().finally(() => {
         setImmediate(() => {
           pending = undefined;
         });
@@ -55,7 +54,11 @@ export class ApiMetrics {
       async collect() {
         const s = await snap();
         this.reset();
-        for (const st of ['waiting', 'offered', 'on-call']) this.set({ state: st }, s ? s.calls.filter((c) => c.state === st).length : 0);
+        // An offered call holds one reserved or ringing agent, a call in progress one agent on the call.
+        const by = s?.agents.byState ?? {};
+        this.set({ state: 'waiting' }, s?.hotline.waiting ?? 0);
+        this.set({ state: 'offered' }, (by.reserved ?? 0) + (by.ringing ?? 0));
+        this.set({ state: 'on-call' }, by['on-call'] ?? 0);
       },
     });
     new Gauge({
@@ -66,8 +69,20 @@ export class ApiMetrics {
       async collect() {
         const s = await snap();
         this.reset();
-        const ids = new Set([...queueIds(), ...Object.keys(s?.queues ?? {})]);
-        for (const q of ids) this.set({ queue: q }, s?.queues[q]?.length ?? 0);
+        const ids = new Set([...queueIds(), ...(s?.queues.map((q) => q.queueId) ?? [])]);
+        for (const q of ids) this.set({ queue: q }, s?.queues.find((x) => x.queueId === q)?.waiting ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'hotline_queue_longest_wait_seconds',
+      help: 'How long the longest-waiting caller has waited, by queue',
+      labelNames: ['queue'],
+      registers: [this.registry],
+      async collect() {
+        const s = await snap();
+        this.reset();
+        const ids = new Set([...queueIds(), ...(s?.queues.map((q) => q.queueId) ?? [])]);
+        for (const q of ids) this.set({ queue: q }, s?.queues.find((x) => x.queueId === q)?.longestWaitSec ?? 0);
       },
     });
     new Gauge({
@@ -78,7 +93,7 @@ export class ApiMetrics {
       async collect() {
         const s = await snap();
         this.reset();
-        for (const st of AGENT_STATES) if (st !== 'logged-out') this.set({ state: st }, s ? s.agents.filter((a) => a.state === st).length : 0);
+        for (const st of AGENT_STATES) if (st !== 'logged-out') this.set({ state: st }, s?.agents.byState[st] ?? 0);
       },
     });
   }

@@ -7,6 +7,7 @@ import type { PgStore } from '../store/pg/index.js';
 import { RedisAcdStore } from '../store/redis/acd-store.js';
 import type { ApiMetrics } from './metrics.js';
 import type { OpsOptions } from './server.js';
+import { RedisLiveKpis } from '../kpi/live.js';
 import type { LiveKpiSource } from '../kpi/types.js';
 
 export interface ApiWiring {
@@ -31,7 +32,8 @@ export interface ApiWiring {
 export function apiOps(w: ApiWiring): OpsOptions {
   const { config, pg, flows } = w;
   const acd = new RedisAcdStore({ redis: w.redis, hotlineId: config.HOTLINE_ID, clock: w.clock, leaseMs: config.LEASE_MS });
-  w.metrics.setSources({ snapshot: () => acd.snapshot(), queueIds: () => (flows.queues() ?? []).map((q) => q.id) });
+  const live = w.kpis ?? new RedisLiveKpis({ redis: w.redis, hotlineId: config.HOTLINE_ID, clock: w.clock, queues: () => flows.queues() ?? [], maxAgeMs: 1_000 });
+  w.metrics.setSources({ live: () => live.live(), queueIds: () => (flows.queues() ?? []).map((q) => q.id) });
   const agentState =
     w.agentService ??
     new AgentService(acd, {
@@ -50,7 +52,7 @@ export function apiOps(w: ApiWiring): OpsOptions {
     flows: { dir: config.FLOWS_DIR, status: () => flows.status(), queues: () => flows.queues(), reload: w.reload },
     search: pg.search,
     metrics: w.metrics,
-    kpis: w.kpis ? { live: w.kpis, reports: pg.reports } : undefined,
+    kpis: { live, reports: pg.reports },
     authLimits: { maxFailures: config.AUTH_MAX_FAILURES, windowMs: config.AUTH_FAILURE_WINDOW_MS, blockMs: config.AUTH_BLOCK_MS },
   };
 }

@@ -20,6 +20,8 @@ export interface LiveKpiWiring {
   windowSec: number;
   names?: () => Promise<ReadonlyMap<string, string>>;
   logger: Logger;
+  /** A reading this young is served again (default 1 s): the API, every wallboard and /metrics cost one read a second. */
+  maxAgeMs?: number;
 }
 
 /** The counter (start it; it owns a timer) and the source the API, the wallboard and /metrics read. */
@@ -32,6 +34,6 @@ export function createLiveKpis(w: LiveKpiWiring): { counter: KpiCounter; source:
     clock: w.clock,
     logger: w.logger,
   });
-  const source = new RedisLiveKpis({ redis: w.redis, hotlineId: w.hotlineId, clock: w.clock, queues: w.queues, windowSec: w.windowSec, ...(w.names ? { names: w.names } : {}) });
+  const source = new RedisLiveKpis({ redis: w.redis, hotlineId: w.hotlineId, clock: w.clock, queues: w.queues, windowSec: w.windowSec, maxAgeMs: w.maxAgeMs ?? 1_000, ...(w.names ? { names: w.names } : {}) });
   return { counter, source };
 }

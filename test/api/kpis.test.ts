@@ -76,6 +76,15 @@ describe('GET /api/kpis/live', () => {
     w.clock.advance(600_000);
     const later = (await get('/api/kpis/live', w.token.supervisor)).json();
     expect(later.alerts.map((a: { kind: string }) => a.kind).sort()).toEqual(['longest-wait', 'service-level']);
+
+    // /metrics reads the same live figures (no snapshot of every call).
+    const metrics = (await w.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toContain('hotline_queue_waiting{queue="general"} 2');
+    expect(metrics).toContain('hotline_queue_longest_wait_seconds{queue="general"} 625');
+    expect(metrics).toContain('hotline_queue_longest_wait_seconds{queue="complaints"} 0');
+    expect(metrics).toContain('hotline_calls_in_progress{state="waiting"} 2');
+    expect(metrics).toContain('hotline_calls_in_progress{state="on-call"} 1');
+    expect(metrics).toContain('hotline_agents{state="not-ready"} 1');
   });
 });
 

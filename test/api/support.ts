@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApi, type OpsOptions } from '../../src/api/server.js';
 import { ApiMetrics } from '../../src/api/metrics.js';
+import { RedisLiveKpis } from '../../src/kpi/live.js';
 import { AgentService } from '../../src/call/agent-service.js';
 import { VirtualClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -38,7 +39,8 @@ export async function apiWorld(label: string, over: Partial<OpsOptions> = {}, lo
   const tdb = await createTestDb(label);
   const redis = await testRedis();
   const clock = new VirtualClock(Date.parse('2026-12-07T08:00:00Z'));
-  const store = new RedisAcdStore({ redis, hotlineId: uniqueHotline(label), clock, leaseMs: 3_600_000 });
+  const hotlineId = uniqueHotline(label);
+  const store = new RedisAcdStore({ redis, hotlineId, clock, leaseMs: 3_600_000 });
   const flowsDir = await mkdtemp(join(tmpdir(), 'acd-api-flows-'));
   await cp('ivr-flows', flowsDir, { recursive: true });
   const flows = new FlowRegistry();
@@ -60,7 +62,8 @@ export async function apiWorld(label: string, over: Partial<OpsOptions> = {}, lo
     agent2: (await tokens.create({ name: 'Wang Wei', role: 'agent', agentId: 'a2' })).token,
   };
   const metrics = new ApiMetrics();
-  metrics.setSources({ snapshot: () => store.snapshot(), queueIds: () => (flows.queues() ?? []).map((q) => q.id) });
+  const live = new RedisLiveKpis({ redis, hotlineId, clock, queues: () => flows.queues() ?? [] });
+  metrics.setSources({ live: () => live.live(), queueIds: () => (flows.queues() ?? []).map((q) => q.id) });
   const app = buildApi({
     ...(logger ? { logger } : {}),
     isDraining: () => false,
