@@ -15,6 +15,7 @@ import { flowsHealthCheck } from './api/health.js';
 import { ApiMetrics } from './api/metrics.js';
 import { apiOps } from './api/wiring.js';
 import { RedisCallCommands } from './store/redis/call-commands.js';
+import { createLiveKpis } from './kpi/index.js';
 import { FlowRegistry } from './ivr/registry.js';
 import { FlowReloader, watchFlows } from './ivr/watch.js';
 import type { AgentSkill, QueueDefinition } from './acd/model.js';
@@ -187,6 +188,21 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     const watcher = watchFlows(config.FLOWS_DIR, reloader, clock, flowLog);
     components.push({ name: 'flows', close: () => Promise.resolve(watcher.close()) });
 
+    // 3b. Live KPIs: counters in Redis from the ACD's event stream and each call record (every instance counts, each
+    //     event once, guarded by the cursor), read by the API, the wallboard and /metrics.
+    const kpis = createLiveKpis({
+      redis,
+      hotlineId: config.HOTLINE_ID,
+      clock,
+      events: new RedisAcdStore({ redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS }),
+      queues: () => flows.queues() ?? [],
+      windowSec: config.KPI_WINDOW_SEC,
+      names: async () => new Map((await pg.agents.list()).map((a) => [a.id, a.name])),
+      logger: logger.child({ component: 'kpis' }),
+    });
+    kpis.counter.start();
+    components.push({ name: 'kpis', close: () => kpis.counter.stop() });
+
     // 4. Telephony starts here: drachtio-srf (SIP) and drachtio-fsmrf (media) adapters, the call sessions and the ACD
     //    dispatcher. Register a Component whose stopAccepting() answers new INVITEs 503 and whose drain() resolves
     //    when the last call has run its cleanup path. Call records go to sessionCallRecordSink(pg.recorder).
@@ -201,7 +217,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         flows,
         agents: pg.agents,
         skills: () => pg.skills.list(),
-        records: metrics.countRecords(sessionCallRecordSink(pg.recorder, config.INSTANCE_ID)),
+        records: metrics.countRecords(kpis.counter.countingSink(sessionCallRecordSink(pg.recorder, config.INSTANCE_ID))),
         metrics,
       });
       agentService = telephony.agents;
@@ -234,7 +250,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         { name: 'redis', check: async () => void (await redis.ping()) },
         flowsHealthCheck(() => flows.health()),
       ],
-      ops: apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService, callCommands }),
+      ops: apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService, callCommands, kpis: kpis.source }),
     });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT }).catch((err: unknown) => {
       throw listenFailed('HTTP', config.HTTP_HOST, config.HTTP_PORT, err);

@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AcdEvent } from '../acd/events.js';
 import { AGENT_STATES } from '../acd/model.js';
-import type { Maybe, StoreSnapshot } from '../acd/store.js';
 import type { MediaObserver } from '../media/errors.js';
 import type { RedisCallObserver } from '../store/redis/acd-store.js';
 import type { WebhookObserver } from '../webhooks/dispatcher.js';
+import type { LiveKpis } from '../kpi/types.js';
 
 export interface MetricsSources {
-  /** The ACD's live state (Redis), read at scrape time. */
-  snapshot(): Maybe<StoreSnapshot>;
+  /** The live KPIs (src/kpi: the ACD's queue index and agent records, not a scan of calls), read at scrape time. */
+  live(): Promise<LiveKpis>;
   /** Queue ids from queues.yaml, so an empty queue reports 0 rather than vanishing. */
   queueIds(): string[];
 }
@@ -24,8 +24,7 @@ export interface PipelineSources {
 
 /**
  * Prometheus metrics (prom-client), on their own registry so tests can build several apps in one process.
- * Live gauges (calls, queues, agents) are read from the ACD at scrape time: one snapshot per scrape, which is
- * O(agents + calls) — fine at a scrape every 15 s; the incremental KPI counters of issue 10 will replace it.
+ * Live gauges (calls, queues, longest waits, agents) come from the live KPIs at scrape time: one reading per scrape.
  */
 export class ApiMetrics {
   readonly registry = new Registry();
@@ -105,10 +104,10 @@ export class ApiMetrics {
         if (f) this.set(f() / 1000);
       },
     });
-    // One snapshot feeds the three live gauges of a scrape.
-    let pending: Promise<StoreSnapshot | undefined> | undefined;
-    const snap = (): Promise<StoreSnapshot | undefined> => {
-      pending ??= (async () => (this.sources ? await this.sources.snapshot() : undefined))().finally(() => {
+    // One reading feeds the live gauges of a scrape.
+    let pending: Promise<LiveKpis | undefined> | undefined;
+    const snap = (): Promise<LiveKpis | undefined> => {
+      pending ??= (async () => (this.sources ? await this.sources.live() : undefined))().finally(() => {
         setImmediate(() => {
           pending = undefined;
         });
@@ -124,7 +123,11 @@ export class ApiMetrics {
       async collect() {
         const s = await snap();
         this.reset();
-        for (const st of ['waiting', 'offered', 'on-call']) this.set({ state: st }, s ? s.calls.filter((c) => c.state === st).length : 0);
+        // An offered call holds one reserved or ringing agent, a call in progress one agent on the call.
+        const by = s?.agents.byState ?? {};
+        this.set({ state: 'waiting' }, s?.hotline.waiting ?? 0);
+        this.set({ state: 'offered' }, (by.reserved ?? 0) + (by.ringing ?? 0));
+        this.set({ state: 'on-call' }, by['on-call'] ?? 0);
       },
     });
     new Gauge({
@@ -135,8 +138,20 @@ export class ApiMetrics {
       async collect() {
         const s = await snap();
         this.reset();
-        const ids = new Set([...queueIds(), ...Object.keys(s?.queues ?? {})]);
-        for (const q of ids) this.set({ queue: q }, s?.queues[q]?.length ?? 0);
+        const ids = new Set([...queueIds(), ...(s?.queues.map((q) => q.queueId) ?? [])]);
+        for (const q of ids) this.set({ queue: q }, s?.queues.find((x) => x.queueId === q)?.waiting ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'hotline_queue_longest_wait_seconds',
+      help: 'How long the longest-waiting caller has waited, by queue',
+      labelNames: ['queue'],
+      registers: [this.registry],
+      async collect() {
+        const s = await snap();
+        this.reset();
+        const ids = new Set([...queueIds(), ...(s?.queues.map((q) => q.queueId) ?? [])]);
+        for (const q of ids) this.set({ queue: q }, s?.queues.find((x) => x.queueId === q)?.longestWaitSec ?? 0);
       },
     });
     new Gauge({
@@ -147,7 +162,7 @@ export class ApiMetrics {
       async collect() {
         const s = await snap();
         this.reset();
-        for (const st of AGENT_STATES) if (st !== 'logged-out') this.set({ state: st }, s ? s.agents.filter((a) => a.state === st).length : 0);
+        for (const st of AGENT_STATES) if (st !== 'logged-out') this.set({ state: st }, s?.agents.byState[st] ?? 0);
       },
     });
   }

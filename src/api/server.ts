@@ -15,12 +15,12 @@ import { registerAgentRoutes } from './routes/agents.js';
 import { registerAgentStateRoutes, type AgentStateService, type AgentStateStore } from './routes/agent-state.js';
 import { registerCallRoutes, type CallCommands, type CallRoutesDeps } from './routes/calls.js';
 import { registerFlowRoutes, type FlowRoutesDeps } from './routes/flows.js';
+import { registerKpiRoutes, type KpiRoutesDeps } from './routes/kpis.js';
 import { registerQueueRoutes, type QueueRoutesDeps } from './routes/queues.js';
 import { registerRecordRoutes } from './routes/records.js';
 import { registerWebhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.js';
 import { registerWhoamiRoute } from './routes/whoami.js';
 import { registerWallboard, type WallboardOptions } from './wallboard/routes.js';
-import type { LiveKpiSource } from '../kpi/types.js';
 
 /** What the admin and agent API works on. Every piece is the same service the rest of the server uses. */
 export interface OpsOptions {
@@ -42,14 +42,14 @@ export interface OpsOptions {
   metrics?: ApiMetrics;
   /** Webhook subscriptions and dead letters (PostgreSQL); absent: no /api/webhooks routes. */
   webhooks?: WebhookRoutesDeps['webhooks'] | undefined;
+  /** Live KPIs and the interval/agent/day reports (absent: no /api/kpis routes, no wallboard and its stream). */
+  kpis?: Omit<KpiRoutesDeps, 'clock'> | undefined;
   /** Failed logins per address before a block (default 10 in 60 s, blocked 5 min). */
   authLimits?: FailureLimiterOptions;
   /** How long a verified token is trusted without asking PostgreSQL (default 10 s). */
   tokenCacheMs?: number;
   /** A request waiting longer on PostgreSQL or Redis answers 503 DEPENDENCY_TIMEOUT (default 3 s). */
   dependencyTimeoutMs?: number;
-  /** The live KPIs (src/kpi/): with it, the wallboard (/wallboard) and its event stream (/api/kpis/stream). */
-  kpis?: LiveKpiSource;
   /** The wallboard stream's pacing (defaults: every 1 s, history samples every 30 s kept 4 h). */
   wallboard?: WallboardOptions['stream'];
 }
@@ -134,7 +134,10 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     registerRecordRoutes(api, { search: ops.search });
     if (ops.webhooks) registerWebhookRoutes(api, { webhooks: ops.webhooks, clock: ops.clock });
     registerWhoamiRoute(api);
-    if (ops.kpis) registerWallboard(api, { source: ops.kpis, logger: api.log, ...(ops.wallboard ? { stream: ops.wallboard } : {}) });
+    if (ops.kpis) {
+      registerKpiRoutes(api, { ...ops.kpis, clock: ops.clock });
+      registerWallboard(api, { source: ops.kpis.live, logger: api.log, ...(ops.wallboard ? { stream: ops.wallboard } : {}) });
+    }
     done();
   });
   return app;

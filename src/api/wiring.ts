@@ -5,11 +5,12 @@ import { AgentService } from '../call/agent-service.js';
 import type { FlowRegistry } from '../ivr/registry.js';
 import type { PgStore } from '../store/pg/index.js';
 import { RedisAcdStore } from '../store/redis/acd-store.js';
-import type { LiveKpiSource } from '../kpi/types.js';
 import type { ApiMetrics } from './metrics.js';
 import { WebhookRepository } from '../webhooks/repository.js';
 import type { CallCommands } from './routes/calls.js';
 import type { OpsOptions } from './server.js';
+import { RedisLiveKpis } from '../kpi/live.js';
+import type { LiveKpiSource } from '../kpi/types.js';
 
 export interface ApiWiring {
   config: Config;
@@ -24,7 +25,7 @@ export interface ApiWiring {
   agentService?: AgentService | undefined;
   /** Operator commands to the instance carrying a call (src/store/redis/call-commands.ts). */
   callCommands?: CallCommands | undefined;
-  /** The live KPIs (src/kpi/); with them the API serves the wallboard and its event stream. */
+  /** The live KPIs (src/kpi), read by /api/kpis/live, the wallboard and /metrics. */
   kpis?: LiveKpiSource | undefined;
 }
 
@@ -35,7 +36,8 @@ export interface ApiWiring {
 export function apiOps(w: ApiWiring): OpsOptions {
   const { config, pg, flows } = w;
   const acd = new RedisAcdStore({ redis: w.redis, hotlineId: config.HOTLINE_ID, clock: w.clock, leaseMs: config.LEASE_MS, observer: w.metrics.redisObserver() });
-  w.metrics.setSources({ snapshot: () => acd.snapshot(), queueIds: () => (flows.queues() ?? []).map((q) => q.id) });
+  const live = w.kpis ?? new RedisLiveKpis({ redis: w.redis, hotlineId: config.HOTLINE_ID, clock: w.clock, queues: () => flows.queues() ?? [], maxAgeMs: 1_000 });
+  w.metrics.setSources({ live: () => live.live(), queueIds: () => (flows.queues() ?? []).map((q) => q.id) });
   const agentState =
     w.agentService ??
     new AgentService(acd, {
@@ -56,7 +58,7 @@ export function apiOps(w: ApiWiring): OpsOptions {
     metrics: w.metrics,
     webhooks: new WebhookRepository(pg.db),
     callCommands: w.callCommands,
-    ...(w.kpis ? { kpis: w.kpis } : {}),
+    kpis: { live, reports: pg.reports },
     authLimits: { maxFailures: config.AUTH_MAX_FAILURES, windowMs: config.AUTH_FAILURE_WINDOW_MS, blockMs: config.AUTH_BLOCK_MS },
   };
 }

@@ -73,6 +73,8 @@ export const envSchema = z.object({
   // Reservation leases: an instance that stops renewing frees its agents within this time.
   LEASE_MS: int(10_000, 500),
   SHUTDOWN_DRAIN_MS: int(30_000, 0),
+  // Live KPIs (issue 10): the sliding window they count over, in seconds (a whole number of minutes, up to a day).
+  KPI_WINDOW_SEC: int(3600, 60).pipe(z.number().max(86_400)),
   // Shed load with 503 above this many live calls, before FreeSWITCH saturates.
   MAX_CONCURRENT_CALLS: int(200, 1),
   // ...and while FreeSWITCH reports less idle CPU than this (percent, 0 = never), or for MEDIA_BACKOFF_MS after a

@@ -1,3 +1,5 @@
+import type { LiveKpiSource } from '../../src/kpi/types.js';
+import { ReportRepository } from '../../src/store/pg/reports.js';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApi, type OpsOptions } from '../../src/api/server.js';
 import { ApiMetrics } from '../../src/api/metrics.js';
+import { RedisLiveKpis } from '../../src/kpi/live.js';
 import { AgentService } from '../../src/call/agent-service.js';
 import { VirtualClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -34,11 +37,18 @@ export interface ApiWorld {
   close(): Promise<void>;
 }
 
-export async function apiWorld(label: string, over: Partial<OpsOptions> = {}, logger?: Parameters<typeof buildApi>[0]['logger']): Promise<ApiWorld> {
+/** `liveKpis`: a live KPI source of the test's own (the reports stay the real PostgreSQL ones). */
+export async function apiWorld(
+  label: string,
+  overAll: Partial<OpsOptions> & { liveKpis?: LiveKpiSource } = {},
+  logger?: Parameters<typeof buildApi>[0]['logger'],
+): Promise<ApiWorld> {
+  const { liveKpis, ...over } = overAll;
   const tdb = await createTestDb(label);
   const redis = await testRedis();
   const clock = new VirtualClock(Date.parse('2026-12-07T08:00:00Z'));
-  const store = new RedisAcdStore({ redis, hotlineId: uniqueHotline(label), clock, leaseMs: 3_600_000 });
+  const hotlineId = uniqueHotline(label);
+  const store = new RedisAcdStore({ redis, hotlineId, clock, leaseMs: 3_600_000 });
   const flowsDir = await mkdtemp(join(tmpdir(), 'acd-api-flows-'));
   await cp('ivr-flows', flowsDir, { recursive: true });
   const flows = new FlowRegistry();
@@ -60,7 +70,8 @@ export async function apiWorld(label: string, over: Partial<OpsOptions> = {}, lo
     agent2: (await tokens.create({ name: 'Wang Wei', role: 'agent', agentId: 'a2' })).token,
   };
   const metrics = new ApiMetrics();
-  metrics.setSources({ snapshot: () => store.snapshot(), queueIds: () => (flows.queues() ?? []).map((q) => q.id) });
+  const live = new RedisLiveKpis({ redis, hotlineId, clock, queues: () => flows.queues() ?? [] });
+  metrics.setSources({ live: () => live.live(), queueIds: () => (flows.queues() ?? []).map((q) => q.id) });
   const app = buildApi({
     ...(logger ? { logger } : {}),
     isDraining: () => false,
@@ -76,6 +87,7 @@ export async function apiWorld(label: string, over: Partial<OpsOptions> = {}, lo
       search: new RecordSearch(tdb.db),
       metrics,
       authLimits: { maxFailures: 3, windowMs: 60_000, blockMs: 60_000 },
+      ...(liveKpis ? { kpis: { live: liveKpis, reports: new ReportRepository(tdb.db) } } : {}),
       ...over,
     },
   });

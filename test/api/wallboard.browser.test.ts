@@ -34,7 +34,7 @@ describe.skipIf(!haveChromium)('wallboard in Chromium', () => {
   beforeAll(async () => {
     // The source needs the world's store, the world needs the source: a late-bound port.
     const late: LiveKpiSource = { live: () => source.live() };
-    w = await apiWorld('wallboard-browser', { kpis: late, wallboard: { everyMs: 1_000, historyEveryMs: 150 } });
+    w = await apiWorld('wallboard-browser', { liveKpis: late, wallboard: { everyMs: 1_000, historyEveryMs: 150 } });
     // TODO(lead): switch to the real LiveKpiSource (src/kpi/) once the kpis branch is merged.
     source = testOnlySnapshotKpiSource(w.store, () => w.flows.queues() ?? [], NAMES, w.clock, 3600);
     base = await w.app.listen({ host: '127.0.0.1', port: 0 });

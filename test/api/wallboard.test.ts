@@ -202,7 +202,7 @@ describe('wallboard routes', () => {
   const lines: string[] = [];
   beforeAll(async () => {
     const sink = new Writable({ write: (chunk: Buffer, _enc, cb) => { lines.push(chunk.toString()); cb(); } });
-    w = await apiWorld('wallboard', { kpis: src, wallboard: { everyMs: 100, historyEveryMs: 3_600_000 } }, createLogger('info', sink));
+    w = await apiWorld('wallboard', { liveKpis: src, wallboard: { everyMs: 100, historyEveryMs: 3_600_000 } }, createLogger('info', sink));
   });
   afterAll(async () => {
     await w.close();

@@ -6,7 +6,9 @@ import { requireInt, requireTime } from './validate.js';
 /**
  * KPI reports straight from the records (hotline-standard.md §8): service level, abandon and answer rates, ASA,
  * talk time and average rings per queue and interval; answers, RONAs, rings and occupancy per agent; and the
- * dissatisfied ratings a team lead must review. Calls are counted in the interval they arrived in.
+ * dissatisfied ratings a team lead must review. Queue figures count a call in the interval it entered the queue
+ * (its arrival when it never queued), as the live KPIs (src/kpi) do, so a closed interval's live figure equals the
+ * report's whatever time callers spent in the menus first; agent figures count calls by arrival.
  */
 export interface QueueKpi {
   queueId: string;
@@ -85,7 +87,7 @@ export class ReportRepository {
     }>(
       'queue KPIs',
       `SELECT c.queue_id,
-              date_bin(make_interval(mins => $3), c.arrival_at, $1) AS bucket,
+              date_bin(make_interval(mins => $3), COALESCE(c.enqueue_at, c.arrival_at), $1) AS bucket,
               count(*) FILTER (WHERE c.enqueue_at IS NOT NULL OR c.disposition = 'answered')::int AS offered,
               count(*) FILTER (WHERE c.disposition = 'answered')::int AS answered,
               count(*) FILTER (WHERE c.disposition = 'abandoned')::int AS abandoned,
@@ -98,7 +100,9 @@ export class ReportRepository {
               avg(c.rings_to_answer) FILTER (WHERE c.disposition = 'answered') AS avg_rings,
               count(*) FILTER (WHERE c.disposition = 'answered' AND c.rings_to_answer > COALESCE(q.answer_rings, 3))::int AS late
          FROM call_records c LEFT JOIN queues q ON q.id = c.queue_id
-        WHERE c.arrival_at >= $1 AND c.arrival_at < $2 AND c.queue_id IS NOT NULL
+        WHERE COALESCE(c.enqueue_at, c.arrival_at) >= $1 AND COALESCE(c.enqueue_at, c.arrival_at) < $2 AND c.queue_id IS NOT NULL
+          -- No caller spends a day in the menus: the arrival index narrows the rows first.
+          AND c.arrival_at >= $1::timestamptz - interval '1 day' AND c.arrival_at < $2
         GROUP BY c.queue_id, bucket
         ORDER BY bucket, c.queue_id`,
       [from, to, intervalMin],

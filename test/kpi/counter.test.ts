@@ -1,0 +1,66 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { KpiCounter } from '../../src/kpi/counter.js';
+import { RedisLiveKpis } from '../../src/kpi/live.js';
+import { RedisAcdStore } from '../../src/store/redis/acd-store.js';
+import { testRedis, uniqueHotline } from '../support/redis.js';
+import { DAY_QUEUES } from './day.js';
+
+let redis: Redis;
+let store: RedisAcdStore;
+let hotline: string;
+const T0 = Date.parse('2026-12-07T01:00:00Z');
+const clock = new VirtualClock(T0);
+const counter = (): KpiCounter => new KpiCounter({ redis, hotlineId: hotline, source: store, targetSec: () => 20, clock, logger: silentLogger });
+
+beforeAll(async () => {
+  redis = await testRedis();
+  hotline = uniqueHotline('kpicnt');
+  store = new RedisAcdStore({ redis, hotlineId: hotline, clock, leaseMs: 3_600_000 });
+  await store.configure({ skills: ['billing', 'tech'], queues: DAY_QUEUES });
+  await store.renewLease('i1');
+});
+afterAll(async () => {
+  await store.destroy();
+  await redis.quit();
+});
+
+describe('KpiCounter', () => {
+  it('counts each event once across restarts (the cursor is in Redis) and each record once', async () => {
+    await store.enqueue({ callId: 'x1', queueId: 'billing', callerNumber: '1', priority: 0, ownerInstance: 'i1' });
+    await counter().drain();
+    // A new instance (or a restarted one) carries on after the cursor: nothing counted twice.
+    await store.enqueue({ callId: 'x2', queueId: 'billing', callerNumber: '2', priority: 0, ownerInstance: 'i1' });
+    await counter().drain();
+    await counter().drain();
+    const live = new RedisLiveKpis({ redis, hotlineId: hotline, clock, queues: () => DAY_QUEUES });
+    const before = (await live.interval(T0, T0 + 60_000)).find((k) => k.queueId === 'billing')!;
+    expect(before.offered).toBe(2);
+
+    const record = { callId: 'x1', queueId: 'billing', arrivalAt: T0, enqueueAt: T0, answerAt: T0 + 5_000, hangupAt: T0 + 65_000, ringsToAnswer: 1, disposition: 'answered' as const };
+    const c = counter();
+    await c.countRecord(record);
+    await c.countRecord(record); // a retried write
+    const after = (await live.interval(T0, T0 + 60_000)).find((k) => k.queueId === 'billing')!;
+    expect(after).toMatchObject({ offered: 2, attSec: 60, avgRings: 1 });
+    expect((await live.sums(T0, T0 + 60_000)).queues.get('billing')).toMatchObject({ off: 2, talkN: 1, talkMs: 60_000, ringsN: 1 });
+  });
+
+  it('a failed read counts nothing and moves no cursor: the next pump counts the events', async () => {
+    const broken = new KpiCounter({
+      redis,
+      hotlineId: hotline,
+      source: { readEvents: () => Promise.reject(new Error('Connection is closed.')) },
+      targetSec: () => 20,
+      clock,
+      logger: silentLogger,
+    });
+    await expect(broken.pump()).rejects.toThrow(/Connection is closed/);
+    await store.enqueue({ callId: 'x3', queueId: 'tech', callerNumber: '3', priority: 0, ownerInstance: 'i1' });
+    await counter().drain();
+    const live = new RedisLiveKpis({ redis, hotlineId: hotline, clock, queues: () => DAY_QUEUES });
+    expect((await live.interval(T0, T0 + 60_000)).find((k) => k.queueId === 'tech')!.offered).toBe(1);
+  });
+});
