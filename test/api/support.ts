@@ -32,15 +32,22 @@ export interface ApiWorld {
   flows: FlowRegistry;
   flowsDir: string;
   metrics: ApiMetrics;
+  /** The world's hotline id (its Redis keys), and the production live KPI source over it (what /metrics reads). */
+  hotlineId: string;
+  live: RedisLiveKpis;
   /** Tokens by role (agent: for agent a1). */
   token: { admin: string; supervisor: string; agent: string; agent2: string };
   close(): Promise<void>;
 }
 
-/** `liveKpis`: a live KPI source of the test's own (the reports stay the real PostgreSQL ones). */
+/**
+ * `liveKpis`: a live KPI source of the test's own, or 'real' for the production RedisLiveKpis over the world's
+ * store (then /api/kpis and the wallboard are served; the counter filling it is the test's). The reports stay the
+ * real PostgreSQL ones.
+ */
 export async function apiWorld(
   label: string,
-  overAll: Partial<OpsOptions> & { liveKpis?: LiveKpiSource } = {},
+  overAll: Partial<OpsOptions> & { liveKpis?: LiveKpiSource | 'real' } = {},
   logger?: Parameters<typeof buildApi>[0]['logger'],
 ): Promise<ApiWorld> {
   const { liveKpis, ...over } = overAll;
@@ -87,13 +94,13 @@ export async function apiWorld(
       search: new RecordSearch(tdb.db),
       metrics,
       authLimits: { maxFailures: 3, windowMs: 60_000, blockMs: 60_000 },
-      ...(liveKpis ? { kpis: { live: liveKpis, reports: new ReportRepository(tdb.db) } } : {}),
+      ...(liveKpis ? { kpis: { live: liveKpis === 'real' ? live : liveKpis, reports: new ReportRepository(tdb.db) } } : {}),
       ...over,
     },
   });
   await app.ready();
   return {
-    app, tdb, redis, store, clock, agents, tokens, flows, flowsDir, metrics, token,
+    app, tdb, redis, store, clock, agents, tokens, flows, flowsDir, metrics, hotlineId, live, token,
     close: async () => {
       await app.close();
       await store.destroy();

@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import type { LiveKpis, LiveKpiSource, LiveQueueKpis } from '../../src/kpi/types.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { KpiCounter } from '../../src/kpi/counter.js';
+import type { LiveKpis, LiveQueueKpis } from '../../src/kpi/types.js';
 import { apiWorld, bearer, type ApiWorld } from './support.js';
-import { testOnlySnapshotKpiSource } from './wallboard-test-source.js';
 
 /**
  * The wallboard in a real browser: Debian's Chromium driven by playwright-core (no downloaded browser), the app
- * listening on a real port, fed by simulated calls through the ACD store (real Redis). Checks that the page shows
+ * listening on a real port, fed by simulated calls through the ACD store (real Redis), the production live KPIs
+ * (src/kpi: RedisLiveKpis, filled by the real KpiCounter running on the store's event stream). Checks that the page shows
  * exactly the API's figures, that an agent's state change reaches it within 2 s, and takes a screenshot (docs/wallboard.png
  * with UPDATE_SCREENSHOT=1).
  */
@@ -28,17 +30,23 @@ describe.skipIf(!haveChromium)('wallboard in Chromium', () => {
   let browser: BrowserContext;
   let page: Page;
   let profileDir = '';
-  let source: LiveKpiSource;
+  let counter: KpiCounter;
   let running: NodeJS.Timeout | undefined;
 
   beforeAll(async () => {
-    // The source needs the world's store, the world needs the source: a late-bound port.
-    const late: LiveKpiSource = { live: () => source.live() };
-    w = await apiWorld('wallboard-browser', { liveKpis: late, wallboard: { everyMs: 1_000, historyEveryMs: 150 } });
-    // TODO(lead): switch to the real LiveKpiSource (src/kpi/) once the kpis branch is merged.
-    source = testOnlySnapshotKpiSource(w.store, () => w.flows.queues() ?? [], NAMES, w.clock, 3600);
+    w = await apiWorld('wallboard-browser', { liveKpis: 'real', wallboard: { everyMs: 1_000, historyEveryMs: 150 } });
+    // The production counter, on the world's clock, counting the store's event stream into the per-minute buckets.
+    counter = new KpiCounter({
+      redis: w.redis,
+      hotlineId: w.hotlineId,
+      source: w.store,
+      targetSec: (q) => w.flows.queues()?.find((d) => d.id === q)?.serviceLevel.seconds,
+      clock: w.clock,
+      logger: silentLogger,
+    });
+    counter.start();
     base = await w.app.listen({ host: '127.0.0.1', port: 0 });
-    await simulateDay(w);
+    await simulateDay(w, () => counter.drain());
 
     const { chromium } = await import('playwright-core');
     profileDir = await mkdtemp(join(tmpdir(), 'acd-wallboard-chromium-'));
@@ -55,19 +63,17 @@ describe.skipIf(!haveChromium)('wallboard in Chromium', () => {
 
   afterAll(async () => {
     clearInterval(running);
+    await counter?.stop();
     await browser?.close();
     await w?.close();
     if (profileDir) await rm(profileDir, { recursive: true, force: true });
   });
 
-  /** The figures the API answers (GET /api/kpis/live once the kpis branch is merged; the same source meanwhile). */
+  /** The figures the API answers (GET /api/kpis/live, computed by src/kpi). */
   const apiLive = async (): Promise<LiveKpis> => {
-    if (w.app.hasRoute({ method: 'GET', url: '/api/kpis/live' })) {
-      const res = await w.app.inject({ url: '/api/kpis/live', headers: bearer(w.token.supervisor) });
-      expect(res.statusCode).toBe(200);
-      return res.json<LiveKpis>();
-    }
-    return source.live();
+    const res = await w.app.inject({ url: '/api/kpis/live', headers: bearer(w.token.supervisor) });
+    expect(res.statusCode).toBe(200);
+    return res.json<LiveKpis>();
   };
 
   const valueOf = (raw: string | null | undefined): number | null => (raw === null || raw === undefined || raw === 'null' ? null : Number(raw));
@@ -184,7 +190,7 @@ describe.skipIf(!haveChromium)('wallboard in Chromium', () => {
  * A compressed simulated morning on the virtual clock: eight agents, calls arriving on two queues, answered,
  * ended and wrapped up, some abandoned; left with calls waiting, agents busy, one at lunch and one ready.
  */
-async function simulateDay(w: ApiWorld): Promise<void> {
+async function simulateDay(w: ApiWorld, counted: () => Promise<void>): Promise<void> {
   const s = w.store;
   // a8 is the specialist desk's only agent: it stays ready while the other queues' callers wait.
   const skills = (id: string) =>
@@ -216,6 +222,7 @@ async function simulateDay(w: ApiWorld): Promise<void> {
       for (const c of await callsIn('on-call')) await s.endCall(c.callId);
       for (const a of (await s.snapshot()).agents.filter((x) => x.state === 'wrap-up')) await s.wrapUpDone(a.id);
     }
+    await counted(); // the history samples show the day as it goes
     await sleep(200); // the stream samples its history every 150 ms in this test
   }
   // The last picture: calls waiting, agents on calls, a7 at lunch, a8 ready (the state-change test sends it on a break).
@@ -224,4 +231,5 @@ async function simulateDay(w: ApiWorld): Promise<void> {
     await s.answer(c.callId);
   }
   w.clock.advance(30_000);
+  await counted();
 }
