@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger, type Logger } from '../../src/core/logger.js';
+import { ChangeSignal } from '../../src/kpi/changes.js';
 import type { LiveKpis, LiveKpiSource, LiveQueueKpis } from '../../src/kpi/types.js';
 import { createLogger } from '../../src/logging.js';
 import { KpiStream, type SseSink } from '../../src/api/wallboard/stream.js';
@@ -176,6 +177,38 @@ describe('KpiStream', () => {
     await s.settled();
     expect(sink.kpis().at(-1)!.at).toBe(9_000);
     await s.close();
+  });
+
+  it('pushes on a change signal long before the period, at most one push per changeMinMs however often it fires', async () => {
+    const src = new FixedSource();
+    const changes = new ChangeSignal();
+    const s = new KpiStream({ source: src, logger: silentLogger, everyMs: 60_000, historyEveryMs: 60_000, changes, changeMinMs: 200 });
+    s.start();
+    const sink = new FakeSink();
+    s.subscribe(sink);
+    await s.settled();
+    const reads = src.reads;
+    src.set(2_000);
+    const t0 = performance.now();
+    changes.emit();
+    await s.settled();
+    // At once, not in 60 s.
+    expect(sink.kpis().at(-1)!.at).toBe(2_000);
+    expect(performance.now() - t0).toBeLessThan(100);
+    // A burst within 200 ms of that push: one more reading, at the end of the interval, with the newest figures.
+    for (let i = 0; i < 10; i++) {
+      src.set(3_000 + i);
+      changes.emit();
+    }
+    await s.settled();
+    expect(src.reads - reads).toBe(1);
+    await vi.waitFor(() => expect(sink.kpis().at(-1)!.at).toBe(3_009), { timeout: 1_000, interval: 20 });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(190);
+    expect(src.reads - reads).toBe(2);
+    await s.close();
+    // Closed: the stream no longer listens.
+    changes.emit();
+    expect(src.reads - reads).toBe(2);
   });
 
   it('keeps a ring buffer of samples for the charts, the oldest dropped past historyKeepMs', async () => {

@@ -14,7 +14,7 @@ export interface WallboardOptions {
   source: LiveKpiSource;
   logger: Logger;
   /** Pacing of the stream and its history (defaults: 1 s, 30 s samples kept 4 h). */
-  stream?: Pick<KpiStreamOptions, 'everyMs' | 'heartbeatMs' | 'historyEveryMs' | 'historyKeepMs' | 'stuckMs'>;
+  stream?: Pick<KpiStreamOptions, 'everyMs' | 'heartbeatMs' | 'historyEveryMs' | 'historyKeepMs' | 'stuckMs' | 'changes' | 'changeMinMs'>;
 }
 
 const require = createRequire(import.meta.url);

@@ -40,6 +40,12 @@ export interface KpiStreamOptions {
   stuckMs?: number;
   /** Wall time for the stream's own pacing (the figures carry the source's `at`). */
   now?: () => number;
+  /**
+   * "The figures changed" (the KPI counter's ChangeSignal): clients get a frame at once rather than at the next
+   * period, at most one such push per `changeMinMs` (default 200 ms) however often it fires.
+   */
+  changes?: { subscribe(listener: () => void): () => void };
+  changeMinMs?: number;
 }
 
 const point = (q: LiveQueueKpis): KpiSamplePoint => ({
@@ -131,6 +137,10 @@ export class KpiStream {
   private failing = false;
   private closed = false;
   private busy = 0;
+  private readonly changeMinMs: number;
+  private unsubscribeChanges: (() => void) | null = null;
+  private changeTimer: NodeJS.Timeout | null = null;
+  private lastChangeAt = -Infinity;
 
   constructor(private readonly opts: KpiStreamOptions) {
     this.everyMs = opts.everyMs ?? 1_000;
@@ -139,6 +149,7 @@ export class KpiStream {
     this.historyKeepMs = opts.historyKeepMs ?? 4 * 3_600_000;
     this.stuckMs = opts.stuckMs ?? 30_000;
     this.now = opts.now ?? Date.now;
+    this.changeMinMs = opts.changeMinMs ?? 200;
   }
 
   /** Starts the pacing timer (idempotent). The first reading is taken at once so history starts at start-up. */
@@ -146,6 +157,7 @@ export class KpiStream {
     if (this.timer || this.closed) return;
     this.timer = setInterval(() => this.tick(), Math.min(this.everyMs, this.historyEveryMs));
     this.timer.unref();
+    this.unsubscribeChanges = this.opts.changes?.subscribe(() => this.changed()) ?? null;
     this.refresh();
   }
 
@@ -190,6 +202,25 @@ export class KpiStream {
     this.refresh();
   }
 
+  /**
+   * The change signal fired: push now if the last change push is `changeMinMs` old, else once at the end of that
+   * interval (the changes in between ride on it). Only when someone is watching: history keeps its own pace.
+   */
+  private changed(): void {
+    if (this.closed || this.changeTimer || this.clients.size === 0) return;
+    const wait = this.lastChangeAt + this.changeMinMs - this.now();
+    const push = () => {
+      this.changeTimer = null;
+      this.lastChangeAt = this.now();
+      this.refresh();
+    };
+    if (wait <= 0) push();
+    else {
+      this.changeTimer = setTimeout(push, wait);
+      this.changeTimer.unref();
+    }
+  }
+
   /** Resolves once no reading is in flight (tests and the bench wait on it). */
   async settled(): Promise<void> {
     while (this.inflight) await this.inflight;
@@ -200,6 +231,10 @@ export class KpiStream {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.changeTimer) clearTimeout(this.changeTimer);
+    this.changeTimer = null;
+    this.unsubscribeChanges?.();
+    this.unsubscribeChanges = null;
     for (const c of this.clients) c.close();
     this.clients.clear();
     await this.inflight;
