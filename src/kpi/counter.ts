@@ -19,6 +19,8 @@ export interface KpiCounterOptions {
   pollMs?: number;
   /** Stream entries per batch. */
   batch?: number;
+  /** Called after this instance counted something (a batch of events, a call record): the figures changed. */
+  onCounted?: () => void;
 }
 
 const DEFAULT_TARGET_SEC = 20;
@@ -100,7 +102,9 @@ export class KpiCounter {
     const ops = await this.opsFor(events);
     const applied = await redis.eval(APPLY_SCRIPT, 1, cursorKey, after, entries[entries.length - 1]!.id, 0, JSON.stringify(ops), BUCKET_TTL_SEC);
     // Another instance counted this batch first: nothing to do, the next pump starts after its cursor.
-    return applied === 1 ? entries.length : 0;
+    if (applied !== 1) return 0;
+    this.opts.onCounted?.();
+    return entries.length;
   }
 
   /** The increments a batch of events makes, reading the state it needs (calls in the ACD, agents' open spans). */
@@ -241,7 +245,8 @@ export class KpiCounter {
     if (r.disposition === 'silent') inc('silent', 1);
     if (r.enqueueAt !== undefined && r.answerAt === undefined && r.disposition !== 'abandoned') inc('abn', -1);
     if (ops.length === 0) return;
-    await this.opts.redis.eval(APPLY_SCRIPT, 1, `${this.P}rec:${r.callId}`, '', '1', BUCKET_TTL_SEC, JSON.stringify(ops), BUCKET_TTL_SEC);
+    const applied = await this.opts.redis.eval(APPLY_SCRIPT, 1, `${this.P}rec:${r.callId}`, '', '1', BUCKET_TTL_SEC, JSON.stringify(ops), BUCKET_TTL_SEC);
+    if (applied === 1) this.opts.onCounted?.();
   }
 
   /** Wraps the call session's record sink (sessionCallRecordSink): each record is counted once it is written. */

@@ -3,9 +3,11 @@ import type { QueueDefinition } from '../acd/model.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { AcdEventSource } from '../store/pg/acd-events.js';
+import { ChangeSignal } from './changes.js';
 import { KpiCounter } from './counter.js';
 import { RedisLiveKpis } from './live.js';
 
+export { ChangeSignal } from './changes.js';
 export { KpiCounter } from './counter.js';
 export { RedisLiveKpis } from './live.js';
 export type { LiveKpis, LiveKpiSource, LiveQueueKpis, LiveAgent } from './types.js';
@@ -22,10 +24,17 @@ export interface LiveKpiWiring {
   logger: Logger;
   /** A reading this young is served again (default 1 s): the API, every wallboard and /metrics cost one read a second. */
   maxAgeMs?: number;
+  /** How often the counter looks for new events when idle (default 1 s): the floor of a change's push latency. */
+  pollMs?: number;
 }
 
-/** The counter (start it; it owns a timer) and the source the API, the wallboard and /metrics read. */
-export function createLiveKpis(w: LiveKpiWiring): { counter: KpiCounter; source: RedisLiveKpis } {
+/**
+ * The counter (start it; it owns a timer), the source the API, the wallboard and /metrics read, and the signal
+ * raised after each count (the source's cached reading is dropped first, so a listener reads the new figures).
+ */
+export function createLiveKpis(w: LiveKpiWiring): { counter: KpiCounter; source: RedisLiveKpis; changes: ChangeSignal } {
+  const changes = new ChangeSignal();
+  const source = new RedisLiveKpis({ redis: w.redis, hotlineId: w.hotlineId, clock: w.clock, queues: w.queues, windowSec: w.windowSec, maxAgeMs: w.maxAgeMs ?? 1_000, ...(w.names ? { names: w.names } : {}) });
   const counter = new KpiCounter({
     redis: w.redis,
     hotlineId: w.hotlineId,
@@ -33,7 +42,11 @@ export function createLiveKpis(w: LiveKpiWiring): { counter: KpiCounter; source:
     targetSec: (q) => w.queues().find((d) => d.id === q)?.serviceLevel.seconds,
     clock: w.clock,
     logger: w.logger,
+    ...(w.pollMs !== undefined ? { pollMs: w.pollMs } : {}),
+    onCounted: () => {
+      source.forget();
+      changes.emit();
+    },
   });
-  const source = new RedisLiveKpis({ redis: w.redis, hotlineId: w.hotlineId, clock: w.clock, queues: w.queues, windowSec: w.windowSec, maxAgeMs: w.maxAgeMs ?? 1_000, ...(w.names ? { names: w.names } : {}) });
-  return { counter, source };
+  return { counter, source, changes };
 }

@@ -134,6 +134,7 @@ export class RedisLiveKpis implements LiveKpiSource {
   private servesDefs: readonly QueueDefinition[] | undefined;
   private reading: Promise<LiveKpis> | undefined;
   private last: { at: number; kpis: LiveKpis } | undefined;
+  private generation = 0;
   private readonly readScript: (...args: string[]) => Promise<[string[][], [number, string][], string[], string]>;
 
   constructor(private readonly opts: RedisLiveKpisOptions) {
@@ -177,12 +178,27 @@ export class RedisLiveKpis implements LiveKpiSource {
     const maxAge = this.opts.maxAgeMs ?? 0;
     if (maxAge > 0 && this.last && now >= this.last.at && now - this.last.at < maxAge) return this.last.kpis;
     // Readers at the same moment (API, wallboard stream, /metrics) share one read.
-    this.reading ??= this.read(now).finally(() => {
-      this.reading = undefined;
-    });
+    const generation = this.generation;
+    if (!this.reading) {
+      const reading = this.read(now).finally(() => {
+        if (this.reading === reading) this.reading = undefined;
+      });
+      this.reading = reading;
+    }
     const kpis = await this.reading;
-    this.last = { at: kpis.at, kpis };
+    // A reading begun before forget() goes to its callers but is not kept.
+    if (generation === this.generation) this.last = { at: kpis.at, kpis };
     return kpis;
+  }
+
+  /**
+   * The figures changed (the counter counted something): the next live() reads Redis again, even within maxAgeMs,
+   * and does not join a reading begun before the change.
+   */
+  forget(): void {
+    this.generation++;
+    this.last = undefined;
+    this.reading = undefined;
   }
 
   private async read(now: number): Promise<LiveKpis> {

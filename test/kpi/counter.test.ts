@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { KpiCounter } from '../../src/kpi/counter.js';
+import { createLiveKpis } from '../../src/kpi/index.js';
 import { RedisLiveKpis } from '../../src/kpi/live.js';
 import { RedisAcdStore } from '../../src/store/redis/acd-store.js';
 import { testRedis, uniqueHotline } from '../support/redis.js';
@@ -62,5 +63,30 @@ describe('KpiCounter', () => {
     await counter().drain();
     const live = new RedisLiveKpis({ redis, hotlineId: hotline, clock, queues: () => DAY_QUEUES });
     expect((await live.interval(T0, T0 + 60_000)).find((k) => k.queueId === 'tech')!.offered).toBe(1);
+  });
+
+  it('signals a change after counting (the cached reading dropped first), and only then', async () => {
+    const kpis = createLiveKpis({ redis, hotlineId: hotline, clock, events: store, queues: () => DAY_QUEUES, windowSec: 3600, logger: silentLogger, maxAgeMs: 60_000 });
+    let signals = 0;
+    kpis.changes.subscribe(() => signals++);
+    await kpis.counter.drain();
+    signals = 0;
+    const waiting = async () => (await kpis.source.live()).queues.find((q) => q.queueId === 'tech')!.waiting;
+    const before = await waiting();
+    await store.enqueue({ callId: 'sig-1', queueId: 'tech', callerNumber: '3', priority: 0, ownerInstance: 'i1' });
+    // Within maxAgeMs the cached reading is served...
+    expect(await waiting()).toBe(before);
+    await kpis.counter.drain();
+    // ...until the counter has counted the change: one signal, and the next reading is fresh.
+    expect(signals).toBe(1);
+    expect(await waiting()).toBe(before + 1);
+    await kpis.counter.drain();
+    expect(signals).toBe(1);
+    const record = { callId: 'sig-1', queueId: 'tech', arrivalAt: T0, enqueueAt: T0, hangupAt: T0 + 5_000, disposition: 'abandoned' as const };
+    await kpis.counter.countRecord({ ...record, disposition: 'silent' });
+    await kpis.counter.countRecord({ ...record, disposition: 'silent' }); // a retried write: counted once, signalled once
+    expect(signals).toBe(2);
+    await store.abandon('sig-1');
+    await kpis.counter.drain();
   });
 });
