@@ -211,6 +211,22 @@ describe('KpiStream', () => {
     expect(src.reads - reads).toBe(2);
   });
 
+  it('takes history samples at their own pace without pushing frames (clients keep the period and the change signal)', async () => {
+    const src = new FixedSource();
+    const s = new KpiStream({ source: src, logger: silentLogger, everyMs: 60_000, historyEveryMs: 30 });
+    const sink = new FakeSink();
+    s.start();
+    s.subscribe(sink);
+    await s.settled();
+    const frames = sink.kpis().length;
+    const samples = s.history().length;
+    await new Promise((r) => setTimeout(r, 250));
+    await s.settled();
+    expect(s.history().length - samples).toBeGreaterThan(2);
+    expect(sink.kpis()).toHaveLength(frames);
+    await s.close();
+  });
+
   it('keeps a ring buffer of samples for the charts, the oldest dropped past historyKeepMs', async () => {
     const src = new FixedSource();
     let now = 0;

@@ -130,6 +130,7 @@ export class KpiStream {
   private timer: NodeJS.Timeout | null = null;
   private inflight: Promise<void> | null = null;
   private again = false;
+  private pushWanted = false;
   private latestFrame: string | null = null;
   private lastPushAt = 0;
   private lastBeatAt = 0;
@@ -243,16 +244,20 @@ export class KpiStream {
   private tick(): void {
     const now = this.now();
     if (this.clients.size > 0 && now - this.lastPushAt >= this.everyMs - 50) this.refresh();
-    else if (now - this.lastSampleAt >= this.historyEveryMs) this.refresh();
+    else if (now - this.lastSampleAt >= this.historyEveryMs) this.refresh(false);
     if (this.clients.size > 0 && now - this.lastBeatAt >= this.heartbeatMs) {
       this.lastBeatAt = now;
       this.broadcast(`: heartbeat ${now}\n\n`, true);
     }
   }
 
-  /** One reading at a time: a request during a reading asks for one more after it, never a second in parallel. */
-  private refresh(): void {
+  /**
+   * One reading at a time: a request during a reading asks for one more after it, never a second in parallel.
+   * `push` false: a history sample only, the clients keep the pace of the period and the change signal.
+   */
+  private refresh(push = true): void {
     if (this.closed) return;
+    if (push) this.pushWanted = true;
     if (this.inflight) {
       this.again = true;
       return;
@@ -261,19 +266,21 @@ export class KpiStream {
       this.inflight = null;
       if (this.again) {
         this.again = false;
-        this.refresh();
+        this.refresh(false);
       }
     });
   }
 
   private async read(): Promise<void> {
+    const push = this.pushWanted;
+    this.pushWanted = false;
     let k: LiveKpis;
     try {
       k = await this.opts.source.live();
     } catch (err) {
       if (!this.failing) this.opts.logger.warn({ err }, 'wallboard: live KPIs unavailable; clients are told the figures are stale');
       this.failing = true;
-      this.broadcast(sseFrame('stale', { message: err instanceof Error ? err.message : String(err) }));
+      if (push) this.broadcast(sseFrame('stale', { message: err instanceof Error ? err.message : String(err) }));
       return;
     }
     if (this.failing) this.opts.logger.info({}, 'wallboard: live KPIs available again');
@@ -285,7 +292,7 @@ export class KpiStream {
       const keep = Math.ceil(this.historyKeepMs / this.historyEveryMs);
       if (this.samples.length > keep) this.samples.splice(0, this.samples.length - keep);
     }
-    if (this.closed) return;
+    if (this.closed || !push) return;
     const t0 = performance.now();
     this.latestFrame = sseFrame('kpis', k, k.at);
     this.lastPushAt = this.now();
