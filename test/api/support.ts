@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApi, type OpsOptions } from '../../src/api/server.js';
 import { ApiMetrics } from '../../src/api/metrics.js';
+import { createLiveKpis, type KpiCounter } from '../../src/kpi/index.js';
 import { RedisLiveKpis } from '../../src/kpi/live.js';
 import { AgentService } from '../../src/call/agent-service.js';
 import { VirtualClock } from '../../src/core/clock.js';
@@ -35,15 +36,17 @@ export interface ApiWorld {
   /** The world's hotline id (its Redis keys), and the production live KPI source over it (what /metrics reads). */
   hotlineId: string;
   live: RedisLiveKpis;
+  /** With liveKpis 'real': the production counter filling `live` (not started: the test starts it). */
+  counter?: KpiCounter;
   /** Tokens by role (agent: for agent a1). */
   token: { admin: string; supervisor: string; agent: string; agent2: string };
   close(): Promise<void>;
 }
 
 /**
- * `liveKpis`: a live KPI source of the test's own, or 'real' for the production RedisLiveKpis over the world's
- * store (then /api/kpis and the wallboard are served; the counter filling it is the test's). The reports stay the
- * real PostgreSQL ones.
+ * `liveKpis`: a live KPI source of the test's own, or 'real' for main.ts's wiring over the world's store
+ * (createLiveKpis: RedisLiveKpis with its 1 s cache, the counter polling every 200 ms, the wallboard pushing on its
+ * change signal). The reports stay the real PostgreSQL ones.
  */
 export async function apiWorld(
   label: string,
@@ -77,7 +80,11 @@ export async function apiWorld(
     agent2: (await tokens.create({ name: 'Wang Wei', role: 'agent', agentId: 'a2' })).token,
   };
   const metrics = new ApiMetrics();
-  const live = new RedisLiveKpis({ redis, hotlineId, clock, queues: () => flows.queues() ?? [] });
+  const real =
+    liveKpis === 'real'
+      ? createLiveKpis({ redis, hotlineId, clock, events: store, queues: () => flows.queues() ?? [], windowSec: 3600, logger: silentLogger, pollMs: 200 })
+      : undefined;
+  const live = real?.source ?? new RedisLiveKpis({ redis, hotlineId, clock, queues: () => flows.queues() ?? [] });
   metrics.setSources({ live: () => live.live(), queueIds: () => (flows.queues() ?? []).map((q) => q.id) });
   const app = buildApi({
     ...(logger ? { logger } : {}),
@@ -96,12 +103,15 @@ export async function apiWorld(
       authLimits: { maxFailures: 3, windowMs: 60_000, blockMs: 60_000 },
       ...(liveKpis ? { kpis: { live: liveKpis === 'real' ? live : liveKpis, reports: new ReportRepository(tdb.db) } } : {}),
       ...over,
+      ...(real ? { wallboard: { ...over.wallboard, changes: real.changes } } : {}),
     },
   });
   await app.ready();
   return {
     app, tdb, redis, store, clock, agents, tokens, flows, flowsDir, metrics, hotlineId, live, token,
+    ...(real ? { counter: real.counter } : {}),
     close: async () => {
+      await real?.counter.stop();
       await app.close();
       await store.destroy();
       await redis.quit();

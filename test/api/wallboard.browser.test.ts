@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { silentLogger } from '../../src/core/logger.js';
-import { KpiCounter } from '../../src/kpi/counter.js';
+import type { KpiCounter } from '../../src/kpi/counter.js';
 import type { LiveKpis, LiveQueueKpis } from '../../src/kpi/types.js';
 import { apiWorld, bearer, type ApiWorld } from './support.js';
 
@@ -34,16 +33,10 @@ describe.skipIf(!haveChromium)('wallboard in Chromium', () => {
   let running: NodeJS.Timeout | undefined;
 
   beforeAll(async () => {
-    w = await apiWorld('wallboard-browser', { liveKpis: 'real', wallboard: { everyMs: 1_000, historyEveryMs: 150 } });
-    // The production counter, on the world's clock, counting the store's event stream into the per-minute buckets.
-    counter = new KpiCounter({
-      redis: w.redis,
-      hotlineId: w.hotlineId,
-      source: w.store,
-      targetSec: (q) => w.flows.queues()?.find((d) => d.id === q)?.serviceLevel.seconds,
-      clock: w.clock,
-      logger: silentLogger,
-    });
+    // main.ts's wiring (createLiveKpis): the page is pushed a frame when the counter has counted a change; the
+    // period is long (5 s) so that the state-change test below shows the push, not the period.
+    w = await apiWorld('wallboard-browser', { liveKpis: 'real', wallboard: { everyMs: 5_000, historyEveryMs: 150 } });
+    counter = w.counter!;
     counter.start();
     base = await w.app.listen({ host: '127.0.0.1', port: 0 });
     await simulateDay(w, () => counter.drain());
@@ -63,7 +56,6 @@ describe.skipIf(!haveChromium)('wallboard in Chromium', () => {
 
   afterAll(async () => {
     clearInterval(running);
-    await counter?.stop();
     await browser?.close();
     await w?.close();
     if (profileDir) await rm(profileDir, { recursive: true, force: true });
@@ -141,10 +133,11 @@ describe.skipIf(!haveChromium)('wallboard in Chromium', () => {
     expect(seen.alerts.length).toBeGreaterThan(0);
 
     // Time in state ticks (from the server's `at`, not the browser's clock): let the virtual clock run from here on.
-    running = setInterval(() => w.clock.advance(250), 250);
+    // (In small steps: the counter's 200 ms poll runs on this clock.)
+    running = setInterval(() => w.clock.advance(50), 50);
     const cell = '#agents tbody tr[data-agent="a8"] [data-since]';
     const before = await page.textContent(cell);
-    await expect.poll(() => page.textContent(cell), { timeout: 3_000 }).not.toBe(before);
+    await expect.poll(() => page.textContent(cell), { timeout: 7_000 }).not.toBe(before);
 
     // The history charts are drawn by uPlot from GET /api/kpis/history.
     expect(await page.locator('#chart-calls canvas').count()).toBe(1);
@@ -152,15 +145,20 @@ describe.skipIf(!haveChromium)('wallboard in Chromium', () => {
     expect(history.samples.length).toBeGreaterThan(5);
   });
 
-  it('an agent\'s state change reaches the page within 2 s', async () => {
+  it('an agent\'s state change reaches the page within 1 s, long before the 5 s period (pushed on change)', async () => {
     const row = 'tr[data-agent="a8"]';
-    expect(await page.getAttribute(row, 'data-state')).toBe('ready');
-    const t0 = Date.now();
-    await w.store.setNotReady('a8', 'break');
-    await page.waitForSelector(`${row}[data-state="not-ready"]`, { timeout: 2_000 });
-    const ms = Date.now() - t0;
-    console.log(`wallboard: agent state change on the page after ${ms} ms`);
-    expect(ms).toBeLessThan(2_000);
+    const ms: number[] = [];
+    for (const [to, seen] of [['not-ready', 'not-ready'], ['ready', 'ready'], ['not-ready', 'not-ready']] as const) {
+      // Three changes in a row: the 5 s period could bring one of them within 1 s by luck, not all three.
+      await page.waitForSelector(`${row}[data-state="${seen === 'ready' ? 'not-ready' : 'ready'}"]`);
+      const t0 = Date.now();
+      if (to === 'ready') await w.store.setReady('a8');
+      else await w.store.setNotReady('a8', 'break');
+      await page.waitForSelector(`${row}[data-state="${seen}"]`, { timeout: 1_000 });
+      ms.push(Date.now() - t0);
+    }
+    console.log(`wallboard: agent state change on the page after ${ms.join(', ')} ms (period 5 s)`);
+    for (const x of ms) expect(x).toBeLessThan(1_000);
   });
 
   it('switches between Chinese (default) and English labels; saves the screenshot', async () => {
