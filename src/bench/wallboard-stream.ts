@@ -114,14 +114,15 @@ async function lifecyclesPerSec(store: RedisAcdStore, concurrency: number, ms: n
   return perSec;
 }
 
-const ask = (c: ChildProcess, m: string) =>
+/** Asks the clients' process for its counts ('stats'), or to disconnect everyone ('stop'). */
+export const askClients = (c: ChildProcess, m: 'stats' | 'stop') =>
   new Promise<{ events: number; bytes: number }>((resolve) => {
     c.once('message', (x) => resolve(x as { events: number; bytes: number }));
     c.send(m);
   });
 
 /** The clients: another process at the lowest priority, as browsers are on other machines (it shares the cores). */
-function startClients(url: string, clients: number): ChildProcess {
+export function startClients(url: string, clients: number): ChildProcess {
   const c = spawn(process.execPath, ['-e', CLIENT, JSON.stringify({ url, clients })], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   if (c.pid !== undefined) setPriority(c.pid, 19);
   return c;
@@ -166,13 +167,13 @@ export async function runWallboardBench(opts: { seconds: number; clients: number
       const baseline = await lifecyclesPerSec(store, opts.concurrency, ms);
       const worker = startClients(url, opts.clients);
       for (let i = 0; i < 100 && stream.clientCount < opts.clients; i++) await new Promise((res) => setTimeout(res, 50));
-      const before = await ask(worker, 'stats');
+      const before = await askClients(worker, 'stats');
       const t0 = performance.now();
       const busy0 = stream.busyMs;
       const withClients = await lifecyclesPerSec(store, opts.concurrency, ms);
       connectedMs += performance.now() - t0;
       busyMs += stream.busyMs - busy0;
-      const after = await ask(worker, 'stop');
+      const after = await askClients(worker, 'stop');
       events += after.events - before.events;
       await new Promise((res) => (worker.exitCode !== null ? res(null) : worker.once('exit', res)));
       rounds.push({ baseline: Math.round(baseline), withClients: Math.round(withClients) });
