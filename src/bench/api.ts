@@ -7,13 +7,13 @@ import { buildApi, type OpsOptions } from '../api/server.js';
 import { sseFrame } from '../api/wallboard/stream.js';
 import { loadConfig } from '../config/index.js';
 import { SystemClock, type Clock, type TimerHandle } from '../core/clock.js';
-import { InvalidInputError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import { KpiCounter, RedisLiveKpis } from '../kpi/index.js';
 import { hashToken, type ApiToken } from '../store/pg/api-tokens.js';
 import { RedisAcdStore } from '../store/redis/acd-store.js';
 import { connectAcdRedis } from '../store/redis/connection.js';
 import { askClients, startClients } from './wallboard-stream.js';
+import { positiveInt } from './routing.js';
 
 /**
  * `acd bench api`: what the live views cost over HTTP, side by side in one run, against the real Redis at REDIS_URL
@@ -329,13 +329,6 @@ async function waitForEvents(worker: ChildProcess, clients: number): Promise<{ e
     await new Promise((res) => setTimeout(res, 50));
   }
   throw new Error(`acd bench api: the ${clients} stream clients got no kpis event within 10 s`);
-}
-
-function positiveInt(name: string, v: string | undefined, def: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidInputError(`--${name}`, `must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
 }
 
 export function register(bench: Command): void {

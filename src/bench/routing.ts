@@ -273,7 +273,8 @@ function round(x: number, digits = 3): number {
   return Math.round(x * f) / f;
 }
 
-function positiveInt(name: string, v: string | undefined, def: number): number {
+/** A bench's `--name` option as a positive integer (the default when absent), or one INVALID_INPUT line. */
+export function positiveInt(name: string, v: string | undefined, def: number): number {
   if (v === undefined) return def;
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidInputError(`--${name}`, `must be a positive integer, got ${JSON.stringify(v)}`);

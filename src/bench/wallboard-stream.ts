@@ -8,12 +8,11 @@ import { registerWallboard } from '../api/wallboard/routes.js';
 import type { KpiStream } from '../api/wallboard/stream.js';
 import { loadConfig } from '../config/index.js';
 import { SystemClock } from '../core/clock.js';
-import { InvalidInputError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import type { LiveKpis, LiveKpiSource, LiveQueueKpis } from '../kpi/types.js';
 import { RedisAcdStore } from '../store/redis/acd-store.js';
 import { connectAcdRedis } from '../store/redis/connection.js';
-import { INSTANCE, Lifecycles, setup } from './routing.js';
+import { INSTANCE, Lifecycles, positiveInt, setup } from './routing.js';
 
 /**
  * `acd bench wallboard`: what 50 wall screens connected to the KPI event stream cost the ACD (issue 10: under 5% of
@@ -199,13 +198,6 @@ export async function runWallboardBench(opts: { seconds: number; clients: number
     await store.destroy();
     await redis.quit();
   }
-}
-
-function positiveInt(name: string, v: string | undefined, def: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidInputError(`--${name}`, `must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
 }
 
 export function register(bench: Command): void {

@@ -1,22 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { wavMs as loaderWavMs } from '../../src/ivr/load.js';
 import { describe, expect, it } from 'vitest';
 import { runScriptedCall } from '../../src/ivr/testing/harness.js';
 import { silenceFindings, silentPaths } from '../../src/ivr/silence-budget.js';
 import type { Flow, PlayItem } from '../../src/ivr/spec.js';
 import { hotlineFlow, shanghai } from './support.js';
 
-/** Length of a PCM WAV file in ms, from its header: the real prompt lengths, so the figures are what callers hear. */
+/** Length of a prompt file in ms, by the loader's own WAV header reader: the real lengths callers hear. */
 function wavMs(file: string): number {
-  const b = readFileSync(file);
-  let byteRate = 0;
-  for (let off = 12; off + 8 <= b.length; ) {
-    const id = b.toString('ascii', off, off + 4);
-    const size = b.readUInt32LE(off + 4);
-    if (id === 'fmt ') byteRate = b.readUInt32LE(off + 16);
-    if (id === 'data') return Math.round((size / byteRate) * 1000);
-    off += 8 + size + (size % 2);
-  }
-  throw new Error(`${file}: no data chunk`);
+  const ms = loaderWavMs(readFileSync(file));
+  if (ms === undefined) throw new Error(`${file}: not a PCM WAV`);
+  return ms;
 }
 
 const lengths = new Map<string, number>();
