@@ -12,8 +12,33 @@ export const WEBHOOK_EVENT_TYPES = [
   'agent.state_changed',
   /** Not from the ACD stream: queued by PostgreSQL as each call record is inserted (migration 20261207131000000). */
   'call.record',
+  /**
+   * Workflow events (issue 11), not from the ACD stream: queued with WebhookRepository.emit() in the transaction that
+   * stores the workflow's own row, so the webhook exists exactly when the change does.
+   */
+  'plan.activated',
+  'plan.stood_down',
+  'callback.created',
+  'callback.attempted',
+  'callback.completed',
+  'callback.overdue',
+  'review.created',
+  'review.overdue',
+  'review.closed',
+  'work_order.created',
+  'work_order.accepted',
+  'work_order.escalated',
+  'work_order.closed',
+  'complaint.overdue',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** A workflow event for WebhookRepository.emit(): `id` is stable, so emitting it twice queues it once. */
+export interface WorkflowWebhookEvent {
+  id: string;
+  type: Exclude<WebhookEventType, `call.${string}` | 'agent.state_changed'>;
+  data: Record<string, unknown>;
+}
 
 export interface WebhookEvent {
   type: WebhookEventType;

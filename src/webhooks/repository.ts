@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AcdEventSink, StreamedAcdEvent } from '../store/pg/acd-events.js';
 import type { Db, Queryable } from '../store/pg/db.js';
-import { toWebhookEvent } from './events.js';
+import { toWebhookEvent, type WorkflowWebhookEvent } from './events.js';
 
 export interface Webhook {
   id: string;
@@ -50,6 +50,18 @@ const toWebhook = (r: WebhookRow): Webhook => ({ id: String(r.id), url: r.url, e
  * leases are columns, so a delivery claimed by an instance that dies is claimed again by another once its lease
  * has expired. Times come from the caller's clock (tests run on a virtual clock).
  */
+/** One delivery per (event, matching subscription), due at `dueMs`; an event already queued is skipped. */
+async function queueDeliveries(c: Queryable, ids: string[], types: string[], bodies: string[], dueMs: number): Promise<void> {
+  await c.query(
+    `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, payload, next_attempt_at)
+     SELECT w.id, e.id, e.type, e.body::jsonb, $4
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS e(id, type, body)
+       JOIN webhooks w ON cardinality(w.events) = 0 OR e.type = ANY (w.events)
+     ON CONFLICT (webhook_id, event_id) DO NOTHING`,
+    [ids, types, bodies, new Date(dueMs)],
+  );
+}
+
 export class WebhookRepository implements AcdEventSink {
   constructor(private readonly db: Db) {}
 
@@ -94,15 +106,20 @@ export class WebhookRepository implements AcdEventSink {
     }
     if (ids.length === 0) return;
     // Due at once (the event's own time: the dispatcher's clock has passed it already).
-    const due = new Date(nowMs ?? events[0]!.event.at);
-    await c.query(
-      `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, payload, next_attempt_at)
-       SELECT w.id, e.id, e.type, e.body::jsonb, $4
-         FROM unnest($1::text[], $2::text[], $3::text[]) AS e(id, type, body)
-         JOIN webhooks w ON cardinality(w.events) = 0 OR e.type = ANY (w.events)
-       ON CONFLICT (webhook_id, event_id) DO NOTHING`,
-      [ids, types, bodies, due],
-    );
+    await queueDeliveries(c, ids, types, bodies, nowMs ?? events[0]!.event.at);
+  }
+
+  /**
+   * Queue workflow events (peak plan, callbacks, reviews, work orders) for every matching subscription. Pass the
+   * transaction that writes the workflow's row, so the delivery exists exactly when the change does; an event id
+   * already queued is not queued again (a sweep that runs twice after a crash emits once).
+   */
+  async emit(c: Queryable, events: readonly WorkflowWebhookEvent[], nowMs: number): Promise<void> {
+    if (events.length === 0) return;
+    const ids = events.map((e) => e.id);
+    const types = events.map((e) => e.type);
+    const bodies = events.map((e) => JSON.stringify({ id: e.id, type: e.type, data: e.data }));
+    await queueDeliveries(c, ids, types, bodies, nowMs);
   }
 
   /**

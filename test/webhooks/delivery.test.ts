@@ -220,4 +220,20 @@ describe('webhook delivery with several instances', () => {
     await b.pump();
     expect(await repo.counts()).toEqual({ pending: 0, delivered: 0, dead: 0 });
   });
+  it('a workflow event emitted in a transaction reaches its subscriber once, even when emitted twice', async () => {
+    const clock = new VirtualClock(T0);
+    const r = await receiver(() => 204);
+    await repo.create({ url: r.url, events: ['work_order.escalated'], secret: SECRET });
+    const ev = { id: 'work-order:7:escalated', type: 'work_order.escalated' as const, data: { workOrderId: '7' } };
+    await t.db.tx('emit', async (c) => {
+      await repo.emit(c, [ev, { id: 'plan:1', type: 'plan.activated', data: { level: 1 } }], T0);
+    });
+    // A sweep that runs again after a crash emits the same id: nothing more is queued.
+    await t.db.tx('emit again', (c) => repo.emit(c, [ev], T0));
+    expect(await repo.counts()).toEqual({ pending: 1, delivered: 0, dead: 0 });
+    const w = world('s-workflow', clock);
+    await drive(w.dispatcher, clock, 2, 1_000);
+    expect(r.got).toHaveLength(1);
+    expect(JSON.parse(r.got[0]!.body)).toEqual({ id: 'work-order:7:escalated', type: 'work_order.escalated', data: { workOrderId: '7' } });
+  });
 });
