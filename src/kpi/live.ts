@@ -1,10 +1,11 @@
 import type { Redis } from 'ioredis';
 import { AGENT_STATES, type AgentState, type QueueDefinition } from '../acd/model.js';
 import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
 import { keyPrefix } from '../store/redis/keys.js';
 import { emptySums, kpiPrefix, MINUTE_MS, minuteOf, OCCUPANCY_STATES, QUEUE_FIELDS, type QueueField, type QueueSums } from './buckets.js';
 import { queueAlerts, queueFigures } from './figures.js';
-import type { LiveAgent, LiveKpis, LiveKpiSource, LiveQueueKpis } from './types.js';
+import type { LiveAgent, LiveKpis, LiveKpiSource, LiveQueueKpis, LiveReadOptions } from './types.js';
 
 export interface RedisLiveKpisOptions {
   redis: Redis;
@@ -17,8 +18,18 @@ export interface RedisLiveKpisOptions {
   /** Agent display names (PostgreSQL), read at most every `namesCacheMs` (default 60 s). */
   names?: () => Promise<ReadonlyMap<string, string>>;
   namesCacheMs?: number;
-  /** Serve a reading this young again instead of reading Redis (default 0: every call reads; concurrent calls share). */
+  /**
+   * The reuse window (default 0: every call reads; concurrent calls share one read). A reading older than this (or
+   * marked stale by forget()) is still served at once while ONE background refresh runs: stale-while-revalidate.
+   */
   maxAgeMs?: number;
+  /**
+   * A reading older than this is not served as live (default 10 x maxAgeMs): the caller waits for a fresh reading,
+   * and when that read fails the caller gets its error (the API answers 503), never figures that old.
+   */
+  staleLimitMs?: number;
+  /** Where a failed background refresh is reported (the reading before it keeps serving). */
+  logger?: Logger;
 }
 
 interface AgentRow {
@@ -132,8 +143,10 @@ export class RedisLiveKpis implements LiveKpiSource {
   private servesById = new Map<string, string[]>();
   private servesVersion: string | undefined;
   private servesDefs: readonly QueueDefinition[] | undefined;
-  private reading: Promise<LiveKpis> | undefined;
-  private last: { at: number; kpis: LiveKpis } | undefined;
+  /** The read in flight (at most one), with the generation (forget() count) it began in. */
+  private reading: { promise: Promise<LiveKpis>; generation: number } | undefined;
+  private last: { at: number; kpis: LiveKpis; stale: boolean } | undefined;
+  private refreshFailing = false;
   private generation = 0;
   private readonly readScript: (...args: string[]) => Promise<[string[][], [number, string][], string[], string]>;
 
@@ -173,32 +186,84 @@ export class RedisLiveKpis implements LiveKpiSource {
       );
   }
 
-  async live(): Promise<LiveKpis> {
+  /**
+   * The figures, stale-while-revalidate (maxAgeMs > 0): a reading within the reuse window is served as it is; an
+   * older one (or one forget() marked stale) is served at once too, and ONE background refresh starts (never two at
+   * once; its failure is logged and the old reading keeps serving). Past `staleLimitMs` a reading is not served as
+   * live: the caller waits for the refresh, and gets its error if it fails. `fresh`: wait for a reading begun after
+   * the last change signal (the wallboard stream's pushes), joining one in flight only if it began after it.
+   * With maxAgeMs 0 every call reads (concurrent callers share the read).
+   */
+  async live(opts: LiveReadOptions = {}): Promise<LiveKpis> {
     const now = this.opts.clock.now();
     const maxAge = this.opts.maxAgeMs ?? 0;
-    if (maxAge > 0 && this.last && now >= this.last.at && now - this.last.at < maxAge) return this.last.kpis;
-    // Readers at the same moment (API, wallboard stream, /metrics) share one read.
-    const generation = this.generation;
-    if (!this.reading) {
-      const reading = this.read(now).finally(() => {
-        if (this.reading === reading) this.reading = undefined;
-      });
-      this.reading = reading;
+    const last = this.last;
+    // A clock that went back (a test's virtual clock, the bench's shifted one) makes the reading unusable.
+    const age = last && now >= last.at ? now - last.at : Infinity;
+    if (!opts.fresh && maxAge > 0 && last && age <= this.staleLimitMs) {
+      if (age >= maxAge || last.stale) this.refreshInBackground();
+      return last.kpis;
     }
-    const kpis = await this.reading;
-    // A reading begun before forget() goes to its callers but is not kept.
-    if (generation === this.generation) this.last = { at: kpis.at, kpis };
-    return kpis;
+    return this.freshReading();
+  }
+
+  /** The reading that stays live longest: 10x the reuse window unless configured. */
+  private get staleLimitMs(): number {
+    return this.opts.staleLimitMs ?? 10 * (this.opts.maxAgeMs ?? 0);
   }
 
   /**
-   * The figures changed (the counter counted something): the next live() reads Redis again, even within maxAgeMs,
-   * and does not join a reading begun before the change.
+   * A reading that began after the last forget(): the one in flight if it qualifies, else a new one once the one
+   * in flight (begun before the change) has ended, so two reads never run at once.
+   */
+  private async freshReading(): Promise<LiveKpis> {
+    const current = this.reading;
+    if (current && current.generation === this.generation) return current.promise;
+    if (current) await current.promise.catch(() => undefined);
+    // Another caller may have started the qualifying read while this one waited.
+    const next = this.reading;
+    if (next && next.generation === this.generation) return next.promise;
+    return this.startRead().promise;
+  }
+
+  private startRead(): { promise: Promise<LiveKpis>; generation: number } {
+    const generation = this.generation;
+    const promise = this.read(this.opts.clock.now()).then((kpis) => {
+      // A reading begun before forget() goes to its callers and is kept only as a stale one (a refresh follows).
+      if (!this.last || kpis.at >= this.last.at || this.opts.clock.now() < this.last.at) this.last = { at: kpis.at, kpis, stale: generation !== this.generation };
+      return kpis;
+    });
+    const entry = { promise, generation };
+    this.reading = entry;
+    const done = () => {
+      if (this.reading === entry) this.reading = undefined;
+    };
+    promise.then(done, done);
+    return entry;
+  }
+
+  /** At most one background refresh; a failure is logged once per run of failures, the old reading keeps serving. */
+  private refreshInBackground(): void {
+    if (this.reading) return;
+    this.startRead().promise.then(
+      () => {
+        if (this.refreshFailing) this.opts.logger?.info({}, 'live KPIs: refresh works again');
+        this.refreshFailing = false;
+      },
+      (err: unknown) => {
+        if (!this.refreshFailing) this.opts.logger?.warn({ err }, 'live KPIs: background refresh failed; the last reading keeps serving until it is too old');
+        this.refreshFailing = true;
+      },
+    );
+  }
+
+  /**
+   * The figures changed (the counter counted something): the reading is marked stale, not dropped. The next live()
+   * still gets it at once and starts a refresh; live({ fresh: true }) waits for a reading begun after this call.
    */
   forget(): void {
     this.generation++;
-    this.last = undefined;
-    this.reading = undefined;
+    if (this.last) this.last = { ...this.last, stale: true };
   }
 
   private async read(now: number): Promise<LiveKpis> {

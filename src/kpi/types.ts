@@ -58,5 +58,10 @@ export interface LiveKpis {
 
 /** The port the API and the wallboard read through; src/kpi/ implements it. */
 export interface LiveKpiSource {
-  live(): Promise<LiveKpis>;
+  live(opts?: LiveReadOptions): Promise<LiveKpis>;
+}
+
+export interface LiveReadOptions {
+  /** Wait for a reading taken after the last change signal rather than the last one kept (the wallboard's pushes). */
+  fresh?: boolean;
 }

@@ -77,8 +77,9 @@ describe('KpiCounter', () => {
     // Within maxAgeMs the cached reading is served...
     expect(await waiting()).toBe(before);
     await kpis.counter.drain();
-    // ...until the counter has counted the change: one signal, and the next reading is fresh.
+    // ...until the counter has counted the change: one signal, and the reading is stale: a fresh read sees it.
     expect(signals).toBe(1);
+    expect((await kpis.source.live({ fresh: true })).queues.find((q) => q.queueId === 'tech')!.waiting).toBe(before + 1);
     expect(await waiting()).toBe(before + 1);
     await kpis.counter.drain();
     expect(signals).toBe(1);

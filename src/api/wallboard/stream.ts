@@ -276,7 +276,8 @@ export class KpiStream {
     this.pushWanted = false;
     let k: LiveKpis;
     try {
-      k = await this.opts.source.live();
+      // A push shows the figures as they are now (not the reading the API reuses); a history sample may be reused.
+      k = await this.opts.source.live(push ? { fresh: true } : {});
     } catch (err) {
       if (!this.failing) this.opts.logger.warn({ err }, 'wallboard: live KPIs unavailable; clients are told the figures are stale');
       this.failing = true;
