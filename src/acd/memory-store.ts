@@ -439,6 +439,10 @@ export class MemoryAcdStore implements AcdStore {
     return offers;
   }
 
+  recordArrival(e: Omit<Extract<AcdEvent, { type: 'arrived' }>, 'type' | 'at'>): void {
+    this.emit({ type: 'arrived', at: this.clock.now(), ...e });
+  }
+
   position(callId: string): { position: number; length: number } | null {
     const c = this.calls.get(callId);
     if (!c || c.state !== 'waiting') return null;

@@ -205,6 +205,8 @@ export class KpiCounter {
           ops.push(['s', `${P}since`, e.agentId, `${e.to}|${e.at}`]);
           break;
         }
+        // Arrivals count nothing: offered is counted when a call enters a queue (standard §8, the reports' rule).
+        case 'arrived':
         case 'ended':
         case 'instance-dead':
           break;

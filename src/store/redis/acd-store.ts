@@ -357,6 +357,16 @@ export class RedisAcdStore implements AcdStore {
     return list<Offer>((await this.run('tick')).offers);
   }
 
+  /**
+   * One stream entry of its own (the same shape as a function call's: field e, a JSON array), outside the Lua
+   * functions: an arrival changes no ACD state, so it needs no atomicity with one. Trimmed by tick() with the rest.
+   */
+  async recordArrival(e: Omit<Extract<AcdEvent, { type: 'arrived' }>, 'type' | 'at'>): Promise<void> {
+    if (this.maxLen === 0) return;
+    const event: AcdEvent = { type: 'arrived', at: this.clock.now(), ...e };
+    await this.guard('recordArrival', () => this.redis.xadd(`${this.prefix}events`, '*', 'e', JSON.stringify([event])));
+  }
+
   async position(callId: string): Promise<{ position: number; length: number } | null> {
     const r = await this.run('position', callId);
     return typeof r.position === 'number' ? { position: r.position, length: r.length as number } : null;
