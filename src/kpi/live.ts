@@ -3,7 +3,7 @@ import { AGENT_STATES, type AgentState, type QueueDefinition } from '../acd/mode
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { keyPrefix } from '../store/redis/keys.js';
-import { emptySums, kpiPrefix, MINUTE_MS, minuteOf, OCCUPANCY_STATES, QUEUE_FIELDS, type QueueField, type QueueSums } from './buckets.js';
+import { BUSY_STATES, emptySums, IDLE_STATES, kpiPrefix, MINUTE_MS, minuteOf, OCCUPANCY_STATES, QUEUE_FIELDS, queueOccupancy, servedQueues, type QueueField, type QueueSums } from './buckets.js';
 import { queueAlerts, queueFigures } from './figures.js';
 import type { LiveAgent, LiveKpis, LiveKpiSource, LiveQueueKpis, LiveReadOptions } from './types.js';
 
@@ -38,17 +38,10 @@ interface AgentRow {
   since: number;
   reason: string | null;
   reachable: boolean;
+  /** The queue of its call while on a call or in wrap-up ('' unknown or none). */
+  callQueue: string;
 }
 
-/** The queue ids of an agent's compact serve entries ([queue, via, score] rows, as the ACD keeps them). */
-function servedQueues(json: string): string[] {
-  if (!json) return [];
-  try {
-    return (JSON.parse(json) as [string, string, number][]).map((e) => e[0]);
-  } catch {
-    return [];
-  }
-}
 
 /**
  * Everything live() needs, in one read-only script: the window's minute buckets (HGETALL each), per queue the
@@ -78,17 +71,23 @@ return {buckets, waiting, redis.call('SMEMBERS', P .. 'agents'), redis.call('HGE
 /** Agents per chunk of the agent read (one script each): ~1 ms of Redis time for 200 at the measured speed. */
 const AGENT_CHUNK = 200;
 
-/** Per agent id in ARGV[2..]: id, state, since, reason, unreach (and its serve entries when ARGV[1] is '1'), flat. */
+/**
+ * Per agent id in ARGV[2..]: id, state, since, reason, unreach, the queue of its call while on a call or in wrap-up
+ * (the KPI counter's kpi:aq, for per-queue occupancy; '' otherwise), and its serve entries when ARGV[1] is '1'; flat.
+ */
 const AGENTS_SCRIPT = `
 local P = KEYS[1]
 local serves = ARGV[1] == '1'
 local out = {}
 for i = 2, #ARGV do
   local id = ARGV[i]
-  local v = serves and redis.call('HMGET', P .. 'a:' .. id, 'state', 'since', 'reason', 'unreach', 'serves')
-    or redis.call('HMGET', P .. 'a:' .. id, 'state', 'since', 'reason', 'unreach')
+  local v = redis.call('HMGET', P .. 'a:' .. id, 'state', 'since', 'reason', 'unreach', 'serves')
+  local q = ''
+  if v[1] == 'on-call' or v[1] == 'wrap-up' then q = redis.call('HGET', P .. 'kpi:aq', id) or '' end
   out[#out + 1] = id
-  for j = 1, #v do out[#out + 1] = v[j] or '' end
+  for j = 1, 4 do out[#out + 1] = v[j] or '' end
+  out[#out + 1] = q
+  if serves then out[#out + 1] = v[5] or '' end
 end
 return out
 `;
@@ -182,7 +181,7 @@ export class RedisLiveKpis implements LiveKpiSource {
     return [...queues.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([id, sums]) =>
-        queueFigures({ queueId: id, sums, target: defs.get(id)?.serviceLevel ?? DEFAULT_TARGET, waiting: 0, longestWaitSec: 0, windowSec: (toMs - fromMs) / 1000, occupancy: null, loggedIn: 0, ready: 0 }),
+        queueFigures({ queueId: id, sums, target: defs.get(id)?.serviceLevel ?? DEFAULT_TARGET, waiting: 0, longestWaitSec: 0, windowSec: (toMs - fromMs) / 1000, occupancy: queueOccupancy(sums.busyMs, sums.idleMs), loggedIn: 0, ready: 0 }),
       );
   }
 
@@ -291,16 +290,16 @@ export class RedisLiveKpis implements LiveKpiSource {
     const chunks = (await pipe.exec()) ?? [];
     if (withServes) this.servesById = new Map();
     const agents: AgentRow[] = [];
-    const stride = withServes ? 6 : 5;
+    const stride = withServes ? 7 : 6;
     for (const [err, v] of chunks) {
       if (err) throw err;
       const flat = v as string[];
       for (let i = 0; i + stride - 1 < flat.length; i += stride) {
         const id = flat[i]!;
         const state = flat[i + 1]!;
-        if (withServes) this.servesById.set(id, servedQueues(flat[i + 5]!));
+        if (withServes) this.servesById.set(id, servedQueues(flat[i + 6]));
         if (!(AGENT_STATES as readonly string[]).includes(state)) continue;
-        agents.push({ id, state: state as AgentState, since: Number(flat[i + 2] || 0), reason: flat[i + 3] || null, reachable: flat[i + 4] !== '1' });
+        agents.push({ id, state: state as AgentState, since: Number(flat[i + 2] || 0), reason: flat[i + 3] || null, reachable: flat[i + 4] !== '1', callQueue: flat[i + 5]! });
       }
     }
     if (withServes) {
@@ -315,10 +314,21 @@ export class RedisLiveKpis implements LiveKpiSource {
     const loggedIn = new Map<string, number>();
     const ready = new Map<string, number>();
     const list: LiveAgent[] = [];
+    // Per-queue occupancy (buckets.ts queueOccupancy): the closed spans counted, plus each agent's open span.
+    const busyMs = new Map<string, number>();
+    const idleMs = new Map<string, number>();
+    const add = (m: Map<string, number>, q: string, n: number): void => void m.set(q, (m.get(q) ?? 0) + n);
+    for (const [q, s] of sums.queues) {
+      add(busyMs, q, s.busyMs);
+      add(idleMs, q, s.idleMs);
+    }
     for (const a of agents) {
       if (a.state === 'logged-out') continue;
       byState[a.state] = (byState[a.state] ?? 0) + 1;
-      if ((OCCUPANCY_STATES as readonly string[]).includes(a.state)) stateMs[a.state] = (stateMs[a.state] ?? 0) + Math.max(0, now - Math.max(a.since, from));
+      const open = Math.max(0, now - Math.max(a.since, from));
+      if ((OCCUPANCY_STATES as readonly string[]).includes(a.state)) stateMs[a.state] = (stateMs[a.state] ?? 0) + open;
+      if (BUSY_STATES.includes(a.state) && a.callQueue !== '') add(busyMs, a.callQueue, open);
+      if (IDLE_STATES.includes(a.state)) for (const q of this.servesById.get(a.id) ?? []) add(idleMs, q, open);
       for (const q of this.servesById.get(a.id) ?? []) {
         loggedIn.set(q, (loggedIn.get(q) ?? 0) + 1);
         if (a.state === 'ready' && a.reachable) ready.set(q, (ready.get(q) ?? 0) + 1);
@@ -339,8 +349,7 @@ export class RedisLiveKpis implements LiveKpiSource {
         waiting: waiting.get(d.id)?.n ?? 0,
         longestWaitSec: waiting.get(d.id)?.longestSec ?? 0,
         windowSec: elapsedSec,
-        // Agents serve several queues: their time is not split per queue, so occupancy is the hotline's only.
-        occupancy: null,
+        occupancy: queueOccupancy(busyMs.get(d.id) ?? 0, idleMs.get(d.id) ?? 0),
         loggedIn: loggedIn.get(d.id) ?? 0,
         ready: ready.get(d.id) ?? 0,
       }),

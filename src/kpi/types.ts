@@ -26,7 +26,12 @@ export interface LiveQueueKpis {
   asaSec: number | null;
   attSec: number | null;
   ahtSec: number | null;
-  /** (on-call + wrap-up) / (ready + reserved + ringing + on-call + wrap-up) of the queue's agents over the window. */
+  /**
+   * Hotline: (on-call + wrap-up) / (ready + reserved + ringing + on-call + wrap-up) of all agents over the window.
+   * A queue (agents serve several): handling time of its calls / (that + idle time of the agents serving it, an
+   * agent's idle time counted in each queue it serves); see src/kpi/buckets.ts queueOccupancy. No PostgreSQL report
+   * has a per-queue occupancy (the agents report has per-agent occupancy).
+   */
   occupancy: number | null;
   avgRings: number | null;
   rona: number;

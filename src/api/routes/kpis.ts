@@ -35,7 +35,7 @@ const liveQueue = z
     asaSec: z.number().nullable(),
     attSec: z.number().nullable(),
     ahtSec: z.number().nullable().describe('talk + after-call work'),
-    occupancy: rate.describe('hotline only (agents serve several queues): (on-call + wrap-up) / available time'),
+    occupancy: rate.describe("hotline: (on-call + wrap-up) / (ready + reserved + ringing + on-call + wrap-up) of all agents; a queue: on-call + wrap-up time on its calls / that plus the ready, reserved and ringing time of its agents (an agent's idle time counts in each queue it serves)"),
     avgRings: z.number().nullable(),
     rona: z.number().int(),
     silent: z.number().int(),
