@@ -439,6 +439,11 @@ export class MemoryAcdStore implements AcdStore {
     return offers;
   }
 
+  leaseUntil(instance: string): number | null {
+    const inst = this.instances.get(instance);
+    return inst ? inst.expiresAt : null;
+  }
+
   recordArrival(e: Omit<Extract<AcdEvent, { type: 'arrived' }>, 'type' | 'at'>): void {
     this.emit({ type: 'arrived', at: this.clock.now(), ...e });
   }

@@ -181,6 +181,8 @@ export interface AcdStore {
   liveCalls(): Maybe<CallSnapshot[]>;
   renewLease(instance: string): Maybe<void>;
   reap(): Maybe<ReapResult>;
+  /** When `instance`'s lease runs out (the store clock's epoch ms); null when it holds none. */
+  leaseUntil(instance: string): Maybe<number | null>;
   /** Ends every agent deadline due now (wrap-up end, registration expiry), atomically. */
   expire(): Maybe<ExpireResult>;
   takeOffers(instance: string, max?: number): Maybe<Offer[]>;

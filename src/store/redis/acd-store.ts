@@ -418,6 +418,12 @@ export class RedisAcdStore implements AcdStore {
     await this.run('renew', instance);
   }
 
+  /** When `instance`'s lease runs out (epoch ms of the store clock), or null when it holds none (never, or reaped). */
+  async leaseUntil(instance: string): Promise<number | null> {
+    const score = await this.guard('leaseUntil', () => this.redis.zscore(`${this.prefix}leases`, instance));
+    return score === null ? null : Number(score);
+  }
+
   async reap(): Promise<ReapResult> {
     const r = await this.run('reap');
     return {
