@@ -8,6 +8,11 @@ import type { AgentState, NotReadyReason } from './model.js';
  * Within one operation the call's event comes before the agent state changes it causes.
  */
 export type AcdEvent =
+  /**
+   * A call was accepted into a session (SIP INVITE answered), before the IVR: not an ACD operation, appended to the
+   * same stream by the session's owner (AcdStore.recordArrival) so subscribers see `call.arrived`. Counts nothing.
+   */
+  | { type: 'arrived'; at: number; callId: string; callerNumber: string; calledNumber: string; ownerInstance: string; flowId?: string }
   | { type: 'enqueued'; at: number; callId: string; queueId: string; priority: number; callerNumber: string; ownerInstance: string; stickyAgent?: string }
   | { type: 'offered'; at: number; callId: string; queueId: string; agentId: string; via: 'primary' | 'secondary' | 'overflow-queue' | 'sticky'; waitedMs: number; ownerInstance: string }
   | { type: 'answered'; at: number; callId: string; agentId: string; ringMs: number }

@@ -439,6 +439,15 @@ export class MemoryAcdStore implements AcdStore {
     return offers;
   }
 
+  leaseUntil(instance: string): number | null {
+    const inst = this.instances.get(instance);
+    return inst ? inst.expiresAt : null;
+  }
+
+  recordArrival(e: Omit<Extract<AcdEvent, { type: 'arrived' }>, 'type' | 'at'>): void {
+    this.emit({ type: 'arrived', at: this.clock.now(), ...e });
+  }
+
   position(callId: string): { position: number; length: number } | null {
     const c = this.calls.get(callId);
     if (!c || c.state !== 'waiting') return null;

@@ -44,6 +44,7 @@
  * Every operation that makes an agent ready or a call wait tries to match at once and returns the offers made.
  */
 import type { AfterCallRequest, AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from './model.js';
+import type { AcdEvent } from './events.js';
 
 export type Maybe<T> = T | Promise<T>;
 
@@ -167,6 +168,11 @@ export interface AcdStore {
   wrapUpDone(agentId: string): Maybe<Offer | null>;
   tick(): Maybe<Offer[]>;
   position(callId: string): Maybe<{ position: number; length: number } | null>;
+  /**
+   * A call arrived (before the IVR): appended to the event stream only, no ACD state changes. The call path does not
+   * wait on it (fire and forget, its error logged): a lost arrival costs a webhook, never a call.
+   */
+  recordArrival(e: Omit<Extract<AcdEvent, { type: 'arrived' }>, 'type' | 'at'>): Maybe<void>;
   queueLength(queueId: string): Maybe<number>;
   agent(agentId: string): Maybe<AgentSnapshot | null>;
   call(callId: string): Maybe<CallSnapshot | null>;
@@ -175,6 +181,8 @@ export interface AcdStore {
   liveCalls(): Maybe<CallSnapshot[]>;
   renewLease(instance: string): Maybe<void>;
   reap(): Maybe<ReapResult>;
+  /** When `instance`'s lease runs out (the store clock's epoch ms); null when it holds none. */
+  leaseUntil(instance: string): Maybe<number | null>;
   /** Ends every agent deadline due now (wrap-up end, registration expiry), atomically. */
   expire(): Maybe<ExpireResult>;
   takeOffers(instance: string, max?: number): Maybe<Offer[]>;

@@ -12,7 +12,6 @@ export type ApiErrorCode =
   | 'NOT_HERE'
   | 'CALL_ENDED'
   | 'OWNER_UNREACHABLE'
-  | 'OWNER_TIMEOUT'
   | 'UNKNOWN_QUEUE'
   | 'DEPENDENCY_TIMEOUT'
   | 'FLOW_INVALID';

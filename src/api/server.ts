@@ -129,7 +129,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     registerAgentRoutes(api, { agents: ops.agents, defaultRealm: ops.defaultRealm });
     registerAgentStateRoutes(api, { service: ops.agentState, acd: ops.acd, exists: async (id) => (await ops.agents.get(id)) !== undefined });
     registerQueueRoutes(api, { queues: () => ops.flows.queues(), queueLength: (q) => ops.acd.queueLength(q) });
-    registerCallRoutes(api, { acd: ops.acd, commands: ops.callCommands });
+    registerCallRoutes(api, { acd: ops.acd, clock: ops.clock, commands: ops.callCommands });
     registerFlowRoutes(api, ops.flows);
     registerRecordRoutes(api, { search: ops.search });
     if (ops.webhooks) registerWebhookRoutes(api, { webhooks: ops.webhooks, clock: ops.clock });

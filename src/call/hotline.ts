@@ -35,8 +35,8 @@ export interface HotlineDeps {
   session: Omit<SessionDeps, 'log'>;
   log: Logger;
   registry: CallRegistry;
-  /** Queue positions. */
-  store: Pick<AcdStore, 'position'>;
+  /** Queue positions, and the arrival appended to the ACD's event stream (webhook `call.arrived`). */
+  store: Pick<AcdStore, 'position' | 'recordArrival'>;
   flows: FlowLookup;
   files: PromptFiles;
   policy: QueuePolicy;
@@ -62,6 +62,10 @@ export class HotlineCalls {
       { callId: call.callId, callerNumber: call.callerNumber, calledNumber: call.calledNumber, flowId: call.flow.id },
     );
     deps.registry.add(session);
+    // Fire and forget: the caller hears the IVR whatever Redis does; a lost arrival costs one webhook, logged here.
+    Promise.resolve()
+      .then(() => deps.store.recordArrival({ callId: call.callId, callerNumber: call.callerNumber, calledNumber: call.calledNumber, ownerInstance: deps.session.instanceId, flowId: call.flow.id }))
+      .catch((err: unknown) => log.warn({ err }, 'call arrival not appended to the ACD event stream (no call.arrived webhook for it)'));
     const channel = new MediaCallChannel(session, call.leg, call.signal, deps.files, log, call.callerNumber, call.calledNumber);
     const queue = new SessionQueuePort(
       session,

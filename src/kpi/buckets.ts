@@ -33,6 +33,8 @@ export const QUEUE_FIELDS = [
   'ringsN',
   'wrapMs', // sum of wrap-up spans after this queue's calls
   'wrapN',
+  'busyMs', // agents' on-call + wrap-up time on this queue's calls (closed spans): per-queue occupancy's numerator
+  'idleMs', // ready + reserved + ringing time of the agents serving this queue, counted in EACH queue they serve
 ] as const;
 export type QueueField = (typeof QUEUE_FIELDS)[number];
 export type QueueSums = Record<QueueField, number>;
@@ -41,6 +43,29 @@ export const emptySums = (): QueueSums => Object.fromEntries(QUEUE_FIELDS.map((f
 
 /** States whose time counts in occupancy: (on-call + wrap-up) / all of them. */
 export const OCCUPANCY_STATES = ['ready', 'reserved', 'ringing', 'on-call', 'wrap-up'] as const;
+/** Handling a call (occupancy's numerator), and available without one. */
+export const BUSY_STATES: readonly string[] = ['on-call', 'wrap-up'];
+export const IDLE_STATES: readonly string[] = ['ready', 'reserved', 'ringing'];
+
+/**
+ * Per-queue occupancy (standard §8: handling time / logged-in available time), for agents who serve several queues:
+ *   busy(q) / (busy(q) + idle(q))
+ * busy(q): the time agents spent on a call of queue q or in the wrap-up after one (by whichever agent);
+ * idle(q): the ready, reserved and ringing time of the agents who serve q, counted in full in EACH queue they serve
+ *   (idle time is available to every queue the agent serves; time on another queue's call is not available to q).
+ * With one queue it is the hotline's occupancy. Null when q had no such time in the window.
+ */
+export const queueOccupancy = (busyMs: number, idleMs: number): number | null => (busyMs + idleMs > 0 ? busyMs / (busyMs + idleMs) : null);
+
+/** The queue ids of an agent's compact serve entries ([queue, via, score] rows, as the ACD keeps them). */
+export function servedQueues(json: string | null | undefined): string[] {
+  if (!json) return [];
+  try {
+    return (JSON.parse(json) as [string, string, number][]).map((e) => e[0]);
+  } catch {
+    return [];
+  }
+}
 
 /** How long a minute's counters are kept: a day and a bit, for the longest window and the wallboard's charts. */
 export const BUCKET_TTL_SEC = 26 * 3600;

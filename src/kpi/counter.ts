@@ -6,7 +6,8 @@ import type { CallRecord } from '../store/pg/call-records.js';
 import type { AcdEventSource } from '../store/pg/acd-events.js';
 import { fromSessionRecord } from '../store/pg/session-sink.js';
 import type { CallRecord as SessionCallRecord } from '../call/record.js';
-import { APPLY_SCRIPT, BUCKET_TTL_SEC, MINUTE_MS, minuteOf, OCCUPANCY_STATES, kpiPrefix, type Op, type QueueField } from './buckets.js';
+import { APPLY_SCRIPT, BUCKET_TTL_SEC, BUSY_STATES, IDLE_STATES, MINUTE_MS, minuteOf, OCCUPANCY_STATES, kpiPrefix, servedQueues, type Op, type QueueField } from './buckets.js';
+import { keyPrefix } from '../store/redis/keys.js';
 
 export interface KpiCounterOptions {
   redis: Redis;
@@ -118,11 +119,13 @@ export class KpiCounter {
     }
     const cids = [...callIds];
     const aids = [...agentIds];
-    const [callRows, sinceRows, queueRows] = await Promise.all([
+    const [callRows, sinceRows, queueRows, servesRows] = await Promise.all([
       cids.length > 0 ? this.opts.redis.hmget(`${P}calls`, ...cids) : Promise.resolve([]),
       aids.length > 0 ? this.opts.redis.hmget(`${P}since`, ...aids) : Promise.resolve([]),
       aids.length > 0 ? this.opts.redis.hmget(`${P}aq`, ...aids) : Promise.resolve([]),
+      this.servesOf(aids),
     ]);
+    const serves = new Map(aids.map((id, i) => [id, servedQueues(servesRows[i])]));
     const calls = new Map<string, { q: string; at: number }>();
     cids.forEach((id, i) => {
       const v = callRows[i];
@@ -190,12 +193,18 @@ export class KpiCounter {
           const prev = since.get(e.agentId);
           if (prev && prev.at >= oldest && (OCCUPANCY_STATES as readonly string[]).includes(e.from)) {
             // The closed span, split over the minutes it covers (open spans are added at read time).
+            const q = agentQueue.get(e.agentId);
+            // Per-queue occupancy (buckets.ts queueOccupancy): handling time to the call's queue, idle time to
+            // every queue the agent serves.
+            const perQueue: [string, 'busyMs' | 'idleMs'][] = BUSY_STATES.includes(e.from)
+              ? q !== undefined ? [[q, 'busyMs']] : []
+              : IDLE_STATES.includes(e.from) ? (serves.get(e.agentId) ?? []).map((sq): [string, 'idleMs'] => [sq, 'idleMs']) : [];
             for (let t = prev.at; t < e.at; ) {
               const end = Math.min(e.at, (minuteOf(t) + 1) * MINUTE_MS);
               inc(t, '*', `st:${e.from}`, end - t);
+              for (const [pq, f] of perQueue) inc(t, pq, f, end - t);
               t = end;
             }
-            const q = agentQueue.get(e.agentId);
             if (e.from === 'wrap-up' && q !== undefined) {
               inc(e.at, q, 'wrapMs', e.at - prev.at);
               inc(e.at, q, 'wrapN', 1);
@@ -205,12 +214,25 @@ export class KpiCounter {
           ops.push(['s', `${P}since`, e.agentId, `${e.to}|${e.at}`]);
           break;
         }
+        // Arrivals count nothing: offered is counted when a call enters a queue (standard §8, the reports' rule).
+        case 'arrived':
         case 'ended':
         case 'instance-dead':
           break;
       }
     }
     return ops;
+  }
+
+  /** The queues each agent serves (the ACD's agent hash, field serves), in the order of `agentIds`. */
+  private async servesOf(agentIds: string[]): Promise<(string | null)[]> {
+    if (agentIds.length === 0) return [];
+    const pipe = this.opts.redis.pipeline();
+    for (const id of agentIds) pipe.hget(`${keyPrefix(this.opts.hotlineId)}a:${id}`, 'serves');
+    return ((await pipe.exec()) ?? []).map(([err, v]) => {
+      if (err) throw err;
+      return v as string | null;
+    });
   }
 
   /**

@@ -22,7 +22,11 @@ export interface LiveKpiWiring {
   windowSec: number;
   names?: () => Promise<ReadonlyMap<string, string>>;
   logger: Logger;
-  /** A reading this young is served again (default 1 s): the API, every wallboard and /metrics cost one read a second. */
+  /**
+   * A reading this young is served again (default 1 s); an older one too while one background refresh runs, up to
+   * 10x this age (RedisLiveKpis: stale-while-revalidate). The API and /metrics never wait on Redis but for a reading
+   * that old; the wallboard's pushes ask for a fresh one.
+   */
   maxAgeMs?: number;
   /** How often the counter looks for new events when idle (default 1 s): the floor of a change's push latency. */
   pollMs?: number;
@@ -30,11 +34,11 @@ export interface LiveKpiWiring {
 
 /**
  * The counter (start it; it owns a timer), the source the API, the wallboard and /metrics read, and the signal
- * raised after each count (the source's cached reading is dropped first, so a listener reads the new figures).
+ * raised after each count (the source's reading is marked stale first: live({ fresh: true }) reads the new figures).
  */
 export function createLiveKpis(w: LiveKpiWiring): { counter: KpiCounter; source: RedisLiveKpis; changes: ChangeSignal } {
   const changes = new ChangeSignal();
-  const source = new RedisLiveKpis({ redis: w.redis, hotlineId: w.hotlineId, clock: w.clock, queues: w.queues, windowSec: w.windowSec, maxAgeMs: w.maxAgeMs ?? 1_000, ...(w.names ? { names: w.names } : {}) });
+  const source = new RedisLiveKpis({ redis: w.redis, hotlineId: w.hotlineId, clock: w.clock, queues: w.queues, windowSec: w.windowSec, maxAgeMs: w.maxAgeMs ?? 1_000, logger: w.logger, ...(w.names ? { names: w.names } : {}) });
   const counter = new KpiCounter({
     redis: w.redis,
     hotlineId: w.hotlineId,

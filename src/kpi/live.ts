@@ -1,10 +1,11 @@
 import type { Redis } from 'ioredis';
 import { AGENT_STATES, type AgentState, type QueueDefinition } from '../acd/model.js';
 import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
 import { keyPrefix } from '../store/redis/keys.js';
-import { emptySums, kpiPrefix, MINUTE_MS, minuteOf, OCCUPANCY_STATES, QUEUE_FIELDS, type QueueField, type QueueSums } from './buckets.js';
+import { BUSY_STATES, emptySums, IDLE_STATES, kpiPrefix, MINUTE_MS, minuteOf, OCCUPANCY_STATES, QUEUE_FIELDS, queueOccupancy, servedQueues, type QueueField, type QueueSums } from './buckets.js';
 import { queueAlerts, queueFigures } from './figures.js';
-import type { LiveAgent, LiveKpis, LiveKpiSource, LiveQueueKpis } from './types.js';
+import type { LiveAgent, LiveKpis, LiveKpiSource, LiveQueueKpis, LiveReadOptions } from './types.js';
 
 export interface RedisLiveKpisOptions {
   redis: Redis;
@@ -17,8 +18,18 @@ export interface RedisLiveKpisOptions {
   /** Agent display names (PostgreSQL), read at most every `namesCacheMs` (default 60 s). */
   names?: () => Promise<ReadonlyMap<string, string>>;
   namesCacheMs?: number;
-  /** Serve a reading this young again instead of reading Redis (default 0: every call reads; concurrent calls share). */
+  /**
+   * The reuse window (default 0: every call reads; concurrent calls share one read). A reading older than this (or
+   * marked stale by forget()) is still served at once while ONE background refresh runs: stale-while-revalidate.
+   */
   maxAgeMs?: number;
+  /**
+   * A reading older than this is not served as live (default 10 x maxAgeMs): the caller waits for a fresh reading,
+   * and when that read fails the caller gets its error (the API answers 503), never figures that old.
+   */
+  staleLimitMs?: number;
+  /** Where a failed background refresh is reported (the reading before it keeps serving). */
+  logger?: Logger;
 }
 
 interface AgentRow {
@@ -27,17 +38,10 @@ interface AgentRow {
   since: number;
   reason: string | null;
   reachable: boolean;
+  /** The queue of its call while on a call or in wrap-up ('' unknown or none). */
+  callQueue: string;
 }
 
-/** The queue ids of an agent's compact serve entries ([queue, via, score] rows, as the ACD keeps them). */
-function servedQueues(json: string): string[] {
-  if (!json) return [];
-  try {
-    return (JSON.parse(json) as [string, string, number][]).map((e) => e[0]);
-  } catch {
-    return [];
-  }
-}
 
 /**
  * Everything live() needs, in one read-only script: the window's minute buckets (HGETALL each), per queue the
@@ -67,17 +71,23 @@ return {buckets, waiting, redis.call('SMEMBERS', P .. 'agents'), redis.call('HGE
 /** Agents per chunk of the agent read (one script each): ~1 ms of Redis time for 200 at the measured speed. */
 const AGENT_CHUNK = 200;
 
-/** Per agent id in ARGV[2..]: id, state, since, reason, unreach (and its serve entries when ARGV[1] is '1'), flat. */
+/**
+ * Per agent id in ARGV[2..]: id, state, since, reason, unreach, the queue of its call while on a call or in wrap-up
+ * (the KPI counter's kpi:aq, for per-queue occupancy; '' otherwise), and its serve entries when ARGV[1] is '1'; flat.
+ */
 const AGENTS_SCRIPT = `
 local P = KEYS[1]
 local serves = ARGV[1] == '1'
 local out = {}
 for i = 2, #ARGV do
   local id = ARGV[i]
-  local v = serves and redis.call('HMGET', P .. 'a:' .. id, 'state', 'since', 'reason', 'unreach', 'serves')
-    or redis.call('HMGET', P .. 'a:' .. id, 'state', 'since', 'reason', 'unreach')
+  local v = redis.call('HMGET', P .. 'a:' .. id, 'state', 'since', 'reason', 'unreach', 'serves')
+  local q = ''
+  if v[1] == 'on-call' or v[1] == 'wrap-up' then q = redis.call('HGET', P .. 'kpi:aq', id) or '' end
   out[#out + 1] = id
-  for j = 1, #v do out[#out + 1] = v[j] or '' end
+  for j = 1, 4 do out[#out + 1] = v[j] or '' end
+  out[#out + 1] = q
+  if serves then out[#out + 1] = v[5] or '' end
 end
 return out
 `;
@@ -132,8 +142,10 @@ export class RedisLiveKpis implements LiveKpiSource {
   private servesById = new Map<string, string[]>();
   private servesVersion: string | undefined;
   private servesDefs: readonly QueueDefinition[] | undefined;
-  private reading: Promise<LiveKpis> | undefined;
-  private last: { at: number; kpis: LiveKpis } | undefined;
+  /** The read in flight (at most one), with the generation (forget() count) it began in. */
+  private reading: { promise: Promise<LiveKpis>; generation: number } | undefined;
+  private last: { at: number; kpis: LiveKpis; stale: boolean } | undefined;
+  private refreshFailing = false;
   private generation = 0;
   private readonly readScript: (...args: string[]) => Promise<[string[][], [number, string][], string[], string]>;
 
@@ -169,36 +181,88 @@ export class RedisLiveKpis implements LiveKpiSource {
     return [...queues.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([id, sums]) =>
-        queueFigures({ queueId: id, sums, target: defs.get(id)?.serviceLevel ?? DEFAULT_TARGET, waiting: 0, longestWaitSec: 0, windowSec: (toMs - fromMs) / 1000, occupancy: null, loggedIn: 0, ready: 0 }),
+        queueFigures({ queueId: id, sums, target: defs.get(id)?.serviceLevel ?? DEFAULT_TARGET, waiting: 0, longestWaitSec: 0, windowSec: (toMs - fromMs) / 1000, occupancy: queueOccupancy(sums.busyMs, sums.idleMs), loggedIn: 0, ready: 0 }),
       );
   }
 
-  async live(): Promise<LiveKpis> {
+  /**
+   * The figures, stale-while-revalidate (maxAgeMs > 0): a reading within the reuse window is served as it is; an
+   * older one (or one forget() marked stale) is served at once too, and ONE background refresh starts (never two at
+   * once; its failure is logged and the old reading keeps serving). Past `staleLimitMs` a reading is not served as
+   * live: the caller waits for the refresh, and gets its error if it fails. `fresh`: wait for a reading begun after
+   * the last change signal (the wallboard stream's pushes), joining one in flight only if it began after it.
+   * With maxAgeMs 0 every call reads (concurrent callers share the read).
+   */
+  async live(opts: LiveReadOptions = {}): Promise<LiveKpis> {
     const now = this.opts.clock.now();
     const maxAge = this.opts.maxAgeMs ?? 0;
-    if (maxAge > 0 && this.last && now >= this.last.at && now - this.last.at < maxAge) return this.last.kpis;
-    // Readers at the same moment (API, wallboard stream, /metrics) share one read.
-    const generation = this.generation;
-    if (!this.reading) {
-      const reading = this.read(now).finally(() => {
-        if (this.reading === reading) this.reading = undefined;
-      });
-      this.reading = reading;
+    const last = this.last;
+    // A clock that went back (a test's virtual clock, the bench's shifted one) makes the reading unusable.
+    const age = last && now >= last.at ? now - last.at : Infinity;
+    if (!opts.fresh && maxAge > 0 && last && age <= this.staleLimitMs) {
+      if (age >= maxAge || last.stale) this.refreshInBackground();
+      return last.kpis;
     }
-    const kpis = await this.reading;
-    // A reading begun before forget() goes to its callers but is not kept.
-    if (generation === this.generation) this.last = { at: kpis.at, kpis };
-    return kpis;
+    return this.freshReading();
+  }
+
+  /** The reading that stays live longest: 10x the reuse window unless configured. */
+  private get staleLimitMs(): number {
+    return this.opts.staleLimitMs ?? 10 * (this.opts.maxAgeMs ?? 0);
   }
 
   /**
-   * The figures changed (the counter counted something): the next live() reads Redis again, even within maxAgeMs,
-   * and does not join a reading begun before the change.
+   * A reading that began after the last forget(): the one in flight if it qualifies, else a new one once the one
+   * in flight (begun before the change) has ended, so two reads never run at once.
+   */
+  private async freshReading(): Promise<LiveKpis> {
+    const current = this.reading;
+    if (current && current.generation === this.generation) return current.promise;
+    if (current) await current.promise.catch(() => undefined);
+    // Another caller may have started the qualifying read while this one waited.
+    const next = this.reading;
+    if (next && next.generation === this.generation) return next.promise;
+    return this.startRead().promise;
+  }
+
+  private startRead(): { promise: Promise<LiveKpis>; generation: number } {
+    const generation = this.generation;
+    const promise = this.read(this.opts.clock.now()).then((kpis) => {
+      // A reading begun before forget() goes to its callers and is kept only as a stale one (a refresh follows).
+      if (!this.last || kpis.at >= this.last.at || this.opts.clock.now() < this.last.at) this.last = { at: kpis.at, kpis, stale: generation !== this.generation };
+      return kpis;
+    });
+    const entry = { promise, generation };
+    this.reading = entry;
+    const done = () => {
+      if (this.reading === entry) this.reading = undefined;
+    };
+    promise.then(done, done);
+    return entry;
+  }
+
+  /** At most one background refresh; a failure is logged once per run of failures, the old reading keeps serving. */
+  private refreshInBackground(): void {
+    if (this.reading) return;
+    this.startRead().promise.then(
+      () => {
+        if (this.refreshFailing) this.opts.logger?.info({}, 'live KPIs: refresh works again');
+        this.refreshFailing = false;
+      },
+      (err: unknown) => {
+        if (!this.refreshFailing) this.opts.logger?.warn({ err }, 'live KPIs: background refresh failed; the last reading keeps serving until it is too old');
+        this.refreshFailing = true;
+      },
+    );
+  }
+
+  /**
+   * The figures changed (the counter counted something): the reading is marked stale, not dropped. The next live()
+   * still gets it at once and starts a refresh; live({ fresh: true }) waits for a reading begun after this call.
    */
   forget(): void {
     this.generation++;
-    this.last = undefined;
-    this.reading = undefined;
+    if (this.last) this.last = { ...this.last, stale: true };
   }
 
   private async read(now: number): Promise<LiveKpis> {
@@ -226,16 +290,16 @@ export class RedisLiveKpis implements LiveKpiSource {
     const chunks = (await pipe.exec()) ?? [];
     if (withServes) this.servesById = new Map();
     const agents: AgentRow[] = [];
-    const stride = withServes ? 6 : 5;
+    const stride = withServes ? 7 : 6;
     for (const [err, v] of chunks) {
       if (err) throw err;
       const flat = v as string[];
       for (let i = 0; i + stride - 1 < flat.length; i += stride) {
         const id = flat[i]!;
         const state = flat[i + 1]!;
-        if (withServes) this.servesById.set(id, servedQueues(flat[i + 5]!));
+        if (withServes) this.servesById.set(id, servedQueues(flat[i + 6]));
         if (!(AGENT_STATES as readonly string[]).includes(state)) continue;
-        agents.push({ id, state: state as AgentState, since: Number(flat[i + 2] || 0), reason: flat[i + 3] || null, reachable: flat[i + 4] !== '1' });
+        agents.push({ id, state: state as AgentState, since: Number(flat[i + 2] || 0), reason: flat[i + 3] || null, reachable: flat[i + 4] !== '1', callQueue: flat[i + 5]! });
       }
     }
     if (withServes) {
@@ -250,10 +314,21 @@ export class RedisLiveKpis implements LiveKpiSource {
     const loggedIn = new Map<string, number>();
     const ready = new Map<string, number>();
     const list: LiveAgent[] = [];
+    // Per-queue occupancy (buckets.ts queueOccupancy): the closed spans counted, plus each agent's open span.
+    const busyMs = new Map<string, number>();
+    const idleMs = new Map<string, number>();
+    const add = (m: Map<string, number>, q: string, n: number): void => void m.set(q, (m.get(q) ?? 0) + n);
+    for (const [q, s] of sums.queues) {
+      add(busyMs, q, s.busyMs);
+      add(idleMs, q, s.idleMs);
+    }
     for (const a of agents) {
       if (a.state === 'logged-out') continue;
       byState[a.state] = (byState[a.state] ?? 0) + 1;
-      if ((OCCUPANCY_STATES as readonly string[]).includes(a.state)) stateMs[a.state] = (stateMs[a.state] ?? 0) + Math.max(0, now - Math.max(a.since, from));
+      const open = Math.max(0, now - Math.max(a.since, from));
+      if ((OCCUPANCY_STATES as readonly string[]).includes(a.state)) stateMs[a.state] = (stateMs[a.state] ?? 0) + open;
+      if (BUSY_STATES.includes(a.state) && a.callQueue !== '') add(busyMs, a.callQueue, open);
+      if (IDLE_STATES.includes(a.state)) for (const q of this.servesById.get(a.id) ?? []) add(idleMs, q, open);
       for (const q of this.servesById.get(a.id) ?? []) {
         loggedIn.set(q, (loggedIn.get(q) ?? 0) + 1);
         if (a.state === 'ready' && a.reachable) ready.set(q, (ready.get(q) ?? 0) + 1);
@@ -274,8 +349,7 @@ export class RedisLiveKpis implements LiveKpiSource {
         waiting: waiting.get(d.id)?.n ?? 0,
         longestWaitSec: waiting.get(d.id)?.longestSec ?? 0,
         windowSec: elapsedSec,
-        // Agents serve several queues: their time is not split per queue, so occupancy is the hotline's only.
-        occupancy: null,
+        occupancy: queueOccupancy(busyMs.get(d.id) ?? 0, idleMs.get(d.id) ?? 0),
         loggedIn: loggedIn.get(d.id) ?? 0,
         ready: ready.get(d.id) ?? 0,
       }),

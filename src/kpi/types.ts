@@ -26,7 +26,12 @@ export interface LiveQueueKpis {
   asaSec: number | null;
   attSec: number | null;
   ahtSec: number | null;
-  /** (on-call + wrap-up) / (ready + reserved + ringing + on-call + wrap-up) of the queue's agents over the window. */
+  /**
+   * Hotline: (on-call + wrap-up) / (ready + reserved + ringing + on-call + wrap-up) of all agents over the window.
+   * A queue (agents serve several): handling time of its calls / (that + idle time of the agents serving it, an
+   * agent's idle time counted in each queue it serves); see src/kpi/buckets.ts queueOccupancy. No PostgreSQL report
+   * has a per-queue occupancy (the agents report has per-agent occupancy).
+   */
   occupancy: number | null;
   avgRings: number | null;
   rona: number;
@@ -58,5 +63,10 @@ export interface LiveKpis {
 
 /** The port the API and the wallboard read through; src/kpi/ implements it. */
 export interface LiveKpiSource {
-  live(): Promise<LiveKpis>;
+  live(opts?: LiveReadOptions): Promise<LiveKpis>;
+}
+
+export interface LiveReadOptions {
+  /** Wait for a reading taken after the last change signal rather than the last one kept (the wallboard's pushes). */
+  fresh?: boolean;
 }

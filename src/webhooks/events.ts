@@ -2,6 +2,8 @@ import type { AcdEvent } from '../acd/events.js';
 
 /** The event types a subscription can ask for (POST /api/webhooks `events`; empty means all). */
 export const WEBHOOK_EVENT_TYPES = [
+  /** The INVITE was accepted into a call session, before the IVR (the session appends it: AcdStore.recordArrival). */
+  'call.arrived',
   'call.queued',
   'call.offered',
   'call.answered',
@@ -54,6 +56,8 @@ export function toWebhookEvent(e: AcdEvent): WebhookEvent | undefined {
   const { type, at, ...rest } = e;
   const data = { ...rest, at: new Date(at).toISOString() };
   switch (type) {
+    case 'arrived':
+      return { type: 'call.arrived', data };
     case 'enqueued':
       return { type: 'call.queued', data };
     case 'offered':

@@ -7,6 +7,7 @@ import { CallRecordRepository } from '../../src/store/pg/call-records.js';
 import { OfferRepository } from '../../src/store/pg/offers.js';
 import { QueueRepository } from '../../src/store/pg/queues.js';
 import { ReportRepository } from '../../src/store/pg/reports.js';
+import type { LiveKpiSource, LiveKpis } from '../../src/kpi/types.js';
 import { apiWorld, bearer, type ApiWorld } from './support.js';
 
 // The KPI routes on the real Redis ACD and PostgreSQL, through the same LiveKpiSource main.ts wires.
@@ -14,11 +15,13 @@ let w: ApiWorld;
 let live: RedisLiveKpis;
 let counter: KpiCounter;
 let reports: ReportRepository;
+/** A source of the test's own for one test (a fixed reading), else the Redis one. */
+let override: LiveKpiSource | undefined;
 
 beforeAll(async () => {
   w = await apiWorld('kpis', {
     kpis: {
-      live: { live: () => live.live() },
+      live: { live: () => (override ?? live).live() },
       reports: { queueKpis: (...a) => reports.queueKpis(...a), agentKpis: (...a) => reports.agentKpis(...a) },
     },
   });
@@ -36,6 +39,24 @@ afterAll(async () => {
 const get = (url: string, token?: string) => w.app.inject({ method: 'GET', url, headers: token ? bearer(token) : {} });
 
 describe('GET /api/kpis/live', () => {
+  it('checks and serialises a reading once however often it is served, and still refuses one off its schema', async () => {
+    const reading = await live.live();
+    override = { live: () => Promise.resolve(reading) };
+    try {
+      const a = await get('/api/kpis/live', w.token.supervisor);
+      const b = await get('/api/kpis/live', w.token.supervisor);
+      expect(a.statusCode).toBe(200);
+      expect(a.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(b.body).toBe(a.body);
+      expect(a.json()).toEqual(JSON.parse(JSON.stringify(reading)));
+      const broken = { ...reading, hotline: { ...reading.hotline, waiting: 'many' } } as unknown as LiveKpis;
+      override = { live: () => Promise.resolve(broken) };
+      expect((await get('/api/kpis/live', w.token.supervisor)).statusCode).toBe(500);
+    } finally {
+      override = undefined;
+    }
+  });
+
   it('is for supervisors and admins only', async () => {
     expect((await get('/api/kpis/live')).statusCode).toBe(401);
     expect((await get('/api/kpis/live', w.token.agent)).statusCode).toBe(403);

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.js';
 import { silentLogger, type Logger } from '../../src/core/logger.js';
 import { ChangeSignal } from '../../src/kpi/changes.js';
 import type { LiveKpis, LiveKpiSource, LiveQueueKpis } from '../../src/kpi/types.js';
@@ -209,6 +210,58 @@ describe('KpiStream', () => {
     // Closed: the stream no longer listens.
     changes.emit();
     expect(src.reads - reads).toBe(2);
+  });
+
+  it('sends the periodic frame on every period even when each read takes 60 ms (virtual clock): 10 in 10 s', async () => {
+    const clock = new VirtualClock(0);
+    const src = new FixedSource();
+    // A read that takes 60 ms of the clock and is stamped when it ends: the old pacing skipped every other period.
+    const slow: LiveKpiSource = { live: () => new Promise((res) => void clock.setTimeout(() => {
+      src.set(clock.now());
+      res(src.live());
+    }, 60)) };
+    const s = new KpiStream({ source: slow, logger: silentLogger, clock, everyMs: 1_000, historyEveryMs: 30_000 });
+    const sink = new FakeSink();
+    s.start();
+    s.subscribe(sink);
+    await clock.advanceAsync(200);
+    const first = sink.kpis().length;
+    for (let i = 0; i < 100; i++) await clock.advanceAsync(100);
+    expect(sink.kpis().slice(first).map((k) => k.at)).toEqual(Array.from({ length: 10 }, (_, i) => (i + 1) * 1_000 + 60));
+    await s.close();
+  });
+
+  it('change pushes stay throttled to one per changeMinMs on the virtual clock, beside the periodic frames', async () => {
+    const clock = new VirtualClock(0);
+    const src = new FixedSource();
+    const changes = new ChangeSignal();
+    const starts: number[] = [];
+    const source: LiveKpiSource = { live: () => {
+      starts.push(clock.now());
+      src.set(clock.now());
+      return src.live();
+    } };
+    const s = new KpiStream({ source, logger: silentLogger, clock, everyMs: 1_000, historyEveryMs: 30_000, changes, changeMinMs: 200 });
+    const sink = new FakeSink();
+    s.start();
+    s.subscribe(sink);
+    await clock.advanceAsync(10);
+    starts.length = 0;
+    const first = sink.kpis().length;
+    // A change every 20 ms for 10 s: at most one change push per 200 ms (50) plus the 10 periodic frames.
+    for (let i = 0; i < 500; i++) {
+      changes.emit();
+      await clock.advanceAsync(20);
+    }
+    const frames = sink.kpis().length - first;
+    expect(frames).toBeGreaterThanOrEqual(50);
+    expect(frames).toBeLessThanOrEqual(61);
+    // Every whole second had its periodic reading.
+    for (let t = 1_000; t <= 10_000; t += 1_000) expect(starts).toContain(t);
+    // Change-driven reads (those not on a whole second) are 200 ms apart at least.
+    const changeStarts = starts.filter((t) => t % 1_000 !== 0);
+    for (let i = 1; i < changeStarts.length; i++) expect(changeStarts[i]! - changeStarts[i - 1]!).toBeGreaterThanOrEqual(200);
+    await s.close();
   });
 
   it('takes history samples at their own pace without pushing frames (clients keep the period and the change signal)', async () => {

@@ -113,6 +113,19 @@ describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
       await w.stop();
     });
 
+    it('the arrival goes to the ACD events when the call is accepted, before the IVR and before it queues', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 1000 } }, { events: true });
+      w.call();
+      await run(w, 100); // still in the menu prompt
+      const calls = async () => (await w.acdEvents()).filter((e) => e.type !== 'agent-state');
+      expect((await calls()).map((e) => e.type)).toEqual(['arrived']);
+      expect((await calls())[0]).toMatchObject({ type: 'arrived', callId: 'c1', callerNumber: '13800000000', calledNumber: '7100', ownerInstance: 'i1' });
+      await run(w, TO_QUEUE_MS + 2000);
+      const types = (await calls()).map((e) => e.type);
+      expect(types.slice(0, 3)).toEqual(['arrived', 'enqueued', 'offered']);
+      await w.stop();
+    });
+
     it('an agent whose "not ready after this call" request is pending keeps it after a give-back', async () => {
       const w = await make(['a'], { a: { ourFailureAfterMs: 2000 } });
       w.call();

@@ -49,6 +49,21 @@ describe('KpiCounter', () => {
     expect((await live.sums(T0, T0 + 60_000)).queues.get('billing')).toMatchObject({ off: 2, talkN: 1, talkMs: 60_000, ringsN: 1 });
   });
 
+  it('an arrival counts nothing: offered is counted when the call enters a queue', async () => {
+    const live = new RedisLiveKpis({ redis, hotlineId: hotline, clock, queues: () => DAY_QUEUES });
+    await counter().drain();
+    const before = await live.sums(T0 - 3_600_000, T0 + 3_600_000);
+    await store.recordArrival({ callId: 'arr-1', callerNumber: '5', calledNumber: '7100', ownerInstance: 'i1' });
+    expect((await store.readEvents()).at(-1)!.event).toMatchObject({ type: 'arrived', callId: 'arr-1' });
+    await counter().drain();
+    expect(await live.sums(T0 - 3_600_000, T0 + 3_600_000)).toEqual(before);
+    await store.enqueue({ callId: 'arr-1', queueId: 'billing', callerNumber: '5', priority: 0, ownerInstance: 'i1' });
+    await counter().drain();
+    expect((await live.sums(T0 - 3_600_000, T0 + 3_600_000)).queues.get('billing')!.off).toBe((before.queues.get('billing')?.off ?? 0) + 1);
+    await store.abandon('arr-1');
+    await counter().drain();
+  });
+
   it('a failed read counts nothing and moves no cursor: the next pump counts the events', async () => {
     const broken = new KpiCounter({
       redis,
@@ -77,8 +92,9 @@ describe('KpiCounter', () => {
     // Within maxAgeMs the cached reading is served...
     expect(await waiting()).toBe(before);
     await kpis.counter.drain();
-    // ...until the counter has counted the change: one signal, and the next reading is fresh.
+    // ...until the counter has counted the change: one signal, and the reading is stale: a fresh read sees it.
     expect(signals).toBe(1);
+    expect((await kpis.source.live({ fresh: true })).queues.find((q) => q.queueId === 'tech')!.waiting).toBe(before + 1);
     expect(await waiting()).toBe(before + 1);
     await kpis.counter.drain();
     expect(signals).toBe(1);

@@ -31,11 +31,11 @@ afterAll(async () => {
 });
 
 describe('webhooks fed by the Redis ACD event stream', () => {
-  it('a call queued, offered, RONA, answered and ended, with the agent state changes, reaches the receiver signed', async () => {
+  it('a call arrived, queued, offered, RONA, answered and ended, with the agent state changes, reaches the receiver signed', async () => {
     const r = await new Receiver(() => 200).start();
     try {
       const repo = new WebhookRepository(t.db);
-      const hook = await repo.create({ url: r.url, events: ['call.queued', 'call.offered', 'call.rona', 'call.answered', 'call.ended', 'agent.state_changed'] });
+      const hook = await repo.create({ url: r.url, events: ['call.arrived', 'call.queued', 'call.offered', 'call.rona', 'call.answered', 'call.ended', 'agent.state_changed'] });
       await store.configure({
         skills: ['billing'],
         queues: [{ id: 'billing', name: 'Billing', requiredSkills: [{ skill: 'billing', minLevel: 1 }], priority: 0, policy: 'longest-idle', overflow: {}, serviceLevel: { fraction: 0.8, seconds: 20 }, wrapUpSec: 0, answerRings: 3, stickyAgentSec: 0, maxWaitSec: 0 }],
@@ -46,6 +46,9 @@ describe('webhooks fed by the Redis ACD event stream', () => {
       clock.advance(1000);
       await store.setReady('a2');
       clock.advance(1000);
+      // What HotlineCalls does when the INVITE is accepted (before the IVR): the arrival joins the same stream.
+      await store.recordArrival({ callId: 'k1', callerNumber: '13800138000', calledNumber: '12345', ownerInstance: 'i1', flowId: 'main' });
+      clock.advance(3_000);
       await store.enqueue({ callId: 'k1', queueId: 'billing', callerNumber: '13800138000', priority: 0, ownerInstance: 'i1' });
       await store.markRinging('k1');
       clock.advance(15_000);
@@ -65,11 +68,13 @@ describe('webhooks fed by the Redis ACD event stream', () => {
       const types = r.got.map((g) => g.headers['x-hotline-event']);
       const calls = types.filter((x) => x !== 'agent.state_changed');
       // Deliveries run concurrently, so compare as multisets; the body ids keep the stream order.
-      expect(calls.sort()).toEqual(['call.answered', 'call.ended', 'call.offered', 'call.offered', 'call.queued', 'call.rona']);
+      expect(calls.sort()).toEqual(['call.answered', 'call.arrived', 'call.ended', 'call.offered', 'call.offered', 'call.queued', 'call.rona']);
       expect(types.filter((x) => x === 'agent.state_changed').length).toBeGreaterThanOrEqual(8);
       for (const g of r.got) expect(verifySignature(hook.secret, g.headers['x-hotline-signature'] as string, g.body, Math.floor(clock.now() / 1000))).toBe(true);
       const ended = r.got.map((g) => JSON.parse(g.body) as { type: string; data: Record<string, unknown> }).find((b) => b.type === 'call.ended');
       expect(ended?.data).toMatchObject({ callId: 'k1', talkMs: 60_000 });
+      const arrived = r.got.map((g) => JSON.parse(g.body) as { type: string; data: Record<string, unknown> }).find((b) => b.type === 'call.arrived');
+      expect(arrived?.data).toEqual({ callId: 'k1', callerNumber: '13800138000', calledNumber: '12345', ownerInstance: 'i1', flowId: 'main', at: '2026-12-07T10:00:02.000Z' });
       expect(await repo.counts()).toEqual({ pending: 0, delivered: r.got.length, dead: 0 });
     } finally {
       await r.close();

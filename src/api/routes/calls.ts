@@ -6,6 +6,7 @@ import { isAcdError } from '../../acd/errors.js';
 import { ALL_ROLES, STAFF, principalOf } from '../auth.js';
 import { ApiError, commonErrors } from '../errors.js';
 import { idParam } from '../schemas.js';
+import type { Clock } from '../../core/clock.js';
 
 /**
  * Operator commands to the instance carrying a call (src/store/redis/call-commands.ts): only that instance holds the
@@ -21,8 +22,13 @@ export interface CallRoutesDeps {
     call(callId: string): Maybe<CallSnapshot | null>;
     liveCalls(): Maybe<CallSnapshot[]>;
     moveCall(callId: string, queueId: string): Maybe<EnqueueResult>;
+    /** The owner's lease (the store clock's ms; null: none), and the reaper's clean-up of expired owners' calls. */
+    leaseUntil(instance: string): Maybe<number | null>;
+    reap(): Maybe<{ removedCalls: string[] }>;
   };
-  /** Absent when this server relays no commands: a hang-up then answers 503 OWNER_UNREACHABLE. */
+  /** The store's clock (leases are stamped with it). */
+  clock: Clock;
+  /** Absent when this server relays no commands: a hang-up to a live owner then answers 503 OWNER_UNREACHABLE. */
   commands?: CallCommands | undefined;
 }
 
@@ -76,22 +82,39 @@ export function registerCallRoutes(root: FastifyInstance, deps: CallRoutesDeps):
     config: { roles: ALL_ROLES },
     schema: {
       tags: ['calls'],
-      summary: 'Hang up a live call, on whichever instance carries it (202 once that instance has started ending it)',
+      summary: 'Hang up a live call, on whichever instance carries it (202 once that instance has started ending it; 200 for an orphan, removed here)',
       description:
-        'The request is relayed to the owning instance, which ends the call through its one cleanup path (record disposition ended-by-operator; ' +
-        'an answered call stays answered). 409 CALL_ENDED: the call already ended. 503 OWNER_UNREACHABLE / OWNER_TIMEOUT: the owning ' +
-        'instance is not listening or did not answer within 2.5 s (a dead instance\'s calls are removed by the reaper).',
+        'Decided by the owning instance\'s lease. Lease alive: the request is relayed to the owner, which ends the call through its one cleanup ' +
+        'path (record disposition ended-by-operator; an answered call stays answered): 202 once it has started. Lease expired: the call is an ' +
+        'orphan; it is removed at once through the reaper\'s path for a dead instance\'s calls (record written as failed, agent freed): 200 ' +
+        '`removed: true`. 409 CALL_ENDED: the call already ended. 503 OWNER_UNREACHABLE with Retry-After (seconds left on the owner\'s ' +
+        'lease): the lease is alive but the owner is not listening or did not answer within 2.5 s; by then the lease has run out or the owner is back.',
       params: idParam,
-      response: { 202: z.object({ callId: z.string(), ownerInstance: z.string(), accepted: z.literal(true) }), ...commonErrors },
+      response: {
+        200: z.object({ callId: z.string(), ownerInstance: z.string(), removed: z.literal(true) }).describe("an orphan (its owner's lease expired), removed through the reaper's path"),
+        202: z.object({ callId: z.string(), ownerInstance: z.string(), accepted: z.literal(true) }),
+        ...commonErrors,
+      },
     },
   }, async (req, reply) => {
     const p = principalOf(req);
     const c = await deps.acd.call(req.params.id);
     if (!c || (p.role === 'agent' && c.agentId !== p.agentId)) throw new ApiError(404, 'NOT_FOUND', `no live call ${JSON.stringify(req.params.id)}`);
+    const lease = await deps.acd.leaseUntil(c.ownerInstance);
+    if (lease === null || lease <= deps.clock.now()) {
+      // The owner is dead by the rule every instance applies: reap now rather than at the next housekeeping round.
+      await deps.acd.reap();
+      if (!(await deps.acd.call(c.callId))) return reply.code(200).send({ callId: c.callId, ownerInstance: c.ownerInstance, removed: true as const });
+      throw new ApiError(503, 'OWNER_UNREACHABLE', `instance ${c.ownerInstance}, which carries call ${c.callId}, holds no lease and its call could not be removed`);
+    }
     const outcome = deps.commands ? await deps.commands.hangup(c.callId, c.ownerInstance) : 'unreachable';
     if (outcome === 'ended') throw new ApiError(409, 'CALL_ENDED', `call ${c.callId} has already ended`);
-    if (outcome === 'unreachable') throw new ApiError(503, 'OWNER_UNREACHABLE', `instance ${c.ownerInstance}, which carries call ${c.callId}, is not listening for commands`);
-    if (outcome === 'timeout') throw new ApiError(503, 'OWNER_TIMEOUT', `instance ${c.ownerInstance}, which carries call ${c.callId}, did not answer in time`);
+    if (outcome === 'unreachable' || outcome === 'timeout') {
+      const left = Math.max(1, Math.ceil((lease - deps.clock.now()) / 1000));
+      void reply.header('retry-after', String(left));
+      const why = outcome === 'timeout' ? 'did not answer in time' : 'is not listening for commands';
+      throw new ApiError(503, 'OWNER_UNREACHABLE', `instance ${c.ownerInstance}, which carries call ${c.callId}, ${why}; its lease runs ${left} s more`);
+    }
     return reply.code(202).send({ callId: c.callId, ownerInstance: c.ownerInstance, accepted: true as const });
   });
 

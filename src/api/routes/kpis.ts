@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AGENT_STATES } from '../../acd/model.js';
 import { InvalidInputError } from '../../core/errors.js';
-import type { LiveKpiSource } from '../../kpi/types.js';
+import type { LiveKpis, LiveKpiSource } from '../../kpi/types.js';
 import type { ReportRepository } from '../../store/pg/reports.js';
 import type { Clock } from '../../core/clock.js';
 import { STAFF } from '../auth.js';
@@ -35,7 +35,7 @@ const liveQueue = z
     asaSec: z.number().nullable(),
     attSec: z.number().nullable(),
     ahtSec: z.number().nullable().describe('talk + after-call work'),
-    occupancy: rate.describe('hotline only (agents serve several queues): (on-call + wrap-up) / available time'),
+    occupancy: rate.describe("hotline: (on-call + wrap-up) / (ready + reserved + ringing + on-call + wrap-up) of all agents; a queue: on-call + wrap-up time on its calls / that plus the ready, reserved and ringing time of its agents (an agent's idle time counts in each queue it serves)"),
     avgRings: z.number().nullable(),
     rona: z.number().int(),
     silent: z.number().int(),
@@ -103,10 +103,18 @@ function window(q: { from: number; to: number }, maxDays: number): void {
 export function registerKpiRoutes(root: FastifyInstance, deps: KpiRoutesDeps): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
 
+  // The body of the last reading served: a reading is served many times (the source's reuse window), and its
+  // checked, serialised JSON (~200 KiB with 1,800 agents) costs more than the reading's lookup; made once per reading.
+  let lastBody: { kpis: LiveKpis; json: string } | undefined;
   app.get('/api/kpis/live', {
     config: { roles: STAFF },
     schema: { tags: ['kpis'], summary: 'Live KPIs over the sliding window, per queue and for the hotline; agents by state; alerts', response: { 200: liveKpis, ...commonErrors } },
-  }, async () => deps.live.live());
+  }, async (_req, reply) => {
+    const kpis = await deps.live.live();
+    if (lastBody?.kpis !== kpis) lastBody = { kpis, json: JSON.stringify(liveKpis.parse(kpis)) };
+    // A string body goes out as it is (fastify serialises only objects): the schema check above is the one it skips.
+    return reply.type('application/json; charset=utf-8').send(lastBody.json as unknown as LiveKpis);
+  });
 
   app.get('/api/kpis/intervals', {
     config: { roles: STAFF },

@@ -1,3 +1,4 @@
+import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { LiveKpis, LiveKpiSource, LiveQueueKpis } from '../../kpi/types.js';
 
@@ -38,8 +39,10 @@ export interface KpiStreamOptions {
   historyKeepMs?: number;
   /** A client whose socket has not drained for this long is disconnected (default 30 s); EventSource reconnects. */
   stuckMs?: number;
-  /** Wall time for the stream's own pacing (the figures carry the source's `at`). */
+  /** Wall time for the stream's own pacing (the figures carry the source's `at`); default the clock's, else Date.now. */
   now?: () => number;
+  /** Timers of the pacing (default: Node's, unref'd); tests pass a VirtualClock. */
+  clock?: Clock;
   /**
    * "The figures changed" (the KPI counter's ChangeSignal): clients get a frame at once rather than at the next
    * period, at most one such push per `changeMinMs` (default 200 ms) however often it fires.
@@ -127,12 +130,14 @@ export class KpiStream {
   readonly historyKeepMs: number;
   private readonly stuckMs: number;
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: { cancel(): void } | null = null;
+  /** When the next tick is due and the next periodic frame: a fixed cadence from start, not from the last read. */
+  private nextTickAt = 0;
+  private nextFrameAt = 0;
   private inflight: Promise<void> | null = null;
   private again = false;
   private pushWanted = false;
   private latestFrame: string | null = null;
-  private lastPushAt = 0;
   private lastBeatAt = 0;
   private lastSampleAt = -Infinity;
   private failing = false;
@@ -140,7 +145,7 @@ export class KpiStream {
   private busy = 0;
   private readonly changeMinMs: number;
   private unsubscribeChanges: (() => void) | null = null;
-  private changeTimer: NodeJS.Timeout | null = null;
+  private changeTimer: { cancel(): void } | null = null;
   private lastChangeAt = -Infinity;
 
   constructor(private readonly opts: KpiStreamOptions) {
@@ -149,17 +154,34 @@ export class KpiStream {
     this.historyEveryMs = opts.historyEveryMs ?? 30_000;
     this.historyKeepMs = opts.historyKeepMs ?? 4 * 3_600_000;
     this.stuckMs = opts.stuckMs ?? 30_000;
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? (opts.clock ? () => opts.clock!.now() : Date.now);
     this.changeMinMs = opts.changeMinMs ?? 200;
   }
 
   /** Starts the pacing timer (idempotent). The first reading is taken at once so history starts at start-up. */
   start(): void {
     if (this.timer || this.closed) return;
-    this.timer = setInterval(() => this.tick(), Math.min(this.everyMs, this.historyEveryMs));
-    this.timer.unref();
+    this.nextTickAt = this.now() + this.periodMs;
+    this.nextFrameAt = this.now() + this.everyMs;
+    this.timer = this.after(this.periodMs, () => this.tick());
     this.unsubscribeChanges = this.opts.changes?.subscribe(() => this.changed()) ?? null;
     this.refresh();
+  }
+
+  private get periodMs(): number {
+    return Math.min(this.everyMs, this.historyEveryMs);
+  }
+
+  /** One timer on the injected clock, or Node's unref'd (an idle stream must not keep the process alive). */
+  private after(ms: number, fn: () => void): { cancel(): void } {
+    const clock = this.opts.clock;
+    if (clock) {
+      const h: TimerHandle = clock.setTimeout(fn, ms);
+      return { cancel: () => clock.clearTimeout(h) };
+    }
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return { cancel: () => clearTimeout(t) };
   }
 
   get clientCount(): number {
@@ -216,10 +238,7 @@ export class KpiStream {
       this.refresh();
     };
     if (wait <= 0) push();
-    else {
-      this.changeTimer = setTimeout(push, wait);
-      this.changeTimer.unref();
-    }
+    else this.changeTimer = this.after(wait, push);
   }
 
   /** Resolves once no reading is in flight (tests and the bench wait on it). */
@@ -230,9 +249,9 @@ export class KpiStream {
   /** Stops the timer and ends every client's response (so the HTTP server can close). */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = null;
-    if (this.changeTimer) clearTimeout(this.changeTimer);
+    this.changeTimer?.cancel();
     this.changeTimer = null;
     this.unsubscribeChanges?.();
     this.unsubscribeChanges = null;
@@ -241,10 +260,25 @@ export class KpiStream {
     await this.inflight;
   }
 
+  /**
+   * The periodic frame goes out on every period whatever else was pushed (a change push does not move it, and a
+   * slow read does not push it to the next period); the timer is re-armed on the fixed cadence, not after the work.
+   */
   private tick(): void {
+    if (this.closed) return;
     const now = this.now();
-    if (this.clients.size > 0 && now - this.lastPushAt >= this.everyMs - 50) this.refresh();
-    else if (now - this.lastSampleAt >= this.historyEveryMs) this.refresh(false);
+    this.nextTickAt += this.periodMs;
+    // Asleep or blocked past several periods: carry on from now rather than firing the missed ticks in a burst.
+    if (this.nextTickAt <= now) this.nextTickAt = now + this.periodMs;
+    this.timer = this.after(this.nextTickAt - now, () => this.tick());
+    // Half a period of tolerance: a timer may fire a hair before its due time by the wall clock.
+    const frameDue = now >= this.nextFrameAt - this.periodMs / 2;
+    if (frameDue) {
+      this.nextFrameAt += this.everyMs;
+      if (this.nextFrameAt <= now) this.nextFrameAt = now + this.everyMs;
+    }
+    if (this.clients.size > 0 && frameDue) this.refresh();
+    else if (now - this.lastSampleAt >= this.historyEveryMs - 50) this.refresh(false);
     if (this.clients.size > 0 && now - this.lastBeatAt >= this.heartbeatMs) {
       this.lastBeatAt = now;
       this.broadcast(`: heartbeat ${now}\n\n`, true);
@@ -274,9 +308,12 @@ export class KpiStream {
   private async read(): Promise<void> {
     const push = this.pushWanted;
     this.pushWanted = false;
+    // History is paced by when readings begin (on the timer's cadence), so a slow read does not skip a sample.
+    const startedAt = this.now();
     let k: LiveKpis;
     try {
-      k = await this.opts.source.live();
+      // A push shows the figures as they are now (not the reading the API reuses); a history sample may be reused.
+      k = await this.opts.source.live(push ? { fresh: true } : {});
     } catch (err) {
       if (!this.failing) this.opts.logger.warn({ err }, 'wallboard: live KPIs unavailable; clients are told the figures are stale');
       this.failing = true;
@@ -286,8 +323,8 @@ export class KpiStream {
     if (this.failing) this.opts.logger.info({}, 'wallboard: live KPIs available again');
     this.failing = false;
     // Paced by wall time (the source's clock may be virtual in tests); stamped with the figures' own `at`.
-    if (this.now() - this.lastSampleAt >= this.historyEveryMs - 50) {
-      this.lastSampleAt = this.now();
+    if (startedAt - this.lastSampleAt >= this.historyEveryMs - 50) {
+      this.lastSampleAt = startedAt;
       this.samples.push(sampleOf(k));
       const keep = Math.ceil(this.historyKeepMs / this.historyEveryMs);
       if (this.samples.length > keep) this.samples.splice(0, this.samples.length - keep);
@@ -295,7 +332,6 @@ export class KpiStream {
     if (this.closed || !push) return;
     const t0 = performance.now();
     this.latestFrame = sseFrame('kpis', k, k.at);
-    this.lastPushAt = this.now();
     this.broadcast(this.latestFrame);
     this.busy += performance.now() - t0;
   }

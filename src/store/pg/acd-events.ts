@@ -198,6 +198,7 @@ export class AcdEventWriter {
         );
         return;
       }
+      case 'arrived':
       case 'enqueued':
       case 'moved':
       case 'ended':

@@ -357,6 +357,16 @@ export class RedisAcdStore implements AcdStore {
     return list<Offer>((await this.run('tick')).offers);
   }
 
+  /**
+   * One stream entry of its own (the same shape as a function call's: field e, a JSON array), outside the Lua
+   * functions: an arrival changes no ACD state, so it needs no atomicity with one. Trimmed by tick() with the rest.
+   */
+  async recordArrival(e: Omit<Extract<AcdEvent, { type: 'arrived' }>, 'type' | 'at'>): Promise<void> {
+    if (this.maxLen === 0) return;
+    const event: AcdEvent = { type: 'arrived', at: this.clock.now(), ...e };
+    await this.guard('recordArrival', () => this.redis.xadd(`${this.prefix}events`, '*', 'e', JSON.stringify([event])));
+  }
+
   async position(callId: string): Promise<{ position: number; length: number } | null> {
     const r = await this.run('position', callId);
     return typeof r.position === 'number' ? { position: r.position, length: r.length as number } : null;
@@ -406,6 +416,12 @@ export class RedisAcdStore implements AcdStore {
 
   async renewLease(instance: string): Promise<void> {
     await this.run('renew', instance);
+  }
+
+  /** When `instance`'s lease runs out (epoch ms of the store clock), or null when it holds none (never, or reaped). */
+  async leaseUntil(instance: string): Promise<number | null> {
+    const score = await this.guard('leaseUntil', () => this.redis.zscore(`${this.prefix}leases`, instance));
+    return score === null ? null : Number(score);
   }
 
   async reap(): Promise<ReapResult> {
