@@ -81,6 +81,34 @@ export function mergeRule(base: PlanRule, o: Partial<PlanRule>): PlanRule {
   };
 }
 
+/** A queue's queues.yaml override (seconds) over the hotline's rule. */
+export function queuePlanRule(base: PlanRule, o: { level1?: number; level2?: number; clear1?: number; clear2?: number; sustainSec?: number; standDownSec?: number; dipSec?: number }): PlanRule {
+  const p: Partial<PlanRule> = {};
+  if (o.level1 !== undefined) p.level1 = o.level1;
+  if (o.level2 !== undefined) p.level2 = o.level2;
+  if (o.clear1 !== undefined) p.clear1 = o.clear1;
+  if (o.clear2 !== undefined) p.clear2 = o.clear2;
+  if (o.sustainSec !== undefined) p.sustainMs = o.sustainSec * 1000;
+  if (o.standDownSec !== undefined) p.standDownMs = o.standDownSec * 1000;
+  if (o.dipSec !== undefined) p.dipMs = o.dipSec * 1000;
+  return mergeRule(base, p);
+}
+
+/** The engine's rules: the hotline's, and one per queue that declares `peakPlan` (a queue whose merged rule is
+ * invalid against this hotline rule is left out and reported in `skipped`). */
+export function planRules(hotline: PlanRule, queues: readonly { id: string; peakPlan?: Parameters<typeof queuePlanRule>[1] }[]): { rules: PlanRules; skipped: { queueId: string; problems: string[] }[] } {
+  const out: Record<string, PlanRule> = {};
+  const skipped: { queueId: string; problems: string[] }[] = [];
+  for (const q of queues) {
+    if (!q.peakPlan) continue;
+    const r = queuePlanRule(hotline, q.peakPlan);
+    const problems = ruleProblems(r);
+    if (problems.length > 0) skipped.push({ queueId: q.id, problems });
+    else out[q.id] = r;
+  }
+  return { rules: { hotline, queues: out }, skipped };
+}
+
 /** Problems with a rule, as `field: message` strings (empty when fine). */
 export function ruleProblems(r: PlanRule): string[] {
   const out: string[] = [];
