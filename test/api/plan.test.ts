@@ -16,7 +16,7 @@ describe('peak-load plan through the API, the service and the seats', () => {
   let service: AgentService;
   let calls = 0;
   beforeAll(async () => {
-    w = await apiWorld('plan', { plan: true });
+    w = await apiWorld('plan', { withPlan: true });
     await w.agents.create({ id: 's1', sipUsername: '8101', name: 'Zhao Lei', password: 'secret-8101', realm: 'hotline.test', role: 'supervisor', skills: [] });
     await new WebhookRepository(w.tdb.db).create({ url: 'http://127.0.0.1:9/hook', events: ['plan.activated', 'plan.stood_down'] });
     const plan = w.plan!;

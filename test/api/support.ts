@@ -42,7 +42,7 @@ export interface ApiWorld {
   live: RedisLiveKpis;
   /** With liveKpis 'real': the production counter filling `live` (not started: the test starts it). */
   counter?: KpiCounter;
-  /** With `plan: true`: the peak-load plan over the world's Redis and PostgreSQL (its gate guards agentState). */
+  /** With `withPlan: true`: the peak-load plan over the world's Redis and PostgreSQL (its gate guards agentState). */
   plan?: { store: RedisPlanStore; gate: PlanGate; service: PlanService; records: PlanRepository };
   /** Tokens by role (agent: for agent a1). */
   token: { admin: string; supervisor: string; agent: string; agent2: string };
@@ -56,10 +56,10 @@ export interface ApiWorld {
  */
 export async function apiWorld(
   label: string,
-  overAll: Partial<OpsOptions> & { liveKpis?: LiveKpiSource | 'real'; plan?: boolean } = {},
+  overAll: Partial<OpsOptions> & { liveKpis?: LiveKpiSource | 'real'; withPlan?: boolean } = {},
   logger?: Parameters<typeof buildApi>[0]['logger'],
 ): Promise<ApiWorld> {
-  const { liveKpis, plan: withPlanOpt, ...over } = overAll;
+  const { liveKpis, withPlan: withPlanOpt, ...over } = overAll;
   const tdb = await createTestDb(label);
   const redis = await testRedis();
   const clock = new VirtualClock(Date.parse('2026-12-07T08:00:00Z'));
