@@ -42,6 +42,14 @@ import { AcdEventWriter, migrate, openPgStore, sessionCallRecordSink, type PgSto
 import { RedisAcdStore } from './store/redis/acd-store.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { WebhookRepository } from './webhooks/repository.js';
+import { planRules, type PlanRules } from './acd/peak-plan.js';
+import { planRuleFromEnv } from './config/index.js';
+import { applyPlanEffects, type PlanAgentService } from './plan/effects.js';
+import { PlanEvaluator } from './plan/evaluator.js';
+import { PlanGate } from './plan/gate.js';
+import { PlanService } from './plan/service.js';
+import { PlanRepository } from './store/pg/plan.js';
+import { RedisPlanStore } from './store/redis/plan-store.js';
 
 /**
  * The composition root: the one place that reads the config, builds the adapters and passes them to the services
@@ -205,6 +213,13 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     kpis.counter.start();
     components.push({ name: 'kpis', close: () => kpis.counter.stop() });
 
+    // 3c. The peak-load emergency plan (standard §5): its state in Redis, its records in PostgreSQL. The gate is read
+    //     by the agent-state service (breaks, leave) and the callbacks dialler (PlanGate.callbacksAllowed).
+    const planStore = new RedisPlanStore(redis, config.HOTLINE_ID);
+    const planRecords = new PlanRepository(pg.db);
+    const planGate = new PlanGate(planStore, clock, { campaignCallbackSeats: config.PLAN_CAMPAIGN_CALLBACK_SEATS });
+    const planService = new PlanService({ shared: planStore, records: planRecords, gate: planGate, clock });
+
     // 4. Telephony starts here: drachtio-srf (SIP) and drachtio-fsmrf (media) adapters, the call sessions and the ACD
     //    dispatcher. Register a Component whose stopAccepting() answers new INVITEs 503 and whose drain() resolves
     //    when the last call has run its cleanup path. Call records go to sessionCallRecordSink(pg.recorder).
@@ -221,6 +236,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         skills: () => pg.skills.list(),
         records: metrics.countRecords(kpis.counter.countingSink(sessionCallRecordSink(pg.recorder, config.INSTANCE_ID))),
         metrics,
+        plan: planGate,
       });
       agentService = telephony.agents;
       liveCalls = telephony.calls;
@@ -242,6 +258,12 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     await callCommands.start();
     components.push({ name: 'call-commands', close: () => callCommands.stop() });
 
+    const ops = apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService, callCommands, kpis: kpis.source, plan: { gate: planGate, service: planService, level: () => planStore.level() } });
+
+    // 4b. The plan's evaluator and the campaigns' Redis copy: chores on every instance; one evaluates per tick (lock).
+    //     Its effects go through the same agent-state service as the seats and the API.
+    components.push(startPeakPlan({ config, clock, logger, redis, pg, flows, planStore, planRecords, planService, service: ops.agentState }));
+
     // 5. HTTP: health probe now; admin/agent API and wallboard later. Last to start, so /healthz only answers once
     //    everything it reports on exists.
     const http = buildApi({
@@ -253,7 +275,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         flowsHealthCheck(() => flows.health()),
       ],
       // The wallboard stream pushes when the counter has counted a change, not only once a second.
-      ops: { ...apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService, callCommands, kpis: kpis.source }), wallboard: { changes: kpis.changes } },
+      ops: { ...ops, wallboard: { changes: kpis.changes } },
     });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT }).catch((err: unknown) => {
       throw listenFailed('HTTP', config.HTTP_HOST, config.HTTP_PORT, err);
@@ -293,6 +315,65 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
   }
 }
 
+interface PeakPlanDeps {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  redis: Redis;
+  pg: PgStore;
+  flows: FlowRegistry;
+  planStore: RedisPlanStore;
+  planRecords: PlanRepository;
+  planService: PlanService;
+  service: PlanAgentService;
+}
+
+/** The peak plan's chores: evaluate every PLAN_EVAL_MS (whichever instance takes the lock), refresh the campaigns' copy. */
+function startPeakPlan(d: PeakPlanDeps): Component {
+  const { config, clock } = d;
+  const log = d.logger.child({ component: 'peak-plan' });
+  const hotlineRule = planRuleFromEnv(config);
+  let rulesFor: readonly QueueDefinition[] | undefined;
+  let rules: PlanRules = { hotline: hotlineRule, queues: {} };
+  // Recomputed when queues.yaml changes (a good edit); a queue whose override does not fit PLAN_* is said once.
+  const currentRules = (): PlanRules => {
+    const queues = d.flows.queues();
+    if (queues !== rulesFor) {
+      rulesFor = queues;
+      const r = planRules(hotlineRule, queues ?? []);
+      for (const s of r.skipped) log.warn({ queueId: s.queueId, problems: s.problems }, 'queues.yaml peakPlan does not fit the PLAN_* settings: the queue follows the hotline rule only');
+      rules = r.rules;
+    }
+    return rules;
+  };
+  const acd = new RedisAcdStore({ redis: d.redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS });
+  const evaluator = new PlanEvaluator({
+    store: d.planStore,
+    clock,
+    log,
+    instance: config.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    rules: currentRules,
+    queueIds: () => (d.flows.queues() ?? []).map((q) => q.id),
+    effects: (t, overall) =>
+      applyPlanEffects(
+        {
+          service: d.service,
+          agents: async () => (await acd.snapshot()).agents,
+          supervisors: () => d.planRecords.supervisors(),
+          drafted: { add: (ids) => d.planStore.addDrafted(ids), list: () => d.planStore.drafted(), remove: (ids) => d.planStore.removeDrafted(ids) },
+          log,
+        },
+        t,
+        overall,
+      ),
+    record: (t, extra, now) => d.planRecords.record(t, extra, now),
+  });
+  const housekeeping = new Housekeeping(clock, log);
+  housekeeping.every('peak-plan', config.PLAN_EVAL_MS, () => evaluator.tick());
+  housekeeping.every('plan-campaigns', 5_000, () => d.planService.refreshCampaigns());
+  return { name: 'peak-plan', close: () => housekeeping.close() };
+}
+
 interface TelephonyDeps {
   config: Config;
   logger: Logger;
@@ -304,6 +385,8 @@ interface TelephonyDeps {
   skills: () => Promise<string[]>;
   records: CallRecordSink;
   metrics: ApiMetrics;
+  /** The peak-load plan's gate: breaks refused while it is active, leave during campaigns (src/plan/gate.ts). */
+  plan: PlanGate;
 }
 
 /** A comma list of queue ids, `*` for all, empty for none. */
@@ -403,6 +486,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   }, {
     // An agent without a live seat registration gets no offers (app_queue skips unavailable devices).
     liveUntil: (id) => registrations.liveUntil(id, clock.now()),
+    plan: d.plan,
   });
 
   // 5. Calls.

@@ -8,8 +8,11 @@
 export const AGENT_STATES = ['logged-out', 'not-ready', 'ready', 'reserved', 'ringing', 'on-call', 'wrap-up'] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
 
-/** Why an agent is not ready. `missed` is set by the answer timer (RONA); the others by the agent or supervisor. */
-export const NOT_READY_REASONS = ['break', 'lunch', 'training', 'meeting', 'after-call', 'missed', 'other'] as const;
+/**
+ * Why an agent is not ready. `missed` is set by the answer timer (RONA); the others by the agent or supervisor.
+ * `leave` (time off granted during the day) is refused while a planned peak (campaign) runs (§5).
+ */
+export const NOT_READY_REASONS = ['break', 'lunch', 'training', 'meeting', 'after-call', 'missed', 'other', 'leave'] as const;
 export type NotReadyReason = (typeof NOT_READY_REASONS)[number];
 
 /**
@@ -72,6 +75,20 @@ export interface QueueDefinition {
   maxWaitSec: number;
   /** Per-queue telephony options from queues.yaml; an option left out falls back to its environment list. */
   telephony?: QueueTelephony;
+  /** Peak-plan thresholds of this queue's own (queues.yaml `peakPlan:`); without it only the hotline-wide rule
+   * applies to it (src/acd/peak-plan.ts). Fields left out follow the hotline's PLAN_* settings. */
+  peakPlan?: QueuePeakPlan;
+}
+
+/** A queue's peak-plan override, in queues.yaml's units. */
+export interface QueuePeakPlan {
+  level1?: number;
+  level2?: number;
+  clear1?: number;
+  clear2?: number;
+  sustainSec?: number;
+  standDownSec?: number;
+  dipSec?: number;
 }
 
 /** Silent-call script on the agent leg, late-answer apology whisper, recording. */

@@ -60,6 +60,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   AGENT_STATE_REJECTED: 409,
   CALL_ENDED: 409,
   LEASE_EXPIRED: 409,
+  // The peak-load plan refused a break or leave (src/plan/errors.ts).
+  PLAN_BREAKS_SUSPENDED: 409,
+  PLAN_LEAVE_REFUSED: 409,
   PG_UNAVAILABLE: 503,
   STORE_UNAVAILABLE: 503,
   REDIS_UNAVAILABLE: 503,

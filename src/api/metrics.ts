@@ -20,6 +20,8 @@ export interface PipelineSources {
   spoolDepth?: () => Promise<number>;
   /** How far the ACD event writer is behind the Redis stream, ms. */
   eventWriterLagMs?: () => number;
+  /** The peak-load plan's overall level (0, 1, 2), from Redis. */
+  planLevel?: () => Promise<number>;
 }
 
 /**
@@ -102,6 +104,15 @@ export class ApiMetrics {
       collect() {
         const f = pipeline().eventWriterLagMs;
         if (f) this.set(f() / 1000);
+      },
+    });
+    new Gauge({
+      name: 'hotline_plan_level',
+      help: 'Peak-load emergency plan level (standard §5): 0 none, 1 breaks suspended and callbacks paused, 2 supervisors and every seat take calls',
+      registers: [this.registry],
+      async collect() {
+        const f = pipeline().planLevel;
+        if (f) this.set(await f().catch(() => Number.NaN));
       },
     });
     // One reading feeds the live gauges of a scrape.

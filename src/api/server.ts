@@ -19,6 +19,7 @@ import { registerKpiRoutes, type KpiRoutesDeps } from './routes/kpis.js';
 import { registerQueueRoutes, type QueueRoutesDeps } from './routes/queues.js';
 import { registerRecordRoutes } from './routes/records.js';
 import { registerWebhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.js';
+import { registerPlanRoutes, type PlanRoutesDeps } from './routes/plan.js';
 import { registerWhoamiRoute } from './routes/whoami.js';
 import { registerWallboard, type WallboardOptions } from './wallboard/routes.js';
 
@@ -50,6 +51,8 @@ export interface OpsOptions {
   tokenCacheMs?: number;
   /** A request waiting longer on PostgreSQL or Redis answers 503 DEPENDENCY_TIMEOUT (default 3 s). */
   dependencyTimeoutMs?: number;
+  /** The peak-load plan (src/plan/service.ts); absent: no /api/plan routes. */
+  plan?: PlanRoutesDeps['plan'] | undefined;
   /** The wallboard stream's pacing (defaults: every 1 s, history samples every 30 s kept 4 h). */
   wallboard?: WallboardOptions['stream'];
 }
@@ -134,6 +137,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     registerRecordRoutes(api, { search: ops.search });
     if (ops.webhooks) registerWebhookRoutes(api, { webhooks: ops.webhooks, clock: ops.clock });
     registerWhoamiRoute(api);
+    if (ops.plan) registerPlanRoutes(api, { plan: ops.plan, acd: ops.acd, exists: async (id) => (await ops.agents.get(id)) !== undefined });
     if (ops.kpis) {
       registerKpiRoutes(api, { ...ops.kpis, clock: ops.clock });
       registerWallboard(api, { source: ops.kpis.live, logger: api.log, ...(ops.wallboard ? { stream: ops.wallboard } : {}) });

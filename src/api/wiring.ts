@@ -11,6 +11,9 @@ import type { CallCommands } from './routes/calls.js';
 import type { OpsOptions } from './server.js';
 import { RedisLiveKpis } from '../kpi/live.js';
 import type { LiveKpiSource } from '../kpi/types.js';
+import type { PlanGate } from '../plan/gate.js';
+import { withPlan } from '../plan/kpis.js';
+import type { PlanService } from '../plan/service.js';
 
 export interface ApiWiring {
   config: Config;
@@ -27,6 +30,9 @@ export interface ApiWiring {
   callCommands?: CallCommands | undefined;
   /** The live KPIs (src/kpi), read by /api/kpis/live, the wallboard and /metrics. */
   kpis?: LiveKpiSource | undefined;
+  /** The peak-load plan (main.ts builds it): its gate guards the agent-state service built here, its service backs
+   * /api/plan, and its level joins the live KPIs (wallboard banner) and /metrics. */
+  plan?: { gate: PlanGate; service: PlanService; level: () => Promise<number> } | undefined;
 }
 
 /**
@@ -36,7 +42,10 @@ export interface ApiWiring {
 export function apiOps(w: ApiWiring): OpsOptions {
   const { config, pg, flows } = w;
   const acd = new RedisAcdStore({ redis: w.redis, hotlineId: config.HOTLINE_ID, clock: w.clock, leaseMs: config.LEASE_MS, observer: w.metrics.redisObserver() });
-  const live = w.kpis ?? new RedisLiveKpis({ redis: w.redis, hotlineId: config.HOTLINE_ID, clock: w.clock, queues: () => flows.queues() ?? [], maxAgeMs: 1_000 });
+  const baseLive = w.kpis ?? new RedisLiveKpis({ redis: w.redis, hotlineId: config.HOTLINE_ID, clock: w.clock, queues: () => flows.queues() ?? [], maxAgeMs: 1_000 });
+  const plan = w.plan;
+  const live = plan ? withPlan(baseLive, () => plan.service.status(), () => w.clock.now()) : baseLive;
+  if (plan) w.metrics.setPipelineSources({ planLevel: plan.level });
   w.metrics.setSources({ live: () => live.live(), queueIds: () => (flows.queues() ?? []).map((q) => q.id) });
   const agentState =
     w.agentService ??
@@ -45,7 +54,7 @@ export function apiOps(w: ApiWiring): OpsOptions {
         const a = await pg.agents.get(id);
         return a?.active ? { id: a.id, name: a.name, skills: a.skills } : undefined;
       },
-    });
+    }, plan ? { plan: plan.gate } : {});
   return {
     clock: w.clock,
     tokens: pg.tokens,
@@ -58,6 +67,7 @@ export function apiOps(w: ApiWiring): OpsOptions {
     metrics: w.metrics,
     webhooks: new WebhookRepository(pg.db),
     callCommands: w.callCommands,
+    plan: plan?.service,
     kpis: { live, reports: pg.reports },
     authLimits: { maxFailures: config.AUTH_MAX_FAILURES, windowMs: config.AUTH_FAILURE_WINDOW_MS, blockMs: config.AUTH_BLOCK_MS },
   };

@@ -1,4 +1,4 @@
-import type { AgentProfile, NotReadyReason, Offer } from '../acd/model.js';
+import type { AfterCallRequest, AgentProfile, NotReadyReason, Offer } from '../acd/model.js';
 import type { AgentSnapshot, Maybe } from '../acd/store.js';
 import type { FeatureAction } from './feature-codes.js';
 import { parseFeatureCode } from './feature-codes.js';
@@ -11,6 +11,7 @@ export interface AgentControl {
   setRegistration(agentId: string, until: number): Maybe<Offer | null>;
   setReady(agentId: string): Maybe<Offer | null>;
   setNotReady(agentId: string, reason: NotReadyReason): Maybe<void>;
+  requestAfterCall(agentId: string, next: AfterCallRequest | null): Maybe<void>;
   logout(agentId: string): Maybe<void>;
   agent(agentId: string): Maybe<AgentSnapshot | null>;
 }
@@ -24,6 +25,9 @@ export interface AgentServiceOptions {
   /** Until when the agent's seat is registered (epoch ms, 0: not registered). Without it every agent counts as
    * reachable (the simulator, tests without seats). */
   liveUntil?: (agentId: string) => Promise<number>;
+  /** The peak-load plan (src/plan/gate.ts): refuses breaks while it is active and leave during campaigns, with a
+   * PlanError (409 PLAN_BREAKS_SUSPENDED / PLAN_LEAVE_REFUSED), whoever asks (seat, API, CLI). */
+  plan?: { checkNotReady(agentId: string, reason: NotReadyReason | AfterCallRequest): Promise<void> };
 }
 
 export class AgentService {
@@ -72,8 +76,15 @@ export class AgentService {
   }
 
   async notReady(agentId: string, reason: NotReadyReason): Promise<void> {
+    await this.opts.plan?.checkNotReady(agentId, reason);
     await this.login(agentId);
     await this.store.setNotReady(agentId, reason);
+  }
+
+  /** "Not ready after this call" (null cancels); the plan refuses the same reasons as for notReady. */
+  async afterCall(agentId: string, next: AfterCallRequest | null): Promise<void> {
+    if (next !== null) await this.opts.plan?.checkNotReady(agentId, next);
+    await this.store.requestAfterCall(agentId, next);
   }
 
   async logout(agentId: string): Promise<void> {

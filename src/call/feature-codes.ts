@@ -2,7 +2,7 @@ import type { NotReadyReason } from '../acd/model.js';
 
 /**
  * Feature codes dialled from a seat: *1 ready, *2 not ready (optionally with a reason digit: *21 break, *22 lunch,
- * *23 training, *24 meeting, *29 other), *0 log out. Pure parsing; AgentService applies them.
+ * *23 training, *24 meeting, *25 leave, *29 other), *0 log out. Pure parsing; AgentService applies them.
  */
 export type FeatureAction = { action: 'ready' } | { action: 'not-ready'; reason: NotReadyReason } | { action: 'logout' };
 
@@ -11,6 +11,7 @@ const REASON_DIGITS: Readonly<Record<string, NotReadyReason>> = {
   '2': 'lunch',
   '3': 'training',
   '4': 'meeting',
+  '5': 'leave',
   '9': 'other',
 };
 

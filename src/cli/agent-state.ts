@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import { NOT_READY_REASONS, type NotReadyReason } from '../acd/model.js';
 import type { AgentSnapshot } from '../acd/store.js';
-import { AgentService, type AgentControl } from '../call/agent-service.js';
+import { AgentService, type AgentControl, type AgentServiceOptions } from '../call/agent-service.js';
+import { PlanGate } from '../plan/gate.js';
+import { RedisPlanStore } from '../store/redis/plan-store.js';
 import type { Config } from '../config/index.js';
 import { HotlineError, InvalidInputError } from '../core/errors.js';
 import { SystemClock } from '../core/clock.js';
@@ -25,6 +27,8 @@ export const CLI_REASONS = NOT_READY_REASONS.filter((r) => r !== 'after-call' &&
 export interface AgentStateDeps {
   store: AgentControl;
   agents: Pick<AgentRepository, 'getByUsername'>;
+  /** The peak-load plan's gate: a break refused while the plan is active (as from the seat and the API). */
+  plan?: AgentServiceOptions['plan'];
 }
 
 /** Applies `change` (or only reads, without one) and returns the state the ACD holds afterwards. */
@@ -40,7 +44,7 @@ export async function agentState(deps: AgentStateDeps, username: string, change?
   if (change !== undefined && !seat.active) throw new InvalidInputError('username', `${username} is deactivated (acd agents activate ${username})`);
   const service = new AgentService(deps.store, {
     profile: (id) => Promise.resolve(id === seat.id ? { id: seat.id, name: seat.name, skills: seat.skills } : undefined),
-  });
+  }, deps.plan ? { plan: deps.plan } : {});
   if (change === 'ready') await service.ready(seat.id);
   else if (change === 'not-ready') await service.notReady(seat.id, reason as NotReadyReason);
   else if (change === 'logout') await service.logout(seat.id);
@@ -77,8 +81,10 @@ export function registerAgentState(agents: Command, withAgents: (fn: (repo: Agen
       await withAgents(async (repo, config) => {
         const redis = await openRedis(config.REDIS_URL);
         try {
-          const store = new RedisAcdStore({ redis, hotlineId: config.HOTLINE_ID, clock: new SystemClock(), leaseMs: config.LEASE_MS });
-          console.log(describeState(username, await agentState({ store, agents: repo }, username, change, o.reason)));
+          const clock = new SystemClock();
+          const store = new RedisAcdStore({ redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS });
+          const plan = new PlanGate(new RedisPlanStore(redis, config.HOTLINE_ID), clock, { campaignCallbackSeats: config.PLAN_CAMPAIGN_CALLBACK_SEATS });
+          console.log(describeState(username, await agentState({ store, agents: repo, plan }, username, change, o.reason)));
         } finally {
           redis.disconnect();
         }

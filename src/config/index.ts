@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { HotlineError } from '../core/errors.js';
 import { redactUrl } from './redact.js';
 import { envSchema, type Env } from './schema.js';
+import { planRuleProblems } from './plan.js';
 
 export { redactUrl } from './redact.js';
 export { defaultSecretWarnings, isLoopbackHost } from './secrets.js';
+export { planRuleFromEnv } from './plan.js';
 
 export type Config = Readonly<Env>;
 
@@ -29,6 +31,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   const parsed = envSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, raw));
+  const planProblems = planRuleProblems(parsed.data);
+  if (planProblems.length > 0) throw new ConfigError(planProblems);
   return Object.freeze({ ...parsed.data, ...overrides });
 }
 

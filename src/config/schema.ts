@@ -107,6 +107,22 @@ export const envSchema = z.object({
   // RECORDINGS_DIR (same list syntax).
   LATE_WHISPER_QUEUES: z.string().default('*'),
   RECORD_QUEUES: z.string().default(''),
+
+  // Peak-load emergency plan (standard §5), hotline-wide defaults; a queue may override them in queues.yaml
+  // `peakPlan:`. Level 1 at PLAN_LEVEL1_WAITING callers waiting sustained PLAN_SUSTAIN_SEC, level 2 at
+  // PLAN_LEVEL2_WAITING; a level stands down once waiting <= its CLEAR value (default 3/4 of the threshold) for
+  // PLAN_STAND_DOWN_SEC; a dip shorter than PLAN_DIP_SEC does not restart a window. Cross-checked in loadConfig.
+  PLAN_LEVEL1_WAITING: int(8, 1),
+  PLAN_LEVEL2_WAITING: int(16, 2),
+  PLAN_LEVEL1_CLEAR_WAITING: z.coerce.number().int().min(0).optional(),
+  PLAN_LEVEL2_CLEAR_WAITING: z.coerce.number().int().min(0).optional(),
+  PLAN_SUSTAIN_SEC: int(1800, 0),
+  PLAN_STAND_DOWN_SEC: int(600, 0),
+  PLAN_DIP_SEC: int(120, 0),
+  // Seats that may work callbacks at once while a campaign (planned peak) runs (the standard: 2).
+  PLAN_CAMPAIGN_CALLBACK_SEATS: int(2, 0),
+  // How often the plan is evaluated (one instance per tick, whichever takes the lock).
+  PLAN_EVAL_MS: int(1000, 100),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,4 +1,5 @@
-import { ROUTING_POLICIES, type QueueDefinition, type QueueTelephony, type SkillLevel } from '../acd/model.js';
+import { ROUTING_POLICIES, type QueueDefinition, type QueuePeakPlan, type QueueTelephony, type SkillLevel } from '../acd/model.js';
+import { DEFAULT_PLAN_RULE, queuePlanRule, ruleProblems } from '../acd/peak-plan.js';
 import type { Issue } from './issues.js';
 import type { SourceFile } from './source.js';
 
@@ -57,6 +58,19 @@ export const queuesSchema = {
             additionalProperties: false,
             properties: { silentCall: { type: 'boolean' }, lateWhisper: { type: 'boolean' }, record: { type: 'boolean' } },
           },
+          peakPlan: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              level1: { type: 'integer', minimum: 1 },
+              level2: { type: 'integer', minimum: 2 },
+              clear1: { type: 'integer', minimum: 0 },
+              clear2: { type: 'integer', minimum: 0 },
+              sustainSec: { type: 'integer', minimum: 0 },
+              standDownSec: { type: 'integer', minimum: 0 },
+              dipSec: { type: 'integer', minimum: 0 },
+            },
+          },
         },
       },
     },
@@ -76,6 +90,7 @@ interface QueueFile {
   stickyAgentSec?: number;
   maxWaitSec?: number;
   telephony?: QueueTelephony;
+  peakPlan?: QueuePeakPlan;
 }
 
 /** Schema-valid data → definitions; duplicate ids and overflow to unknown queues are errors. */
@@ -98,7 +113,18 @@ export function compileQueues(src: SourceFile, data: { queues: QueueFile[] }, is
       stickyAgentSec: q.stickyAgentSec ?? 0,
       maxWaitSec: q.maxWaitSec ?? 0,
       ...(q.telephony ? { telephony: { ...q.telephony } } : {}),
+      ...(q.peakPlan ? { peakPlan: { ...q.peakPlan } } : {}),
     };
+  });
+  // Checked against the standard's defaults for the fields it leaves out (the server checks again against PLAN_*).
+  data.queues.forEach((q, i) => {
+    if (!q.peakPlan) return;
+    for (const p of ruleProblems(queuePlanRule(DEFAULT_PLAN_RULE, q.peakPlan))) {
+      const field = p.slice(0, p.indexOf(':'));
+      const yamlField = PLAN_FIELDS[field] ?? field;
+      const at = yamlField in q.peakPlan ? ['queues', i, 'peakPlan', yamlField] : ['queues', i, 'peakPlan'];
+      issues.push(src.issue(at, 'error', 'bad-peak-plan', `queue "${q.id}" field "peakPlan.${yamlField}"${p.slice(p.indexOf(':'))}`));
+    }
   });
   data.queues.forEach((q, i) => {
     const to = q.overflow?.toQueue;
@@ -108,6 +134,9 @@ export function compileQueues(src: SourceFile, data: { queues: QueueFile[] }, is
   });
   return issues.length > before ? undefined : out;
 }
+
+/** The engine's rule fields as queues.yaml spells them. */
+const PLAN_FIELDS: Record<string, string> = { sustainMs: 'sustainSec', standDownMs: 'standDownSec', dipMs: 'dipSec' };
 
 /**
  * A per-queue telephony option: the queue's own `telephony:` setting in queues.yaml when it has one, else the

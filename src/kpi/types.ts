@@ -57,8 +57,11 @@ export interface LiveKpis {
   hotline: LiveQueueKpis;
   queues: LiveQueueKpis[];
   agents: { byState: Partial<Record<AgentState, number>>; list: LiveAgent[] };
-  /** Alerts a wall screen shows: service level under target, longest wait over the queue's limit. */
-  alerts: { queueId: string; kind: 'service-level' | 'longest-wait'; message: string }[];
+  /** Alerts a wall screen shows: service level under target, longest wait over the queue's limit, the peak-load
+   * plan active (queueId '*' or the queue whose own rule raised it). */
+  alerts: { queueId: string; kind: 'service-level' | 'longest-wait' | 'plan'; message: string }[];
+  /** The peak-load plan (standard §5), when the server runs it: overall level, since when, the campaign running. */
+  plan?: { level: 0 | 1 | 2; since: number | null; campaign: string | null };
 }
 
 /** The port the API and the wallboard read through; src/kpi/ implements it. */

@@ -18,6 +18,10 @@ import { AgentRepository } from '../../src/store/pg/agents.js';
 import { ApiTokenRepository } from '../../src/store/pg/api-tokens.js';
 import { RecordSearch } from '../../src/store/pg/search.js';
 import { RedisAcdStore } from '../../src/store/redis/acd-store.js';
+import { RedisPlanStore } from '../../src/store/redis/plan-store.js';
+import { PlanRepository } from '../../src/store/pg/plan.js';
+import { PlanGate } from '../../src/plan/gate.js';
+import { PlanService } from '../../src/plan/service.js';
 import { createTestDb, type TestDb } from '../support/pg.js';
 import { testRedis, uniqueHotline } from '../support/redis.js';
 
@@ -38,6 +42,8 @@ export interface ApiWorld {
   live: RedisLiveKpis;
   /** With liveKpis 'real': the production counter filling `live` (not started: the test starts it). */
   counter?: KpiCounter;
+  /** With `withPlan: true`: the peak-load plan over the world's Redis and PostgreSQL (its gate guards agentState). */
+  plan?: { store: RedisPlanStore; gate: PlanGate; service: PlanService; records: PlanRepository };
   /** Tokens by role (agent: for agent a1). */
   token: { admin: string; supervisor: string; agent: string; agent2: string };
   close(): Promise<void>;
@@ -50,10 +56,10 @@ export interface ApiWorld {
  */
 export async function apiWorld(
   label: string,
-  overAll: Partial<OpsOptions> & { liveKpis?: LiveKpiSource | 'real' } = {},
+  overAll: Partial<OpsOptions> & { liveKpis?: LiveKpiSource | 'real'; withPlan?: boolean } = {},
   logger?: Parameters<typeof buildApi>[0]['logger'],
 ): Promise<ApiWorld> {
-  const { liveKpis, ...over } = overAll;
+  const { liveKpis, withPlan: withPlanOpt, ...over } = overAll;
   const tdb = await createTestDb(label);
   const redis = await testRedis();
   const clock = new VirtualClock(Date.parse('2026-12-07T08:00:00Z'));
@@ -80,6 +86,14 @@ export async function apiWorld(
     agent2: (await tokens.create({ name: 'Wang Wei', role: 'agent', agentId: 'a2' })).token,
   };
   const metrics = new ApiMetrics();
+  let plan: ApiWorld['plan'];
+  if (withPlanOpt) {
+    const pstore = new RedisPlanStore(redis, hotlineId);
+    const gate = new PlanGate(pstore, clock, { campaignCallbackSeats: 2 });
+    const records = new PlanRepository(tdb.db);
+    plan = { store: pstore, gate, records, service: new PlanService({ shared: pstore, records, gate, clock }) };
+    metrics.setPipelineSources({ planLevel: () => pstore.level() });
+  }
   const real =
     liveKpis === 'real'
       ? createLiveKpis({ redis, hotlineId, clock, events: store, queues: () => flows.queues() ?? [], windowSec: 3600, logger: silentLogger, pollMs: 200 })
@@ -95,7 +109,8 @@ export async function apiWorld(
       tokens,
       agents,
       defaultRealm: 'hotline.test',
-      agentState: new AgentService(store, { profile: async (id) => { const a = await agents.get(id); return a ? { id: a.id, name: a.name, skills: a.skills } : undefined; } }),
+      agentState: new AgentService(store, { profile: async (id) => { const a = await agents.get(id); return a ? { id: a.id, name: a.name, skills: a.skills } : undefined; } }, plan ? { plan: plan.gate } : {}),
+      ...(plan ? { plan: plan.service } : {}),
       acd: store,
       flows: { dir: flowsDir, status: () => flows.status(), queues: () => flows.queues(), reload: () => reloader.reload() },
       search: new RecordSearch(tdb.db),
@@ -109,6 +124,7 @@ export async function apiWorld(
   await app.ready();
   return {
     app, tdb, redis, store, clock, agents, tokens, flows, flowsDir, metrics, hotlineId, live, token,
+    ...(plan ? { plan } : {}),
     ...(real ? { counter: real.counter } : {}),
     close: async () => {
       await real?.counter.stop();

@@ -14,6 +14,7 @@ describe('feature codes', () => {
     ['*22', { action: 'not-ready', reason: 'lunch' }],
     ['*23', { action: 'not-ready', reason: 'training' }],
     ['*24', { action: 'not-ready', reason: 'meeting' }],
+    ['*25', { action: 'not-ready', reason: 'leave' }],
     ['*29', { action: 'not-ready', reason: 'other' }],
   ])('%s', (code, action) => {
     expect(isFeatureCode(code)).toBe(true);

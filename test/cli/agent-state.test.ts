@@ -80,4 +80,18 @@ describe('agentState', () => {
     expect(down.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^acd: REDIS_UNREACHABLE: cannot connect to Redis at 127\.0\.0\.1:1: /)]);
     expect(down.stderr).not.toContain('S3cret');
   });
+
+  it('spawned: a break is refused while the peak-load plan is active (the same gate as the seats and the API)', async () => {
+    const env = { DATABASE_URL: t.url, DATABASE_SCHEMA: t.schema, REDIS_URL: TEST_REDIS_URL, HOTLINE_ID: hotline };
+    await redis.hset(`acd:{${hotline}}:plan:state`, 'level', '1');
+    try {
+      const refused = await acd(env, 'agents', 'state', '3002', 'not-ready', '--reason', 'break');
+      expect(refused.status).toBe(1);
+      expect(refused.stderr.trim()).toMatch(/^acd: PLAN_BREAKS_SUSPENDED: break refused: the peak-load plan is at level 1$/);
+    } finally {
+      await redis.del(`acd:{${hotline}}:plan:state`);
+    }
+    const after = await acd(env, 'agents', 'state', '3002', 'not-ready', '--reason', 'break');
+    expect(after.stdout.trim()).toBe('3002: not-ready (break)');
+  });
 });

@@ -107,6 +107,28 @@ describe('flow validation rules', () => {
     }
   });
 
+  it('queues.yaml peakPlan: a good override passes; a bad one is refused at its file:line:col', async () => {
+    const { mkdtemp, writeFile, rm, mkdir } = await import('node:fs/promises');
+    const dir = await mkdtemp('/tmp/ivr-plan-');
+    try {
+      await mkdir(join(dir, 'calendars'));
+      const q = (plan: string): string => `version: 1\nqueues:\n  - id: sales\n    name: Sales\n    peakPlan: ${plan}\n`;
+      await writeFile(join(dir, 'queues.yaml'), q('{ level1: 3, level2: 6, sustainSec: 900 }'));
+      expect(await lines(dir)).toEqual([]);
+      await writeFile(join(dir, 'queues.yaml'), q('{ level1: 20 }'));
+      expect(await lines(dir)).toEqual([
+        `${dir}/queues.yaml:5:15: error: queue "sales" field "peakPlan.level2": must be above level1 (20)`,
+        `${dir}/queues.yaml:5:15: error: queue "sales" field "peakPlan.clear1": must not be above clear2 (12)`,
+      ]);
+      await writeFile(join(dir, 'queues.yaml'), q('{ level1: 4, clear1: 4 }'));
+      expect(await lines(dir)).toEqual([`${dir}/queues.yaml:5:36: error: queue "sales" field "peakPlan.clear1": must be below level1 (4)`]);
+      await writeFile(join(dir, 'queues.yaml'), q('{ level1: 0 }'));
+      expect((await lines(dir))[0]).toMatch(/^.*queues\.yaml:5:\d+: error: .*level1/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the published JSON Schema is up to date (acd flows schema -o ivr-flows/flow.schema.json)', () => {
     expect(JSON.parse(readFileSync('ivr-flows/flow.schema.json', 'utf8'))).toEqual(publishedFlowSchema());
     expect(readFileSync('ivr-flows/hotline.yaml', 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\/flow\.schema\.json/);

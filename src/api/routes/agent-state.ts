@@ -13,13 +13,13 @@ export interface AgentStateService {
   ready(agentId: string): Promise<void>;
   notReady(agentId: string, reason: NotReadyReason): Promise<void>;
   logout(agentId: string): Promise<void>;
+  afterCall(agentId: string, next: AfterCallRequest | null): Promise<void>;
 }
 
 /** The ACD store operations the API adds on top (each validated by the store's state machine). */
 export interface AgentStateStore {
   agent(agentId: string): Maybe<AgentSnapshot | null>;
   wrapUpDone(agentId: string): Maybe<unknown>;
-  requestAfterCall(agentId: string, next: AfterCallRequest | null): Maybe<void>;
 }
 
 export interface AgentStateDeps {
@@ -101,7 +101,7 @@ export function registerAgentStateRoutes(root: FastifyInstance, deps: AgentState
     opts('"Not ready after this call": a reason or logout, applied when the call and wrap-up end; null cancels', z.object({ next: z.union([z.enum(REQUESTABLE), z.literal('logout')]).nullable() })),
     async (req) => {
       await guard(req, req.params.id);
-      await deps.acd.requestAfterCall(req.params.id, (req.body as { next: AfterCallRequest | null }).next);
+      await deps.service.afterCall(req.params.id, (req.body as { next: AfterCallRequest | null }).next);
       return current(req.params.id);
     },
   );
