@@ -118,6 +118,15 @@ export interface CallSnapshot {
   stickyAgent?: string;
 }
 
+/** Who served a caller last and when (the ACD keeps it 90 days), and whether that agent can take calls now. */
+export interface LastServed {
+  agentId: string;
+  /** When that call ended (epoch ms). */
+  at: number;
+  /** Logged in (any state but logged-out) with a reachable seat: the test a sticky hold uses. */
+  active: boolean;
+}
+
 export interface StoreSnapshot {
   agents: AgentSnapshot[];
   calls: CallSnapshot[];
@@ -168,6 +177,8 @@ export interface AcdStore {
   tick(): Maybe<Offer[]>;
   position(callId: string): Maybe<{ position: number; length: number } | null>;
   queueLength(queueId: string): Maybe<number>;
+  /** The agent who last served this caller number, for a returning-caller IVR node; null when none is known. */
+  lastServed(callerNumber: string): Maybe<LastServed | null>;
   agent(agentId: string): Maybe<AgentSnapshot | null>;
   call(callId: string): Maybe<CallSnapshot | null>;
   /** Every call in the ACD (waiting, offered, on a call), in no particular order: O(calls), read through the
