@@ -49,7 +49,7 @@ const RULES: [string, string[], string[]][] = [
   [
     'unknown node type',
     [`${B}/unknown-node-type.yaml`],
-    [`${B}/unknown-node-type.yaml:7:14: error: node "b" field "type": unknown node type "dance" (known: play, menu, collect, branch, set, queue, callback, message, transfer, survey, hangup, goto)`],
+    [`${B}/unknown-node-type.yaml:7:14: error: node "b" field "type": unknown node type "dance" (known: play, menu, collect, branch, set, queue, returning, callback, message, transfer, survey, hangup, goto)`],
   ],
   ['transition to a missing node', [`${B}/missing-node.yaml`], [`${B}/missing-node.yaml:6:41: error: node "a" field "next": transition to missing node "nowhere"`]],
   ['unreachable node (warning)', [`${B}/unreachable-node.yaml`], [`${B}/unreachable-node.yaml:7:3: warning: node "orphan": unreachable from the start node "a"`]],
