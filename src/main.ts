@@ -534,6 +534,8 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     flows: d.flows,
     files: defaultPromptFiles(resolve(config.FLOWS_DIR, 'prompts')),
     policy,
+    // Returning callers: who served this number last, from the ACD's Redis record (never PostgreSQL on a call).
+    returning: { lastServed: async (caller) => await store.lastServed(caller) },
     // Position and expected-wait announcements: Erlang wait for the caller's position, from the agents staffing the queue.
     wait: erlangWaitEstimator(
       new AcdQueueLoad({

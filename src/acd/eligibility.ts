@@ -80,10 +80,20 @@ export function stageAllows(via: ServeVia, waitedMs: number, q: QueueDefinition)
   }
 }
 
-/** A returning caller is held for the agent who served them last during the sticky window; nobody else may take
- * the call until it ends. */
-export function stickyBlocks(stickyAgent: string | undefined, agentId: string, waitedMs: number, q: QueueDefinition): boolean {
-  return stickyAgent !== undefined && stickyAgent !== agentId && waitedMs < q.stickyAgentSec * 1000;
+/** A returning caller is held for the agent who served them last during the call's hold window (the queue's
+ * sticky seconds, or what the caller chose in the IVR); nobody else may take the call until it ends. */
+export function stickyBlocks(stickyAgent: string | undefined, agentId: string, waitedMs: number, holdMs: number): boolean {
+  return stickyAgent !== undefined && stickyAgent !== agentId && waitedMs < holdMs;
+}
+
+/** Hold seconds a call request may ask for: whole seconds, a day at most (a caller never waits that long). */
+export const MAX_HOLD_SEC = 86_400;
+
+export function isValidHold(hold: unknown): boolean {
+  if (hold === undefined || hold === 'none') return true;
+  if (typeof hold !== 'object' || hold === null) return false;
+  const h = hold as { agentId?: unknown; sec?: unknown };
+  return typeof h.agentId === 'string' && h.agentId.length > 0 && Number.isInteger(h.sec) && (h.sec as number) >= 0 && (h.sec as number) <= MAX_HOLD_SEC;
 }
 
 /** Candidate comparison when a ready agent could take calls from several queues: queue priority first, then the

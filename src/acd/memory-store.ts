@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { AcdError } from './errors.js';
-import { betterCandidate, serveEntries, stageAllows, stickyBlocks, type CallCandidate, type ServeEntry, type ServeVia } from './eligibility.js';
+import { betterCandidate, isValidHold, serveEntries, stageAllows, stickyBlocks, type CallCandidate, type ServeEntry, type ServeVia } from './eligibility.js';
 import type { AcdEvent } from './events.js';
 import type { AfterCallRequest, AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from './model.js';
 import { isValidCallPriority, queueScore } from './ordering.js';
@@ -17,6 +17,7 @@ import type {
   CallState,
   EndCallResult,
   EnqueueResult,
+  LastServed,
   ExpireResult,
   ReapResult,
   StoreSnapshot,
@@ -67,6 +68,8 @@ interface CallRec {
   score: number;
   agentId: string | undefined;
   sticky: string | undefined;
+  /** How long the call is held for `sticky` (ms from arrival): the queue's sticky seconds or the caller's choice. */
+  holdMs: number;
   offeredAt: number;
   answeredAt: number;
 }
@@ -99,7 +102,8 @@ export class MemoryAcdStore implements AcdStore {
   private readonly agents = new Map<string, AgentRec>();
   private readonly calls = new Map<string, CallRec>();
   private readonly sticky = new Map<string, SortedIndex>();
-  private readonly lastAgent = new Map<string, string>();
+  /** Caller number → the agent who served them last and when the call ended (Redis: last:<caller>). */
+  private readonly lastAgent = new Map<string, { agentId: string; at: number }>();
   private readonly instances = new Map<string, InstanceRec>();
   private readonly inboxes = new Map<string, Offer[]>();
   /** Agent deadlines, the twins of the Redis sorted sets dl (wrap-up end) and regdl (registration expiry). */
@@ -273,11 +277,15 @@ export class MemoryAcdStore implements AcdStore {
     if (!inst || !(inst.expiresAt > now)) {
       throw new AcdError('LEASE_EXPIRED', `instance ${req.ownerInstance} holds no live lease`, { instance: req.ownerInstance, callId: req.callId });
     }
+    if (!isValidHold(req.hold)) throw new AcdError('BAD_DEFINITION', `call ${req.callId}: hold must be 'none' or { agentId, sec: integer 0..86400 }`, { callId: req.callId });
     let sticky: string | undefined;
-    if (q.def.stickyAgentSec > 0) {
-      const last = this.lastAgent.get(req.callerNumber);
-      const la = last === undefined ? undefined : this.agents.get(last);
+    let holdMs = q.def.stickyAgentSec * 1000;
+    const hold = req.hold;
+    if (hold === undefined ? q.def.stickyAgentSec > 0 : hold !== 'none') {
+      const wanted = hold === undefined ? this.lastAgent.get(req.callerNumber)?.agentId : (hold as { agentId: string }).agentId;
+      const la = wanted === undefined ? undefined : this.agents.get(wanted);
       if (la && la.state !== 'logged-out' && la.reachable) sticky = la.id;
+      if (hold !== undefined && hold !== 'none') holdMs = hold.sec * 1000;
     }
     const c: CallRec = {
       req: { ...req },
@@ -286,6 +294,7 @@ export class MemoryAcdStore implements AcdStore {
       score: queueScore(req.priority, ++this.arrivalSeq),
       agentId: undefined,
       sticky,
+      holdMs,
       offeredAt: 0,
       answeredAt: 0,
     };
@@ -455,6 +464,13 @@ export class MemoryAcdStore implements AcdStore {
     return { position: q.calls.rank(callId) + 1, length: q.calls.size };
   }
 
+  lastServed(callerNumber: string): LastServed | null {
+    const last = this.lastAgent.get(callerNumber);
+    if (!last) return null;
+    const a = this.agents.get(last.agentId);
+    return { agentId: last.agentId, at: last.at, active: a !== undefined && a.state !== 'logged-out' && a.reachable };
+  }
+
   queueLength(queueId: string): number {
     const q = this.queues.get(queueId);
     if (!q) throw new AcdError('UNKNOWN_QUEUE', `unknown queue ${queueId}`, { queueId });
@@ -553,7 +569,7 @@ export class MemoryAcdStore implements AcdStore {
     const now = this.clock.now();
     if (!this.ownerLive(c, now)) return null;
     const w = now - c.arrivedAt;
-    if (c.sticky !== undefined && w < q.def.stickyAgentSec * 1000) {
+    if (c.sticky !== undefined && w < c.holdMs) {
       const s = this.agents.get(c.sticky);
       return s && s.state === 'ready' && s.reachable ? this.doMatch(c, q, s, 'sticky', now) : null;
     }
@@ -592,7 +608,7 @@ export class MemoryAcdStore implements AcdStore {
       for (let i = 0; i < n; i++) {
         const c = this.calls.get(q.calls.at(i)!)!;
         const w = now - c.arrivedAt;
-        if (!this.ownerLive(c, now) || stickyBlocks(c.sticky, a.id, w, q.def) || !stageAllows(e.via, w, q.def)) continue;
+        if (!this.ownerLive(c, now) || stickyBlocks(c.sticky, a.id, w, c.holdMs) || !stageAllows(e.via, w, q.def)) continue;
         const cand = { queuePriority: q.def.priority, callPriority: c.req.priority, arrivedAt: c.arrivedAt, c, q, via: e.via };
         if (betterCandidate(cand, best)) best = cand;
         break;
@@ -625,7 +641,7 @@ export class MemoryAcdStore implements AcdStore {
     const q = this.queues.get(c.req.queueId)!;
     const talk = now - c.answeredAt;
     a.talkMs += talk;
-    this.lastAgent.set(c.req.callerNumber, a.id);
+    this.lastAgent.set(c.req.callerNumber, { agentId: a.id, at: now });
     this.deleteCall(c);
     if (this.emitFn) this.emit({ type: 'ended', at: now, callId: c.req.callId, agentId: a.id, talkMs: talk, hungUpBy });
     a.callId = undefined;
@@ -738,7 +754,9 @@ export class MemoryAcdStore implements AcdStore {
   }
 
   private anyStickyReady(q: QueueRec): boolean {
-    // Rare: only calls held for a sticky agent; checked only when no index of the queue has a ready agent.
+    // Rare: only calls held for a sticky agent; checked only when no index of the queue has a ready agent. A queue
+    // without a sticky rule skips it (as the Redis twin does): a call the IVR held for an agent is matched when that
+    // agent becomes ready (matchForAgent reads its holds first) or at once on enqueue.
     if (q.def.stickyAgentSec <= 0) return false;
     for (const id of q.calls.head(MATCH_SCAN_LIMIT)) {
       const s = this.calls.get(id)!.sticky;

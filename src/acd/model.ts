@@ -107,6 +107,13 @@ export interface CallRequest {
   priority: number;
   /** The app instance that carries the call's media and SIP dialog: offers must reach it. */
   ownerInstance: string;
+  /**
+   * Whom the call is held for. Absent: the queue's sticky rule (the caller's last agent, for stickyAgentSec).
+   * `{ agentId, sec }`: that agent only, for `sec` seconds, then anyone (a returning caller chose to wait for the
+   * agent who served them); no hold if that agent is logged out or unreachable. `'none'`: no hold at all, whatever
+   * the queue's sticky rule (the caller chose the next agent).
+   */
+  hold?: { agentId: string; sec: number } | 'none';
 }
 
 /** What a match produces: one call and one agent, reserved together under a lease. */

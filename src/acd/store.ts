@@ -119,6 +119,15 @@ export interface CallSnapshot {
   stickyAgent?: string;
 }
 
+/** Who served a caller last and when (the ACD keeps it 90 days), and whether that agent can take calls now. */
+export interface LastServed {
+  agentId: string;
+  /** When that call ended (epoch ms). */
+  at: number;
+  /** Logged in (any state but logged-out) with a reachable seat: the test a sticky hold uses. */
+  active: boolean;
+}
+
 export interface StoreSnapshot {
   agents: AgentSnapshot[];
   calls: CallSnapshot[];
@@ -174,6 +183,8 @@ export interface AcdStore {
    */
   recordArrival(e: Omit<Extract<AcdEvent, { type: 'arrived' }>, 'type' | 'at'>): Maybe<void>;
   queueLength(queueId: string): Maybe<number>;
+  /** The agent who last served this caller number, for a returning-caller IVR node; null when none is known. */
+  lastServed(callerNumber: string): Maybe<LastServed | null>;
   agent(agentId: string): Maybe<AgentSnapshot | null>;
   call(callId: string): Maybe<CallSnapshot | null>;
   /** Every call in the ACD (waiting, offered, on a call), in no particular order: O(calls), read through the

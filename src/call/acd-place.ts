@@ -25,6 +25,7 @@ export class AcdPlace {
       callerNumber: ctx.record.callerNumber,
       priority: settings.priority,
       ownerInstance: ctx.deps.instanceId,
+      ...(settings.hold !== undefined ? { hold: settings.hold } : {}),
     }));
   }
 

@@ -21,6 +21,8 @@ export interface QueueSettings {
   lateWhisper: boolean;
   /** The silent-call script on the agent leg: automatic or not, its seconds, and the agent's key to start it. */
   silentCall: { auto: boolean; silenceSec: number; agentKey: string };
+  /** A returning caller's choice (src/acd/model.ts CallRequest.hold); absent: the queue's sticky rule. */
+  hold?: { agentId: string; sec: number } | 'none';
 }
 
 export interface SessionPrompts {

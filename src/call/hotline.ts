@@ -1,7 +1,7 @@
 import type { AcdStore } from '../acd/store.js';
 import type { QueueDefinition } from '../acd/model.js';
 import type { Logger } from '../core/logger.js';
-import type { CallDataSink, FlowLookup, WaitEstimator } from '../ivr/channel.js';
+import type { CallDataSink, FlowLookup, ReturningCallers, WaitEstimator } from '../ivr/channel.js';
 import { FlowRunner } from '../ivr/runner.js';
 import type { EnqueueRequest, Flow, Saved } from '../ivr/spec.js';
 import type { MediaLeg } from '../media/leg.js';
@@ -43,6 +43,8 @@ export interface HotlineDeps {
   wait: WaitEstimator;
   /** Callback requests and messages (survey ratings go into the call record). */
   data?: CallDataSink;
+  /** Who served a caller last, for the flows' `returning` nodes (the ACD store's Redis record). */
+  returning?: ReturningCallers;
 }
 
 /**
@@ -80,7 +82,7 @@ export class HotlineCalls {
         await deps.data?.save(callId, data);
       },
     };
-    const runner = new FlowRunner({ channel, queue, wait: deps.wait, sink, flows: deps.flows, clock: deps.session.clock, logger: log });
+    const runner = new FlowRunner({ channel, queue, wait: deps.wait, sink, flows: deps.flows, clock: deps.session.clock, logger: log, ...(deps.returning ? { returning: deps.returning } : {}) });
     try {
       const result = await runner.run(call.flow);
       await session.end(result.disposition, session.ended ? 'caller' : 'system');
@@ -105,6 +107,7 @@ export class HotlineCalls {
       record: p.record(queueId),
       lateWhisper: p.lateWhisper(queueId),
       silentCall: { auto: p.silentAuto(queueId), silenceSec: p.silentSec, agentKey: p.silentAgentKey },
+      ...(req.hold !== undefined ? { hold: req.hold } : {}),
     };
   }
 }

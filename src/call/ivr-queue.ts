@@ -36,7 +36,9 @@ export class SessionQueuePort implements IvrQueuePort {
         });
         if (r.outcome === 'agent-ended') return onOutcome('agent-ended');
         if (r.outcome === 'transferred') {
-          const next = r.target.kind === 'queue' ? this.settingsFor(request, r.target.queueId) : undefined;
+          // The agent passed the caller on: a returning caller's hold for that agent is over.
+          const { hold: _served, ...onward } = request;
+          const next = r.target.kind === 'queue' ? this.settingsFor(onward, r.target.queueId) : undefined;
           if (next) {
             // Waiting again: the IVR owns music on hold, as it did for the first queue.
             this.holdMusic(request);

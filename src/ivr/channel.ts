@@ -1,4 +1,4 @@
-import type { DigitSpec, Disposition, EnqueueRequest, Flow, PlayItem, QueueOutcome, Saved } from './spec.js';
+import type { DigitSpec, Disposition, EnqueueRequest, Flow, LastServedInfo, PlayItem, QueueOutcome, Saved } from './spec.js';
 
 /**
  * The call-channel port: everything the IVR asks of a live call. The telephony side implements it with
@@ -53,6 +53,14 @@ export interface IvrQueuePort {
  */
 export interface WaitEstimator {
   expectedWaitSec(queueId: string | undefined, position: number): number | undefined | Promise<number | undefined>;
+}
+
+/**
+ * Who served a caller last (the `returning` node): the ACD's last-agent record in Redis, so the caller never waits
+ * on PostgreSQL. Null when no agent served this number in the last 90 days.
+ */
+export interface ReturningCallers {
+  lastServed(callerNumber: string): Promise<LastServedInfo | null>;
 }
 
 /** Where survey ratings, callback requests and messages go (PostgreSQL through the call session). */

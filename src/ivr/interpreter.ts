@@ -79,6 +79,7 @@ function apply(flow: Flow, s: CallState, step: Step, commands: Command[], now: n
   if (step.inQueue !== undefined) s.inQueue = step.inQueue;
   if (step.answeredByAgent !== undefined) s.answeredByAgent = step.answeredByAgent;
   if (step.typeAhead !== undefined) s.typeAhead = step.typeAhead;
+  if (step.returning !== undefined) s.returning = step.returning;
   if (step.end) {
     const items = step.end.items ?? [];
     if (items.length === 0) return finish(s, commands, step.end.disposition);

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { CallChannel, CallDataSink, FlowLookup, IvrQueuePort, QueueTicket, WaitEstimator } from './channel.js';
+import type { CallChannel, CallDataSink, FlowLookup, IvrQueuePort, QueueTicket, ReturningCallers, WaitEstimator } from './channel.js';
 import { initialState, step } from './interpreter.js';
 import type { CallState, Command, Disposition, Flow, FlowEvent } from './spec.js';
 
@@ -12,6 +12,8 @@ export interface RunnerDeps {
   flows: FlowLookup;
   clock: Clock;
   logger: Logger;
+  /** Who served a caller last (`returning` nodes); without it every caller is a new one. */
+  returning?: ReturningCallers;
 }
 
 export interface RunResult {
@@ -155,6 +157,19 @@ export class FlowRunner {
               this.push({ type: 'queue-status', ref: c.ref, position: 0, expectedWaitSec: undefined });
             },
           );
+        return;
+      }
+      case 'last-served': {
+        const lookup = this.deps.returning;
+        // A failed look-up answers "unknown": the caller goes on as a new caller rather than waiting.
+        const found = lookup ? lookup.lastServed(channel.caller) : Promise.resolve(null);
+        void found.then(
+          (last) => this.push({ type: 'last-served', ref: c.ref, last: last ?? undefined }),
+          (err: unknown) => {
+            this.deps.logger.warn({ err, callId: channel.callId }, 'last-agent look-up failed');
+            this.push({ type: 'last-served', ref: c.ref, last: undefined });
+          },
+        );
         return;
       }
       case 'set-timer': {

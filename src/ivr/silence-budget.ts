@@ -30,7 +30,8 @@ export interface SilenceFinding {
 /** Length of prompt `id` in the flow's language, ms (undefined when unknown: counted as 0). */
 export type PromptLength = (id: string) => number | undefined;
 
-const ASKING = new Set(['menu', 'collect']);
+// returning asks only callers an agent served recently; the others go on without waiting for a key.
+const ASKING = new Set(['menu', 'collect', 'returning']);
 const MAX_PATHS = 1000;
 
 export function silentPaths(flow: Flow, promptMs: PromptLength): SilencePath[] {

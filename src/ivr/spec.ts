@@ -95,12 +95,37 @@ export interface EnqueueRequest {
   priority: number;
   /** Prompt played in a loop while waiting. */
   music: PlayItem[];
+  /**
+   * A returning caller's choice (the `returning` node): held for the agent who served them for `sec` seconds, or
+   * `'none'`: the next agent, never held by the queue's sticky rule. Absent: the queue's own rule.
+   */
+  hold?: { agentId: string; sec: number } | 'none';
+}
+
+/** What a returning caller chose at the `returning` node; the queue and callback nodes after it act on it. */
+export interface ReturningChoice {
+  /** The agent who served them last. */
+  agentId: string;
+  choice: 'same' | 'next' | 'callback';
+  /** How long a `same` caller is held for that agent before anyone may answer. */
+  holdSec: number;
+  /** Said when the hold ends without that agent (no prompt: nothing is said). */
+  fallbackPrompt?: string;
+}
+
+/** Who served a caller last, as the IVR is told (the ACD's last-agent record in Redis, never PostgreSQL). */
+export interface LastServedInfo {
+  agentId: string;
+  /** When that call ended (epoch ms). */
+  at: number;
+  /** Logged in with a reachable seat now. */
+  active: boolean;
 }
 
 /** What data a call leaves behind for the call record (the telephony side stores it). */
 export type Saved =
   | { kind: 'survey'; rating: number; flowId: string }
-  | { kind: 'callback'; number: string; reason: string; flowId: string }
+  | { kind: 'callback'; number: string; reason: string; flowId: string; preferredAgentId?: string }
   | { kind: 'message'; file: string; durationSec: number; flowId: string }
   | { kind: 'variable'; name: string; value: string };
 
@@ -113,6 +138,8 @@ export type Command =
   | { type: 'enqueue'; request: EnqueueRequest }
   | { type: 'dequeue' }
   | { type: 'queue-status'; ref: number }
+  /** Who served this caller last (answered by the `returning` event). */
+  | { type: 'last-served'; ref: number }
   | { type: 'set-timer'; name: string; ms: number }
   | { type: 'cancel-timer'; name: string }
   | { type: 'transfer'; ref: number; to: string }
@@ -133,6 +160,8 @@ export type FlowEvent =
   | { type: 'transfer-result'; ref: number; ok: boolean }
   | { type: 'queue-status'; ref: number; position: number; expectedWaitSec: number | undefined }
   | { type: 'queue'; outcome: QueueOutcome }
+  /** The answer to `last-served`: undefined when no agent served this number (or the look-up failed). */
+  | { type: 'last-served'; ref: number; last: LastServedInfo | undefined }
   | { type: 'timer'; name: string }
   | { type: 'caller-hangup' }
   /** The channel failed (media server error): the call is released with disposition `error`. */
@@ -161,5 +190,7 @@ export interface CallState {
    * the caller (the menu or collect it leads to); dropped when that node has been entered.
    */
   typeAhead?: string;
+  /** A returning caller's choice, for the queue and callback nodes after the `returning` node. */
+  returning?: ReturningChoice;
   ended: Disposition | undefined;
 }

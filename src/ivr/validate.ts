@@ -359,11 +359,11 @@ export function validateProject(sources: ProjectSources): ProjectResult {
     });
   }
 
-  const ctx: LintContext = { queueIds: new Set(usableQueues.map((q) => q.id)), flowIds, calendarIds: new Set(calendars.keys()), flowCalendar: undefined };
+  const ctx: LintContext = { queueIds: new Set(usableQueues.map((q) => q.id)), flowIds, calendarIds: new Set(calendars.keys()), flowCalendar: undefined, nodeType: () => undefined };
   const flows = new Map<string, Flow>();
   for (const { src, raw } of frames) {
     const b = bucket(src.file);
-    const flow = checkFlow(src, raw, b, { ...ctx, flowCalendar: raw.calendar }, sources, catalog, calendars, usableQueues);
+    const flow = checkFlow(src, raw, b, { ...ctx, flowCalendar: raw.calendar, nodeType: (id) => (Object.hasOwn(raw.nodes, id) ? raw.nodes[id]?.type : undefined) }, sources, catalog, calendars, usableQueues);
     if (flow && !b.some((i) => i.severity === 'error')) {
       flows.set(src.file, flow);
       // A silent caller must hear the standard's script and be released in about 20 s (hotline standard §2).

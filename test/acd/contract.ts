@@ -215,6 +215,55 @@ export function acdStoreContract(name: string, make: HarnessFactory): void {
       });
     });
 
+    it('a returning caller chooses: held for one agent for its own seconds, or for nobody despite the sticky rule', async () => {
+      await withStore(async ({ store, clock }) => {
+        // The queue has no sticky rule: the hold comes from the call request alone (the IVR's returning node).
+        await store.configure({ skills: [], queues: [queue('q'), queue('s', { stickyAgentSec: 600 })] });
+        expect(await store.lastServed('555')).toBeNull();
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        await store.enqueue(call('c1', 'q', { callerNumber: '555' }));
+        await store.answer('c1');
+        clock.advance(60_000);
+        await store.endCall('c1');
+        const endedAt = clock.now();
+        expect(await store.lastServed('555')).toEqual({ agentId: 'a', at: endedAt, active: true });
+        await store.setNotReady('a', 'break');
+        await store.loginAgent(agent('b'));
+        await store.setReady('b');
+        // "Wait for the same agent", at most 30 s: b is ready but may not take it.
+        expect((await store.enqueue(call('c2', 'q', { callerNumber: '555', hold: { agentId: 'a', sec: 30 } }))).status).toBe('queued');
+        expect(await store.call('c2')).toMatchObject({ state: 'waiting', stickyAgent: 'a' });
+        clock.advance(29_999);
+        expect(await store.tick()).toEqual([]);
+        clock.advance(1);
+        // The hold is over: anyone (b) takes it.
+        expect(await store.tick()).toMatchObject([{ callId: 'c2', agentId: 'b', via: 'primary' }]);
+        await store.abandon('c2');
+        // Held for a, and a comes back within the hold: a takes it, via sticky.
+        await store.enqueue(call('c3', 'q', { callerNumber: '555', hold: { agentId: 'a', sec: 30 } }));
+        await store.setNotReady('b', 'break');
+        await store.setReady('b');
+        expect(await store.call('c3')).toMatchObject({ state: 'waiting' });
+        clock.advance(10_000);
+        expect(await store.setReady('a')).toMatchObject({ callId: 'c3', agentId: 'a', via: 'sticky' });
+        await store.abandon('c3');
+        // "The next agent" in a queue whose sticky rule would hold the caller for a: b (longest ready) takes it at once.
+        await store.setNotReady('a', 'break');
+        await store.setReady('a');
+        expect(await store.enqueue(call('c4', 's', { callerNumber: '555', hold: 'none' }))).toMatchObject({ status: 'offered', offer: { agentId: 'b', via: 'primary' } });
+        // A hold for a logged-out agent is no hold.
+        await store.abandon('c4');
+        await store.logout('a');
+        expect(await store.lastServed('555')).toEqual({ agentId: 'a', at: endedAt, active: false });
+        await store.setNotReady('b', 'break');
+        await store.setReady('b');
+        expect(await store.enqueue(call('c5', 'q', { callerNumber: '555', hold: { agentId: 'a', sec: 30 } }))).toMatchObject({ status: 'offered', offer: { agentId: 'b' } });
+        expect(await code(() => store.enqueue(call('c6', 'q', { hold: { agentId: 'a', sec: 1.5 } })))).toBe('BAD_DEFINITION');
+        expect(await code(() => store.enqueue(call('c6', 'q', { hold: { agentId: '', sec: 5 } })))).toBe('BAD_DEFINITION');
+      });
+    });
+
     it('redirect on no answer: agent not-ready(missed), call back at the head of its queue and offered again', async () => {
       await withStore(async ({ store, clock }) => {
         await store.configure({ skills: [], queues: [queue('q')] });

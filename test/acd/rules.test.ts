@@ -80,9 +80,10 @@ describe('eligibility', () => {
     expect(stageAllows('secondary', 20_000, q)).toBe(true);
     expect(stageAllows('overflow-queue', 60_000, q)).toBe(true);
     expect(stageAllows('secondary', 1e9, queue('q'))).toBe(false);
-    expect(stickyBlocks('a', 'b', 9_999, q)).toBe(true);
-    expect(stickyBlocks('a', 'a', 0, q)).toBe(false);
-    expect(stickyBlocks('a', 'b', 10_000, q)).toBe(false);
+    expect(stickyBlocks('a', 'b', 9_999, q.stickyAgentSec * 1000)).toBe(true);
+    expect(stickyBlocks('a', 'a', 0, q.stickyAgentSec * 1000)).toBe(false);
+    expect(stickyBlocks('a', 'b', 10_000, q.stickyAgentSec * 1000)).toBe(false);
+    expect(stickyBlocks(undefined, 'b', 0, 10_000)).toBe(false);
   });
 
   it('prefers queue priority, then call priority, then the longest wait', () => {

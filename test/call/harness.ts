@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { basename } from 'node:path';
@@ -15,7 +15,7 @@ import { VirtualClock, flushMicrotasks } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { HotlineCalls, type QueuePolicy } from '../../src/call/hotline.js';
 import { CallRegistry, type LiveCall } from '../../src/call/registry.js';
-import type { WaitEstimator } from '../../src/ivr/channel.js';
+import type { CallDataSink, WaitEstimator } from '../../src/ivr/channel.js';
 import type { Flow } from '../../src/ivr/spec.js';
 import type { PromptFiles } from '../../src/call/media-channel.js';
 import { FlowRegistry } from '../../src/ivr/registry.js';
@@ -433,6 +433,11 @@ export interface CallOptions {
   policy?: Partial<QueuePolicy>;
   files?: PromptFiles;
   wait?: WaitEstimator;
+  /** The number dialled (default 7100, the e2e flow) and the caller's number (default 13800000000). */
+  calledNumber?: string;
+  callerNumber?: string;
+  /** Callback requests and messages the flow saves. */
+  data?: CallDataSink;
 }
 
 export interface LiveTestCall {
@@ -600,10 +605,14 @@ export async function world(
       files: o.files ?? { prompt: (f) => basename(f, '.wav'), number: (v) => [`#${v}`] },
       policy: { ...DEFAULT_POLICY, ...o.policy },
       wait: o.wait ?? { expectedWaitSec: () => undefined },
+      // As main.ts wires it: who served a caller last, from the ACD store.
+      returning: { lastServed: async (n) => await store.lastServed(n) },
+      ...(o.data ? { data: o.data } : {}),
     });
-    const flow = flows.forNumber('7100') as Flow;
+    const calledNumber = o.calledNumber ?? '7100';
+    const flow = flows.forNumber(calledNumber) as Flow;
     registry.admit();
-    const done = hotline.handle({ callId, callerNumber: '13800000000', calledNumber: '7100', flow, leg, signal });
+    const done = hotline.handle({ callId, callerNumber: o.callerNumber ?? '13800000000', calledNumber, flow, leg, signal });
     return {
       callId,
       leg,
@@ -662,10 +671,12 @@ export const STUCK: readonly string[] = ['reserved', 'ringing', 'on-call'];
  * The shipped ivr-flows (prompts, queues, calendars) plus the e2e flow (press 1 → queue general, survey after the
  * agent), copied to a temporary folder and loaded as the server loads them. `remove()` deletes the copy.
  */
-export async function shippedFlowsWithE2e(prefix: string): Promise<{ dir: string; flows: FlowRegistry; remove: () => Promise<void> }> {
+export async function shippedFlowsWithE2e(prefix: string, extra: Record<string, string> = {}): Promise<{ dir: string; flows: FlowRegistry; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   await cp(resolve(import.meta.dirname, '../../ivr-flows'), dir, { recursive: true });
   await cp(resolve(import.meta.dirname, '../e2e/flows/e2e.yaml'), join(dir, 'e2e.yaml'));
+  // More flow files (name → text) beside them, for tests of one feature.
+  for (const [name, text] of Object.entries(extra)) await writeFile(join(dir, name), text);
   const flows = new FlowRegistry();
   await new FlowReloader(dir, flows, new VirtualClock(), silentLogger).reload();
   return { dir, flows, remove: () => rm(dir, { recursive: true, force: true }) };

@@ -21,7 +21,8 @@ describe('barge-in: digits typed during a prompt are kept (scripted channel, vir
       hangupAfterMs: 60_000,
     });
     expect(call.queue.requests[0]).toMatchObject({ queueId: 'general' });
-    expect(call.result.state.trail.slice(0, 4)).toEqual(['open-now', 'greeting', 'menu', 'enquiry']);
+    // A new caller passes the returning-caller node without a word (nobody served this number).
+    expect(call.result.state.trail.slice(0, 5)).toEqual(['open-now', 'greeting', 'menu', 'returning-enquiry', 'enquiry']);
     // The greeting was cut at the key (1 s), and the menu question was never asked.
     expect(call.channel.said()[0]).toBe('greeting');
     expect(call.channel.said()).not.toContain('main-menu');

@@ -38,7 +38,7 @@ describe('node types not used by the hotline flow', () => {
   });
 
   it('every node type has its own module, schema and description', () => {
-    expect([...NODE_TYPES.keys()]).toEqual(['play', 'menu', 'collect', 'branch', 'set', 'queue', 'callback', 'message', 'transfer', 'survey', 'hangup', 'goto']);
+    expect([...NODE_TYPES.keys()]).toEqual(['play', 'menu', 'collect', 'branch', 'set', 'queue', 'returning', 'callback', 'message', 'transfer', 'survey', 'hangup', 'goto']);
     for (const t of NODE_TYPES.values()) {
       expect(t.schema).toMatchObject({ type: 'object', required: expect.arrayContaining(['type']) });
       expect(t.description.length).toBeGreaterThan(10);

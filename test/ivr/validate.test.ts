@@ -49,7 +49,7 @@ const RULES: [string, string[], string[]][] = [
   [
     'unknown node type',
     [`${B}/unknown-node-type.yaml`],
-    [`${B}/unknown-node-type.yaml:7:14: error: node "b" field "type": unknown node type "dance" (known: play, menu, collect, branch, set, queue, callback, message, transfer, survey, hangup, goto)`],
+    [`${B}/unknown-node-type.yaml:7:14: error: node "b" field "type": unknown node type "dance" (known: play, menu, collect, branch, set, queue, returning, callback, message, transfer, survey, hangup, goto)`],
   ],
   ['transition to a missing node', [`${B}/missing-node.yaml`], [`${B}/missing-node.yaml:6:41: error: node "a" field "next": transition to missing node "nowhere"`]],
   ['unreachable node (warning)', [`${B}/unreachable-node.yaml`], [`${B}/unreachable-node.yaml:7:3: warning: node "orphan": unreachable from the start node "a"`]],
@@ -65,6 +65,19 @@ const RULES: [string, string[], string[]][] = [
     'menu of more than four options (warning)',
     [`${B}/menu-too-long.yaml`],
     [`${B}/menu-too-long.yaml:9:14: warning: node "a" field "options": 5 options; the standard keeps menus to at most 4 because longer menus raise abandonment`],
+  ],
+  [
+    'returning node: exactly one of withinDays and withinHours',
+    [`${B}/returning-window.yaml`],
+    [`${B}/returning-window.yaml:6:6: error: node "r": needs exactly one of "withinDays" and "withinHours" (how recently the caller was served)`],
+  ],
+  [
+    'returning node: 1 and 2 lead to queue nodes, 3 to a callback node',
+    [`${B}/returning-target.yaml`],
+    [
+      `${B}/returning-target.yaml:6:88: error: node "r" field "sameAgent": must lead to a queue node (the call is held for the agent in a queue), not "b" (hangup)`,
+      `${B}/returning-target.yaml:6:115: error: node "r" field "callback": must lead to a callback node (the callback request names the agent), not "q" (queue)`,
+    ],
   ],
   ['queue that does not exist', [`${B}/unknown-queue.yaml`], [`${B}/unknown-queue.yaml:6:28: error: node "a" field "queue": queue "support" is not declared in queues.yaml`]],
   [

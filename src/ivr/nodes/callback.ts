@@ -28,7 +28,10 @@ function askNumber(n: CallbackNode, ctx: NodeContext, local: Local, before: stri
 }
 
 function done(n: CallbackNode, ctx: NodeContext, number: string): Step {
-  return { commands: [save({ kind: 'callback', number, reason: n.reason, flowId: ctx.flow.id })], vars: { callbackNumber: number }, next: n.next };
+  // A returning caller who chose their agent (to wait for, or to call back): the request names that agent.
+  const r = ctx.state.returning;
+  const preferred = r && r.choice !== 'next' ? { preferredAgentId: r.agentId } : {};
+  return { commands: [save({ kind: 'callback', number, reason: n.reason, flowId: ctx.flow.id, ...preferred })], vars: { callbackNumber: number }, next: n.next };
 }
 
 export default defineNode<CallbackNode>({

@@ -7,6 +7,7 @@ import menu from './menu.js';
 import message from './message.js';
 import play from './play.js';
 import queue from './queue.js';
+import returning from './returning.js';
 import set from './set.js';
 import survey from './survey.js';
 import transfer from './transfer.js';
@@ -14,5 +15,5 @@ import type { NodeType } from './types.js';
 
 /** The one registry of node types: the validator, the JSON Schema and the interpreter all read it. */
 export const NODE_TYPES: ReadonlyMap<string, NodeType> = new Map(
-  [play, menu, collect, branch, set, queue, callback, message, transfer, survey, hangup, goto].map((t) => [t.type, t]),
+  [play, menu, collect, branch, set, queue, returning, callback, message, transfer, survey, hangup, goto].map((t) => [t.type, t]),
 );

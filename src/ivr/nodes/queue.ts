@@ -19,13 +19,16 @@ interface QueueNode extends FlowNode {
 }
 
 type Phase = 'status' | 'announcing' | 'waiting' | 'talking';
-interface Local { phase: Phase; offered: boolean }
+/** holdEnded: a returning caller's wait for their agent is over; the next announcement starts with the fallback. */
+interface Local { phase: Phase; offered: boolean; holdEnded?: boolean }
 
 const ANNOUNCE = 'queue-announce';
 const MAX_WAIT = 'queue-max-wait';
+/** A returning caller held for their agent: when the hold ends, tell them anyone may now answer. */
+const HOLD_END = 'queue-hold-end';
 
 function leave(next: string | undefined, ctx: NodeContext, fallback: 'no-agents'): Step {
-  const commands: Step['commands'] = [{ type: 'dequeue' }, { type: 'cancel-timer', name: ANNOUNCE }, { type: 'cancel-timer', name: MAX_WAIT }];
+  const commands: Step['commands'] = [{ type: 'dequeue' }, { type: 'cancel-timer', name: ANNOUNCE }, { type: 'cancel-timer', name: MAX_WAIT }, { type: 'cancel-timer', name: HOLD_END }];
   if (next) return { commands, next, inQueue: false };
   return { commands, inQueue: false, end: { disposition: fallback, items: ctx.prompt('transfer-failed') } };
 }
@@ -33,7 +36,9 @@ function leave(next: string | undefined, ctx: NodeContext, fallback: 'no-agents'
 function announcement(n: QueueNode, ctx: NodeContext, position: number, waitSec: number | undefined, first: boolean): PlayItem[] {
   const lang = (ctx.state.vars.language as Language | undefined) ?? ctx.flow.language;
   const a = n.announce ?? {};
-  const items: PlayItem[] = first ? ctx.prompt('please-hold') : [];
+  const r = ctx.state.returning;
+  const fallback = (ctx.state.local as unknown as Local).holdEnded && r?.fallbackPrompt ? ctx.prompt(r.fallbackPrompt) : [];
+  const items: PlayItem[] = [...fallback, ...(first ? ctx.prompt('please-hold') : [])];
   if (a.position !== false && position >= 1) items.push(...ctx.prompt('position'), { kind: 'number', value: position, language: lang });
   if (a.expectedWait !== false && waitSec !== undefined) items.push(...ctx.prompt('expected-wait'), { kind: 'number', value: Math.max(1, Math.ceil(waitSec / 60)), language: lang });
   return items;
@@ -98,6 +103,10 @@ export default defineNode<QueueNode>({
     const q = n.queue ? ctx.flow.queues.get(n.queue) : undefined;
     const maxWait = n.maxWaitSec ?? q?.maxWaitSec ?? 0;
     const ref = ctx.ref();
+    // A returning caller's choice at the returning node: wait for their agent (held for holdSec), or anyone.
+    const r = ctx.state.returning;
+    const hold = r?.choice === 'same' ? { agentId: r.agentId, sec: r.holdSec } : r?.choice === 'next' ? ('none' as const) : undefined;
+    const holdEnd = r?.choice === 'same' && r.fallbackPrompt !== undefined && r.holdSec > 0 && (maxWait === 0 || r.holdSec < maxWait);
     return {
       commands: [
         {
@@ -107,9 +116,11 @@ export default defineNode<QueueNode>({
             skills: (n.skills ?? []).map((s) => ({ skill: s.skill, minLevel: s.minLevel ?? 1 })),
             priority: num(n.priority, 0),
             music: n.music ? ctx.prompt(n.music) : [],
+            ...(hold !== undefined ? { hold } : {}),
           },
         },
         ...(maxWait > 0 ? [{ type: 'set-timer' as const, name: MAX_WAIT, ms: maxWait * 1000 }] : []),
+        ...(holdEnd ? [{ type: 'set-timer' as const, name: HOLD_END, ms: r.holdSec * 1000 }] : []),
         { type: 'queue-status', ref },
       ],
       awaiting: ref,
@@ -122,7 +133,7 @@ export default defineNode<QueueNode>({
     if (e.type === 'queue') {
       switch (e.outcome) {
         case 'answered':
-          return { commands: [{ type: 'cancel-timer', name: ANNOUNCE }, { type: 'cancel-timer', name: MAX_WAIT }], inQueue: false, answeredByAgent: true, local: { ...local, phase: 'talking' }, awaiting: -1 };
+          return { commands: [{ type: 'cancel-timer', name: ANNOUNCE }, { type: 'cancel-timer', name: MAX_WAIT }, { type: 'cancel-timer', name: HOLD_END }], inQueue: false, answeredByAgent: true, local: { ...local, phase: 'talking' }, awaiting: -1 };
         case 'agent-ended':
           if (n.afterCall) return { commands: [], next: n.afterCall };
           return { commands: [], end: { disposition: 'completed', items: ctx.prompt('goodbye') } };
@@ -137,9 +148,11 @@ export default defineNode<QueueNode>({
     if (local.phase === 'talking') return undefined;
     if (e.type === 'timer') {
       if (e.name === MAX_WAIT) return leave(n.onTimeout, ctx, 'no-agents');
-      if (e.name !== ANNOUNCE) return undefined;
+      if (e.name !== ANNOUNCE && e.name !== HOLD_END) return undefined;
       const ref = ctx.ref();
-      return { commands: [{ type: 'queue-status', ref }], awaiting: ref, local: { ...local, phase: 'status' } };
+      // The hold's end is announced at once, with the position (an announcement under way is cut short by it).
+      const commands: Step['commands'] = e.name === HOLD_END ? [{ type: 'cancel-timer', name: ANNOUNCE }, { type: 'queue-status', ref }] : [{ type: 'queue-status', ref }];
+      return { commands, awaiting: ref, local: { ...local, phase: 'status', ...(e.name === HOLD_END ? { holdEnded: true } : {}) } };
     }
     if (!('ref' in e) || e.ref !== ctx.state.awaiting) return undefined;
     const rearm: Step['commands'] = [{ type: 'set-timer', name: ANNOUNCE, ms: num(n.announce?.everySec, 30) * 1000 }];
@@ -147,7 +160,7 @@ export default defineNode<QueueNode>({
       const items = announcement(n, ctx, e.position, e.expectedWaitSec, local.first);
       const offer = n.callbackOffer;
       const ref = ctx.ref();
-      const next = { ...local, phase: 'announcing' as Phase, first: false };
+      const next = { ...local, phase: 'announcing' as Phase, first: false, holdEnded: false };
       if (offer && !local.offered && e.expectedWaitSec !== undefined && e.expectedWaitSec > offer.whenWaitOverSec) {
         items.push(...ctx.prompt(offer.prompt ?? 'callback-offer'));
         return { commands: [{ type: 'collect', ref, items, digits: { ...digitSpec(ctx, 1, 1), firstDigitTimeoutMs: ctx.flow.silence.timeoutSec * 1000 } }], awaiting: ref, local: { ...next, offered: true } };

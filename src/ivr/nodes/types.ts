@@ -1,5 +1,5 @@
 import type { Path } from '../source.js';
-import type { CallState, Command, DigitSpec, Disposition, Flow, FlowEvent, FlowNode, PlayItem, Saved } from '../spec.js';
+import type { CallState, Command, DigitSpec, Disposition, Flow, FlowEvent, FlowNode, PlayItem, ReturningChoice, Saved } from '../spec.js';
 
 /** What a node type sees when it runs: the call's flow revision, its state, the time, and small helpers. */
 export interface NodeContext {
@@ -30,6 +30,8 @@ export interface Step {
   answeredByAgent?: boolean;
   /** Digits typed ahead during this node's prompt, handed to the node it goes to (`next`). */
   typeAhead?: string;
+  /** A returning caller's choice, kept for the nodes after (queue: hold; callback: preferred agent). */
+  returning?: ReturningChoice;
 }
 
 export interface LintFinding {
@@ -48,6 +50,8 @@ export interface LintContext {
   flowIds: ReadonlySet<string>;
   calendarIds: ReadonlySet<string>;
   flowCalendar: string | undefined;
+  /** The type of another node of the same flow (undefined: no such node), for checks of where a transition leads. */
+  nodeType(id: string): string | undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { VirtualClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/logger.js';
-import type { CallDataSink, FlowLookup, WaitEstimator } from '../channel.js';
+import type { CallDataSink, FlowLookup, ReturningCallers, WaitEstimator } from '../channel.js';
 import { FlowRunner, type RunResult } from '../runner.js';
 import type { Flow, PlayItem, Saved } from '../spec.js';
 import { ScriptedChannel, ScriptedQueue, type CallerAction, type QueuePlan } from './scripted-channel.js';
@@ -29,6 +29,8 @@ export async function runScriptedCall(
     itemLength?: (item: PlayItem) => number;
     wait?: WaitEstimator;
     flows?: FlowLookup;
+    /** Who served the caller last (`returning` nodes); absent: nobody. */
+    returning?: ReturningCallers;
     hangupAfterMs?: number;
     limitMs?: number;
     /** Runs after the call has started, with the clock, e.g. to hot-reload a flow mid-call. */
@@ -48,6 +50,7 @@ export async function runScriptedCall(
     flows: opts.flows ?? { byId: () => undefined },
     clock,
     logger: silentLogger,
+    ...(opts.returning ? { returning: opts.returning } : {}),
   });
   if (opts.hangupAfterMs !== undefined) channel.hangupAt(clock.now() + opts.hangupAfterMs);
   let result: RunResult | undefined;

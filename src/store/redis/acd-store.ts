@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../core/clock.js';
 import { AcdError } from '../../acd/errors.js';
-import { serveEntries } from '../../acd/eligibility.js';
+import { isValidHold, serveEntries } from '../../acd/eligibility.js';
 import type { AcdEvent } from '../../acd/events.js';
 import type { AfterCallRequest, AgentProfile, AgentState, CallRequest, NotReadyReason, Offer, QueueDefinition } from '../../acd/model.js';
 import { isValidCallPriority } from '../../acd/ordering.js';
@@ -17,6 +17,7 @@ import type {
   EndCallResult,
   EnqueueResult,
   ExpireResult,
+  LastServed,
   ReapResult,
   StoreSnapshot,
 } from '../../acd/store.js';
@@ -312,7 +313,9 @@ export class RedisAcdStore implements AcdStore {
   async enqueue(call: CallRequest): Promise<EnqueueResult> {
     if (!call.callId) throw new AcdError('BAD_DEFINITION', 'call without id');
     if (!isValidCallPriority(call.priority)) throw new AcdError('BAD_DEFINITION', `call ${call.callId}: priority must be an integer 0..999`, { callId: call.callId });
-    const r = await this.run('enqueue', call.callId, call.queueId, call.callerNumber, call.priority, call.ownerInstance);
+    if (!isValidHold(call.hold)) throw new AcdError('BAD_DEFINITION', `call ${call.callId}: hold must be 'none' or { agentId, sec: integer 0..86400 }`, { callId: call.callId });
+    const hold = call.hold === undefined ? ['', 0] : call.hold === 'none' ? ['-', 0] : [call.hold.agentId, call.hold.sec];
+    const r = await this.run('enqueue', call.callId, call.queueId, call.callerNumber, call.priority, call.ownerInstance, ...hold);
     if (r.status === 'offered') return { status: 'offered', offer: r.offer as Offer };
     return { status: 'queued', position: r.position as number, length: r.length as number };
   }
@@ -376,6 +379,18 @@ export class RedisAcdStore implements AcdStore {
     const [exists, n] = await this.guard('queueLength', () => Promise.all([this.redis.exists(`${this.prefix}qd:${queueId}`), this.redis.zcard(`${this.prefix}q:${queueId}`)]));
     if (!exists) throw new AcdError('UNKNOWN_QUEUE', `unknown queue ${queueId}`, { queueId });
     return n;
+  }
+
+  async lastServed(callerNumber: string): Promise<LastServed | null> {
+    const P = this.prefix;
+    return this.guard('lastServed', async () => {
+      const v = await this.redis.get(`${P}last:${callerNumber}`);
+      // '<agent>|<ended at ms>'; a bare agent id (an earlier library version) has no time: not usable here.
+      const m = v === null ? null : /^([^|]+)\|(\d+)$/.exec(v);
+      if (!m) return null;
+      const [state, unreach] = await this.redis.hmget(`${P}a:${m[1]}`, 'state', 'unreach');
+      return { agentId: m[1]!, at: Number(m[2]), active: state !== null && state !== 'logged-out' && unreach !== '1' };
+    });
   }
 
   async agent(agentId: string): Promise<AgentSnapshot | null> {

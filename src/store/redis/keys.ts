@@ -5,7 +5,7 @@
  *   a:<agent> (hash) · agents (set) · r:<q>:<via> (zset: ready agents, policy score)
  *   c:<call> (hash) · q:<q> (zset: waiting calls, queue score) · st:<agent> (zset: calls held for it)
  *   ic:<instance> (zset: calls owned) · leases (zset: instance -> expiry ms) · in:<instance> (list: offers, JSON)
- *   last:<caller> (string: agent who served them last) · seq (hash: counters) · events (stream)
+ *   last:<caller> (string "<agent>|<ended at ms>": who served them last and when; 90 days) · seq (hash: counters) · events (stream)
  *   dl (zset: agent -> wrap-up end ms) · regdl (zset: agent -> registration expiry ms): deadlines any instance ends
  *   qn (hash: retired queue -> calls it still holds)
  *   agent hash fields beyond the state: skills (json, for configure), wrapUntil, regUntil, unreach ('1': no live seat)

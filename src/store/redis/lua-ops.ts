@@ -186,24 +186,36 @@ end
 matchWaiting()
 return '{"offers":' .. offersJson() .. '}'
 `,
-  // ARGV[4] call id, [5] queue, [6] caller, [7] priority, [8] owner instance
+  // ARGV[4] call id, [5] queue, [6] caller, [7] priority, [8] owner instance, [9] hold ('': the queue's sticky
+  // rule, '-': none, else the agent to hold the call for), [10] hold seconds (with an agent)
   enqueue: `
 local cid, q, caller, prioS, owner = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local holdFor, holdSec = ARGV[9] or '', tonumber(ARGV[10] or '0') or 0
 local prio = tonumber(prioS)
 local d = qdef(q)
 if not d or d.retired then fail('UNKNOWN_QUEUE', 'unknown queue ' .. q, {queueId = q, callId = cid}) end
 if R('EXISTS', P .. 'c:' .. cid) == 1 then fail('CALL_DUPLICATE', 'call ' .. cid .. ' is already in the ACD', {callId = cid}) end
 if not live(owner) then fail('LEASE_EXPIRED', 'instance ' .. owner .. ' holds no live lease', {instance = owner, callId = cid}) end
 local sticky = ''
-if d.sticky > 0 then
-  local last = R('GET', P .. 'last:' .. caller)
-  if last then
-    local la = agentGet(last)
-    if la and la.state ~= 'logged-out' and la.reach then sticky = last end
+local holdMs = d.sticky * 1000
+local wanted = nil
+if holdFor == '' then
+  if d.sticky > 0 then
+    local last = R('GET', P .. 'last:' .. caller)
+    -- '<agent>|<ended at>' (or a bare agent id, written by an earlier library version)
+    if last then wanted = string.match(last, '^[^|]+') end
   end
+elseif holdFor ~= '-' then
+  wanted = holdFor
+  holdMs = holdSec * 1000
 end
+if wanted then
+  local la = agentGet(wanted)
+  if la and la.state ~= 'logged-out' and la.reach then sticky = wanted end
+end
+local holdS = fmt(holdMs)
 local c = {q = q, caller = caller, prio = prio, owner = owner, at = NOW, score = 0,
-  st = 'waiting', agent = '', sticky = sticky, offAt = 0, ansAt = 0, inQueue = false}
+  st = 'waiting', agent = '', sticky = sticky, offAt = 0, ansAt = 0, inQueue = false, hold = holdMs}
 if sticky ~= '' then
   emit('enqueued', 'callId', cid, 'queueId', q, 'priority', prio, 'callerNumber', caller, 'ownerInstance', owner, 'stickyAgent', sticky)
 else
@@ -212,11 +224,11 @@ end
 R('ZADD', P .. 'ic:' .. owner, NOWS, cid)
 -- Match first: a call matched at once never enters the queue, which saves writing it there and taking it out.
 -- Its other fields go into the same HSET as the match's.
-local offer = matchForCall(cid, c, {'q', q, 'caller', caller, 'prio', prioS, 'owner', owner, 'at', NOWS, 'sticky', sticky})
+local offer = matchForCall(cid, c, {'q', q, 'caller', caller, 'prio', prioS, 'owner', owner, 'at', NOWS, 'sticky', sticky, 'hold', holdS})
 if offer then return '{"status":"offered","offer":' .. offer .. '}' end
 local seq = R('HINCRBY', P .. 'seq', 'arrival', '1')
 c.score = (999 - prio) * 1099511627776 + 549755813888 + seq
-R('HSET', P .. 'c:' .. cid, 'q', q, 'caller', caller, 'prio', prioS, 'owner', owner, 'at', NOWS, 'score', fmt(c.score), 'st', 'waiting', 'sticky', sticky)
+R('HSET', P .. 'c:' .. cid, 'q', q, 'caller', caller, 'prio', prioS, 'owner', owner, 'at', NOWS, 'score', fmt(c.score), 'st', 'waiting', 'sticky', sticky, 'hold', holdS)
 addWaiting(cid, c)
 return '{"status":"queued","position":' .. fmt(R('ZRANK', P .. 'q:' .. q, cid) + 1) .. ',"length":' .. fmt(R('ZCARD', P .. 'q:' .. q)) .. '}'
 `,

@@ -179,10 +179,11 @@ end
 
 -- The stored score is never read back: it is recomputed whenever a call (re-)enters its queue.
 local function callGet(cid)
-  local v = R('HMGET', P .. 'c:' .. cid, 'q', 'caller', 'prio', 'owner', 'at', 'st', 'agent', 'sticky', 'offAt', 'ansAt')
+  local v = R('HMGET', P .. 'c:' .. cid, 'q', 'caller', 'prio', 'owner', 'at', 'st', 'agent', 'sticky', 'offAt', 'ansAt', 'hold')
   if not v[1] then return nil end
+  -- hold: the sticky window in ms (absent on calls queued by an earlier library version: the queue's sticky seconds).
   return {q = v[1], caller = v[2], prio = tonumber(v[3]), owner = v[4], at = tonumber(v[5]), st = v[6],
-    agent = v[7] or '', sticky = v[8] or '', offAt = tonumber(v[9]) or 0, ansAt = tonumber(v[10]) or 0}
+    agent = v[7] or '', sticky = v[8] or '', offAt = tonumber(v[9]) or 0, ansAt = tonumber(v[10]) or 0, hold = tonumber(v[11])}
 end
 -- What answering, ringing and ending a call read (no queue position, priority or sticky hold: the call is out of
 -- its queue by then).
@@ -325,7 +326,7 @@ local function matchForCall(cid, c, newFields)
   if not live(c.owner) then return nil end
   local d = qdef(c.q)
   local w = NOW - c.at
-  if c.sticky ~= '' and w < d.sticky * 1000 then
+  if c.sticky ~= '' and w < (c.hold or d.sticky * 1000) then
     local s = agentGet(c.sticky)
     if s and s.state == 'ready' and s.reach then return doMatch(cid, c, c.sticky, s, 'sticky', newFields) end
     return nil
@@ -373,10 +374,10 @@ local function matchForAgent(aid, a)
       while ids[i] do
         local cid = ids[i]
         -- Only what eligibility needs; the full call is read for the winner alone.
-        local v = R('HMGET', P .. 'c:' .. cid, 'at', 'sticky', 'owner', 'prio')
+        local v = R('HMGET', P .. 'c:' .. cid, 'at', 'sticky', 'owner', 'prio', 'hold')
         local at, sticky = tonumber(v[1]), v[2] or ''
         local w = NOW - at
-        if live(v[3]) and not (sticky ~= '' and sticky ~= aid and w < d.sticky * 1000) and stageAllows(e.via, w, d) then
+        if live(v[3]) and not (sticky ~= '' and sticky ~= aid and w < (tonumber(v[5]) or d.sticky * 1000)) and stageAllows(e.via, w, d) then
           local prio = tonumber(v[4])
           local better = false
           if best == nil then better = true
@@ -471,7 +472,8 @@ local function finish(cid, c, hungUpBy)
   local talk = NOW - c.ansAt
   a.talk = a.talk + talk
   local fields = {'talk', fmt(a.talk), 'call', ''}
-  R('SET', P .. 'last:' .. c.caller, aid, 'EX', '7776000')
+  -- '<agent>|<ended at ms>': the agent for sticky routing, the time for the IVR's returning-caller node.
+  R('SET', P .. 'last:' .. c.caller, aid .. '|' .. NOWS, 'EX', '7776000')
   deleteCall(cid, c)
   emit('ended', 'callId', cid, 'agentId', aid, 'talkMs', talk, 'hungUpBy', hungUpBy)
   local wrap = (d and d.wrap) or 0

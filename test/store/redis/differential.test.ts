@@ -69,7 +69,9 @@ describe('MemoryAcdStore and RedisAcdStore agree (fast-check, real Redis)', () =
   it('on a busy scripted day: overflow, sticky returns, RONA, instance death', async () => {
     const ops: Op[] = [];
     for (let i = 0; i < 40; i++) {
-      ops.push({ op: 'enqueue', c: i, q: i % 4, caller: i % 4, prio: i % 3, inst: i % 3 });
+      // Every ninth caller or so chose at the returning node: 'none' (next agent) or held for a0 / a1 for 20 s.
+      ops.push({ op: 'enqueue', c: i, q: i % 4, caller: i % 4, prio: i % 3, inst: i % 3, hold: i % 9 < 6 ? 0 : (i % 9) - 5 });
+      if (i % 6 === 2) ops.push({ op: 'lastServed', caller: i % 4 });
       if (i % 5 === 0) ops.push({ op: 'advance', ms: 6000 }, { op: 'tick' });
       if (i % 7 === 3) ops.push({ op: 'rona', c: i - 2 });
       if (i % 4 === 1) ops.push({ op: 'requestAfterCall', a: i % 6, next: i % 9 });

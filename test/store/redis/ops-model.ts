@@ -47,7 +47,9 @@ export type Op =
   | { op: 'setNotReady'; a: number; reason: number }
   /** next: a NOT_READY_REASONS index, or one past them for logout, two past for cancel (null). */
   | { op: 'requestAfterCall'; a: number; next: number }
-  | { op: 'enqueue'; c: number; q: number; caller: number; prio: number; inst: number }
+  /** hold: 0 the queue's rule, 1 'none', 2+ held for AGENTS[hold - 2] for 20 s (a returning caller's choice). */
+  | { op: 'enqueue'; c: number; q: number; caller: number; prio: number; inst: number; hold: number }
+  | { op: 'lastServed'; caller: number }
   | { op: 'markRinging' | 'answer' | 'rona' | 'abandon' | 'endCall'; c: number }
   | { op: 'tick' | 'reap' | 'expire' }
   /** Give the offer of call c back from agent a (a failure of ours); move waiting call c to queue q. */
@@ -67,7 +69,8 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('logout' as const, 'wrapUpDone' as const), a: idx(AGENTS.length) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('setNotReady' as const), a: idx(AGENTS.length), reason: idx(NOT_READY_REASONS.length) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('requestAfterCall' as const), a: idx(AGENTS.length), next: idx(NOT_READY_REASONS.length + 2) }) },
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('enqueue' as const), c: idx(40), q: idx(QUEUE_IDS.length + 1), caller: idx(4), prio: idx(3), inst: idx(INSTANCES.length) }) },
+  { weight: 6, arbitrary: fc.record({ op: fc.constant('enqueue' as const), c: idx(40), q: idx(QUEUE_IDS.length + 1), caller: idx(4), prio: idx(3), inst: idx(INSTANCES.length), hold: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: idx(AGENTS.length + 2) }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('lastServed' as const), caller: idx(4) }) },
   { weight: 6, arbitrary: fc.record({ op: fc.constantFrom('markRinging' as const, 'answer' as const, 'rona' as const, 'abandon' as const, 'endCall' as const), c: idx(40) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('tick' as const, 'reap' as const, 'expire' as const) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('giveBack' as const), c: idx(40), a: idx(AGENTS.length) }) },
@@ -110,7 +113,10 @@ export async function applyOp(store: AcdStore, clock: VirtualClock, world: World
           callerNumber: `+8610${o.caller}`,
           priority: o.prio,
           ownerInstance: INSTANCES[o.inst]!,
+          ...(o.hold === 0 ? {} : { hold: o.hold === 1 ? ('none' as const) : { agentId: AGENTS[o.hold - 2]!.id, sec: 20 } }),
         });
+      case 'lastServed':
+        return await store.lastServed(`+8610${o.caller}`);
       case 'markRinging':
       case 'answer':
         return (await store[o.op](`c${o.c}`)) ?? null;
