@@ -37,6 +37,8 @@ export interface SimOptions {
   observe?: (e: AcdEvent) => void;
   /** Enforce the scenario's peak plan (default true). */
   plan?: boolean;
+  /** Sees each callback as an agent places it (tests, traces). */
+  onCallback?: (agentId: string, task: Readonly<CallbackTask>) => void;
 }
 
 export interface SimRawResult {
@@ -149,6 +151,7 @@ export class Simulation {
   private deferredBreaks: { a: SimAgent; rule: BreakRule }[] = [];
   private readonly book: CallbackBook | undefined;
   private readonly callbackTalk: (() => number) | undefined;
+  private readonly onCallback: SimOptions['onCallback'];
 
   /** `opts.observe` sees every ACD event as it happens (a function is taken as `observe`, for older callers). */
   constructor(sc: Scenario, seed: number, opts: SimOptions | ((e: AcdEvent) => void) = {}) {
@@ -156,6 +159,7 @@ export class Simulation {
     assertRunnable(sc);
     const o: SimOptions = typeof opts === 'function' ? { observe: opts } : opts;
     this.observe = o.observe;
+    this.onCallback = o.onCallback;
     this.commonRandom = sc.plan !== undefined || sc.callbacks !== undefined;
     this.callbackRng = new Rng(mixSeed(seed, 0xcb));
     this.planEngine = sc.plan ? new PeakPlanEngine(sc.plan.rules) : undefined;
@@ -677,6 +681,7 @@ export class Simulation {
     a.mode = 'callback';
     task.placedAt = this.clock.now();
     this.book!.active++;
+    this.onCallback?.(a.id, task);
     a.timer = this.clock.setTimeout(() => this.callbackDone(a, task), task.talkSec * 1000);
   }
 
