@@ -157,6 +157,7 @@ export function formatComparison(c: PlanComparison): string {
     ['calls offered', String(a.calls), String(b.calls)],
     ['answered', String(a.answered), String(b.answered)],
     ['abandoned', String(a.abandoned), String(b.abandoned)],
+    ['took a callback offer', String(a.leftForCallback), String(b.leftForCallback)],
     ['service level', pct(a.serviceLevel), pct(b.serviceLevel)],
     ['abandon rate', pct(a.abandonRate), pct(b.abandonRate)],
     ['ASA', sec(a.asaSeconds), sec(b.asaSeconds)],
