@@ -5,7 +5,7 @@ import { InvalidInputError } from '../core/errors.js';
 import { Simulation } from '../sim/engine.js';
 import { SimError } from '../sim/errors.js';
 import { expectedCalls } from '../sim/limits.js';
-import { buildResult, formatResult, type SimResult } from '../sim/report.js';
+import { buildResult, formatComparison, formatResult, type PlanComparison, type SimResult } from '../sim/report.js';
 import type { Scenario } from '../sim/scenario.js';
 import { parseScenario } from '../sim/scenario-file.js';
 import { singleQueueScenario } from '../sim/single-queue.js';
@@ -24,6 +24,17 @@ interface RawSimulateFlags {
   seed?: string;
   json?: boolean;
   progress?: boolean;
+  plan?: string;
+}
+
+export type PlanMode = 'on' | 'off' | 'both';
+
+/** `--plan on|off|both`; only for a scenario with a `plan:` section (default on). */
+export function planModeFromFlags(f: RawSimulateFlags, sc: Scenario): PlanMode {
+  if (f.plan === undefined) return 'on';
+  if (f.plan !== 'on' && f.plan !== 'off' && f.plan !== 'both') throw new InvalidInputError('--plan', `must be on, off or both (got ${f.plan})`);
+  if (!sc.plan) throw new InvalidInputError('--plan', 'needs a scenario file with a plan: section');
+  return f.plan;
 }
 
 const SINGLE_QUEUE_FLAGS: [keyof RawSimulateFlags, string][] = [
@@ -81,8 +92,8 @@ export interface SimulateOutput extends SimResult {
 }
 
 /** Runs a scenario; `progress` draws a bar on stderr (only for runs long enough to need one). */
-export function runScenario(sc: Scenario, seed: number, progress: boolean): SimulateOutput {
-  const sim = new Simulation(sc, seed);
+export function runScenario(sc: Scenario, seed: number, progress: boolean, plan = true): SimulateOutput {
+  const sim = new Simulation(sc, seed, { plan });
   let bar: SingleBar | undefined;
   if (progress) {
     bar = new SingleBar({ format: 'simulating [{bar}] {percentage}% | {value}/{total} h | eta {eta_formatted}', stream: process.stderr, hideCursor: true, clearOnComplete: true });
@@ -94,6 +105,12 @@ export function runScenario(sc: Scenario, seed: number, progress: boolean): Simu
   bar?.stop();
   const r = buildResult(raw);
   return { ...r, run: { wallSeconds, callsPerSecond: raw.total.offered / wallSeconds, speedVsRealTime: raw.simulatedSec / wallSeconds } };
+}
+
+/** The same day with the plan enforced and without (same seed, so the same callers: only the plan differs). */
+export function comparePlan(sc: Scenario, seed: number): PlanComparison {
+  const strip = ({ run: _run, ...r }: SimulateOutput): SimResult => r;
+  return { scenario: sc.name, seed, withPlan: strip(runScenario(sc, seed, false, true)), withoutPlan: strip(runScenario(sc, seed, false, false)) };
 }
 
 /** Expected calls above which a run takes long enough (a second or more) to deserve a progress bar. */
@@ -113,14 +130,21 @@ export function register(program: Command): void {
     .option('--handle-sd <seconds>', 'single queue: log-normal talk times with this standard deviation')
     .option('--warmup <hours>', 'single queue: leave calls of the first hours out of the figures (default 0)')
     .option('--seed <n>', 'random seed: the same seed gives the same run (default: the scenario\'s, else 1)')
+    .option('--plan <on|off|both>', 'scenario with a plan: section: enforce it (on, default), only watch it (off), or run the day both ways and compare (both)')
     .option('--json', 'print one JSON object')
     .option('--no-progress', 'no progress bar')
     .action((flags: RawSimulateFlags) => {
       const sc = scenarioFromFlags(flags);
       const seed = seedFromFlags(flags, sc);
+      const mode = planModeFromFlags(flags, sc);
+      if (mode === 'both') {
+        const c = comparePlan(sc, seed);
+        console.log(flags.json ? JSON.stringify(c, null, 2) : formatComparison(c));
+        return;
+      }
       const expected = expectedCalls(sc);
       const progress = flags.progress !== false && !flags.json && process.stderr.isTTY === true && expected >= PROGRESS_MIN_CALLS;
-      const out = runScenario(sc, seed, progress);
+      const out = runScenario(sc, seed, progress, mode === 'on');
       if (flags.json) {
         console.log(JSON.stringify(out, null, 2));
         return;

@@ -8,9 +8,12 @@ import type { AcdEvent } from '../acd/events.js';
 import { MemoryAcdStore } from '../acd/memory-store.js';
 import type { StoreSnapshot } from '../acd/store.js';
 import type { AgentState, Offer } from '../acd/model.js';
+import { PeakPlanEngine, type PlanLevel } from '../acd/peak-plan.js';
 import { VirtualClock, type TimerHandle } from '../core/clock.js';
+import { CallbackBook, type CallbackFigures, type CallbackTask } from './callbacks.js';
 import { SimError } from './errors.js';
 import { assertRunnable } from './limits.js';
+import { PlanLog, type PlanFigures } from './plan.js';
 import { durationSampler, Rng } from './rng.js';
 import type { AgentGroup, BreakRule, Scenario, SimQueue } from './scenario.js';
 import { QueueStats, type AgentTime } from './stats.js';
@@ -24,6 +27,18 @@ export interface SimRunOptions {
   /** Called every `progressEverySec` of virtual time with the virtual seconds done and the horizon. */
   onProgress?: (doneSec: number, horizonSec: number) => void;
   progressEverySec?: number;
+  /** Enforce the scenario's peak plan (default true). Off, the rule engine still watches and reports what it
+   * would have declared, but nobody acts on it: the same day without the plan. */
+  plan?: boolean;
+}
+
+export interface SimOptions {
+  /** `observe` sees every ACD event as it happens (tests, traces); the run does not depend on it. */
+  observe?: (e: AcdEvent) => void;
+  /** Enforce the scenario's peak plan (default true). */
+  plan?: boolean;
+  /** Sees each callback as an agent places it (tests, traces). */
+  onCallback?: (agentId: string, task: Readonly<CallbackTask>) => void;
 }
 
 export interface SimRawResult {
@@ -40,6 +55,10 @@ export interface SimRawResult {
   /** Store operations performed (enqueue, ring, answer, end, …) and timer events fired. */
   storeOps: number;
   events: number;
+  /** The peak plan's activations and figures (scenarios with a `plan`). */
+  plan?: PlanFigures;
+  /** Callback tasks (scenarios with `callbacks`). */
+  callbacks?: CallbackFigures;
 }
 
 interface QState {
@@ -65,6 +84,13 @@ interface SimCall {
   ringTimer: TimerHandle | undefined;
   agent: SimAgent | undefined;
   offeredAt: number;
+  /** Talk time drawn at arrival (seconds; −1: drawn at answer). See `commonRandom`. */
+  talkSec: number;
+  /** Drawn at arrival: asks for a callback if they hang up after a long wait; accepts one when offered. */
+  wantsCallback: boolean;
+  acceptsCallback: boolean;
+  callbackTalkSec: number;
+  offerTimer: TimerHandle | undefined;
 }
 
 type Pending = { kind: 'break'; rule: BreakRule } | { kind: 'logout' };
@@ -73,8 +99,9 @@ interface SimAgent {
   id: string;
   group: AgentGroup;
   groupTime: AgentTime;
-  /** out: logged out; working: the ACD decides (ready or busy); break; missed: not-ready after a missed call. */
-  mode: 'out' | 'working' | 'break' | 'missed';
+  /** out: logged out; working: the ACD decides (ready or busy); break; missed: not-ready after a missed call;
+   * callback: placing a callback (not-ready in the ACD, counted as busy). */
+  mode: 'out' | 'working' | 'break' | 'missed' | 'callback';
   call: SimCall | undefined;
   inWrapUp: boolean;
   pending: Pending | undefined;
@@ -82,6 +109,13 @@ interface SimAgent {
   /** Last state the ACD reported and since when (for the time accounting). */
   state: AgentState;
   stateSince: number;
+  /** Within one of the agent's shifts (supervisors are on the floor, logged in only at plan level 2). */
+  onShift: boolean;
+  /** The break in progress and when it ends (the plan calls agents back and owes them the rest). */
+  breakRule: BreakRule | undefined;
+  breakEndsAt: number;
+  /** Queues this agent can serve (callbacks wait until none of them has a caller waiting). */
+  serves: readonly string[];
 }
 
 export class Simulation {
@@ -105,12 +139,34 @@ export class Simulation {
   private readonly callerNumbers: (string | undefined)[] = [];
 
   private readonly observe: ((e: AcdEvent) => void) | undefined;
+  /** Scenarios with a plan or callbacks draw each caller's talk time and callback choices at arrival, so a run
+   * with the plan and one without see the very same callers (common random numbers): only the plan differs. */
+  private readonly commonRandom: boolean;
+  private readonly callbackRng: Rng;
+  private readonly planEngine: PeakPlanEngine | undefined;
+  private readonly planEnforced: boolean;
+  private planLevelNow: PlanLevel = 0;
+  private readonly planLog: PlanLog | undefined;
+  /** Breaks the plan put off (or cut short), taken after stand-down. */
+  private deferredBreaks: { a: SimAgent; rule: BreakRule }[] = [];
+  private readonly book: CallbackBook | undefined;
+  private readonly callbackTalk: (() => number) | undefined;
+  private readonly onCallback: SimOptions['onCallback'];
 
-  /** `observe` sees every ACD event as it happens (tests, traces); the run does not depend on it. */
-  constructor(sc: Scenario, seed: number, observe?: (e: AcdEvent) => void) {
+  /** `opts.observe` sees every ACD event as it happens (a function is taken as `observe`, for older callers). */
+  constructor(sc: Scenario, seed: number, opts: SimOptions | ((e: AcdEvent) => void) = {}) {
     // Before anything is allocated: a run that cannot fit in memory or time is refused in one line.
     assertRunnable(sc);
-    this.observe = observe;
+    const o: SimOptions = typeof opts === 'function' ? { observe: opts } : opts;
+    this.observe = o.observe;
+    this.onCallback = o.onCallback;
+    this.commonRandom = sc.plan !== undefined || sc.callbacks !== undefined;
+    this.callbackRng = new Rng(mixSeed(seed, 0xcb));
+    this.planEngine = sc.plan ? new PeakPlanEngine(sc.plan.rules) : undefined;
+    this.planEnforced = sc.plan !== undefined && o.plan !== false;
+    this.planLog = sc.plan ? new PlanLog(this.planEnforced) : undefined;
+    this.book = sc.callbacks ? new CallbackBook() : undefined;
+    this.callbackTalk = sc.callbacks?.handle ? durationSampler(sc.callbacks.handle, this.callbackRng) : undefined;
     this.sc = sc;
     this.seed = seed;
     this.windowStart = sc.warmupSec * 1000;
@@ -148,6 +204,7 @@ export class Simulation {
     this.scheduleAgents();
     for (const q of this.queues) this.scheduleArrival(q, 0);
     if (this.needsTick()) this.clock.setTimeout(() => this.tick(), TICK_MS);
+    if (this.planEngine || this.book) this.clock.setTimeout(() => this.workflowTick(), TICK_MS);
 
     const every = Math.max(1, opts.progressEverySec ?? this.sc.horizonSec / 200) * 1000;
     for (let t = 0; t < this.windowEnd; ) {
@@ -157,7 +214,7 @@ export class Simulation {
     }
     // Drain: no new calls; let the ones in the system finish so late arrivals are not counted as unanswered.
     const drainEnd = this.windowEnd + this.sc.maxDrainSec * 1000;
-    while (this.calls.size > 0) {
+    while (this.calls.size > 0 || this.callbackWorkLeft()) {
       const next = this.clock.nextAt();
       if (next === undefined || next > drainEnd) break;
       this.clock.step();
@@ -195,6 +252,8 @@ export class Simulation {
       simulatedSec: endAt / 1000,
       storeOps: this.storeOps,
       events: this.events,
+      ...(this.planLog ? { plan: this.planLog.figures(endAt) } : {}),
+      ...(this.book ? { callbacks: this.book.figures(endAt) } : {}),
     };
   }
 
@@ -235,13 +294,22 @@ export class Simulation {
     const inWindow = now >= this.windowStart && now < this.windowEnd;
     const batch = inWindow ? Math.min(this.sc.batches - 1, Math.floor((now - this.windowStart) / this.batchMs)) : -1;
     const vip = q.spec.vip !== undefined && q.rng.chance(q.spec.vip.share);
-    const c: SimCall = { id, q, arrivedAt: now, vip, batch, patienceTimer: undefined, ringTimer: undefined, agent: undefined, offeredAt: 0 };
+    const c: SimCall = { id, q, arrivedAt: now, vip, batch, patienceTimer: undefined, ringTimer: undefined, agent: undefined, offeredAt: 0, talkSec: -1, wantsCallback: false, acceptsCallback: false, callbackTalkSec: 0, offerTimer: undefined };
     this.calls.set(id, c);
     if (batch >= 0) {
       q.stats.arrived(batch);
       if (vip) q.vipStats!.arrived(batch);
     }
     if (q.patienceMs > 0) c.patienceTimer = this.clock.setTimeout(() => this.callerHangsUp(c), q.rng.exponential(q.patienceMs));
+    if (this.commonRandom) c.talkSec = q.talk();
+    const cb = this.sc.callbacks;
+    if (cb) {
+      // A fixed number of draws per caller, whatever happens to the call: both runs keep the same stream.
+      c.wantsCallback = this.callbackRng.chance(cb.abandonShare);
+      c.acceptsCallback = this.callbackRng.chance(cb.offerAcceptShare);
+      c.callbackTalkSec = this.callbackTalk ? this.callbackTalk() : q.talk();
+      if (cb.offerAfterSec !== null && c.acceptsCallback) c.offerTimer = this.clock.setTimeout(() => this.takesCallbackOffer(c), cb.offerAfterSec * 1000);
+    }
     this.storeOps++;
     const r = this.store.enqueue({ callId: id, queueId: q.id, callerNumber: this.callerNumber(this.callerRng.int(this.sc.callerPool)), priority: vip ? q.spec.vip!.priority : 0, ownerInstance: INSTANCE });
     if (r.status === 'offered') this.offer(r.offer);
@@ -262,6 +330,8 @@ export class Simulation {
     c.patienceTimer = undefined;
     this.clock.clearTimeout(c.ringTimer);
     c.ringTimer = undefined;
+    this.clock.clearTimeout(c.offerTimer);
+    c.offerTimer = undefined;
     this.calls.delete(c.id);
     this.storeOps++;
     const r = this.store.abandon(c.id);
@@ -269,6 +339,8 @@ export class Simulation {
       c.q.stats.abandonedCall(c.batch);
       if (c.vip) c.q.vipStats!.abandonedCall(c.batch);
     }
+    const cb = this.sc.callbacks;
+    if (cb && c.wantsCallback && this.clock.now() - c.arrivedAt >= cb.afterAbandonSec * 1000) this.requestCallback(c, 'abandoned');
     const a = c.agent;
     if (r.stage === 'offered' && a) {
       // The ACD made the agent ready again and may have matched them at once.
@@ -305,6 +377,8 @@ export class Simulation {
     c.ringTimer = undefined;
     this.clock.clearTimeout(c.patienceTimer);
     c.patienceTimer = undefined;
+    this.clock.clearTimeout(c.offerTimer);
+    c.offerTimer = undefined;
     this.storeOps++;
     this.store.answer(c.id);
     const now = this.clock.now();
@@ -314,7 +388,7 @@ export class Simulation {
       c.q.stats.answeredCall(c.batch, wait, now - c.offeredAt, within);
       if (c.vip) c.q.vipStats!.answeredCall(c.batch, wait, now - c.offeredAt, within);
     }
-    this.clock.setTimeout(() => this.agentHangsUp(c), c.q.talk() * 1000);
+    this.clock.setTimeout(() => this.agentHangsUp(c), (c.talkSec >= 0 ? c.talkSec : c.q.talk()) * 1000);
   }
 
   private noAnswer(c: SimCall): void {
@@ -330,8 +404,7 @@ export class Simulation {
     this.storeOps++;
     const o = this.store.rona(c.id);
     a.mode = 'missed';
-    if (a.pending) this.applyPending(a);
-    else a.timer = this.clock.setTimeout(() => this.missedRecovered(a), a.group.missedReadyAfterSec * 1000);
+    if (!this.applyPending(a)) a.timer = this.clock.setTimeout(() => this.missedRecovered(a), a.group.missedReadyAfterSec * 1000);
     if (o) this.offer(o);
   }
 
@@ -355,10 +428,7 @@ export class Simulation {
   private wrapUpDone(a: SimAgent): void {
     this.events++;
     a.inWrapUp = false;
-    if (a.pending) {
-      this.applyPending(a);
-      return;
-    }
+    if (this.applyPending(a)) return;
     this.storeOps++;
     const o = this.store.wrapUpDone(a.id);
     if (o) this.offer(o);
@@ -370,11 +440,12 @@ export class Simulation {
     for (const g of this.sc.agents) {
       const time: AgentTime = { readyMs: 0, busyMs: 0, notReadyMs: 0 };
       this.groups.set(g.name, time);
+      const serves = servedQueues(g, this.sc.queues);
       for (let i = 0; i < g.count; i++) {
         // Always suffixed with digits, so ids of two groups cannot collide ("g" #1 is g-1; "g-1" #1 is g-1-1).
         const id = `${g.name}-${i + 1}`;
         if (this.agents.has(id)) throw new SimError('SCENARIO_INVALID', `agent id ${id} is made twice: agent group names must be unique`);
-        const a: SimAgent = { id, group: g, groupTime: time, mode: 'out', call: undefined, inWrapUp: false, pending: undefined, timer: undefined, state: 'logged-out', stateSince: 0 };
+        const a: SimAgent = { id, group: g, groupTime: time, mode: 'out', call: undefined, inWrapUp: false, pending: undefined, timer: undefined, state: 'logged-out', stateSince: 0, onShift: false, breakRule: undefined, breakEndsAt: 0, serves };
         this.agents.set(id, a);
         for (const s of g.shifts) {
           this.at(s.startSec, () => this.shiftStart(a));
@@ -395,6 +466,12 @@ export class Simulation {
 
   private shiftStart(a: SimAgent): void {
     this.events++;
+    a.onShift = true;
+    if (a.group.supervisor && !(this.planEnforced && this.planLevelNow >= 2)) return;
+    this.login(a);
+  }
+
+  private login(a: SimAgent): void {
     if (a.mode !== 'out') return;
     this.storeOps += 2;
     this.store.loginAgent({ id: a.id, name: a.id, skills: a.group.skills });
@@ -405,6 +482,7 @@ export class Simulation {
 
   private shiftEnd(a: SimAgent): void {
     this.events++;
+    a.onShift = false;
     if (a.mode === 'out') return;
     if (this.busy(a)) {
       a.pending = { kind: 'logout' };
@@ -416,6 +494,10 @@ export class Simulation {
   private breakStart(a: SimAgent, rule: BreakRule): void {
     this.events++;
     if (a.mode === 'out' || a.mode === 'break') return;
+    if (this.breaksSuspended()) {
+      this.deferredBreaks.push({ a, rule });
+      return;
+    }
     if (this.busy(a)) {
       // Breaks wait for the call in hand (and its wrap-up); a pending logout wins over a break.
       if (!a.pending) a.pending = { kind: 'break', rule };
@@ -429,12 +511,15 @@ export class Simulation {
     this.storeOps++;
     this.store.setNotReady(a.id, rule.reason);
     a.mode = 'break';
+    a.breakRule = rule;
+    a.breakEndsAt = this.clock.now() + rule.durationSec * 1000;
     a.timer = this.clock.setTimeout(() => this.backToWork(a), rule.durationSec * 1000);
   }
 
   private backToWork(a: SimAgent): void {
     this.events++;
     a.timer = undefined;
+    a.breakRule = undefined;
     a.mode = 'working';
     this.storeOps++;
     const o = this.store.setReady(a.id);
@@ -457,18 +542,28 @@ export class Simulation {
 
   /** The agent has just become free (ready with no new call, or not-ready after a miss): time for what waited. */
   private agentFree(a: SimAgent): void {
-    if (a.pending) this.applyPending(a);
+    this.applyPending(a);
   }
 
-  private applyPending(a: SimAgent): void {
-    const p = a.pending!;
+  /** Applies what waited for the call in hand; false when nothing did (or a break the plan put off). */
+  private applyPending(a: SimAgent): boolean {
+    const p = a.pending;
+    if (!p) return false;
     a.pending = undefined;
-    if (p.kind === 'logout') this.logout(a);
-    else this.startBreak(a, p.rule);
+    if (p.kind === 'logout') {
+      this.logout(a);
+      return true;
+    }
+    if (this.breaksSuspended()) {
+      this.deferredBreaks.push({ a, rule: p.rule });
+      return false;
+    }
+    this.startBreak(a, p.rule);
+    return true;
   }
 
   private busy(a: SimAgent): boolean {
-    return a.call !== undefined || a.inWrapUp;
+    return a.call !== undefined || a.inWrapUp || a.mode === 'callback';
   }
 
   private needsTick(): boolean {
@@ -481,6 +576,130 @@ export class Simulation {
     this.storeOps++;
     for (const o of this.store.tick()) this.offer(o);
     if (this.clock.now() < this.windowEnd || this.calls.size > 0) this.clock.setTimeout(() => this.tick(), TICK_MS);
+  }
+
+  // ---- the peak plan (standard §5) and callbacks (§3) -------------------------------------------------------
+
+  /** Once a second, as the app's evaluator does: the plan sees the calls waiting, then idle agents place callbacks. */
+  private workflowTick(): void {
+    this.events++;
+    const now = this.clock.now();
+    if (this.planEngine) {
+      const waiting: Record<string, number> = {};
+      for (const q of this.queues) waiting[q.id] = this.store.queueLength(q.id);
+      const transitions = this.planEngine.observe(now, waiting);
+      this.planLog!.sample(now, waiting, transitions, this.planEngine.level());
+      if (this.planEnforced) this.planChanged(this.planEngine.level());
+    }
+    this.placeCallbacks();
+    if (now < this.windowEnd || this.calls.size > 0 || this.callbackWorkLeft()) this.clock.setTimeout(() => this.workflowTick(), TICK_MS);
+  }
+
+  private breaksSuspended(): boolean {
+    return this.planEnforced && this.planLevelNow >= 1;
+  }
+
+  /** What agents do when the enforced plan's level changes. */
+  private planChanged(level: PlanLevel): void {
+    const was = this.planLevelNow;
+    if (level === was) return;
+    this.planLevelNow = level;
+    const plan = this.sc.plan!;
+    if (was < 1 && level >= 1) {
+      // Breaks suspended: agents on break are asked back and owe the rest of their break.
+      const now = this.clock.now();
+      const back = plan.breakReturnSec * 1000;
+      for (const a of this.agents.values()) {
+        if (a.mode !== 'break' || !a.breakRule || a.breakEndsAt - now <= back) continue;
+        this.deferredBreaks.push({ a, rule: { ...a.breakRule, durationSec: (a.breakEndsAt - now - back) / 1000 } });
+        this.clock.clearTimeout(a.timer);
+        a.breakEndsAt = now + back;
+        a.timer = this.clock.setTimeout(() => this.backToWork(a), back);
+      }
+    }
+    if (was < 2 && level >= 2) {
+      for (const a of this.agents.values()) if (a.group.supervisor && a.onShift) this.login(a);
+    }
+    if (was >= 2 && level < 2) {
+      for (const a of this.agents.values()) {
+        if (!a.group.supervisor || a.mode === 'out') continue;
+        if (this.busy(a)) a.pending = { kind: 'logout' };
+        else this.logout(a);
+      }
+    }
+    if (was >= 1 && level < 1) {
+      // Stand-down: the breaks put off are taken now, one agent at a time so the floor is not emptied at once.
+      const owed = this.deferredBreaks;
+      this.deferredBreaks = [];
+      owed.forEach(({ a, rule }, i) => this.clock.setTimeout(() => this.breakStart(a, rule), i * plan.resumeBreaksEverySec * 1000));
+    }
+  }
+
+  private requestCallback(c: SimCall, via: 'abandoned' | 'offered'): void {
+    const cb = this.sc.callbacks!;
+    const now = this.clock.now();
+    const deadline = cb.deadlineSec === null ? Math.max(this.windowEnd, now) : now + cb.deadlineSec * 1000;
+    this.book!.request({ queueId: c.q.id, via, requestedAt: now, deadline, talkSec: c.callbackTalkSec, placedAt: -1, doneAt: -1 });
+  }
+
+  /** A caller who has waited `offerAfterSec` takes the callback offered and leaves the queue. */
+  private takesCallbackOffer(c: SimCall): void {
+    this.events++;
+    c.offerTimer = undefined;
+    // Already ringing at a seat: the caller is about to be served.
+    if (c.agent !== undefined) return;
+    this.clock.clearTimeout(c.patienceTimer);
+    c.patienceTimer = undefined;
+    this.calls.delete(c.id);
+    this.storeOps++;
+    const r = this.store.abandon(c.id);
+    if (c.batch >= 0) {
+      c.q.stats.leftForCallback++;
+      if (c.vip) c.q.vipStats!.leftForCallback++;
+    }
+    this.requestCallback(c, 'offered');
+    if (r.offer) this.offer(r.offer);
+  }
+
+  /** Outbound callbacks: never while the enforced plan is active, only by ready agents whose queues are empty. */
+  private placeCallbacks(): void {
+    const book = this.book;
+    if (!book || book.pending() === 0 || this.breaksSuspended()) return;
+    const max = this.sc.callbacks!.maxAgents;
+    for (const a of this.agents.values()) {
+      if (book.active >= max || book.pending() === 0) return;
+      if (a.group.supervisor || a.mode !== 'working' || a.state !== 'ready' || this.busy(a) || a.pending) continue;
+      if (a.serves.some((q) => this.store.queueLength(q) > 0)) continue;
+      const task = book.take(a.serves);
+      if (task) this.startCallback(a, task);
+    }
+  }
+
+  private startCallback(a: SimAgent, task: CallbackTask): void {
+    this.storeOps++;
+    this.store.setNotReady(a.id, 'other');
+    a.mode = 'callback';
+    task.placedAt = this.clock.now();
+    this.book!.active++;
+    this.onCallback?.(a.id, task);
+    a.timer = this.clock.setTimeout(() => this.callbackDone(a, task), task.talkSec * 1000);
+  }
+
+  private callbackDone(a: SimAgent, task: CallbackTask): void {
+    this.events++;
+    a.timer = undefined;
+    task.doneAt = this.clock.now();
+    this.book!.active--;
+    // The mode changes after the store call: the time up to now is accounted as callback (busy) time.
+    if (this.applyPending(a)) return;
+    this.storeOps++;
+    const o = this.store.setReady(a.id);
+    a.mode = 'working';
+    if (o) this.offer(o);
+  }
+
+  private callbackWorkLeft(): boolean {
+    return this.book !== undefined && (this.book.active > 0 || this.book.pending() > 0);
   }
 
   // ---- time accounting from the ACD's own state changes -----------------------------------------------------
@@ -511,7 +730,9 @@ export class Simulation {
         t.busyMs += d;
         break;
       case 'not-ready':
-        t.notReadyMs += d;
+        // A callback is work: the ACD sees the agent not ready for its calls, the centre sees them busy.
+        if (a.mode === 'callback') t.busyMs += d;
+        else t.notReadyMs += d;
         break;
       case 'logged-out':
         break;
@@ -526,8 +747,14 @@ function mixSeed(seed: number, stream: number): number {
   return (z ^ (z >>> 12)) >>> 0;
 }
 
+/** Queues an agent group can serve: it has every skill the queue requires, at the level required. */
+function servedQueues(g: AgentGroup, queues: readonly SimQueue[]): string[] {
+  const level = new Map(g.skills.map((s) => [s.skill, s.level]));
+  return queues.filter((q) => q.def.requiredSkills.every((r) => (level.get(r.skill) ?? 0) >= r.minLevel)).map((q) => q.def.id);
+}
+
 export function simulate(sc: Scenario, opts: SimRunOptions): SimRawResult {
-  const sim = new Simulation(sc, opts.seed);
+  const sim = new Simulation(sc, opts.seed, opts.plan === undefined ? {} : { plan: opts.plan });
   return sim.run(opts);
 }
 

@@ -64,7 +64,10 @@ export function erlangPrediction(sc: Scenario): ErlangPrediction | null {
   const single = sc.queues.length === 1;
   if (!single) caveats.push('several queues pooled into one, skills ignored: an optimistic bound');
   if (withPatience > 0 && withPatience < calls) caveats.push('some queues have no patience: Erlang C for all');
+  if (sc.agents.some((g) => g.supervisor)) caveats.push('supervisor groups left out of the staff (they take calls only at peak plan level 2)');
+  if (sc.callbacks) caveats.push('callbacks (outbound work) not in the model');
   for (const g of sc.agents) {
+    if (g.supervisor) continue;
     if (g.ronaProbability > 0) note('missed calls (RONA) not in the model', 'group', g.name);
     if (g.answerAfterSec > 0) note('ringing before pick-up not in the model', 'group', g.name);
     if (g.breaks.length > 0 || g.shifts.some((s) => s.startSec > from || s.endSec < to)) note('shifts and breaks averaged into a mean staff', 'group', g.name);
@@ -97,11 +100,12 @@ export function erlangPrediction(sc: Scenario): ErlangPrediction | null {
 }
 
 /** Time-average number of agents logged in and not on a scheduled break over [from, to). Breaks are placed
- * exactly as the engine places them (spread over the group). */
+ * exactly as the engine places them (spread over the group). Supervisor groups are not staff (peak plan only). */
 export function staffedAgents(sc: Scenario, from: number, to: number): number {
   let agentSec = 0;
   const overlap = (a: number, b: number): number => Math.max(0, Math.min(b, to) - Math.max(a, from));
   for (const g of sc.agents) {
+    if (g.supervisor) continue;
     for (const s of g.shifts) {
       agentSec += g.count * overlap(s.startSec, s.endSec);
       for (const b of g.breaks) {

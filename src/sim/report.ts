@@ -2,7 +2,9 @@
  * The simulator's answer: overall and per-queue call figures, agent occupancy by group, and the Erlang engine's
  * prediction for the same inputs side by side. This is the `acd simulate --json` contract.
  */
+import type { CallbackFigures } from './callbacks.js';
 import type { SimRawResult } from './engine.js';
+import type { PlanFigures } from './plan.js';
 import { erlangPrediction, type ErlangPrediction } from './prediction.js';
 import { callMetrics, type AgentTime, type CallMetrics } from './stats.js';
 
@@ -30,6 +32,10 @@ export interface SimResult extends CallMetrics {
   /** The Erlang engine's prediction for the same inputs (null when there is no load or no staff). */
   erlang: ErlangPrediction | null;
   simulatedHours: number;
+  /** Scenarios with a peak plan: its activations (declared by the rule engine; acted on only when `enforced`). */
+  plan?: PlanFigures;
+  /** Scenarios with callbacks. */
+  callbacks?: CallbackFigures;
 }
 
 export function occupancyOf(t: AgentTime): OccupancyFigures {
@@ -58,6 +64,8 @@ export function buildResult(raw: SimRawResult): SimResult {
     queues,
     erlang: erlangPrediction(sc),
     simulatedHours: raw.simulatedSec / 3600,
+    ...(raw.plan ? { plan: raw.plan } : {}),
+    ...(raw.callbacks ? { callbacks: raw.callbacks } : {}),
   };
 }
 
@@ -82,6 +90,7 @@ export function formatResult(r: SimResult): string {
     ['missed (RONA)', String(r.rona), ''],
     ['longest wait', sec(r.maxWaitSeconds), ''],
   ];
+  if (r.leftForCallback > 0) rows.push(['took a callback', String(r.leftForCallback), '']);
   if (r.unfinished > 0) rows.push(['unfinished at end', String(r.unfinished), '']);
   // Loops, not Math.max(...): a spread of every row overflows the stack on a long table.
   const w0 = rows.reduce((w, x) => Math.max(w, x[0].length), 0) + 2;
@@ -104,5 +113,73 @@ export function formatResult(r: SimResult): string {
     lines.push('', 'agent group      occupancy  not ready  agent-hours');
     for (const [name, g] of gs) lines.push(`${name.padEnd(16)} ${pct(g.occupancy).padStart(9)}  ${pct(g.notReadyShare).padStart(9)}  ${g.agentHours.toFixed(1).padStart(11)}`);
   }
+  if (r.plan) lines.push('', ...planLines(r.plan));
+  if (r.callbacks) lines.push('', callbackLine(r.callbacks));
   return lines.join('\n');
+}
+
+/** Seconds from the start of the run as H:MM. */
+export function clockOf(sec: number): string {
+  const m = Math.floor(sec / 60);
+  return `${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}`;
+}
+
+function planLines(p: PlanFigures): string[] {
+  const head = p.enforced ? 'peak plan (enforced)' : 'peak plan (not enforced: what the rules would have declared)';
+  if (p.activations.length === 0) return [`${head}: no activation; at most ${p.maxWaiting} waiting`];
+  const out = [`${head}: at most ${p.maxWaiting} waiting; ${(p.secondsAtLevel1 / 60).toFixed(0)} min at level 1+, ${(p.secondsAtLevel2 / 60).toFixed(0)} min at level 2`];
+  for (const a of p.activations) out.push(`  level ${a.level} ${a.scope === '*' ? 'hotline' : `queue ${a.scope}`}  ${clockOf(a.startSec)} – ${a.endSec === null ? 'end' : clockOf(a.endSec)}  peak ${a.peakWaiting} waiting`);
+  return out;
+}
+
+function callbackLine(c: CallbackFigures): string {
+  return `callbacks: ${c.requested} requested (${c.fromAbandoned} after abandoning, ${c.fromOffer} offered), ${c.placed} placed, ${c.deadlineMet} done by the deadline, ${c.deadlineMissed} missed it` + (c.open > 0 ? `, ${c.open} open` : '') + (c.meanDelaySec !== null ? `; ${(c.meanDelaySec / 60).toFixed(0)} min from request to dial on average` : '');
+}
+
+export interface PlanComparison {
+  scenario: string;
+  seed: number;
+  withPlan: SimResult;
+  withoutPlan: SimResult;
+}
+
+/** The same day (same seed, same callers) with the plan and without, side by side. */
+export function formatComparison(c: PlanComparison): string {
+  const a = c.withPlan;
+  const b = c.withoutPlan;
+  const acts = (r: SimResult): string => {
+    const xs = r.plan?.activations ?? [];
+    return xs.length === 0 ? 'none' : xs.map((x) => `L${x.level} ${clockOf(x.startSec)}–${x.endSec === null ? 'end' : clockOf(x.endSec)}`).join(', ');
+  };
+  const cb = (r: SimResult, f: (x: CallbackFigures) => number): string => (r.callbacks ? String(f(r.callbacks)) : '–');
+  const rows: [string, string, string][] = [
+    ['', 'with plan', 'without plan'],
+    ['calls offered', String(a.calls), String(b.calls)],
+    ['answered', String(a.answered), String(b.answered)],
+    ['abandoned', String(a.abandoned), String(b.abandoned)],
+    ['took a callback offer', String(a.leftForCallback), String(b.leftForCallback)],
+    ['service level', pct(a.serviceLevel), pct(b.serviceLevel)],
+    ['abandon rate', pct(a.abandonRate), pct(b.abandonRate)],
+    ['ASA', sec(a.asaSeconds), sec(b.asaSeconds)],
+    ['longest wait', sec(a.maxWaitSeconds), sec(b.maxWaitSeconds)],
+    ['most waiting at once', String(a.plan?.maxWaiting ?? '–'), String(b.plan?.maxWaiting ?? '–')],
+    ['plan activations', acts(a), `${acts(b)} (declared, not acted on)`],
+    ['minutes at level 1+ / 2', minutes(a.plan), minutes(b.plan)],
+    ['callbacks requested', cb(a, (x) => x.requested), cb(b, (x) => x.requested)],
+    ['callbacks placed', cb(a, (x) => x.placed), cb(b, (x) => x.placed)],
+    ['deadline met', cb(a, (x) => x.deadlineMet), cb(b, (x) => x.deadlineMet)],
+    ['deadline missed', cb(a, (x) => x.deadlineMissed), cb(b, (x) => x.deadlineMissed)],
+    ['occupancy', pct(a.occupancy), pct(b.occupancy)],
+  ];
+  const w0 = rows.reduce((w, x) => Math.max(w, x[0].length), 0) + 2;
+  const w1 = rows.reduce((w, x) => Math.max(w, x[1].length), 0) + 3;
+  const lines = [`scenario ${c.scenario}, seed ${c.seed}: the same callers with the peak plan and without`, ''];
+  for (const [k, x, y] of rows) lines.push(`${k.padEnd(w0)}${x.padEnd(w1)}${y}`.trimEnd());
+  if (a.plan) lines.push('', 'with plan:', ...planLines(a.plan).map((l) => `  ${l}`));
+  if (b.plan) lines.push('without plan:', ...planLines(b.plan).map((l) => `  ${l}`));
+  return lines.join('\n');
+}
+
+function minutes(p: PlanFigures | undefined): string {
+  return p ? `${(p.secondsAtLevel1 / 60).toFixed(0)} / ${(p.secondsAtLevel2 / 60).toFixed(0)}` : '–';
 }

@@ -6,11 +6,12 @@
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { isAcdError } from '../acd/errors.js';
+import { DEFAULT_PLAN_RULE, mergeRule, ruleProblems, type PlanRule } from '../acd/peak-plan.js';
 import { NOT_READY_REASONS, ROUTING_POLICIES, type AgentSkill, type QueueDefinition, type SkillLevel } from '../acd/model.js';
 import { validateSetup } from '../acd/setup.js';
 import { formatIssues, SimError, type ScenarioIssue } from './errors.js';
 import type { DurationSpec } from './rng.js';
-import { DEFAULT_BATCHES, DEFAULT_CALLER_POOL, DEFAULT_RING_CADENCE_SEC, type AgentGroup, type Scenario, type SimQueue } from './scenario.js';
+import { DEFAULT_BATCHES, DEFAULT_CALLER_POOL, DEFAULT_RING_CADENCE_SEC, type AgentGroup, type Scenario, type SimCallbacks, type SimPlan, type SimQueue } from './scenario.js';
 
 /** A time as hours (a number) or "H:MM", counted from the start of the run (or of the shift, for breaks). */
 const time = z.union([
@@ -63,7 +64,37 @@ const agentGroup = z.strictObject({
   ronaProbability: z.number().min(0).max(1).default(0),
   answerAfterSec: z.number().min(0).default(0),
   missedReadyAfterSec: z.number().min(0).default(30),
+  supervisor: z.boolean().default(false),
 });
+
+/** A plan rule in the file's units (minutes); omitted fields come from the hotline rule (or the standard's). */
+const planRule = z.strictObject({
+  level1: z.number().int().min(1).optional(),
+  level2: z.number().int().min(1).optional(),
+  clear1: z.number().int().min(0).optional(),
+  clear2: z.number().int().min(0).optional(),
+  sustainMinutes: z.number().min(0).optional(),
+  standDownMinutes: z.number().min(0).optional(),
+  dipMinutes: z.number().min(0).optional(),
+});
+
+const plan = planRule.extend({
+  queues: z.record(id, planRule).default({}),
+  breakReturnMinutes: z.number().min(0).default(2),
+  resumeBreaksEveryMinutes: z.number().min(0).default(1),
+});
+
+const callbacks = z
+  .strictObject({
+    afterAbandonSec: z.number().min(0).default(60),
+    abandonShare: z.number().min(0).max(1).default(0.3),
+    offerAfterSec: z.number().min(0).optional(),
+    offerAcceptShare: z.number().min(0).max(1).default(0),
+    deadlineHours: z.number().positive().optional(),
+    maxAgents: z.number().int().min(1).default(5),
+    handleTime: handleTime.optional(),
+  })
+  .refine((c) => c.offerAcceptShare === 0 || c.offerAfterSec !== undefined, { message: 'offerAcceptShare needs offerAfterSec', path: ['offerAcceptShare'] });
 
 export const scenarioFileSchema = z.strictObject({
   version: z.literal(1),
@@ -78,6 +109,8 @@ export const scenarioFileSchema = z.strictObject({
   skills: z.array(id).default([]),
   queues: z.array(queue).min(1),
   agents: z.array(agentGroup).min(1),
+  plan: plan.optional(),
+  callbacks: callbacks.optional(),
 });
 export type ScenarioFile = z.infer<typeof scenarioFileSchema>;
 
@@ -119,7 +152,9 @@ const KNOWN_KEYS = [
   'id', 'name', 'skills', 'priority', 'policy', 'overflow', 'secondaryAfterSec', 'toQueue', 'queueAfterSec', 'serviceLevel', 'fraction',
   'seconds', 'wrapUpSec', 'answerRings', 'stickyAgentSec', 'callsPerHour', 'arrivals', 'from', 'handleTime', 'distribution', 'meanSec',
   'sdSec', 'patienceSec', 'vip', 'share', 'skill', 'minLevel', 'group', 'count', 'level', 'primary', 'shifts', 'start', 'end', 'breaks', 'after', 'minutes',
-  'spreadMinutes', 'reason', 'ronaProbability', 'answerAfterSec', 'missedReadyAfterSec',
+  'spreadMinutes', 'reason', 'ronaProbability', 'answerAfterSec', 'missedReadyAfterSec', 'supervisor', 'plan', 'callbacks', 'level1', 'level2',
+  'clear1', 'clear2', 'sustainMinutes', 'standDownMinutes', 'dipMinutes', 'breakReturnMinutes', 'resumeBreaksEveryMinutes', 'afterAbandonSec',
+  'abandonShare', 'offerAfterSec', 'offerAcceptShare', 'deadlineHours', 'maxAgents',
 ];
 
 /** A misspelt key is the usual mistake: name the key it was probably meant to be (same letters, other case). */
@@ -177,10 +212,7 @@ function toScenario(f: ScenarioFile, reportTo: Report): Scenario {
       if (ai > 0 && a.fromSec <= arrivals[ai - 1]!.fromSec) report(['queues', qi, 'arrivals', ai, 'from'], 'arrival intervals must be in increasing time order');
       if (a.fromSec >= horizonSec) report(['queues', qi, 'arrivals', ai, 'from'], `starts at or after the end of the run (${f.hours} h)`);
     });
-    const handle: DurationSpec =
-      q.handleTime.distribution === 'lognormal'
-        ? { distribution: 'lognormal', meanSec: q.handleTime.meanSec, sdSec: q.handleTime.sdSec! }
-        : { distribution: q.handleTime.distribution, meanSec: q.handleTime.meanSec };
+    const handle = durationOf(q.handleTime);
     const def: QueueDefinition = {
       id: q.id,
       name: q.name ?? q.id,
@@ -234,8 +266,21 @@ function toScenario(f: ScenarioFile, reportTo: Report): Scenario {
       ronaProbability: g.ronaProbability,
       answerAfterSec: g.answerAfterSec,
       missedReadyAfterSec: g.missedReadyAfterSec,
+      ...(g.supervisor ? { supervisor: true } : {}),
     };
   });
+  const simPlan = f.plan ? planOf(f.plan, seenQueues, report) : undefined;
+  const simCallbacks: SimCallbacks | undefined = f.callbacks
+    ? {
+        afterAbandonSec: f.callbacks.afterAbandonSec,
+        abandonShare: f.callbacks.abandonShare,
+        offerAfterSec: f.callbacks.offerAfterSec ?? null,
+        offerAcceptShare: f.callbacks.offerAcceptShare,
+        deadlineSec: f.callbacks.deadlineHours === undefined ? null : f.callbacks.deadlineHours * 3600,
+        maxAgents: f.callbacks.maxAgents,
+        handle: f.callbacks.handleTime ? durationOf(f.callbacks.handleTime) : null,
+      }
+    : undefined;
 
   const sc: Scenario = {
     name: f.name,
@@ -249,6 +294,8 @@ function toScenario(f: ScenarioFile, reportTo: Report): Scenario {
     callerPool: f.callerPool,
     batches: f.batches,
     ...(f.seed !== undefined ? { seed: f.seed } : {}),
+    ...(simPlan ? { plan: simPlan } : {}),
+    ...(simCallbacks ? { callbacks: simCallbacks } : {}),
   };
   // The ACD's own validation last: whatever it refuses, the simulator must not run.
   if (problems > 0) return sc;
@@ -259,4 +306,40 @@ function toScenario(f: ScenarioFile, reportTo: Report): Scenario {
     else throw e;
   }
   return sc;
+}
+
+function durationOf(h: z.infer<typeof handleTime>): DurationSpec {
+  return h.distribution === 'lognormal' ? { distribution: 'lognormal', meanSec: h.meanSec, sdSec: h.sdSec! } : { distribution: h.distribution, meanSec: h.meanSec };
+}
+
+type FileRule = z.infer<typeof planRule>;
+
+function ruleOverride(r: FileRule): Partial<PlanRule> {
+  const ms = (m: number | undefined): number | undefined => (m === undefined ? undefined : Math.round(m * 60_000));
+  const o: Partial<PlanRule> = {};
+  if (r.level1 !== undefined) o.level1 = r.level1;
+  if (r.level2 !== undefined) o.level2 = r.level2;
+  if (r.clear1 !== undefined) o.clear1 = r.clear1;
+  if (r.clear2 !== undefined) o.clear2 = r.clear2;
+  const sustain = ms(r.sustainMinutes);
+  const standDown = ms(r.standDownMinutes);
+  const dip = ms(r.dipMinutes);
+  if (sustain !== undefined) o.sustainMs = sustain;
+  if (standDown !== undefined) o.standDownMs = standDown;
+  if (dip !== undefined) o.dipMs = dip;
+  return o;
+}
+
+/** The plan's rules over the standard's defaults (src/acd/peak-plan.ts), each checked by the engine's own rule check. */
+function planOf(p: z.infer<typeof plan>, queueIds: ReadonlySet<string>, report: Report): SimPlan {
+  const { queues: perQueue, breakReturnMinutes, resumeBreaksEveryMinutes, ...own } = p;
+  const hotline = mergeRule(DEFAULT_PLAN_RULE, ruleOverride(own));
+  for (const problem of ruleProblems(hotline)) report(['plan'], problem);
+  const queues: Record<string, PlanRule> = {};
+  for (const [q, r] of Object.entries(perQueue)) {
+    if (!queueIds.has(q)) report(['plan', 'queues', q], `unknown queue ${q}`);
+    queues[q] = mergeRule(hotline, ruleOverride(r));
+    for (const problem of ruleProblems(queues[q])) report(['plan', 'queues', q], problem);
+  }
+  return { rules: { hotline, queues }, breakReturnSec: breakReturnMinutes * 60, resumeBreaksEverySec: resumeBreaksEveryMinutes * 60 };
 }

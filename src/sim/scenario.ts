@@ -4,6 +4,7 @@
  * (single-queue.ts) both produce one; the engine (engine.ts) only ever sees this shape.
  */
 import type { AgentSkill, NotReadyReason, QueueDefinition } from '../acd/model.js';
+import type { PlanRules } from '../acd/peak-plan.js';
 import type { DurationSpec } from './rng.js';
 
 /** From `fromSec` until the next interval (or the end of the run) calls arrive as a Poisson process. */
@@ -51,6 +52,35 @@ export interface AgentGroup {
   answerAfterSec: number;
   /** After a missed call the agent is not-ready(missed) for this long, then makes themself ready again. */
   missedReadyAfterSec: number;
+  /** Supervisors: on the floor for their shifts but logged in to the ACD only while the peak plan is at level 2. */
+  supervisor?: boolean;
+}
+
+/** The peak-load emergency plan (standard §5) in the simulation: the real rule engine's rules plus how agents react. */
+export interface SimPlan {
+  rules: PlanRules;
+  /** Agents on break when the plan starts come back after this long (they walk back to their seats). */
+  breakReturnSec: number;
+  /** After stand-down, the breaks the plan put off are taken one agent at a time, this far apart. */
+  resumeBreaksEverySec: number;
+}
+
+/** Callers who become callback tasks (standard §3), placed by idle agents. */
+export interface SimCallbacks {
+  /** Callers who hang up after waiting at least this long may ask for a callback… */
+  afterAbandonSec: number;
+  /** …this share of them. */
+  abandonShare: number;
+  /** Callers still waiting this long are offered a callback (null: never offered)… */
+  offerAfterSec: number | null;
+  /** …and this share of them accept and leave the queue. */
+  offerAcceptShare: number;
+  /** A task's deadline after its request (null: the end of the day, `horizonSec`). */
+  deadlineSec: number | null;
+  /** At most this many agents on callbacks at once. */
+  maxAgents: number;
+  /** Talk time of a callback (null: the queue's handle time). */
+  handle: DurationSpec | null;
 }
 
 export interface Scenario {
@@ -70,6 +100,8 @@ export interface Scenario {
   /** Batches for the batch-means confidence intervals. */
   batches: number;
   seed?: number;
+  plan?: SimPlan;
+  callbacks?: SimCallbacks;
 }
 
 export const DEFAULT_RING_CADENCE_SEC = 5;

@@ -14,6 +14,8 @@ export class QueueStats {
   ringSumMs = 0;
   rona = 0;
   unfinished = 0;
+  /** Callers who accepted a callback offered while waiting and left the queue (neither answered nor abandoned). */
+  leftForCallback = 0;
   readonly bOffered: Float64Array;
   readonly bAnswered: Float64Array;
   readonly bAbandoned: Float64Array;
@@ -61,6 +63,7 @@ export class QueueStats {
     total.ringSumMs += this.ringSumMs;
     total.rona += this.rona;
     total.unfinished += this.unfinished;
+    total.leftForCallback += this.leftForCallback;
     for (let b = 0; b < this.batches; b++) {
       total.bOffered[b]! += this.bOffered[b]!;
       total.bAnswered[b]! += this.bAnswered[b]!;
@@ -85,6 +88,9 @@ export interface CallMetrics {
   abandoned: number;
   /** Calls still waiting or talking when the run (drain included) stopped; counted in `calls` only. */
   unfinished: number;
+  /** Callers who took a callback offered while waiting (scenarios with `callbacks.offerAfterSec`); not answered
+   * within the target, so they lower the service level like abandoned callers. */
+  leftForCallback: number;
   /** Answered within the target time ÷ calls offered (abandoned callers count as failures). */
   serviceLevel: number;
   /** Answered within the target time ÷ answered. */
@@ -110,6 +116,7 @@ export function callMetrics(s: QueueStats, ringCadenceSec: number): CallMetrics 
     answered: s.answered,
     abandoned: s.abandoned,
     unfinished: s.unfinished,
+    leftForCallback: s.leftForCallback,
     serviceLevel: s.offered > 0 ? s.answeredWithin / s.offered : 1,
     serviceLevelExcludingAbandoned: s.answered > 0 ? s.answeredWithin / s.answered : 1,
     asaSeconds: ratio(s.waitSumAnsweredMs, s.answered) / 1000,

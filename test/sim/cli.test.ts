@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/core/errors.js';
-import { runScenario, scenarioFromFlags, seedFromFlags } from '../../src/cli/simulate.js';
+import { planModeFromFlags, runScenario, scenarioFromFlags, seedFromFlags } from '../../src/cli/simulate.js';
 import { SimError } from '../../src/sim/errors.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,6 +32,16 @@ describe('acd simulate flags', () => {
     expect(() => seedFromFlags({ seed: '-1' }, sc)).toThrow(/--seed/);
   });
 
+  it('--plan: on by default; on, off or both, only for a scenario with a plan', () => {
+    const plain = scenarioFromFlags({ callsPerHour: '100', aht: '180', agents: '3', hours: '1' });
+    const peak = scenarioFromFlags({ scenario: 'src/sim/examples/peak-day.yaml' });
+    expect(planModeFromFlags({}, peak)).toBe('on');
+    expect(planModeFromFlags({ plan: 'both' }, peak)).toBe('both');
+    expect(planModeFromFlags({}, plain)).toBe('on');
+    expect(() => planModeFromFlags({ plan: 'maybe' }, peak)).toThrow(new InvalidInputError('--plan', 'must be on, off or both (got maybe)'));
+    expect(() => planModeFromFlags({ plan: 'off' }, plain)).toThrow(/--plan: needs a scenario file with a plan: section/);
+  });
+
   it('runScenario adds run figures; the rest is reproducible', () => {
     const sc = scenarioFromFlags({ callsPerHour: '200', aht: '60', agents: '5', hours: '2', patience: '90' });
     const a = runScenario(sc, 3, false);
@@ -53,6 +63,16 @@ describe.concurrent('acd simulate (spawned)', () => {
     expect(r.erlang).toMatchObject({ model: 'erlang-a', basis: 'single-queue', agents: 12, targetTimeSeconds: 15, patienceSeconds: 100 });
     expect(r.erlang.trafficErlangs).toBeCloseTo(10, 12);
     expect(r.answered + r.abandoned + r.unfinished).toBe(r.calls);
+  });
+
+  it('--plan both --json: the peak day with the plan and without, same seed and callers', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'simulate', '--scenario', 'src/sim/examples/peak-day.yaml', '--plan', 'both', '--json'], { cwd: root });
+    const r = JSON.parse(stdout);
+    expect(r.seed).toBe(2);
+    expect(r.withPlan.calls).toBe(r.withoutPlan.calls);
+    expect([r.withPlan.plan.enforced, r.withoutPlan.plan.enforced]).toEqual([true, false]);
+    expect(r.withPlan.plan.activations.length).toBeGreaterThan(0);
+    for (const k of ['requested', 'placed', 'deadlineMet', 'deadlineMissed']) expect(r.withPlan.callbacks).toHaveProperty(k);
   });
 
   it('a bad scenario exits 1 with one located line per issue on stderr', async () => {
