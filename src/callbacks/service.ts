@@ -108,7 +108,7 @@ const CALLABLE = /^\+?\d{5,20}$/;
 /** A caller who hung up in queue after waiting long enough, from a number we can dial, gets a callback task. */
 export function abandonedCallbackRequest(rule: AbandonedRule, call: EndedCall): CallbackRequest | undefined {
   if (call.queueId === undefined || call.queuedAt === undefined || call.agentAnsweredAt !== undefined) return undefined;
-  if (call.disposition !== 'caller-hangup' || call.endedBy !== 'caller') return undefined;
+  if ((call.disposition !== 'caller-hangup' && call.disposition !== 'abandoned') || call.endedBy !== 'caller') return undefined;
   if (!rule.enabled(call.queueId) || call.endedAt - call.queuedAt < rule.minWaitSec * 1000) return undefined;
   if (!CALLABLE.test(call.callerNumber)) return undefined;
   return { number: call.callerNumber, reason: 'abandoned', source: 'abandoned', callId: call.callId, queueId: call.queueId };

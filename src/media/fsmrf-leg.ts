@@ -209,6 +209,15 @@ export class FsmrfLeg implements MediaLeg {
     };
   }
 
+  /**
+   * Give an endpoint that offered first (MediaServerConnection.offerLeg) the far end's answer: early media from a
+   * 183, or the 200 OK's SDP (fsmrf re-INVITEs FreeSWITCH with it).
+   */
+  async answerWith(remoteSdp: string): Promise<void> {
+    this.ensureLive('answerWith');
+    await this.guard('answerWith', this.ep.modify(remoteSdp), this.limits.commandMs);
+  }
+
   async release(): Promise<void> {
     if (this.isGone) return;
     this.markGone('released');
