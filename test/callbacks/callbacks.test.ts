@@ -145,11 +145,11 @@ function dispatcher(clock: VirtualClock, script: Script, gate: CallbackGate, ins
       slots: new RedisCallbackSlots(redis, hotline),
       routing: script,
       caller: script,
-      records: new CallRecordRepository(t.db) as unknown as { writeCallRecord(r: CallRecord): Promise<unknown> },
+      records: recordsRepo(),
       calendar: () => cal,
       policy,
       clock,
-      log: process.env.CB_DEBUG ? (pino({ level: 'debug' }) as never) : silentLogger,
+      log: process.env.CB_DEBUG ? pino({ level: 'debug' }) : silentLogger,
     },
     { instanceId, leaseMs, offerWindowMs: 10_000, noAgentBackoffMs: 60_000 },
   );
@@ -168,9 +168,7 @@ describe('the callback dispatcher (virtual clock, real PostgreSQL and Redis)', (
   const open = (maxSeats: number, allowed = true): CallbackGate => ({ callbacksAllowed: () => Promise.resolve({ allowed, maxSeats }) });
 
   function make(clock: VirtualClock, script: Script, gate: CallbackGate, instanceId = 'app-a', hotline = uniqueHotline('cb'), leaseMs = 60_000): CallbackDispatcher {
-    const d = dispatcher(clock, script, gate, instanceId, hotline, leaseMs);
-    (d as unknown as { deps: { records: unknown } }).deps.records = recordsRepo();
-    return d;
+    return dispatcher(clock, script, gate, instanceId, hotline, leaseMs);
   }
 
   it('offers only while the line is open and the gate allows, at most N seats at once', async () => {
