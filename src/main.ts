@@ -289,6 +289,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         caller: callbackDialer?.caller ?? { place: () => Promise.reject(new Error('no trunk')) },
         records: pg.recorder,
         calendar: callbackCalendar,
+        defaultQueue: () => flows.queues()?.[0]?.id,
         policy: callbackPolicy,
         clock,
         log: callbackLog,

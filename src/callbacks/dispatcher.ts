@@ -29,6 +29,8 @@ export interface CallbackDispatcherDeps {
   /** Outbound call records (the durable recorder: spooled through a PostgreSQL outage). */
   records: { writeCallRecord(r: CallRecord): Promise<unknown> };
   calendar: () => Calendar | undefined;
+  /** The queue whose agents work a task stored without one (the first queue of queues.yaml). */
+  defaultQueue: () => string | undefined;
   policy: CallbackPolicy;
   clock: Clock;
   log: Logger;
@@ -101,9 +103,10 @@ export class CallbackDispatcher {
     const { deps, opts } = this;
     const log = deps.log.child({ callbackId: task.id, number: task.requestedNumber });
     const callId = `cb-${task.id}-${deps.clock.now()}`;
+    const queueId = callbackQueueId(task.queueId ?? deps.defaultQueue() ?? '');
     let agent: ReservedAgent | undefined;
     try {
-      agent = await deps.routing.reserve({ callId, queueId: callbackQueueId(task.queueId ?? ''), number: task.requestedNumber }, opts.offerWindowMs);
+      agent = await deps.routing.reserve({ callId, queueId, number: task.requestedNumber }, opts.offerWindowMs);
       if (!agent) {
         log.debug('no agent free for the callback; later');
         await deps.tasks.release(task.id, opts.instanceId, deps.clock.now() + opts.noAgentBackoffMs);
@@ -115,17 +118,17 @@ export class CallbackDispatcher {
       const result = await deps.caller.place({ callId, agentId: reserved.agentId, number: task.requestedNumber }, { agentAnswered: () => reserved.answered() });
       if (result.outcome === 'agent-missed') await reserved.missed();
       await reserved.leave(result.endedBy === 'caller' ? 'caller' : result.agentAnsweredAt !== undefined ? 'agent' : 'operator');
-      await this.finish(task, cal, callId, reserved.agentId, result, log);
+      await this.finish(task, cal, callId, queueId, reserved.agentId, result, log);
     } catch (err) {
       log.error({ err }, 'callback attempt failed');
       await agent?.leave('operator').catch(() => undefined);
-      await this.finish(task, cal, callId, agent?.agentId ?? null, { outcome: 'failed', endedAt: deps.clock.now(), endedBy: 'system', failure: String(err) }, log).catch((e: unknown) => log.error({ err: e }, 'recording the failed attempt failed'));
+      await this.finish(task, cal, callId, queueId, agent?.agentId ?? null, { outcome: 'failed', endedAt: deps.clock.now(), endedBy: 'system', failure: String(err) }, log).catch((e: unknown) => log.error({ err: e }, 'recording the failed attempt failed'));
     } finally {
       await deps.slots.release(task.id).catch((err: unknown) => log.warn({ err }, 'seat slot not released (its lease frees it)'));
     }
   }
 
-  private async finish(task: Callback, cal: Calendar, callId: string, agentId: string | null, r: OutboundResult, log: Logger): Promise<void> {
+  private async finish(task: Callback, cal: Calendar, callId: string, queueId: string, agentId: string | null, r: OutboundResult, log: Logger): Promise<void> {
     const { deps, opts } = this;
     const next = afterAttempt(cal, deps.policy, r.outcome, task.attempts, r.endedAt);
     const kept = await deps.tasks.recordAttempt(task.id, opts.instanceId, { at: r.endedAt, agentId, callId, outcome: r.outcome }, next);
@@ -136,7 +139,7 @@ export class CallbackDispatcher {
       direction: 'outbound',
       instanceId: opts.instanceId,
       callerNumber: task.requestedNumber,
-      queueId: callbackQueueId(task.queueId ?? ''),
+      queueId,
       arrivalAt: r.agentAnsweredAt ?? r.endedAt,
       hangupAt: r.endedAt,
       disposition: r.outcome === 'answered' ? 'answered' : 'failed',

@@ -147,6 +147,7 @@ function dispatcher(clock: VirtualClock, script: Script, gate: CallbackGate, ins
       caller: script,
       records: recordsRepo(),
       calendar: () => cal,
+      defaultQueue: () => 'general',
       policy,
       clock,
       log: process.env.CB_DEBUG ? pino({ level: 'debug' }) : silentLogger,
