@@ -43,6 +43,7 @@ export class SipTrunkDialer implements TrunkDialer {
     let invite: Srf.SrfRequest | undefined;
     let cancelled = false;
     let early: Promise<void> | undefined;
+    let earlySdp: string | undefined;
     let resolveMedia!: (l: MediaLeg) => void;
     let rejectMedia!: (e: unknown) => void;
     const media = new Promise<MediaLeg>((res, rej) => {
@@ -68,6 +69,7 @@ export class SipTrunkDialer implements TrunkDialer {
             cbProvisional: (res: Srf.SrfResponse) => {
               const body = (res as unknown as { body?: string }).body;
               if (early || !body || !/m=audio/.test(body)) return;
+              earlySdp = body;
               early = leg.answerWith(body).then(
                 () => resolveMedia(leg),
                 (err: unknown) => this.log.warn({ err, callId: call.callId }, 'early media from the trunk not applied'),
@@ -91,8 +93,8 @@ export class SipTrunkDialer implements TrunkDialer {
       }
       try {
         if (early) await early;
-        // The answer's SDP is the one that holds (it may differ from the early one).
-        await leg.answerWith(dialog.remote.sdp);
+        // The answer's SDP is the one that holds when it differs from the early one (another re-INVITE otherwise).
+        if (dialog.remote.sdp !== earlySdp || !leg.answered) await leg.answerWith(dialog.remote.sdp);
       } catch (err) {
         await Promise.allSettled([dialog.destroy() as unknown as Promise<unknown>, leg.release()]);
         rejectMedia(err);
