@@ -27,6 +27,7 @@ import { AcdQueueLoad } from './call/queue-load.js';
 import { erlangWaitEstimator } from './ivr/wait.js';
 import { queueOption } from './ivr/queues.js';
 import type { CallRecordSink, TransferTarget } from './call/ports.js';
+import type { CallDataSink } from './ivr/channel.js';
 import { CallRegistry } from './call/registry.js';
 import { OverloadGuard } from './call/overload.js';
 import { MediaServerConnection } from './media/media-server.js';
@@ -50,6 +51,18 @@ import { PlanGate } from './plan/gate.js';
 import { PlanService } from './plan/service.js';
 import { PlanRepository } from './store/pg/plan.js';
 import { RedisPlanStore } from './store/redis/plan-store.js';
+import { AcdCallbackRouting } from './callbacks/acd-routing.js';
+import { parseDeadlineDays, type CallbackPolicy } from './callbacks/deadline.js';
+import { CallbackDispatcher } from './callbacks/dispatcher.js';
+import { registerCallbackMetrics } from './callbacks/metrics.js';
+import { limitedGate, type CallbackCaller, type CallbackGate, type CallbackRouting } from './callbacks/ports.js';
+import { isCallbackQueue, withCallbackQueues } from './callbacks/queues.js';
+import { CallbackService } from './callbacks/service.js';
+import { abandonedCallbackSink, ivrCallbackSink } from './callbacks/sinks.js';
+import { CallbackCalls } from './call/callback-call.js';
+import type { Calendar } from './ivr/calendar.js';
+import { RedisCallbackSlots } from './store/redis/callback-slots.js';
+import { SipTrunkDialer } from './sip/trunk-dialer.js';
 
 /**
  * The composition root: the one place that reads the config, builds the adapters and passes them to the services
@@ -219,12 +232,38 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     const planRecords = new PlanRepository(pg.db);
     const planGate = new PlanGate(planStore, clock, { campaignCallbackSeats: config.PLAN_CAMPAIGN_CALLBACK_SEATS });
     const planService = new PlanService({ shared: planStore, records: planRecords, gate: planGate, clock });
+    // 3c. Callback tasks (issue 11 §3): one service for the API, the CLI, the IVR node and the abandoned-call rule.
+    //     Deadlines in working days on CALLBACK_CALENDAR from the live flows.
+    const callbackPolicy: CallbackPolicy = {
+      deadlineDays: parseDeadlineDays(config.CALLBACK_DEADLINE_DAYS),
+      maxAttempts: config.CALLBACK_MAX_ATTEMPTS,
+      retrySpacingMs: config.CALLBACK_RETRY_MS,
+    };
+    const callbackCalendar = (): Calendar | undefined => {
+      for (const f of flows.flows()) {
+        const cal = f.calendars.get(config.CALLBACK_CALENDAR);
+        if (cal) return cal;
+      }
+      return undefined;
+    };
+    const callbacks = new CallbackService({
+      repo: pg.callbacks,
+      calendar: callbackCalendar,
+      policy: callbackPolicy,
+      clock,
+      defaultQueue: () => flows.queues()?.[0]?.id,
+    });
+    const callbackLog = logger.child({ component: 'callbacks' });
+    const callbackMetrics = registerCallbackMetrics(metrics.registry, { overdue: () => pg.callbacks.countOverdue(clock.now()) });
+    // The peak plan limits callbacks (standard §5: none at level ≥ 1, at most 2 seats during a planned peak).
+    const callbackGate: CallbackGate = limitedGate(config.CALLBACK_MAX_SEATS, planGate);
 
     // 4. Telephony starts here: drachtio-srf (SIP) and drachtio-fsmrf (media) adapters, the call sessions and the ACD
     //    dispatcher. Register a Component whose stopAccepting() answers new INVITEs 503 and whose drain() resolves
     //    when the last call has run its cleanup path. Call records go to sessionCallRecordSink(pg.recorder).
     let agentService: AgentService | undefined;
     let liveCalls: CallRegistry | undefined;
+    let callbackDialer: { routing: CallbackRouting; caller: CallbackCaller } | undefined;
     if (config.TELEPHONY_ENABLED) {
       const telephony = await startTelephony({
         config,
@@ -234,16 +273,48 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         flows,
         agents: pg.agents,
         skills: () => pg.skills.list(),
-        records: metrics.countRecords(kpis.counter.countingSink(sessionCallRecordSink(pg.recorder, config.INSTANCE_ID))),
+        records: abandonedCallbackSink(
+          metrics.countRecords(kpis.counter.countingSink(sessionCallRecordSink(pg.recorder, config.INSTANCE_ID))),
+          callbacks,
+          { enabled: queueList(config.CALLBACK_ABANDONED_QUEUES), minWaitSec: config.CALLBACK_ABANDONED_MIN_WAIT_SEC },
+          callbackLog,
+        ),
+        callbackData: ivrCallbackSink(callbacks, callbackLog),
         metrics,
         plan: planGate,
       });
+      callbackDialer = telephony.callbackDialer;
       agentService = telephony.agents;
       liveCalls = telephony.calls;
       components.push(telephony);
       routedQueues = flows.queues();
       routeQueues = telephony.configureQueues;
     } else logger.info('telephony disabled (TELEPHONY_ENABLED=false)');
+
+    // 4b. The callback dispatcher on every instance: flags overdue tasks (PostgreSQL, once), and with telephony and a
+    //     trunk dials due ones while the line is open and the gate allows, at most N seats across instances.
+    const callbackChores = new Housekeeping(clock, callbackLog);
+    const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
+    const dispatcher = new CallbackDispatcher(
+      {
+        tasks: pg.callbacks,
+        gate: callbackDialer ? callbackGate : { callbacksAllowed: () => Promise.resolve({ allowed: false, maxSeats: 0 }) },
+        slots: new RedisCallbackSlots(redis, config.HOTLINE_ID),
+        routing: callbackDialer?.routing ?? { reserve: () => Promise.resolve(undefined) },
+        caller: callbackDialer?.caller ?? { place: () => Promise.reject(new Error('no trunk')) },
+        records: pg.recorder,
+        calendar: callbackCalendar,
+        defaultQueue: () => flows.queues()?.[0]?.id,
+        policy: callbackPolicy,
+        clock,
+        log: callbackLog,
+        onOverdue: (n) => callbackMetrics.flagged(n),
+      },
+      { instanceId, leaseMs: config.CALLBACK_LEASE_MS, offerWindowMs: 10_000, noAgentBackoffMs: 60_000 },
+    );
+    callbackChores.every('callbacks', config.CALLBACK_SWEEP_MS, () => dispatcher.sweep());
+    components.push({ name: 'callbacks', stopAccepting: () => callbackChores.close(), drain: () => dispatcher.stop(), close: () => callbackChores.close() });
+    if (!callbackDialer) callbackLog.info('callbacks are not dialled here (telephony off or SIP_TRUNK empty); overdue tasks are still flagged');
 
     // Operator commands (hang-up) relayed over Redis pub/sub to the instance carrying the call; this one answers for its own.
     const calls = liveCalls;
@@ -275,7 +346,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         flowsHealthCheck(() => flows.health()),
       ],
       // The wallboard stream pushes when the counter has counted a change, not only once a second.
-      ops: { ...ops, wallboard: { changes: kpis.changes } },
+      ops: { ...ops, callbacks, wallboard: { changes: kpis.changes } },
     });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT }).catch((err: unknown) => {
       throw listenFailed('HTTP', config.HTTP_HOST, config.HTTP_PORT, err);
@@ -384,6 +455,8 @@ interface TelephonyDeps {
   agents: SeatCredentialSource & { get(id: string): Promise<{ id: string; name: string; skills: AgentSkill[] } | undefined> };
   skills: () => Promise<string[]>;
   records: CallRecordSink;
+  /** What the IVR saves (callback requests become tasks). */
+  callbackData: CallDataSink;
   metrics: ApiMetrics;
   /** The peak-load plan's gate: breaks refused while it is active, leave during campaigns (src/plan/gate.ts). */
   plan: PlanGate;
@@ -402,7 +475,7 @@ export function queueList(spec: string): (queueId: string) => boolean {
  * the registrar, the INVITE handler and the call sessions. Returns the Component startServer registers, plus the
  * hook that routes a good edit of queues.yaml.
  */
-async function startTelephony(d: TelephonyDeps): Promise<Component & { configureQueues: (queues: QueueDefinition[]) => Promise<void>; agents: AgentService; calls: CallRegistry }> {
+async function startTelephony(d: TelephonyDeps): Promise<Component & { configureQueues: (queues: QueueDefinition[]) => Promise<void>; agents: AgentService; calls: CallRegistry; callbackDialer: { routing: CallbackRouting; caller: CallbackCaller } | undefined }> {
   const { config, clock } = d;
   const log = d.logger.child({ component: 'telephony' });
   const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
@@ -449,7 +522,8 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   const configureQueues = async (queues: QueueDefinition[]): Promise<void> => {
     const skills = new Set(await d.skills());
     for (const q of queues) for (const r of q.requiredSkills) skills.add(r.skill);
-    await store.configure({ skills: [...skills], queues });
+    // Each queue's shadow callback queue (src/callbacks/queues.ts): callbacks reach agents through the same atomic match.
+    await store.configure({ skills: [...skills], queues: withCallbackQueues(queues) });
   };
   try {
     await configureQueues(d.flows.queues() ?? []);
@@ -507,11 +581,13 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     record: queueOption(() => d.flows.queues(), 'record', queueList(config.RECORD_QUEUES)),
   };
   const isQueue = (id: string): boolean => (d.flows.queues() ?? []).some((q) => q.id === id);
+  const seatDialer = new SipSeatDialer(srf, media, registrations, clock, log, config.SIP_DOMAIN);
   const hotline = new HotlineCalls({
+    data: d.callbackData,
     session: {
       clock,
       acd,
-      seats: new SipSeatDialer(srf, media, registrations, clock, log, config.SIP_DOMAIN),
+      seats: seatDialer,
       records: d.records,
       prompts: {
         // "The caller waited 2 minutes 5 seconds, please apologise first", numbers said from the number prompts.
@@ -581,11 +657,35 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   });
   log.info({ instanceId, queues: (d.flows.queues() ?? []).map((q) => q.id) }, 'telephony ready');
 
+  // Callbacks: an agent reserved by the ACD on the callback queue, its seat rung, then the customer via SIP_TRUNK.
+  const wrapUpOf = (queueId: string): number => {
+    const id = isCallbackQueue(queueId) ? queueId.slice('callback:'.length) : queueId;
+    return (d.flows.queues() ?? []).find((q) => q.id === id)?.wrapUpSec ?? 0;
+  };
+  const callbackDialer =
+    config.SIP_TRUNK === ''
+      ? undefined
+      : {
+          routing: new AcdCallbackRouting(acd, clock, instanceId, wrapUpOf),
+          caller: new CallbackCalls({
+            seats: seatDialer,
+            trunk: new SipTrunkDialer(srf, media, config.SIP_TRUNK, config.SIP_DOMAIN, log),
+            clock,
+            log,
+            ring: { rings: 3, onMs: config.RING_ON_MS, offMs: config.RING_OFF_MS },
+            customerRingMs: config.CALLBACK_CUSTOMER_RING_SEC * 1000,
+            // China's ring-back: 450 Hz, 1 s on 4 s off, until the trunk's early media or the answer.
+            ringback: 'tone_stream://%(1000,4000,450);loops=-1',
+            callerId: d.flows.flows()[0]?.numbers[0] ?? 'hotline',
+          }),
+        };
+
   return {
     name: 'telephony',
     configureQueues,
     agents,
     calls: registry,
+    callbackDialer,
     stopAccepting: () => registry.stopAccepting(),
     drain: async () => {
       const r = await registry.drain(config.SHUTDOWN_DRAIN_MS);

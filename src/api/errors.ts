@@ -63,6 +63,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   // The peak-load plan refused a break or leave (src/plan/errors.ts).
   PLAN_BREAKS_SUSPENDED: 409,
   PLAN_LEAVE_REFUSED: 409,
+  CALLBACK_UNKNOWN: 404,
+  CALLBACK_FINISHED: 409,
+  NO_CALENDAR: 503,
   PG_UNAVAILABLE: 503,
   STORE_UNAVAILABLE: 503,
   REDIS_UNAVAILABLE: 503,

@@ -13,6 +13,7 @@ import { registerHealth, type HealthCheck } from './health.js';
 import { ApiMetrics, registerMetrics } from './metrics.js';
 import { registerAgentRoutes } from './routes/agents.js';
 import { registerAgentStateRoutes, type AgentStateService, type AgentStateStore } from './routes/agent-state.js';
+import { registerCallbackRoutes, type CallbackRoutesDeps } from './routes/callbacks.js';
 import { registerCallRoutes, type CallCommands, type CallRoutesDeps } from './routes/calls.js';
 import { registerFlowRoutes, type FlowRoutesDeps } from './routes/flows.js';
 import { registerKpiRoutes, type KpiRoutesDeps } from './routes/kpis.js';
@@ -38,6 +39,8 @@ export interface OpsOptions {
   acd: AgentStateStore & CallRoutesDeps['acd'] & Pick<QueueRoutesDeps, 'queueLength'>;
   flows: FlowRoutesDeps;
   search: RecordSearch;
+  /** Callback tasks (src/callbacks/service.ts); absent: only the plain list from the record search. */
+  callbacks?: CallbackRoutesDeps['callbacks'] | undefined;
   /** Operator commands relayed to the instance carrying a call (hang-up). */
   callCommands?: CallCommands | undefined;
   metrics?: ApiMetrics;
@@ -134,7 +137,8 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     registerQueueRoutes(api, { queues: () => ops.flows.queues(), queueLength: (q) => ops.acd.queueLength(q) });
     registerCallRoutes(api, { acd: ops.acd, clock: ops.clock, commands: ops.callCommands });
     registerFlowRoutes(api, ops.flows);
-    registerRecordRoutes(api, { search: ops.search });
+    registerRecordRoutes(api, { search: ops.search, listCallbacks: !ops.callbacks });
+    if (ops.callbacks) registerCallbackRoutes(api, { callbacks: ops.callbacks, now: () => ops.clock.now() });
     if (ops.webhooks) registerWebhookRoutes(api, { webhooks: ops.webhooks, clock: ops.clock });
     registerWhoamiRoute(api);
     if (ops.plan) registerPlanRoutes(api, { plan: ops.plan, acd: ops.acd, exists: async (id) => (await ops.agents.get(id)) !== undefined });

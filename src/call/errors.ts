@@ -6,6 +6,10 @@ export type CallErrorCode =
   | 'SEAT_UNREACHABLE' // the agent has no live registration
   | 'SEAT_REJECTED' // the seat answered the INVITE with a failure (busy, declined)
   | 'SEAT_CANCELLED' // we cancelled the ringing INVITE (answer timer, caller gone)
+  | 'CUSTOMER_BUSY' // a callback's customer (through the trunk) was busy or declined
+  | 'CUSTOMER_NO_ANSWER' // ... did not answer (rang out, unavailable)
+  | 'CUSTOMER_FAILED' // ... the trunk refused or failed the call
+  | 'CUSTOMER_CANCELLED' // we cancelled the INVITE (ring time up, agent gone)
   | 'CALL_ENDED' // an operation on a call that already ran its cleanup
   | 'FEATURE_CODE_UNKNOWN'
   | 'AGENT_STATE_REJECTED'; // the agent-state store refused a transition

@@ -72,3 +72,23 @@ export type TransferTarget = { kind: 'queue'; queueId: string } | { kind: 'flow'
 export interface TransferResolver {
   resolve(target: string): TransferTarget | undefined;
 }
+
+/** A callback's customer, answered through the trunk: its media leg and its dialog. */
+export interface CustomerLeg extends DialogSignal {
+  readonly leg: MediaLeg;
+}
+
+/** An outbound INVITE to a customer through SIP_TRUNK, ringing. */
+export interface DialingCustomer {
+  /** The customer's leg as soon as the far end sends media: early media (ring-back, announcements) or the answer. */
+  readonly media: Promise<MediaLeg>;
+  /** Resolves on answer; rejects with CallError CUSTOMER_BUSY / CUSTOMER_NO_ANSWER / CUSTOMER_FAILED / CUSTOMER_CANCELLED. */
+  readonly answered: Promise<CustomerLeg>;
+  /** CANCEL the INVITE (or BYE it if the answer crossed the CANCEL). Idempotent. */
+  cancel(): Promise<void>;
+}
+
+export interface TrunkDialer {
+  /** Dial `number` through the trunk, FreeSWITCH offering the media. */
+  dial(number: string, call: { callId: string; callerId: string }): Promise<DialingCustomer>;
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDeadlineDays } from '../callbacks/deadline.js';
 
 /**
  * Every environment variable the server reads, with its default. Defaults bind to loopback so nothing is open to
@@ -123,6 +124,23 @@ export const envSchema = z.object({
   PLAN_CAMPAIGN_CALLBACK_SEATS: int(2, 0),
   // How often the plan is evaluated (one instance per tick, whichever takes the lock).
   PLAN_EVAL_MS: int(1000, 100),
+  // Callbacks (issue 11 §3). Deadlines in working days per reason on CALLBACK_CALENDAR (a calendar of FLOWS_DIR),
+  // overriding the standard's defaults (after-hours=5, long-wait/desk-closed/return-visit/complaint/abandoned=1).
+  CALLBACK_CALENDAR: z.string().min(1).default('hotline'),
+  CALLBACK_DEADLINE_DAYS: z.string().default('').refine((v) => { try { parseDeadlineDays(v); return true; } catch { return false; } }, 'reason=days[,reason=days] with days 1..30'),
+  // Seats on callbacks at once across all instances (the peak plan may lower it; 0: callbacks are never dialled).
+  CALLBACK_MAX_SEATS: int(2, 0),
+  // Dials per task that reach the customer side before it fails, and the gap between them (then the next opening).
+  CALLBACK_MAX_ATTEMPTS: int(3, 1),
+  CALLBACK_RETRY_MS: int(30 * 60_000, 1000),
+  // How long the customer's phone rings before the dial counts as no-answer.
+  CALLBACK_CUSTOMER_RING_SEC: int(30, 5),
+  // How often due tasks are looked for, and the lease of a claim / seat slot (a dead instance's task is retried after it).
+  CALLBACK_SWEEP_MS: int(5_000, 200),
+  CALLBACK_LEASE_MS: int(60_000, 1000),
+  // Abandoned calls: queues whose callers who hung up after waiting at least this long get a task (list syntax as above).
+  CALLBACK_ABANDONED_QUEUES: z.string().default('*'),
+  CALLBACK_ABANDONED_MIN_WAIT_SEC: int(20, 0),
 });
 
 export type Env = z.infer<typeof envSchema>;

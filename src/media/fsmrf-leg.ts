@@ -27,6 +27,7 @@ export const DEFAULT_MEDIA_LIMITS: MediaLimits = {
 /** A MediaLeg over one drachtio-fsmrf Endpoint. */
 export class FsmrfLeg implements MediaLeg {
   private isGone = false;
+  private remoteApplied = false;
   private background: Promise<unknown> | undefined;
   private backgroundFile: string | undefined;
   /** Bumped by every start/stop of music, so an operation over the music resumes it only if nobody else acted. */
@@ -207,6 +208,21 @@ export class FsmrfLeg implements MediaLeg {
     return () => {
       this.goneListeners.delete(fn);
     };
+  }
+
+  /**
+   * Give an endpoint that offered first (MediaServerConnection.offerLeg) the far end's answer: early media from a
+   * 183, or the 200 OK's SDP (fsmrf re-INVITEs FreeSWITCH with it).
+   */
+  async answerWith(remoteSdp: string): Promise<void> {
+    this.ensureLive('answerWith');
+    await this.guard('answerWith', this.ep.modify(remoteSdp), this.limits.commandMs);
+    this.remoteApplied = true;
+  }
+
+  /** An offering endpoint has been given the far end's SDP (answerWith succeeded). */
+  get answered(): boolean {
+    return this.remoteApplied;
   }
 
   async release(): Promise<void> {

@@ -94,6 +94,20 @@ export class MediaServerConnection {
     return new FsmrfLeg(ep, this.clock, this.limits, this.report);
   }
 
+  /**
+   * An endpoint that makes the offer (FreeSWITCH's SDP in `localSdp`), for an outbound INVITE through the trunk;
+   * the far end's answer is applied with `answerWith` (early media or the 200 OK).
+   */
+  async offerLeg(): Promise<FsmrfLeg> {
+    const ep = await withTimeout(this.ms.createEndpoint(), this.timeoutMs, this.clock, 'createEndpoint', {
+      onLate: (late) => late.destroy(),
+    }).catch((e: unknown) => {
+      if (e instanceof MediaError) this.report.error(e.code, 'createEndpoint');
+      throw e;
+    });
+    return new FsmrfLeg(ep, this.clock, this.limits, this.report);
+  }
+
   /** Told when a call could not get its media because the media server failed or was too slow (load shedding). */
   onSetupFailure(fn: () => void): void {
     this.setupFailed = fn;

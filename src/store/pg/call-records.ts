@@ -68,18 +68,28 @@ export interface CallRecord {
   recordingPath?: string;
   transferTarget?: string;
   failureReason?: string;
+  /** 'outbound' for a callback the ACD dialled (migration 20261207151000000); inbound when left out. */
+  direction?: CallDirection;
 }
+
+export const CALL_DIRECTIONS = ['inbound', 'outbound'] as const;
+export type CallDirection = (typeof CALL_DIRECTIONS)[number];
 
 const COLUMNS = [
   'call_id', 'instance_id', 'hotline_number', 'caller_number', 'flow_id', 'flow_revision', 'queue_id', 'agent_id',
   'first_agent_id', 'sticky_agent_id', 'priority', 'arrival_at', 'ivr_exit_at', 'enqueue_at', 'answer_at',
   'abandon_at', 'hangup_at', 'offers', 'missed_agents', 'rings_to_answer', 'who_hung_up', 'disposition',
-  'survey_rating', 'late_whisper', 'recording_path', 'transfer_target', 'failure_reason',
+  'survey_rating', 'late_whisper', 'recording_path', 'transfer_target', 'failure_reason', 'direction',
 ] as const;
 
 const INSERT_SQL = `INSERT INTO call_records (${COLUMNS.join(', ')})
   VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
   ON CONFLICT (call_id) DO NOTHING`;
+
+function oneOf<T extends string>(field: string, v: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(v as T)) throw new InvalidInputError(field, `must be one of ${allowed.join(', ')}`);
+  return v as T;
+}
 
 const opt = (field: string, v: unknown): string | null => (v === undefined || v === null ? null : requireText(field, v, 500));
 
@@ -125,6 +135,7 @@ export function callRecordParams(r: CallRecord): unknown[] {
     opt('recordingPath', r.recordingPath),
     opt('transferTarget', r.transferTarget),
     opt('failureReason', r.failureReason),
+    r.direction === undefined ? 'inbound' : oneOf('direction', r.direction, CALL_DIRECTIONS),
   ];
 }
 
@@ -156,6 +167,7 @@ export interface CallRecordRow {
   recording_path: string | null;
   transfer_target: string | null;
   failure_reason: string | null;
+  direction?: CallDirection;
 }
 
 export function fromRow(row: CallRecordRow): CallRecord {
@@ -169,6 +181,7 @@ export function fromRow(row: CallRecordRow): CallRecord {
   if (row.rings_to_answer !== null) out.ringsToAnswer = Number(row.rings_to_answer);
   if (row.who_hung_up !== null) out.whoHungUp = row.who_hung_up;
   if (row.survey_rating !== null) out.surveyRating = row.survey_rating;
+  if (row.direction === 'outbound') out.direction = 'outbound';
   return out;
 }
 

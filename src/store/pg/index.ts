@@ -13,6 +13,7 @@ import { RecordSearch } from './search.js';
 import { DurableRecorder } from './recorder.js';
 import { SkillRepository } from './skills.js';
 import { Spool } from './spool.js';
+import { WebhookRepository } from '../../webhooks/repository.js';
 
 export { StoreError } from './errors.js';
 export { migrate } from './migrate.js';
@@ -76,7 +77,7 @@ export function openPgStore(opts: PgStoreOptions): PgStore {
     callRecords,
     offers,
     agentStates,
-    callbacks: new CallbackRepository(db),
+    callbacks: new CallbackRepository(db, new WebhookRepository(db)),
     reports: new ReportRepository(db),
     tokens: new ApiTokenRepository(db),
     search: new RecordSearch(db),
