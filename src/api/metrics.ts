@@ -20,6 +20,8 @@ export interface PipelineSources {
   spoolDepth?: () => Promise<number>;
   /** How far the ACD event writer is behind the Redis stream, ms. */
   eventWriterLagMs?: () => number;
+  /** Satisfaction reviews open past their deadline (PostgreSQL, cached: src/reviews/overdue-count.ts). */
+  reviewsOverdue?: () => Promise<number | undefined>;
 }
 
 /**
@@ -102,6 +104,15 @@ export class ApiMetrics {
       collect() {
         const f = pipeline().eventWriterLagMs;
         if (f) this.set(f() / 1000);
+      },
+    });
+    new Gauge({
+      name: 'hotline_reviews_overdue',
+      help: 'Satisfaction reviews (dissatisfied calls) still open past their deadline, flagged by the overdue sweep',
+      registers: [this.registry],
+      async collect() {
+        const f = pipeline().reviewsOverdue;
+        if (f) this.set((await f().catch(() => undefined)) ?? Number.NaN);
       },
     });
     // One reading feeds the live gauges of a scrape.

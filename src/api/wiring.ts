@@ -27,6 +27,8 @@ export interface ApiWiring {
   callCommands?: CallCommands | undefined;
   /** The live KPIs (src/kpi), read by /api/kpis/live, the wallboard and /metrics. */
   kpis?: LiveKpiSource | undefined;
+  /** Satisfaction reviews (main.ts builds them: their sweep and record hook live beside the API). */
+  reviews?: OpsOptions['reviews'];
 }
 
 /**
@@ -58,6 +60,8 @@ export function apiOps(w: ApiWiring): OpsOptions {
     metrics: w.metrics,
     webhooks: new WebhookRepository(pg.db),
     callCommands: w.callCommands,
+    teams: pg.teams,
+    reviews: w.reviews,
     kpis: { live, reports: pg.reports },
     authLimits: { maxFailures: config.AUTH_MAX_FAILURES, windowMs: config.AUTH_FAILURE_WINDOW_MS, blockMs: config.AUTH_BLOCK_MS },
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRatings } from '../reviews/rules.js';
 
 /**
  * Every environment variable the server reads, with its default. Defaults bind to loopback so nothing is open to
@@ -107,6 +108,20 @@ export const envSchema = z.object({
   // RECORDINGS_DIR (same list syntax).
   LATE_WHISPER_QUEUES: z.string().default('*'),
   RECORD_QUEUES: z.string().default(''),
+
+  // Satisfaction review (standard §6): the stored survey ratings that mean "dissatisfied" (comma list of digits; the
+  // shipped survey says 1 satisfied, 2 average, 3 dissatisfied), the lead's deadline from the rating (minutes, wall
+  // clock), and how often each instance sweeps for overdue reviews.
+  REVIEW_DISSATISFIED_RATINGS: z.string().default('3').transform((v, ctx) => {
+    try {
+      return parseRatings(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  }),
+  REVIEW_DUE_MINUTES: int(120, 1),
+  REVIEW_SWEEP_MS: int(15_000, 1000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -52,8 +52,11 @@ export interface LiveKpis {
   hotline: LiveQueueKpis;
   queues: LiveQueueKpis[];
   agents: { byState: Partial<Record<AgentState, number>>; list: LiveAgent[] };
-  /** Alerts a wall screen shows: service level under target, longest wait over the queue's limit. */
-  alerts: { queueId: string; kind: 'service-level' | 'longest-wait'; message: string }[];
+  /**
+   * Alerts a wall screen shows: service level under target, longest wait over the queue's limit; and, added by the
+   * API's wiring (src/reviews/overdue-count.ts), satisfaction reviews past their deadline (queueId '*', `count`).
+   */
+  alerts: { queueId: string; kind: 'service-level' | 'longest-wait' | 'reviews-overdue'; message: string; count?: number }[];
 }
 
 /** The port the API and the wallboard read through; src/kpi/ implements it. */

@@ -13,6 +13,7 @@ import { RecordSearch } from './search.js';
 import { DurableRecorder } from './recorder.js';
 import { SkillRepository } from './skills.js';
 import { Spool } from './spool.js';
+import { TeamRepository } from './teams.js';
 
 export { StoreError } from './errors.js';
 export { migrate } from './migrate.js';
@@ -34,6 +35,8 @@ export interface PgStore {
   offers: OfferRepository;
   agentStates: AgentStateHistoryRepository;
   callbacks: CallbackRepository;
+  /** Teams and their leads (`acd teams`, /api/teams). */
+  teams: TeamRepository;
   reports: ReportRepository;
   /** HTTP API tokens (hashed). */
   tokens: ApiTokenRepository;
@@ -77,6 +80,7 @@ export function openPgStore(opts: PgStoreOptions): PgStore {
     offers,
     agentStates,
     callbacks: new CallbackRepository(db),
+    teams: new TeamRepository(db),
     reports: new ReportRepository(db),
     tokens: new ApiTokenRepository(db),
     search: new RecordSearch(db),

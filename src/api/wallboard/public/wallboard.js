@@ -14,7 +14,7 @@
       abandonRate: '放弃率', asa: '平均应答', aht: '平均处理', occupancy: '占用率', queues: '队列', queue: '队列',
       required: '需要坐席', loggedIn: '在线', ready: '就绪', agents: '坐席', agent: '坐席', state: '状态', timeInState: '持续',
       chartCalls: '呼叫量', chartSl: '服务水平', chartStaff: '需要与在线坐席', target: '目标', hotline: '全部',
-      slAlert: '{q}：服务水平 {v}，低于目标 {t}', waitAlert: '{q}：最长等待 {v}，超过上限',
+      slAlert: '{q}：服务水平 {v}，低于目标 {t}', waitAlert: '{q}：最长等待 {v}，超过上限', reviewAlert: '{n} 条不满意评价回访已超时',
       states: { 'logged-out': '离线', 'not-ready': '未就绪', ready: '就绪', reserved: '预留', ringing: '振铃', 'on-call': '通话', 'wrap-up': '话后' },
       reasons: { break: '休息', lunch: '午餐', training: '培训', meeting: '会议', 'after-call': '话后', missed: '未接', other: '其他' },
       min: '分钟', sec: '秒',
@@ -26,7 +26,7 @@
       abandonRate: 'Abandon rate', asa: 'ASA', aht: 'AHT', occupancy: 'Occupancy', queues: 'Queues', queue: 'Queue',
       required: 'Required', loggedIn: 'Logged in', ready: 'Ready', agents: 'Agents', agent: 'Agent', state: 'State', timeInState: 'Time in state',
       chartCalls: 'Calls', chartSl: 'Service level', chartStaff: 'Required vs present agents', target: 'target', hotline: 'All',
-      slAlert: '{q}: service level {v}, under target {t}', waitAlert: '{q}: longest wait {v}, over the limit',
+      slAlert: '{q}: service level {v}, under target {t}', waitAlert: '{q}: longest wait {v}, over the limit', reviewAlert: '{n} dissatisfied-call reviews overdue',
       states: { 'logged-out': 'Logged out', 'not-ready': 'Not ready', ready: 'Ready', reserved: 'Reserved', ringing: 'Ringing', 'on-call': 'On call', 'wrap-up': 'Wrap-up' },
       reasons: { break: 'break', lunch: 'lunch', training: 'training', meeting: 'meeting', 'after-call': 'after call', missed: 'missed', other: 'other' },
       min: 'min', sec: 's',
@@ -172,6 +172,10 @@
       const q = a.queueId === '*' ? k.hotline : k.queues.find((x) => x.queueId === a.queueId);
       if (q && a.kind === 'service-level') d.textContent = t('slAlert').replace('{q}', queueName(a.queueId)).replace('{v}', pct(q.serviceLevel)).replace('{t}', pct(q.target.fraction));
       else if (q && a.kind === 'longest-wait') d.textContent = t('waitAlert').replace('{q}', queueName(a.queueId)).replace('{v}', dur(q.longestWaitSec));
+      else if (a.kind === 'reviews-overdue') {
+        d.dataset.count = String(a.count);
+        d.textContent = t('reviewAlert').replace('{n}', String(a.count));
+      }
       else d.textContent = a.message;
       return d;
     }));
