@@ -19,6 +19,14 @@ import { ApiTokenRepository } from '../../src/store/pg/api-tokens.js';
 import { RecordSearch } from '../../src/store/pg/search.js';
 import { RedisAcdStore } from '../../src/store/redis/acd-store.js';
 import { createTestDb, type TestDb } from '../support/pg.js';
+import { TeamRepository } from '../../src/store/pg/teams.js';
+import { ReviewRepository } from '../../src/store/pg/reviews.js';
+import { CallRecordRepository } from '../../src/store/pg/call-records.js';
+import { CallbackRepository } from '../../src/store/pg/callbacks.js';
+import { ReviewService } from '../../src/reviews/service.js';
+import { OverdueReviews } from '../../src/reviews/overdue-count.js';
+import { DEFAULT_REVIEW_POLICY } from '../../src/reviews/rules.js';
+import { WebhookRepository } from '../../src/webhooks/repository.js';
 import { testRedis, uniqueHotline } from '../support/redis.js';
 
 /** One API over real PostgreSQL (own schema), real Redis (own hotline id) and a copy of the shipped flows. */
@@ -38,6 +46,11 @@ export interface ApiWorld {
   live: RedisLiveKpis;
   /** With liveKpis 'real': the production counter filling `live` (not started: the test starts it). */
   counter?: KpiCounter;
+  /** Teams, and reviews as main.ts wires them: call records written through `records` create review tasks. */
+  teams: TeamRepository;
+  records: CallRecordRepository;
+  reviews: ReviewService;
+  overdueReviews: OverdueReviews;
   /** Tokens by role (agent: for agent a1). */
   token: { admin: string; supervisor: string; agent: string; agent2: string };
   close(): Promise<void>;
@@ -80,6 +93,15 @@ export async function apiWorld(
     agent2: (await tokens.create({ name: 'Wang Wei', role: 'agent', agentId: 'a2' })).token,
   };
   const metrics = new ApiMetrics();
+  const teams = new TeamRepository(tdb.db);
+  const reviewTasks = new ReviewRepository(tdb.db, new WebhookRepository(tdb.db));
+  const records = new CallRecordRepository(tdb.db);
+  records.onInserted(reviewTasks.recordHook(() => DEFAULT_REVIEW_POLICY, () => clock.now()), (err) => {
+    throw err;
+  });
+  const reviews = new ReviewService({ reviews: reviewTasks, callbacks: new CallbackRepository(tdb.db), calendarFor: (id) => (id !== null ? flows.byId(id)?.calendar : undefined) ?? flows.flows().find((f) => f.calendar)?.calendar, clock });
+  const overdueReviews = new OverdueReviews(() => reviews.overdueCount(), () => clock.now());
+  metrics.setPipelineSources({ reviewsOverdue: () => overdueReviews.read() });
   const real =
     liveKpis === 'real'
       ? createLiveKpis({ redis, hotlineId, clock, events: store, queues: () => flows.queues() ?? [], windowSec: 3600, logger: silentLogger, pollMs: 200 })
@@ -101,6 +123,8 @@ export async function apiWorld(
       search: new RecordSearch(tdb.db),
       metrics,
       authLimits: { maxFailures: 3, windowMs: 60_000, blockMs: 60_000 },
+      teams,
+      reviews: { service: reviews, overdue: overdueReviews },
       ...(liveKpis ? { kpis: { live: liveKpis === 'real' ? live : liveKpis, reports: new ReportRepository(tdb.db) } } : {}),
       ...over,
       ...(real ? { wallboard: { ...over.wallboard, changes: real.changes } } : {}),
@@ -108,7 +132,7 @@ export async function apiWorld(
   });
   await app.ready();
   return {
-    app, tdb, redis, store, clock, agents, tokens, flows, flowsDir, metrics, hotlineId, live, token,
+    app, tdb, redis, store, clock, agents, tokens, flows, flowsDir, metrics, hotlineId, live, token, teams, records, reviews, overdueReviews,
     ...(real ? { counter: real.counter } : {}),
     close: async () => {
       await real?.counter.stop();
