@@ -26,7 +26,7 @@ const rated = (callId: string, agentId: string): CallRecord => ({
 });
 
 beforeAll(async () => {
-  w = await apiWorld('reviews-api', { liveKpis: { live: async () => emptyLive(w.clock.now()) } });
+  w = await apiWorld('reviews-api', { liveKpis: { live: () => Promise.resolve(emptyLive(w.clock.now())) } });
   await w.agents.create({ id: 'lead2', sipUsername: '8102', name: 'Lead Two', password: 'secret-8102', realm: 'hotline.test' });
   await w.agents.create({ id: 'b1', sipUsername: '8201', name: 'Blue One', password: 'secret-8201', realm: 'hotline.test' });
   lead2Token = (await w.tokens.create({ name: 'Lead Two', role: 'agent', agentId: 'lead2' })).token;

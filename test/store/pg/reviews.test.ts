@@ -41,7 +41,7 @@ function instance(db: Db) {
   records.onInserted(reviews.recordHook(() => DEFAULT_REVIEW_POLICY, () => clock.now()), (e) => hookErrors.push(e));
   // How often the insert hooks ran at all (not only what they left behind: the review's own UNIQUE would hide a rerun).
   const ran: string[] = [];
-  records.onInserted(async (_c, r) => void ran.push(r.callId), (e) => hookErrors.push(e));
+  records.onInserted((_c, r) => Promise.resolve(void ran.push(r.callId)), (e) => hookErrors.push(e));
   const callbacks = new CallbackRepository(db);
   const service = new ReviewService({ reviews, callbacks, calendarFor: () => calendar, clock });
   return { webhooks, reviews, records, callbacks, service, hookErrors, ran };
