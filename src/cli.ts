@@ -12,6 +12,7 @@ import { register as registerAgents } from './cli/agents.js';
 import { register as registerDb } from './cli/db.js';
 import { register as registerTokens } from './cli/tokens.js';
 import { register as registerCallbacks } from './cli/callbacks.js';
+import { register as registerTeams } from './cli/teams.js';
 
 /** The version in package.json (one level above src/ and dist/ alike). */
 export function packageVersion(): string {
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerDb(program);
   registerTokens(program);
   registerCallbacks(program);
+  registerTeams(program);
   return program;
 }
 

@@ -63,6 +63,9 @@ import { CallbackCalls } from './call/callback-call.js';
 import type { Calendar } from './ivr/calendar.js';
 import { RedisCallbackSlots } from './store/redis/callback-slots.js';
 import { SipTrunkDialer } from './sip/trunk-dialer.js';
+import { ReviewRepository } from './store/pg/reviews.js';
+import { ReviewService } from './reviews/service.js';
+import { OverdueReviews } from './reviews/overdue-count.js';
 
 /**
  * The composition root: the one place that reads the config, builds the adapters and passes them to the services
@@ -113,6 +116,14 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     await migrate({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, logger, limits });
     const pg = openPgStore({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, spoolDir: config.PG_SPOOL_DIR, clock, logger, limits });
     components.push({ name: 'postgres', close: () => pg.close() });
+    // A dissatisfied rating becomes a review task in the transaction that stores its call record (standard §6), so
+    // the hook is in place before the spool's replay starts: a record replayed from an earlier outage gets its task.
+    const webhooks = new WebhookRepository(pg.db);
+    const reviewTasks = new ReviewRepository(pg.db, webhooks);
+    const reviewPolicy = { dissatisfied: config.REVIEW_DISSATISFIED_RATINGS, dueMs: config.REVIEW_DUE_MINUTES * 60_000 };
+    pg.callRecords.onInserted(reviewTasks.recordHook(() => reviewPolicy, () => clock.now()), (err, record) =>
+      logger.error({ err, callId: record.callId }, 'review task not created; the call record is stored'),
+    );
     pg.recorder.start();
 
     // 2. Redis: queues, agent state, leases. The ACD core builds on this connection.
@@ -144,7 +155,6 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     //     history. Every instance runs a writer; the cursor lock lets one write at a time, each event once.
     //     In the same transaction it queues webhook deliveries; the dispatcher posts them apart from any call.
     const metrics = new ApiMetrics({ defaultMetrics: true });
-    const webhooks = new WebhookRepository(pg.db);
     const events = new AcdEventWriter({
       sinks: [webhooks],
       onCommitted: metrics.acdEventsObserver({ onMs: config.RING_ON_MS, offMs: config.RING_OFF_MS }),
@@ -208,6 +218,25 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     await reloader.reload();
     const watcher = watchFlows(config.FLOWS_DIR, reloader, clock, flowLog);
     components.push({ name: 'flows', close: () => Promise.resolve(watcher.close()) });
+
+    // 3a. Workflow deadlines (standard §6 reviews): any live instance sweeps; the conditional UPDATE flags each once.
+    const reviews = new ReviewService({
+      reviews: reviewTasks,
+      callbacks: pg.callbacks,
+      calendarFor: (flowId) => (flowId !== null ? flows.byId(flowId)?.calendar : undefined) ?? flows.flows().find((f) => f.calendar)?.calendar,
+      clock,
+    });
+    const overdueReviews = new OverdueReviews(() => reviews.overdueCount(), () => clock.now());
+    metrics.setPipelineSources({ reviewsOverdue: () => overdueReviews.read() });
+    const workflowLog = logger.child({ component: 'workflows' });
+    const workflows = new Housekeeping(clock, workflowLog);
+    workflows.every('review-overdue', config.REVIEW_SWEEP_MS, async () => {
+      const flagged = await reviews.sweep();
+      if (flagged.length === 0) return;
+      overdueReviews.invalidate();
+      workflowLog.warn({ reviews: flagged.map((t) => ({ id: t.id, callId: t.callId, assignee: t.assigneeAgentId })) }, 'reviews overdue');
+    });
+    components.push({ name: 'workflows', close: () => workflows.close() });
 
     // 3b. Live KPIs: counters in Redis from the ACD's event stream and each call record (every instance counts, each
     //     event once, guarded by the cursor), read by the API, the wallboard and /metrics.
@@ -329,7 +358,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     await callCommands.start();
     components.push({ name: 'call-commands', close: () => callCommands.stop() });
 
-    const ops = apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService, callCommands, kpis: kpis.source, plan: { gate: planGate, service: planService, level: () => planStore.level() } });
+    const ops = apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService, callCommands, kpis: kpis.source, plan: { gate: planGate, service: planService, level: () => planStore.level() }, reviews: { service: reviews, overdue: overdueReviews } });
 
     // 4b. The plan's evaluator and the campaigns' Redis copy: chores on every instance; one evaluates per tick (lock).
     //     Its effects go through the same agent-state service as the seats and the API.

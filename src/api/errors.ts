@@ -53,6 +53,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   CALL_UNKNOWN: 404,
   UNKNOWN_QUEUE: 404,
   DUPLICATE: 409,
+  // Teams and satisfaction reviews (src/reviews/errors.ts).
+  UNKNOWN_TEAM: 404,
+  REVIEW_UNKNOWN: 404,
+  REVIEW_ALREADY_CLOSED: 409,
   // The ACD's state machine refused the change: 409 with its own code.
   AGENT_BAD_TRANSITION: 409,
   CALL_BAD_STATE: 409,

@@ -22,6 +22,8 @@ export interface PipelineSources {
   eventWriterLagMs?: () => number;
   /** The peak-load plan's overall level (0, 1, 2), from Redis. */
   planLevel?: () => Promise<number>;
+  /** Satisfaction reviews open past their deadline (PostgreSQL, cached: src/reviews/overdue-count.ts). */
+  reviewsOverdue?: () => Promise<number | undefined>;
 }
 
 /**
@@ -113,6 +115,15 @@ export class ApiMetrics {
       async collect() {
         const f = pipeline().planLevel;
         if (f) this.set(await f().catch(() => Number.NaN));
+      },
+    });
+    new Gauge({
+      name: 'hotline_reviews_overdue',
+      help: 'Satisfaction reviews (dissatisfied calls) still open past their deadline, flagged by the overdue sweep',
+      registers: [this.registry],
+      async collect() {
+        const f = pipeline().reviewsOverdue;
+        if (f) this.set((await f().catch(() => undefined)) ?? Number.NaN);
       },
     });
     // One reading feeds the live gauges of a scrape.

@@ -21,6 +21,7 @@ export const agentRecord = z
     realm: z.string(),
     active: z.boolean(),
     skills: z.array(skill),
+    teamId: z.string().nullable().describe("the agent's team (its lead reviews the agent's dissatisfied calls)"),
   })
   .meta({ id: 'Agent' });
 

@@ -22,6 +22,11 @@ import { registerRecordRoutes } from './routes/records.js';
 import { registerWebhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.js';
 import { registerPlanRoutes, type PlanRoutesDeps } from './routes/plan.js';
 import { registerWhoamiRoute } from './routes/whoami.js';
+import { registerTeamRoutes } from './routes/teams.js';
+import { registerReviewRoutes } from './routes/reviews.js';
+import type { TeamRepository } from '../store/pg/teams.js';
+import type { ReviewService } from '../reviews/service.js';
+import { withReviewAlerts, type OverdueReviews } from '../reviews/overdue-count.js';
 import { registerWallboard, type WallboardOptions } from './wallboard/routes.js';
 
 /** What the admin and agent API works on. Every piece is the same service the rest of the server uses. */
@@ -48,6 +53,13 @@ export interface OpsOptions {
   webhooks?: WebhookRoutesDeps['webhooks'] | undefined;
   /** Live KPIs and the interval/agent/day reports (absent: no /api/kpis routes, no wallboard and its stream). */
   kpis?: Omit<KpiRoutesDeps, 'clock'> | undefined;
+  /** Teams and leads (PostgreSQL); absent: no /api/teams routes. */
+  teams?: TeamRepository | undefined;
+  /**
+   * Satisfaction reviews (needs `teams`): /api/reviews, and with `kpis` the overdue count as a wallboard alert
+   * (`overdue`, the cached count /metrics reads too).
+   */
+  reviews?: { service: ReviewService; overdue: OverdueReviews } | undefined;
   /** Failed logins per address before a block (default 10 in 60 s, blocked 5 min). */
   authLimits?: FailureLimiterOptions;
   /** How long a verified token is trusted without asking PostgreSQL (default 10 s). */
@@ -142,9 +154,14 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     if (ops.webhooks) registerWebhookRoutes(api, { webhooks: ops.webhooks, clock: ops.clock });
     registerWhoamiRoute(api);
     if (ops.plan) registerPlanRoutes(api, { plan: ops.plan, acd: ops.acd, exists: async (id) => (await ops.agents.get(id)) !== undefined });
+    const teams = ops.teams;
+    if (teams) registerTeamRoutes(api, { teams, agents: ops.agents });
+    if (teams && ops.reviews) registerReviewRoutes(api, { reviews: ops.reviews.service, isLead: (id) => teams.isLead(id) });
     if (ops.kpis) {
-      registerKpiRoutes(api, { ...ops.kpis, clock: ops.clock });
-      registerWallboard(api, { source: ops.kpis.live, logger: api.log, ...(ops.wallboard ? { stream: ops.wallboard } : {}) });
+      // One source for /api/kpis/live and the wallboard, so both show the same alerts.
+      const live = ops.reviews ? withReviewAlerts(ops.kpis.live, ops.reviews.overdue) : ops.kpis.live;
+      registerKpiRoutes(api, { ...ops.kpis, live, clock: ops.clock });
+      registerWallboard(api, { source: live, logger: api.log, ...(ops.wallboard ? { stream: ops.wallboard } : {}) });
     }
     done();
   });

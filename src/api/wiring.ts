@@ -33,6 +33,8 @@ export interface ApiWiring {
   /** The peak-load plan (main.ts builds it): its gate guards the agent-state service built here, its service backs
    * /api/plan, and its level joins the live KPIs (wallboard banner) and /metrics. */
   plan?: { gate: PlanGate; service: PlanService; level: () => Promise<number> } | undefined;
+  /** Satisfaction reviews (main.ts builds them: their sweep and record hook live beside the API). */
+  reviews?: OpsOptions['reviews'];
 }
 
 /**
@@ -68,6 +70,8 @@ export function apiOps(w: ApiWiring): OpsOptions {
     webhooks: new WebhookRepository(pg.db),
     callCommands: w.callCommands,
     plan: plan?.service,
+    teams: pg.teams,
+    reviews: w.reviews,
     kpis: { live, reports: pg.reports },
     authLimits: { maxFailures: config.AUTH_MAX_FAILURES, windowMs: config.AUTH_FAILURE_WINDOW_MS, blockMs: config.AUTH_BLOCK_MS },
   };

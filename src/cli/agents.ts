@@ -7,13 +7,14 @@ import { InvalidInputError } from '../core/errors.js';
 import { AGENT_ROLES, AgentRepository, type AgentRecord, type AgentRole } from '../store/pg/agents.js';
 import { Db } from '../store/pg/db.js';
 import { StoreError } from '../store/pg/errors.js';
+import { TeamRepository } from '../store/pg/teams.js';
 import { migrate } from '../store/pg/migrate.js';
 import { requireLevel } from '../store/pg/validate.js';
 import { registerAgentState } from './agent-state.js';
 import { columnWidths, escapeForTerminal } from './text.js';
 
 /**
- * `acd agents add|passwd|rename|list|skills|deactivate|activate|state`: provision seats in PostgreSQL. Passwords are read from
+ * `acd agents add|passwd|rename|list|skills|team|deactivate|activate|state`: provision seats in PostgreSQL. Passwords are read from
  * --password or prompted (echo off; from a pipe, the first line of stdin) and only their digest HA1 is stored.
  */
 export function register(program: Command): void {
@@ -105,6 +106,17 @@ export function register(program: Command): void {
 
   registerAgentState(agents, withAgents);
 
+  agents
+    .command('team <username> <team>')
+    .description("put a seat in a team (its lead reviews the seat's dissatisfied calls); - takes it out of its team")
+    .action(async (username: string, team: string) => {
+      await withAgents(async (repo, _config, db) => {
+        const a = await mustFind(repo, username);
+        await new TeamRepository(db).assignAgent(a.id, team === '-' ? null : team);
+        console.log(team === '-' ? `${username} is in no team` : `${username} is in team ${team}`);
+      });
+    });
+
   for (const [name, active] of [['deactivate', false], ['activate', true]] as const) {
     agents
       .command(`${name} <username>`)
@@ -136,7 +148,7 @@ function formatSkills(skills: readonly AgentSkill[]): string {
   return skills.map((s) => `${s.skill}:${s.level}${s.primary ? '' : ':secondary'}`).join(',');
 }
 
-async function withAgents(fn: (repo: AgentRepository, config: Config) => Promise<void>): Promise<void> {
+async function withAgents(fn: (repo: AgentRepository, config: Config, db: Db) => Promise<void>): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -150,7 +162,7 @@ async function withAgents(fn: (repo: AgentRepository, config: Config) => Promise
   await migrate({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
   const db = new Db({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, max: 2 });
   try {
-    await fn(new AgentRepository(db), config);
+    await fn(new AgentRepository(db), config, db);
   } finally {
     await db.close();
   }
@@ -164,9 +176,9 @@ async function mustFind(repo: AgentRepository, username: string): Promise<AgentR
 
 /** The `agents list` table. Free text is escaped: names stored before they were checked may hold escapes. */
 export function formatAgentTable(list: readonly AgentRecord[]): string {
-  const rows = [['USERNAME', 'ID', 'NAME', 'EMPLOYEE', 'ROLE', 'ACTIVE', 'SKILLS']];
+  const rows = [['USERNAME', 'ID', 'NAME', 'EMPLOYEE', 'ROLE', 'ACTIVE', 'TEAM', 'SKILLS']];
   for (const a of list) {
-    rows.push([a.sipUsername, a.id, escapeForTerminal(a.name), escapeForTerminal(a.employeeNumber ?? '-'), a.role, a.active ? 'yes' : 'no', formatSkills(a.skills) || '-']);
+    rows.push([a.sipUsername, a.id, escapeForTerminal(a.name), escapeForTerminal(a.employeeNumber ?? '-'), a.role, a.active ? 'yes' : 'no', a.teamId ?? '-', formatSkills(a.skills) || '-']);
   }
   const widths = columnWidths(rows);
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');

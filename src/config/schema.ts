@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDeadlineDays } from '../callbacks/deadline.js';
+import { parseRatings } from '../reviews/rules.js';
 
 /**
  * Every environment variable the server reads, with its default. Defaults bind to loopback so nothing is open to
@@ -141,6 +142,19 @@ export const envSchema = z.object({
   // Abandoned calls: queues whose callers who hung up after waiting at least this long get a task (list syntax as above).
   CALLBACK_ABANDONED_QUEUES: z.string().default('*'),
   CALLBACK_ABANDONED_MIN_WAIT_SEC: int(20, 0),
+  // Satisfaction review (standard §6): the stored survey ratings that mean "dissatisfied" (comma list of digits; the
+  // shipped survey says 1 satisfied, 2 average, 3 dissatisfied), the lead's deadline from the rating (minutes, wall
+  // clock), and how often each instance sweeps for overdue reviews.
+  REVIEW_DISSATISFIED_RATINGS: z.string().default('3').transform((v, ctx) => {
+    try {
+      return parseRatings(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  }),
+  REVIEW_DUE_MINUTES: int(120, 1),
+  REVIEW_SWEEP_MS: int(15_000, 1000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -57,9 +57,12 @@ export interface LiveKpis {
   hotline: LiveQueueKpis;
   queues: LiveQueueKpis[];
   agents: { byState: Partial<Record<AgentState, number>>; list: LiveAgent[] };
-  /** Alerts a wall screen shows: service level under target, longest wait over the queue's limit, the peak-load
-   * plan active (queueId '*' or the queue whose own rule raised it). */
-  alerts: { queueId: string; kind: 'service-level' | 'longest-wait' | 'plan'; message: string }[];
+  /**
+   * Alerts a wall screen shows: service level under target, longest wait over the queue's limit, the peak-load plan
+   * active (queueId '*' or the queue whose own rule raised it); and, added by the API's wiring
+   * (src/reviews/overdue-count.ts), satisfaction reviews past their deadline (queueId '*', `count`).
+   */
+  alerts: { queueId: string; kind: 'service-level' | 'longest-wait' | 'plan' | 'reviews-overdue'; message: string; count?: number }[];
   /** The peak-load plan (standard §5), when the server runs it: overall level, since when, the campaign running. */
   plan?: { level: 0 | 1 | 2; since: number | null; campaign: string | null };
 }

@@ -77,7 +77,7 @@ describe('agents', () => {
 
     const ok = await post('/api/agents', w.token.admin, { sipUsername: '8003', name: 'Zhao Lei', password: 'secret-8003', skills: [{ skill: 'general', level: 4 }] });
     expect(ok.statusCode).toBe(201);
-    expect(ok.json()).toEqual({ id: '8003', sipUsername: '8003', name: 'Zhao Lei', employeeNumber: null, role: 'agent', realm: 'hotline.test', active: true, skills: [{ skill: 'general', level: 4, primary: true }] });
+    expect(ok.json()).toEqual({ id: '8003', sipUsername: '8003', name: 'Zhao Lei', employeeNumber: null, role: 'agent', realm: 'hotline.test', active: true, skills: [{ skill: 'general', level: 4, primary: true }], teamId: null });
     expect(JSON.stringify(ok.json())).not.toContain('secret');
 
     const dup = await post('/api/agents', w.token.admin, { sipUsername: '8003', name: 'Again', password: 'secret-8003' });

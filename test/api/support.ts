@@ -23,6 +23,14 @@ import { PlanRepository } from '../../src/store/pg/plan.js';
 import { PlanGate } from '../../src/plan/gate.js';
 import { PlanService } from '../../src/plan/service.js';
 import { createTestDb, type TestDb } from '../support/pg.js';
+import { TeamRepository } from '../../src/store/pg/teams.js';
+import { ReviewRepository } from '../../src/store/pg/reviews.js';
+import { CallRecordRepository } from '../../src/store/pg/call-records.js';
+import { CallbackRepository } from '../../src/store/pg/callbacks.js';
+import { ReviewService } from '../../src/reviews/service.js';
+import { OverdueReviews } from '../../src/reviews/overdue-count.js';
+import { DEFAULT_REVIEW_POLICY } from '../../src/reviews/rules.js';
+import { WebhookRepository } from '../../src/webhooks/repository.js';
 import { testRedis, uniqueHotline } from '../support/redis.js';
 
 /** One API over real PostgreSQL (own schema), real Redis (own hotline id) and a copy of the shipped flows. */
@@ -44,6 +52,11 @@ export interface ApiWorld {
   counter?: KpiCounter;
   /** With `withPlan: true`: the peak-load plan over the world's Redis and PostgreSQL (its gate guards agentState). */
   plan?: { store: RedisPlanStore; gate: PlanGate; service: PlanService; records: PlanRepository };
+  /** Teams, and reviews as main.ts wires them: call records written through `records` create review tasks. */
+  teams: TeamRepository;
+  records: CallRecordRepository;
+  reviews: ReviewService;
+  overdueReviews: OverdueReviews;
   /** Tokens by role (agent: for agent a1). */
   token: { admin: string; supervisor: string; agent: string; agent2: string };
   close(): Promise<void>;
@@ -94,6 +107,15 @@ export async function apiWorld(
     plan = { store: pstore, gate, records, service: new PlanService({ shared: pstore, records, gate, clock }) };
     metrics.setPipelineSources({ planLevel: () => pstore.level() });
   }
+  const teams = new TeamRepository(tdb.db);
+  const reviewTasks = new ReviewRepository(tdb.db, new WebhookRepository(tdb.db));
+  const records = new CallRecordRepository(tdb.db);
+  records.onInserted(reviewTasks.recordHook(() => DEFAULT_REVIEW_POLICY, () => clock.now()), (err) => {
+    throw err;
+  });
+  const reviews = new ReviewService({ reviews: reviewTasks, callbacks: new CallbackRepository(tdb.db), calendarFor: (id) => (id !== null ? flows.byId(id)?.calendar : undefined) ?? flows.flows().find((f) => f.calendar)?.calendar, clock });
+  const overdueReviews = new OverdueReviews(() => reviews.overdueCount(), () => clock.now());
+  metrics.setPipelineSources({ reviewsOverdue: () => overdueReviews.read() });
   const real =
     liveKpis === 'real'
       ? createLiveKpis({ redis, hotlineId, clock, events: store, queues: () => flows.queues() ?? [], windowSec: 3600, logger: silentLogger, pollMs: 200 })
@@ -116,6 +138,8 @@ export async function apiWorld(
       search: new RecordSearch(tdb.db),
       metrics,
       authLimits: { maxFailures: 3, windowMs: 60_000, blockMs: 60_000 },
+      teams,
+      reviews: { service: reviews, overdue: overdueReviews },
       ...(liveKpis ? { kpis: { live: liveKpis === 'real' ? live : liveKpis, reports: new ReportRepository(tdb.db) } } : {}),
       ...over,
       ...(real ? { wallboard: { ...over.wallboard, changes: real.changes } } : {}),
@@ -123,7 +147,7 @@ export async function apiWorld(
   });
   await app.ready();
   return {
-    app, tdb, redis, store, clock, agents, tokens, flows, flowsDir, metrics, hotlineId, live, token,
+    app, tdb, redis, store, clock, agents, tokens, flows, flowsDir, metrics, hotlineId, live, token, teams, records, reviews, overdueReviews,
     ...(plan ? { plan } : {}),
     ...(real ? { counter: real.counter } : {}),
     close: async () => {

@@ -40,6 +40,10 @@ describe.skipIf(!haveChromium)('wallboard in Chromium', () => {
     counter.start();
     base = await w.app.listen({ host: '127.0.0.1', port: 0 });
     await simulateDay(w, () => counter.drain());
+    // A dissatisfied call rated three hours ago, its review never done: overdue, an alert on the wall.
+    const end = w.clock.now() - 3 * 3_600_000;
+    await w.records.write({ callId: 'wb-rated', callerNumber: '13800000999', agentId: 'a1', arrivalAt: end - 300_000, answerAt: end - 240_000, hangupAt: end, disposition: 'answered', surveyRating: 3 });
+    expect((await w.reviews.sweep()).map((t) => t.callId)).toEqual(['wb-rated']);
 
     const { chromium } = await import('playwright-core');
     profileDir = await mkdtemp(join(tmpdir(), 'acd-wallboard-chromium-'));
@@ -130,7 +134,9 @@ describe.skipIf(!haveChromium)('wallboard in Chromium', () => {
     expect(seen.chips).toEqual(Object.fromEntries(Object.entries(api.agents.byState).filter(([, n]) => (n ?? 0) > 0).map(([s, n]) => [s, String(n)])));
     expect(seen.agents).toEqual(Object.fromEntries(api.agents.list.map((a) => [a.agentId, a.state])));
     expect(seen.alerts).toEqual(api.alerts.map((a) => `${a.queueId}/${a.kind}`));
-    expect(seen.alerts.length).toBeGreaterThan(0);
+    expect(seen.alerts.length).toBeGreaterThan(1);
+    expect(seen.alerts).toContain('*/reviews-overdue');
+    expect(await page.textContent('#alerts .alert[data-kind="reviews-overdue"]')).toBe('1 条不满意评价回访已超时');
 
     // Time in state ticks (from the server's `at`, not the browser's clock): let the virtual clock run from here on.
     // (In small steps: the counter's 200 ms poll runs on this clock.)

@@ -53,7 +53,7 @@ const liveKpis = z
       byState: z.partialRecord(z.enum(AGENT_STATES), z.number().int()),
       list: z.array(z.object({ agentId: z.string(), name: z.string().nullable(), state: z.enum(AGENT_STATES), reason: z.string().nullable(), since: z.number(), reachable: z.boolean() })),
     }),
-    alerts: z.array(z.object({ queueId: z.string(), kind: z.enum(['service-level', 'longest-wait', 'plan']), message: z.string() })),
+    alerts: z.array(z.object({ queueId: z.string(), kind: z.enum(['service-level', 'longest-wait', 'plan', 'reviews-overdue']), message: z.string(), count: z.number().int().optional().describe('reviews-overdue: how many') })),
     plan: z
       .object({ level: z.union([z.literal(0), z.literal(1), z.literal(2)]), since: z.number().nullable(), campaign: z.string().nullable().describe('name of the campaign running') })
       .optional()

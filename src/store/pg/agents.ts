@@ -32,6 +32,8 @@ export interface AgentRecord {
   realm: string;
   active: boolean;
   skills: AgentSkill[];
+  /** The agent's team (whose lead reviews its dissatisfied calls), or null. */
+  teamId: string | null;
 }
 
 /** What the registrar needs to check a digest response; never the password. */
@@ -64,10 +66,11 @@ interface AgentRow {
   digest_realm: string;
   active: boolean;
   skills: { skill: string; level: number; primary: boolean }[] | null;
+  team_id: string | null;
 }
 
 const SELECT_AGENTS = `
-  SELECT a.id, a.sip_username, a.name, a.employee_number, a.role, a.digest_realm, a.active,
+  SELECT a.id, a.sip_username, a.name, a.employee_number, a.role, a.digest_realm, a.active, a.team_id,
          (SELECT json_agg(json_build_object('skill', s.skill_id, 'level', s.level, 'primary', s.is_primary) ORDER BY s.skill_id)
             FROM agent_skills s WHERE s.agent_id = a.id) AS skills
     FROM agents a`;
@@ -82,6 +85,7 @@ function toRecord(r: AgentRow): AgentRecord {
     realm: r.digest_realm,
     active: r.active,
     skills: (r.skills ?? []).map((s) => ({ skill: s.skill, level: s.level as SkillLevel, primary: s.primary })),
+    teamId: r.team_id,
   };
 }
 

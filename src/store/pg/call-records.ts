@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../../core/errors.js';
-import type { Db } from './db.js';
+import type { Db, Queryable } from './db.js';
+import { isConnectionError } from './errors.js';
 import { optionalTime, requireInt, requireText, requireTime } from './validate.js';
 
 /** How a call ended. A call that was RONA-requeued and then answered ends `answered`; its offers keep the RONA. */
@@ -185,16 +186,54 @@ export function fromRow(row: CallRecordRow): CallRecord {
   return out;
 }
 
+/**
+ * Work that must happen exactly once per stored call (a review task for a dissatisfied rating): run in the INSERT's
+ * transaction, and only when that INSERT inserted, so a record written again (spool replay, a cleanup run twice)
+ * runs nothing and a crash between the two leaves neither.
+ */
+export type CallRecordInsertHook = (c: Queryable, record: CallRecord) => Promise<void>;
+
 export class CallRecordRepository {
+  private readonly hooks: { run: CallRecordInsertHook; failed: (err: unknown, record: CallRecord) => void }[] = [];
+
   constructor(private readonly db: Db) {}
+
+  /**
+   * Run `hook` with every record this repository inserts from now on (main.ts: before the spool replay starts). A
+   * hook that fails for any reason but an outage is undone alone (savepoint) and reported to `failed`: a record is a
+   * fact that must never be refused because of the work that follows it. An outage fails the whole write, which the
+   * recorder then spools and replays, hook included.
+   */
+  onInserted(hook: CallRecordInsertHook, failed: (err: unknown, record: CallRecord) => void): void {
+    this.hooks.push({ run: hook, failed });
+  }
 
   /**
    * Write the call's record. Idempotent by call id: the first write wins and later ones (a cleanup path run twice,
    * a spool replay) change nothing. Returns true when this call inserted the row.
    */
   async write(record: CallRecord): Promise<boolean> {
-    const r = await this.db.query('write call record', INSERT_SQL, callRecordParams(record));
-    return r.rowCount === 1;
+    const params = callRecordParams(record);
+    if (this.hooks.length === 0) {
+      const r = await this.db.query('write call record', INSERT_SQL, params);
+      return r.rowCount === 1;
+    }
+    return this.db.tx('write call record', async (c) => {
+      const r = await c.query(INSERT_SQL, params);
+      if (r.rowCount !== 1) return false;
+      for (const hook of this.hooks) {
+        await c.query('SAVEPOINT after_insert');
+        try {
+          await hook.run(c, record);
+          await c.query('RELEASE SAVEPOINT after_insert');
+        } catch (e) {
+          if (isConnectionError(e) || (e instanceof Error && (e as { code?: unknown }).code === 'PG_UNAVAILABLE')) throw e;
+          await c.query('ROLLBACK TO SAVEPOINT after_insert');
+          hook.failed(e, record);
+        }
+      }
+      return true;
+    });
   }
 
   async get(callId: string): Promise<CallRecord | undefined> {

@@ -14,6 +14,7 @@ import { DurableRecorder } from './recorder.js';
 import { SkillRepository } from './skills.js';
 import { Spool } from './spool.js';
 import { WebhookRepository } from '../../webhooks/repository.js';
+import { TeamRepository } from './teams.js';
 
 export { StoreError } from './errors.js';
 export { migrate } from './migrate.js';
@@ -35,6 +36,8 @@ export interface PgStore {
   offers: OfferRepository;
   agentStates: AgentStateHistoryRepository;
   callbacks: CallbackRepository;
+  /** Teams and their leads (`acd teams`, /api/teams). */
+  teams: TeamRepository;
   reports: ReportRepository;
   /** HTTP API tokens (hashed). */
   tokens: ApiTokenRepository;
@@ -78,6 +81,7 @@ export function openPgStore(opts: PgStoreOptions): PgStore {
     offers,
     agentStates,
     callbacks: new CallbackRepository(db, new WebhookRepository(db)),
+    teams: new TeamRepository(db),
     reports: new ReportRepository(db),
     tokens: new ApiTokenRepository(db),
     search: new RecordSearch(db),

@@ -14,7 +14,7 @@
       abandonRate: '放弃率', asa: '平均应答', aht: '平均处理', occupancy: '占用率', queues: '队列', queue: '队列',
       required: '需要坐席', loggedIn: '在线', ready: '就绪', agents: '坐席', agent: '坐席', state: '状态', timeInState: '持续',
       chartCalls: '呼叫量', chartSl: '服务水平', chartStaff: '需要与在线坐席', target: '目标', hotline: '全部',
-      slAlert: '{q}：服务水平 {v}，低于目标 {t}', waitAlert: '{q}：最长等待 {v}，超过上限',
+      slAlert: '{q}：服务水平 {v}，低于目标 {t}', waitAlert: '{q}：最长等待 {v}，超过上限', reviewAlert: '{n} 条不满意评价回访已超时',
       planAlert: '{q}：高峰期应急预案 {l} 级', plan1: '高峰期应急预案 1 级：暂停休息，暂停外呼回访', plan2: '高峰期应急预案 2 级：主管及全部坐席接听', campaign: '活动期间：不批假',
       states: { 'logged-out': '离线', 'not-ready': '未就绪', ready: '就绪', reserved: '预留', ringing: '振铃', 'on-call': '通话', 'wrap-up': '话后' },
       reasons: { break: '休息', lunch: '午餐', training: '培训', meeting: '会议', 'after-call': '话后', missed: '未接', other: '其他', leave: '请假' },
@@ -27,7 +27,7 @@
       abandonRate: 'Abandon rate', asa: 'ASA', aht: 'AHT', occupancy: 'Occupancy', queues: 'Queues', queue: 'Queue',
       required: 'Required', loggedIn: 'Logged in', ready: 'Ready', agents: 'Agents', agent: 'Agent', state: 'State', timeInState: 'Time in state',
       chartCalls: 'Calls', chartSl: 'Service level', chartStaff: 'Required vs present agents', target: 'target', hotline: 'All',
-      slAlert: '{q}: service level {v}, under target {t}', waitAlert: '{q}: longest wait {v}, over the limit',
+      slAlert: '{q}: service level {v}, under target {t}', waitAlert: '{q}: longest wait {v}, over the limit', reviewAlert: '{n} dissatisfied-call reviews overdue',
       planAlert: '{q}: peak-load plan level {l}', plan1: 'Peak-load plan level 1: breaks suspended, callbacks paused', plan2: 'Peak-load plan level 2: supervisors and every seat take calls', campaign: 'Campaign running: no leave',
       states: { 'logged-out': 'Logged out', 'not-ready': 'Not ready', ready: 'Ready', reserved: 'Reserved', ringing: 'Ringing', 'on-call': 'On call', 'wrap-up': 'Wrap-up' },
       reasons: { break: 'break', lunch: 'lunch', training: 'training', meeting: 'meeting', 'after-call': 'after call', missed: 'missed', other: 'other', leave: 'leave' },
@@ -183,6 +183,10 @@
       else if (q && a.kind === 'longest-wait') d.textContent = t('waitAlert').replace('{q}', queueName(a.queueId)).replace('{v}', dur(q.longestWaitSec));
       // The scope's own level is in the server's message ("peak-load plan level 2 …").
       else if (a.kind === 'plan') d.textContent = t('planAlert').replace('{q}', queueName(a.queueId)).replace('{l}', (/level (\d)/.exec(a.message) || [])[1] || '?');
+      else if (a.kind === 'reviews-overdue') {
+        d.dataset.count = String(a.count);
+        d.textContent = t('reviewAlert').replace('{n}', String(a.count));
+      }
       else d.textContent = a.message;
       return d;
     }));
