@@ -42,6 +42,9 @@ import { AcdEventWriter, migrate, openPgStore, sessionCallRecordSink, type PgSto
 import { RedisAcdStore } from './store/redis/acd-store.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { WebhookRepository } from './webhooks/repository.js';
+import { parseCategories } from './workflow/work-order-rules.js';
+import { ProviderRepository } from './workflow/providers.js';
+import { calendarFrom, WorkOrderService } from './workflow/work-orders.js';
 
 /**
  * The composition root: the one place that reads the config, builds the adapters and passes them to the services
@@ -205,6 +208,24 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     kpis.counter.start();
     components.push({ name: 'kpis', close: () => kpis.counter.stop() });
 
+    // 3c. Work orders and complaints (standard §3, §6, §7): one service for the API and `acd work-orders`. Every
+    //     instance sweeps the deadlines (escalation WORK_ORDER_ACCEPT_MINUTES after dispatch, complaints unanswered
+    //     after 1 working day); a conditional UPDATE flags each once, whichever instance gets there first.
+    const workOrders = new WorkOrderService({
+      db: pg.db,
+      webhooks,
+      clock,
+      logger: logger.child({ component: 'work-orders' }),
+      categories: parseCategories(config.WORK_ORDER_CATEGORIES),
+      acceptWithinMs: config.WORK_ORDER_ACCEPT_MINUTES * 60_000,
+      calendar: () => calendarFrom(flows, config.WORK_ORDER_CALENDAR),
+      liveCalls: new RedisAcdStore({ redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS }),
+    });
+    const workflowChores = new Housekeeping(clock, logger.child({ component: 'workflow' }));
+    workflowChores.every('work-order-deadlines', config.WORK_ORDER_SWEEP_MS, () => workOrders.sweep());
+    components.push({ name: 'workflow', close: () => workflowChores.close() });
+    metrics.setPipelineSources({ workOrders: () => workOrders.gauges() });
+
     // 4. Telephony starts here: drachtio-srf (SIP) and drachtio-fsmrf (media) adapters, the call sessions and the ACD
     //    dispatcher. Register a Component whose stopAccepting() answers new INVITEs 503 and whose drain() resolves
     //    when the last call has run its cleanup path. Call records go to sessionCallRecordSink(pg.recorder).
@@ -253,7 +274,11 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         flowsHealthCheck(() => flows.health()),
       ],
       // The wallboard stream pushes when the counter has counted a change, not only once a second.
-      ops: { ...apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService, callCommands, kpis: kpis.source }), wallboard: { changes: kpis.changes } },
+      ops: {
+        ...apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService, callCommands, kpis: kpis.source }),
+        wallboard: { changes: kpis.changes },
+        workOrders: { service: workOrders, providers: new ProviderRepository(pg.db) },
+      },
     });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT }).catch((err: unknown) => {
       throw listenFailed('HTTP', config.HTTP_HOST, config.HTTP_PORT, err);

@@ -61,6 +61,11 @@ const STATUS_BY_CODE: Record<string, number> = {
   AGENT_STATE_REJECTED: 409,
   CALL_ENDED: 409,
   LEASE_EXPIRED: 409,
+  // Work orders (src/workflow): unknown order, a change its status refuses, a complaint whose caller is not satisfied.
+  WORK_ORDER_UNKNOWN: 404,
+  WORK_ORDER_BAD_STATE: 409,
+  COMPLAINT_NOT_SATISFIED: 409,
+  FORBIDDEN: 403,
   PG_UNAVAILABLE: 503,
   STORE_UNAVAILABLE: 503,
   REDIS_UNAVAILABLE: 503,

@@ -20,6 +20,7 @@ import { registerQueueRoutes, type QueueRoutesDeps } from './routes/queues.js';
 import { registerRecordRoutes } from './routes/records.js';
 import { registerWebhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.js';
 import { registerWhoamiRoute } from './routes/whoami.js';
+import { registerWorkOrderRoutes, type WorkOrderRoutesDeps } from './routes/work-orders.js';
 import { registerWallboard, type WallboardOptions } from './wallboard/routes.js';
 
 /** What the admin and agent API works on. Every piece is the same service the rest of the server uses. */
@@ -44,6 +45,8 @@ export interface OpsOptions {
   webhooks?: WebhookRoutesDeps['webhooks'] | undefined;
   /** Live KPIs and the interval/agent/day reports (absent: no /api/kpis routes, no wallboard and its stream). */
   kpis?: Omit<KpiRoutesDeps, 'clock'> | undefined;
+  /** Work orders, complaints and providers (src/workflow); absent: no /api/work-orders and /api/providers routes. */
+  workOrders?: WorkOrderRoutesDeps | undefined;
   /** Failed logins per address before a block (default 10 in 60 s, blocked 5 min). */
   authLimits?: FailureLimiterOptions;
   /** How long a verified token is trusted without asking PostgreSQL (default 10 s). */
@@ -134,6 +137,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     registerRecordRoutes(api, { search: ops.search });
     if (ops.webhooks) registerWebhookRoutes(api, { webhooks: ops.webhooks, clock: ops.clock });
     registerWhoamiRoute(api);
+    if (ops.workOrders) registerWorkOrderRoutes(api, ops.workOrders);
     if (ops.kpis) {
       registerKpiRoutes(api, { ...ops.kpis, clock: ops.clock });
       registerWallboard(api, { source: ops.kpis.live, logger: api.log, ...(ops.wallboard ? { stream: ops.wallboard } : {}) });
