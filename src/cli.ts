@@ -11,6 +11,7 @@ import { register as registerBench } from './cli/bench.js';
 import { register as registerAgents } from './cli/agents.js';
 import { register as registerDb } from './cli/db.js';
 import { register as registerTokens } from './cli/tokens.js';
+import { register as registerWorkOrders } from './cli/work-orders.js';
 
 /** The version in package.json (one level above src/ and dist/ alike). */
 export function packageVersion(): string {
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerAgents(program);
   registerDb(program);
   registerTokens(program);
+  registerWorkOrders(program);
   return program;
 }
 
