@@ -13,6 +13,7 @@ import { register as registerDb } from './cli/db.js';
 import { register as registerTokens } from './cli/tokens.js';
 import { register as registerCallbacks } from './cli/callbacks.js';
 import { register as registerTeams } from './cli/teams.js';
+import { register as registerWorkOrders } from './cli/work-orders.js';
 
 /** The version in package.json (one level above src/ and dist/ alike). */
 export function packageVersion(): string {
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerTokens(program);
   registerCallbacks(program);
   registerTeams(program);
+  registerWorkOrders(program);
   return program;
 }
 

@@ -66,6 +66,9 @@ import { SipTrunkDialer } from './sip/trunk-dialer.js';
 import { ReviewRepository } from './store/pg/reviews.js';
 import { ReviewService } from './reviews/service.js';
 import { OverdueReviews } from './reviews/overdue-count.js';
+import { parseCategories } from './workflow/work-order-rules.js';
+import { ProviderRepository } from './workflow/providers.js';
+import { calendarFrom, WorkOrderService } from './workflow/work-orders.js';
 
 /**
  * The composition root: the one place that reads the config, builds the adapters and passes them to the services
@@ -286,6 +289,23 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     const callbackMetrics = registerCallbackMetrics(metrics.registry, { overdue: () => pg.callbacks.countOverdue(clock.now()) });
     // The peak plan limits callbacks (standard §5: none at level ≥ 1, at most 2 seats during a planned peak).
     const callbackGate: CallbackGate = limitedGate(config.CALLBACK_MAX_SEATS, planGate);
+    // 3c. Work orders and complaints (standard §3, §6, §7): one service for the API and `acd work-orders`. Every
+    //     instance sweeps the deadlines (escalation WORK_ORDER_ACCEPT_MINUTES after dispatch, complaints unanswered
+    //     after 1 working day); a conditional UPDATE flags each once, whichever instance gets there first.
+    const workOrders = new WorkOrderService({
+      db: pg.db,
+      webhooks,
+      clock,
+      logger: logger.child({ component: 'work-orders' }),
+      categories: parseCategories(config.WORK_ORDER_CATEGORIES),
+      acceptWithinMs: config.WORK_ORDER_ACCEPT_MINUTES * 60_000,
+      calendar: () => calendarFrom(flows, config.WORK_ORDER_CALENDAR),
+      liveCalls: new RedisAcdStore({ redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS }),
+    });
+    const workflowChores = new Housekeeping(clock, logger.child({ component: 'workflow' }));
+    workflowChores.every('work-order-deadlines', config.WORK_ORDER_SWEEP_MS, () => workOrders.sweep());
+    components.push({ name: 'workflow', close: () => workflowChores.close() });
+    metrics.setPipelineSources({ workOrders: () => workOrders.gauges() });
 
     // 4. Telephony starts here: drachtio-srf (SIP) and drachtio-fsmrf (media) adapters, the call sessions and the ACD
     //    dispatcher. Register a Component whose stopAccepting() answers new INVITEs 503 and whose drain() resolves
@@ -375,7 +395,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         flowsHealthCheck(() => flows.health()),
       ],
       // The wallboard stream pushes when the counter has counted a change, not only once a second.
-      ops: { ...ops, callbacks, wallboard: { changes: kpis.changes } },
+      ops: { ...ops, callbacks, wallboard: { changes: kpis.changes }, workOrders: { service: workOrders, providers: new ProviderRepository(pg.db) } },
     });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT }).catch((err: unknown) => {
       throw listenFailed('HTTP', config.HTTP_HOST, config.HTTP_PORT, err);

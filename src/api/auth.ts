@@ -14,6 +14,8 @@ export interface Principal {
   name: string;
   role: ApiRole;
   agentId: string | null;
+  /** Provider tokens: the work-order provider it acts for. */
+  providerId: string | null;
 }
 
 declare module 'fastify' {
@@ -55,7 +57,7 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
     cache.delete(hash);
     const t = await withDeadline(opts.tokens.findByHash(hash), opts.dependencyTimeoutMs, 'token check');
     if (!t) return undefined;
-    const principal: Principal = { tokenId: t.id, name: t.name, role: t.role, agentId: t.agentId };
+    const principal: Principal = { tokenId: t.id, name: t.name, role: t.role, agentId: t.agentId, providerId: t.providerId };
     // Bounded: entries expire, and a flood of distinct good tokens is impossible without as many tokens.
     if (cache.size > 10_000) cache.clear();
     cache.set(hash, { principal, until: now + opts.cacheMs });
@@ -95,6 +97,7 @@ export function assertMayActFor(req: FastifyRequest, agentId: string): void {
   if (p.role === 'agent' && p.agentId !== agentId) throw new ApiError(403, 'FORBIDDEN', `an agent token may act only for agent ${p.agentId ?? '?'}`);
 }
 
+/** Every role but provider: a provider token reaches only the work-order routes that name it. */
 export const ALL_ROLES = ['admin', 'supervisor', 'agent'] as const;
 export const STAFF = ['admin', 'supervisor'] as const;
 export const ADMIN = ['admin'] as const;

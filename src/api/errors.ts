@@ -70,6 +70,11 @@ const STATUS_BY_CODE: Record<string, number> = {
   CALLBACK_UNKNOWN: 404,
   CALLBACK_FINISHED: 409,
   NO_CALENDAR: 503,
+  // Work orders (src/workflow): unknown order, a change its status refuses, a complaint whose caller is not satisfied.
+  WORK_ORDER_UNKNOWN: 404,
+  WORK_ORDER_BAD_STATE: 409,
+  COMPLAINT_NOT_SATISFIED: 409,
+  FORBIDDEN: 403,
   PG_UNAVAILABLE: 503,
   STORE_UNAVAILABLE: 503,
   REDIS_UNAVAILABLE: 503,

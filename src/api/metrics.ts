@@ -24,6 +24,8 @@ export interface PipelineSources {
   planLevel?: () => Promise<number>;
   /** Satisfaction reviews open past their deadline (PostgreSQL, cached: src/reviews/overdue-count.ts). */
   reviewsOverdue?: () => Promise<number | undefined>;
+  /** Work orders still needing someone (src/workflow): escalated not accepted, complaints overdue, all open. */
+  workOrders?: () => Promise<{ escalated: number; overdueComplaints: number; open: number }>;
 }
 
 /**
@@ -126,6 +128,32 @@ export class ApiMetrics {
         if (f) this.set((await f().catch(() => undefined)) ?? Number.NaN);
       },
     });
+    // One query per scrape feeds the three work-order gauges.
+    let orders: Promise<{ escalated: number; overdueComplaints: number; open: number } | undefined> | undefined;
+    const readOrders = (): Promise<{ escalated: number; overdueComplaints: number; open: number } | undefined> => {
+      const f = pipeline().workOrders;
+      orders ??= (f ? f().catch(() => undefined) : Promise.resolve(undefined)).finally(() => {
+        setImmediate(() => {
+          orders = undefined;
+        });
+      });
+      return orders;
+    };
+    const orderGauge = (name: string, help: string, pick: (x: { escalated: number; overdueComplaints: number; open: number }) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        async collect() {
+          if (!pipeline().workOrders) return;
+          const x = await readOrders();
+          this.set(x ? pick(x) : Number.NaN);
+        },
+      });
+    };
+    orderGauge('hotline_work_orders_escalated', 'Work orders escalated (not accepted within the limit after dispatch) and still not accepted', (x) => x.escalated);
+    orderGauge('hotline_complaints_overdue', 'Complaints past their 1-working-day answer deadline and still unanswered', (x) => x.overdueComplaints);
+    orderGauge('hotline_work_orders_open', 'Work orders not yet closed', (x) => x.open);
     // One reading feeds the live gauges of a scrape.
     let pending: Promise<LiveKpis | undefined> | undefined;
     const snap = (): Promise<LiveKpis | undefined> => {

@@ -27,6 +27,7 @@ import { registerReviewRoutes } from './routes/reviews.js';
 import type { TeamRepository } from '../store/pg/teams.js';
 import type { ReviewService } from '../reviews/service.js';
 import { withReviewAlerts, type OverdueReviews } from '../reviews/overdue-count.js';
+import { registerWorkOrderRoutes, type WorkOrderRoutesDeps } from './routes/work-orders.js';
 import { registerWallboard, type WallboardOptions } from './wallboard/routes.js';
 
 /** What the admin and agent API works on. Every piece is the same service the rest of the server uses. */
@@ -60,6 +61,8 @@ export interface OpsOptions {
    * (`overdue`, the cached count /metrics reads too).
    */
   reviews?: { service: ReviewService; overdue: OverdueReviews } | undefined;
+  /** Work orders, complaints and providers (src/workflow); absent: no /api/work-orders and /api/providers routes. */
+  workOrders?: WorkOrderRoutesDeps | undefined;
   /** Failed logins per address before a block (default 10 in 60 s, blocked 5 min). */
   authLimits?: FailureLimiterOptions;
   /** How long a verified token is trusted without asking PostgreSQL (default 10 s). */
@@ -157,6 +160,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     const teams = ops.teams;
     if (teams) registerTeamRoutes(api, { teams, agents: ops.agents });
     if (teams && ops.reviews) registerReviewRoutes(api, { reviews: ops.reviews.service, isLead: (id) => teams.isLead(id) });
+    if (ops.workOrders) registerWorkOrderRoutes(api, ops.workOrders);
     if (ops.kpis) {
       // One source for /api/kpis/live and the wallboard, so both show the same alerts.
       const live = ops.reviews ? withReviewAlerts(ops.kpis.live, ops.reviews.overdue) : ops.kpis.live;

@@ -220,7 +220,7 @@ export async function runApiBench(opts: { requests: number; agents: number; wait
     const counter = new KpiCounter({ redis, hotlineId, source: store, targetSec: (q) => queues.find((d) => d.id === q)?.serviceLevel.seconds, clock, logger: silentLogger });
     await counter.drain();
     const token = randomBytes(24).toString('base64url');
-    const tokenRow: ApiToken = { id: '1', name: 'bench', role: 'supervisor', agentId: null, createdAt: clock.now(), revokedAt: null };
+    const tokenRow: ApiToken = { id: '1', name: 'bench', role: 'supervisor', agentId: null, providerId: null, createdAt: clock.now(), revokedAt: null };
     const digest = hashToken(token);
     const tokens: TokenLookup = { findByHash: (h) => Promise.resolve(h === digest ? tokenRow : undefined) };
     const unused = <T extends object>(what: string): T =>

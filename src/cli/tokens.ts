@@ -7,7 +7,7 @@ import { migrate } from '../store/pg/migrate.js';
 
 /** `acd tokens create|list|revoke`: bearer tokens of the HTTP API, stored as SHA-256 in PostgreSQL. */
 export function register(program: Command): void {
-  const tokens = program.command('tokens').description('HTTP API tokens (admin, supervisor, agent): create, list, revoke');
+  const tokens = program.command('tokens').description('HTTP API tokens (admin, supervisor, agent, provider): create, list, revoke');
 
   tokens
     .command('create')
@@ -15,11 +15,13 @@ export function register(program: Command): void {
     .requiredOption('--role <role>', API_ROLES.join(' | '))
     .requiredOption('--name <name>', 'who or what uses it, e.g. "wallboard" or "Li Na"')
     .option('--agent <id>', 'for --role agent: the agent id the token acts for (and only that one)')
-    .action(async (o: { role: string; name: string; agent?: string }) => {
+    .option('--provider <id>', 'for --role provider: the work-order provider the token accepts orders for')
+    .action(async (o: { role: string; name: string; agent?: string; provider?: string }) => {
       if (!(API_ROLES as readonly string[]).includes(o.role)) throw new InvalidInputError('role', `must be one of ${API_ROLES.join(', ')}`);
       await withTokens(async (repo) => {
-        const { token, record } = await repo.create({ name: o.name, role: o.role as ApiRole, ...(o.agent !== undefined ? { agentId: o.agent } : {}) });
-        console.error(`token ${record.id} (${record.role}${record.agentId ? ` for agent ${record.agentId}` : ''}, "${record.name}"); shown only now:`);
+        const { token, record } = await repo.create({ name: o.name, role: o.role as ApiRole, ...(o.agent !== undefined ? { agentId: o.agent } : {}), ...(o.provider !== undefined ? { providerId: o.provider } : {}) });
+        const forWhom = record.agentId ? ` for agent ${record.agentId}` : record.providerId ? ` for provider ${record.providerId}` : '';
+        console.error(`token ${record.id} (${record.role}${forWhom}, "${record.name}"); shown only now:`);
         console.log(token);
       });
     });
@@ -36,7 +38,7 @@ export function register(program: Command): void {
           return;
         }
         const rows = [['ID', 'ROLE', 'AGENT', 'NAME', 'CREATED', 'REVOKED']];
-        for (const t of list) rows.push([t.id, t.role, t.agentId ?? '-', t.name, new Date(t.createdAt).toISOString(), t.revokedAt ? new Date(t.revokedAt).toISOString() : '-']);
+        for (const t of list) rows.push([t.id, t.role, t.agentId ?? (t.providerId ? `provider:${t.providerId}` : '-'), t.name, new Date(t.createdAt).toISOString(), t.revokedAt ? new Date(t.revokedAt).toISOString() : '-']);
         const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
         for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
       });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDeadlineDays } from '../callbacks/deadline.js';
 import { parseRatings } from '../reviews/rules.js';
+import { DEFAULT_CATEGORIES, parseCategories } from '../workflow/work-order-rules.js';
 
 /**
  * Every environment variable the server reads, with its default. Defaults bind to loopback so nothing is open to
@@ -155,6 +156,23 @@ export const envSchema = z.object({
   }),
   REVIEW_DUE_MINUTES: int(120, 1),
   REVIEW_SWEEP_MS: int(15_000, 1000),
+  // Work orders (standard §7, src/workflow): categories as `id[+field...]` (the fields each category requires beyond
+  // callerName, contactNumber and need; `complaint` is always one), the minutes a provider has to accept a dispatched
+  // order before it is escalated (§3: 30), the calendar of complaint deadlines (ivr-flows/calendars/<id>.yaml), and
+  // how often every instance sweeps the deadlines.
+  WORK_ORDER_CATEGORIES: z
+    .string()
+    .default(DEFAULT_CATEGORIES)
+    .superRefine((v, ctx) => {
+      try {
+        parseCategories(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message.replace(/^WORK_ORDER_CATEGORIES: /, '') : String(e) });
+      }
+    }),
+  WORK_ORDER_ACCEPT_MINUTES: int(30, 1).pipe(z.number().max(10_080)),
+  WORK_ORDER_CALENDAR: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a calendar id').default('hotline'),
+  WORK_ORDER_SWEEP_MS: int(5_000, 100),
 });
 
 export type Env = z.infer<typeof envSchema>;

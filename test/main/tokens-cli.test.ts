@@ -51,8 +51,11 @@ describe('acd tokens', () => {
 
     const bad = await acd(['tokens', 'create', '--role', 'root', '--name', 'x']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim()).toBe('acd: INVALID_INPUT: role: must be one of admin, supervisor, agent');
+    expect(bad.stderr.trim()).toBe('acd: INVALID_INPUT: role: must be one of admin, supervisor, agent, provider');
     const noAgent = await acd(['tokens', 'create', '--role', 'agent', '--name', 'x', '--agent', 'ghost']);
     expect(noAgent.stderr.trim()).toBe('acd: UNKNOWN_AGENT: no agent with id "ghost"');
-  });
+    // Each spawn starts tsx afresh: on a loaded machine that is many seconds, hence the longer limit below.
+    const noProvider = await acd(['tokens', 'create', '--role', 'provider', '--name', 'x', '--provider', 'ghost']);
+    expect(noProvider.stderr.trim()).toBe('acd: INVALID_INPUT: provider: no provider with id "ghost"');
+  }, 240_000);
 });

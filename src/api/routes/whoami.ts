@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ALL_ROLES, principalOf } from '../auth.js';
+import { API_ROLES } from '../../store/pg/api-tokens.js';
+import { principalOf } from '../auth.js';
 import { commonErrors } from '../errors.js';
 
 /**
@@ -10,14 +11,14 @@ import { commonErrors } from '../errors.js';
  */
 export function registerWhoamiRoute(root: FastifyInstance): void {
   root.withTypeProvider<ZodTypeProvider>().get('/api/whoami', {
-    config: { roles: ALL_ROLES },
+    config: { roles: API_ROLES },
     schema: {
       tags: ['auth'],
-      summary: 'The token\'s name, role and (agent tokens) agent',
-      response: { 200: z.object({ name: z.string(), role: z.enum(ALL_ROLES), agentId: z.string().optional() }), ...commonErrors },
+      summary: 'The token\'s name, role and (agent tokens) agent or (provider tokens) provider',
+      response: { 200: z.object({ name: z.string(), role: z.enum(API_ROLES), agentId: z.string().optional(), providerId: z.string().optional() }), ...commonErrors },
     },
   }, (req) => {
     const p = principalOf(req);
-    return { name: p.name, role: p.role, ...(p.agentId ? { agentId: p.agentId } : {}) };
+    return { name: p.name, role: p.role, ...(p.agentId ? { agentId: p.agentId } : {}), ...(p.providerId ? { providerId: p.providerId } : {}) };
   });
 }
