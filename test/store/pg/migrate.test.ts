@@ -32,7 +32,7 @@ describe('migrate', () => {
     expect(first).toEqual(['20261124120000000_initial', '20261124130000000_acd-event-cursor', '20261207120000000_api-tokens', '20261207131000000_webhooks', '20261207132000000_live-calls', '20261207150000000_peak-plan']);
     expect(await tablesIn(schema)).toEqual([
       'acd_event_cursors', 'agent_skills', 'agent_state_history', 'agents', 'api_tokens', 'call_offers', 'call_records', 'callbacks',
-      'pgmigrations', 'queue_skills', 'queues', 'skills', 'webhook_deliveries', 'webhooks',
+      'pgmigrations', 'plan_activations', 'plan_campaigns', 'queue_skills', 'queues', 'skills', 'webhook_deliveries', 'webhooks',
     ]);
     expect(await migrate({ url: TEST_DATABASE_URL, schema })).toEqual([]);
 
@@ -40,7 +40,7 @@ describe('migrate', () => {
     const down = await runner({ databaseUrl: TEST_DATABASE_URL, dir: migrationsDir(), direction: 'down', count: Infinity, migrationsTable: 'pgmigrations', schema, log: () => undefined });
     expect(down.map((m) => m.name)).toEqual(['20261207150000000_peak-plan', '20261207132000000_live-calls', '20261207131000000_webhooks', '20261207120000000_api-tokens', '20261124130000000_acd-event-cursor', '20261124120000000_initial']);
     expect(await tablesIn(schema)).toEqual(['pgmigrations']);
-    expect(await migrate({ url: TEST_DATABASE_URL, schema })).toHaveLength(5);
+    expect(await migrate({ url: TEST_DATABASE_URL, schema })).toHaveLength(6);
   });
 
   it('lets two instances start at once on one schema: one migrates, the other waits and finds nothing to do', async () => {
