@@ -91,7 +91,7 @@ describe('acd agents', () => {
     expect(seats).toEqual([
       {
         id: '2001', sipUsername: '2001', name: '王芳', employeeNumber: 'E2001', role: 'supervisor', realm: 'hotline.test', active: true,
-        skills: [{ skill: 'billing', level: 5, primary: true }, { skill: 'tech', level: 3, primary: false }],
+        skills: [{ skill: 'billing', level: 5, primary: true }, { skill: 'tech', level: 3, primary: false }], teamId: null,
       },
     ]);
     expect(list.stdout).not.toMatch(/ha1|secret/i);
@@ -106,6 +106,6 @@ describe('acd agents', () => {
     expect((await inProcess(['agents', 'deactivate', '2001'])).stdout).toBe('2001 deactivated');
 
     const table = await inProcess(['agents', 'list']);
-    expect(table.stdout.split('\n')[1]).toMatch(/^2001\s+2001\s+王芳\s+E2001\s+supervisor\s+no\s+tech:4$/);
+    expect(table.stdout.split('\n')[1]).toMatch(/^2001\s+2001\s+王芳\s+E2001\s+supervisor\s+no\s+-\s+tech:4$/);
   });
 });
