@@ -79,9 +79,23 @@ export class CallbackService {
 }
 
 /** The IVR callback node's save (src/ivr/nodes/callback.ts), or nothing for other saves. */
-export function ivrCallbackRequest(callId: string, data: { kind: string; number?: string; reason?: string }, queueId: string | undefined): CallbackRequest | undefined {
+export function ivrCallbackRequest(
+  callId: string,
+  data: { kind: string; number?: string; reason?: string; preferredAgentId?: string },
+  queueId: string | undefined,
+): CallbackRequest | undefined {
   if (data.kind !== 'callback' || !data.number) return undefined;
-  return { number: data.number, reason: data.reason, source: 'ivr', callId, ...(queueId !== undefined ? { queueId } : {}) };
+  // A returning caller who asked to be called back by the agent who served them (the `returning` node) names that
+  // agent: the task is offered to them first, and its source says where it came from.
+  const preferred = typeof data.preferredAgentId === 'string' && data.preferredAgentId !== '' ? data.preferredAgentId : undefined;
+  return {
+    number: data.number,
+    reason: data.reason,
+    source: preferred ? 'returning' : 'ivr',
+    callId,
+    ...(queueId !== undefined ? { queueId } : {}),
+    ...(preferred ? { preferredAgentId: preferred } : {}),
+  };
 }
 
 export interface AbandonedRule {

@@ -47,6 +47,15 @@ async function webhookTypes(): Promise<string[]> {
 }
 
 describe('callback deadlines by source, on the hotline calendar', () => {
+  it("a returning caller's request names the agent they asked for", () => {
+    expect(ivrCallbackRequest('call-2', { kind: 'callback', number: '13800138000', reason: 'long-wait', preferredAgentId: 'a7' }, 'general')).toEqual({
+      number: '13800138000', reason: 'long-wait', source: 'returning', callId: 'call-2', queueId: 'general', preferredAgentId: 'a7',
+    });
+    expect(ivrCallbackRequest('call-3', { kind: 'callback', number: '13800138000', reason: 'long-wait' }, undefined)).toEqual({
+      number: '13800138000', reason: 'long-wait', source: 'ivr', callId: 'call-3',
+    });
+  });
+
   it('IVR after-hours request on the Friday before National Day: 5 working days skip the holiday, first dial on the make-up Sunday', async () => {
     const clock = new VirtualClock(shanghai('2026-09-25', '20:00'));
     const { svc } = service(clock);

@@ -129,7 +129,7 @@ describe('acd serve', () => {
     // The ACD event writer ran (its cursor row exists) and stopped with the server.
     expect(await queryTest(`SELECT stream FROM "${schema}".acd_event_cursors`)).toEqual([{ stream: schema.slice(0, 32) }]);
     const ran = await queryTest<{ name: string }>(`SELECT name FROM "${schema}".pgmigrations`);
-    expect(ran.map((r) => r.name)).toEqual(['20261124120000000_initial', '20261124130000000_acd-event-cursor', '20261207120000000_api-tokens', '20261207131000000_webhooks', '20261207132000000_live-calls', '20261207153000000_work-orders']);
+    expect(ran.map((r) => r.name)).toEqual(['20261124120000000_initial', '20261124130000000_acd-event-cursor', '20261207120000000_api-tokens', '20261207131000000_webhooks', '20261207132000000_live-calls', '20261207150000000_peak-plan', '20261207151000000_callback-tasks', '20261207152000000_reviews', '20261207153000000_work-orders']);
   });
 
   it('prints one line per bad variable and exits 1', async () => {

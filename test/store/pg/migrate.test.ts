@@ -29,18 +29,17 @@ describe('migrate', () => {
     const schema = uniqueSchema('migrate');
     schemas.push(schema);
     const first = await migrate({ url: TEST_DATABASE_URL, schema });
-    expect(first).toEqual(['20261124120000000_initial', '20261124130000000_acd-event-cursor', '20261207120000000_api-tokens', '20261207131000000_webhooks', '20261207132000000_live-calls', '20261207150000000_peak-plan']);
+    expect(first).toEqual(['20261124120000000_initial', '20261124130000000_acd-event-cursor', '20261207120000000_api-tokens', '20261207131000000_webhooks', '20261207132000000_live-calls', '20261207150000000_peak-plan', '20261207151000000_callback-tasks', '20261207152000000_reviews', '20261207153000000_work-orders']);
     expect(await tablesIn(schema)).toEqual([
-      'acd_event_cursors', 'agent_skills', 'agent_state_history', 'agents', 'api_tokens', 'call_offers', 'call_records', 'callbacks',
-      'pgmigrations', 'plan_activations', 'plan_campaigns', 'queue_skills', 'queues', 'skills', 'webhook_deliveries', 'webhooks',
+      'acd_event_cursors', 'agent_skills', 'agent_state_history', 'agents', 'api_tokens', 'call_offers', 'call_records', 'callback_attempts', 'callbacks', 'pgmigrations', 'plan_activations', 'plan_campaigns', 'providers', 'queue_skills', 'queues', 'review_tasks', 'skills', 'teams', 'webhook_deliveries', 'webhooks', 'work_orders',
     ]);
     expect(await migrate({ url: TEST_DATABASE_URL, schema })).toEqual([]);
 
     // Every migration has a working Down section: roll all back, then forward again.
     const down = await runner({ databaseUrl: TEST_DATABASE_URL, dir: migrationsDir(), direction: 'down', count: Infinity, migrationsTable: 'pgmigrations', schema, log: () => undefined });
-    expect(down.map((m) => m.name)).toEqual(['20261207150000000_peak-plan', '20261207132000000_live-calls', '20261207131000000_webhooks', '20261207120000000_api-tokens', '20261124130000000_acd-event-cursor', '20261124120000000_initial']);
+    expect(down.map((m) => m.name)).toEqual(['20261207153000000_work-orders', '20261207152000000_reviews', '20261207151000000_callback-tasks', '20261207150000000_peak-plan', '20261207132000000_live-calls', '20261207131000000_webhooks', '20261207120000000_api-tokens', '20261124130000000_acd-event-cursor', '20261124120000000_initial']);
     expect(await tablesIn(schema)).toEqual(['pgmigrations']);
-    expect(await migrate({ url: TEST_DATABASE_URL, schema })).toHaveLength(6);
+    expect(await migrate({ url: TEST_DATABASE_URL, schema })).toHaveLength(9);
   });
 
   it('lets two instances start at once on one schema: one migrates, the other waits and finds nothing to do', async () => {
@@ -50,7 +49,7 @@ describe('migrate', () => {
       migrate({ url: TEST_DATABASE_URL, schema }),
       migrate({ url: TEST_DATABASE_URL, schema }),
     ]);
-    expect([...a, ...b]).toEqual(['20261124120000000_initial', '20261124130000000_acd-event-cursor', '20261207120000000_api-tokens', '20261207131000000_webhooks', '20261207132000000_live-calls', '20261207150000000_peak-plan']);
+    expect([...a, ...b]).toEqual(['20261124120000000_initial', '20261124130000000_acd-event-cursor', '20261207120000000_api-tokens', '20261207131000000_webhooks', '20261207132000000_live-calls', '20261207150000000_peak-plan', '20261207151000000_callback-tasks', '20261207152000000_reviews', '20261207153000000_work-orders']);
   });
 
   it('reports an unreachable server as PG_UNAVAILABLE', async () => {
