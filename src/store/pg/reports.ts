@@ -101,6 +101,8 @@ export class ReportRepository {
               count(*) FILTER (WHERE c.disposition = 'answered' AND c.rings_to_answer > COALESCE(q.answer_rings, 3))::int AS late
          FROM call_records c LEFT JOIN queues q ON q.id = c.queue_id
         WHERE COALESCE(c.enqueue_at, c.arrival_at) >= $1 AND COALESCE(c.enqueue_at, c.arrival_at) < $2 AND c.queue_id IS NOT NULL
+          -- Inbound service KPIs (§8): a callback dialled out is not a call offered to the hotline.
+          AND c.direction = 'inbound'
           -- No caller spends a day in the menus: the arrival index narrows the rows first.
           AND c.arrival_at >= $1::timestamptz - interval '1 day' AND c.arrival_at < $2
         GROUP BY c.queue_id, bucket

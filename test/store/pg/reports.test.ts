@@ -30,6 +30,8 @@ beforeAll(async () => {
   await calls.write(answered('c5', T0 + 1900 * S, 5, 1, 30, 'a1'));
   await calls.write({ callId: 'c6', arrivalAt: T0 + 100 * S, disposition: 'after-hours' });
   await calls.write(answered('c7', T0 - 100 * S, 5, 1, 30, 'a1'));
+  // A callback dialled out in the first half hour: not a call offered to the hotline (the queue KPIs skip it).
+  await calls.write({ ...answered('c8', T0 + 300 * S, 0, 1, 60, 'a1'), queueId: 'billing', direction: 'outbound' });
 
   const offers = new OfferRepository(t.db);
   await offers.write({ callId: 'c1', agentId: 'a1', offeredAt: T0, outcome: 'answered', rings: 2 });
@@ -63,8 +65,9 @@ describe('ReportRepository', () => {
     const kpis = await reports.agentKpis(T0, T0 + 3600 * S, T0 + 3600 * S);
     expect(kpis.map((k) => k.agentId)).toEqual(['a1', 'a2']);
     const a1 = kpis[0]!;
-    expect(a1).toMatchObject({ name: 'Agent One', answered: 3, offers: 4, rona: 1, talkSec: 270, stateSec: { ready: 2790, 'on-call': 180, 'wrap-up': 30, 'not-ready': 600 } });
-    expect(a1.avgRings).toBeCloseTo(4 / 3, 6);
+    // The agent's own work includes the callback they dialled out (c8: answered, 60 s talk, 1 ring).
+    expect(a1).toMatchObject({ name: 'Agent One', answered: 4, offers: 4, rona: 1, talkSec: 330, stateSec: { ready: 2790, 'on-call': 180, 'wrap-up': 30, 'not-ready': 600 } });
+    expect(a1.avgRings).toBeCloseTo(5 / 4, 6);
     expect(a1.occupancy).toBeCloseTo(210 / 3000, 9);
     expect(kpis[1]).toMatchObject({ agentId: 'a2', name: null, answered: 1, offers: 1, rona: 0, occupancy: null });
   });
