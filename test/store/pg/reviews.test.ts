@@ -86,7 +86,7 @@ afterAll(async () => {
   await rm(spoolDir, { recursive: true, force: true });
 });
 beforeEach(async () => {
-  await t.pool.query('TRUNCATE review_tasks, callbacks, call_records, webhook_deliveries');
+  await t.pool.query('TRUNCATE review_tasks, callback_attempts, callbacks, call_records, webhook_deliveries');
   clock.runUntil(clock.now() + 1); // keep moving forward
 });
 
