@@ -1,5 +1,6 @@
 import type { PlanStatus } from '../acd/peak-plan.js';
-import type { LiveKpis, LiveKpiSource } from '../kpi/types.js';
+import { decorateLive } from '../kpi/decorate.js';
+import type { LiveKpiSource } from '../kpi/types.js';
 
 /**
  * The live KPIs with the plan's level beside them (field `plan`, and an alert per active scope), so the wallboard
@@ -20,17 +21,14 @@ export function withPlan(source: LiveKpiSource, status: () => Promise<PlanStatus
     }
     return cached.p;
   };
-  return {
-    async live(): Promise<LiveKpis> {
-      const [k, p] = await Promise.all([source.live(), plan()]);
-      const alerts = Object.entries(p.scopes)
-        .filter(([, s]) => s.level > 0)
-        .map(([scope, s]) => ({
-          queueId: scope,
-          kind: 'plan' as const,
-          message: `peak-load plan level ${s.level}${scope === '*' ? '' : ` (queue ${scope})`} since ${s.since !== null ? new Date(s.since).toISOString() : '?'}: ${s.level === 2 ? 'supervisors and every seat take calls' : 'breaks suspended, callbacks paused'}`,
-        }));
-      return { ...k, alerts: [...alerts, ...k.alerts], plan: { level: p.level, since: p.since, campaign: p.campaign?.name ?? null } };
-    },
-  };
+  return decorateLive(source, plan, (k, p) => {
+    const alerts = Object.entries(p.scopes)
+      .filter(([, s]) => s.level > 0)
+      .map(([scope, s]) => ({
+        queueId: scope,
+        kind: 'plan' as const,
+        message: `peak-load plan level ${s.level}${scope === '*' ? '' : ` (queue ${scope})`} since ${s.since !== null ? new Date(s.since).toISOString() : '?'}: ${s.level === 2 ? 'supervisors and every seat take calls' : 'breaks suspended, callbacks paused'}`,
+      }));
+    return { ...k, alerts: [...alerts, ...k.alerts], plan: { level: p.level, since: p.since, campaign: p.campaign?.name ?? null } };
+  });
 }

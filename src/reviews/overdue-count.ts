@@ -1,4 +1,5 @@
-import type { LiveKpis, LiveKpiSource } from '../kpi/types.js';
+import { decorateLive } from '../kpi/decorate.js';
+import type { LiveKpiSource } from '../kpi/types.js';
 
 /**
  * The number of overdue reviews, read for the wallboard (every second, for all screens), /api/kpis/live and /metrics:
@@ -40,12 +41,9 @@ export class OverdueReviews {
 
 /** The live KPIs with an alert for overdue reviews: what the wallboard shows and GET /api/kpis/live answers. */
 export function withReviewAlerts(source: LiveKpiSource, overdue: OverdueReviews): LiveKpiSource {
-  return {
-    live: async (): Promise<LiveKpis> => {
-      const [k, n] = await Promise.all([source.live(), overdue.read()]);
-      if (!n) return k;
-      const message = `${n} satisfaction review${n === 1 ? '' : 's'} overdue (team lead past the 2-hour deadline)`;
-      return { ...k, alerts: [...k.alerts, { queueId: '*', kind: 'reviews-overdue', message, count: n }] };
-    },
-  };
+  return decorateLive(source, () => overdue.read(), (k, n) => {
+    if (!n) return k;
+    const message = `${n} satisfaction review${n === 1 ? '' : 's'} overdue (team lead past the 2-hour deadline)`;
+    return { ...k, alerts: [...k.alerts, { queueId: '*', kind: 'reviews-overdue', message, count: n }] };
+  });
 }
