@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/erlang/**', 'src/acd/**', 'src/ivr/**', 'src/sim/**', 'src/core/**', 'src/reviews/rules.ts'],
+    files: ['src/erlang/**', 'src/acd/**', 'src/ivr/**', 'src/sim/**', 'src/core/**', 'src/reviews/rules.ts', 'src/workflow/work-order-rules.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
