@@ -16,7 +16,7 @@ export class AcdCallbackRouting implements CallbackRouting {
     private readonly wrapUpSec: (queueId: string) => number,
   ) {}
 
-  async reserve(req: { callId: string; queueId: string; number: string }, withinMs: number): Promise<ReservedAgent | undefined> {
+  async reserve(req: { callId: string; queueId: string; number: string; preferredAgentId?: string }, withinMs: number): Promise<ReservedAgent | undefined> {
     const { acd, clock } = this;
     let resolveOffer!: (o: Offer | undefined) => void;
     const offered = new Promise<Offer | undefined>((r) => (resolveOffer = r));
@@ -24,7 +24,10 @@ export class AcdCallbackRouting implements CallbackRouting {
     const timer = clock.setTimeout(() => resolveOffer(undefined), withinMs);
     try {
       // Priority 0: inside its shadow queue callbacks are served by deadline order of claiming, not by VIP.
-      await acd.enqueue({ callId: req.callId, queueId: req.queueId, callerNumber: req.number, priority: 0, ownerInstance: this.instanceId });
+      // The ACD's own hold (as for a returning caller who waits for their agent) keeps the task for the preferred
+      // agent for the whole window; it lapses by itself when that agent is logged out or unreachable.
+      const hold = req.preferredAgentId !== undefined ? { agentId: req.preferredAgentId, sec: Math.ceil(withinMs / 1000) } : ('none' as const);
+      await acd.enqueue({ callId: req.callId, queueId: req.queueId, callerNumber: req.number, priority: 0, ownerInstance: this.instanceId, hold });
       const offer = await offered;
       if (!offer) {
         await acd.leave(req.callId, 'operator', 0);

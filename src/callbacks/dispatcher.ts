@@ -8,6 +8,9 @@ import { afterAttempt, type CallbackPolicy } from './deadline.js';
 import type { CallbackCaller, CallbackGate, CallbackRouting, OutboundResult, ReservedAgent, SeatSlots } from './ports.js';
 import { callbackQueueId } from './queues.js';
 
+/** How long before a task's deadline its preferred agent stops being waited for (anyone may then call back). */
+export const PREFERRED_AGENT_FALLBACK_MS = 4 * 60 * 60_000;
+
 export type CallbackTasks = Pick<CallbackRepository, 'claimNext' | 'renewClaims' | 'release' | 'recordAttempt' | 'flagOverdue'>;
 
 export interface CallbackDispatcherOptions {
@@ -106,7 +109,10 @@ export class CallbackDispatcher {
     const queueId = callbackQueueId(task.queueId ?? deps.defaultQueue() ?? '');
     let agent: ReservedAgent | undefined;
     try {
-      agent = await deps.routing.reserve({ callId, queueId, number: task.requestedNumber }, opts.offerWindowMs);
+      // First-contact responsibility (§6, §9): a task naming an agent waits for that agent until the last
+      // PREFERRED_AGENT_FALLBACK_MS before its deadline; then anyone may call, so the deadline is still met.
+      const preferred = task.preferredAgentId !== null && deps.clock.now() < task.dueAt - PREFERRED_AGENT_FALLBACK_MS ? { preferredAgentId: task.preferredAgentId } : {};
+      agent = await deps.routing.reserve({ callId, queueId, number: task.requestedNumber, ...preferred }, opts.offerWindowMs);
       if (!agent) {
         log.debug('no agent free for the callback; later');
         await deps.tasks.release(task.id, opts.instanceId, deps.clock.now() + opts.noAgentBackoffMs);

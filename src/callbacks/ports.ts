@@ -56,7 +56,12 @@ export interface ReservedAgent {
 /** Picks and reserves an agent for a callback (the ACD's atomic match on the task's callback queue). */
 export interface CallbackRouting {
   /** Undefined when no eligible agent was free within `withinMs` (the task is not counted as attempted). */
-  reserve(req: { callId: string; queueId: string; number: string }, withinMs: number): Promise<ReservedAgent | undefined>;
+  /**
+   * `preferredAgentId`: offer to that agent only (the caller asked to be called back by the agent who served them,
+   * or a lead's apology is owed by that agent); anyone when that agent is logged out or unreachable. Without it,
+   * anyone, whatever the queue's sticky rule.
+   */
+  reserve(req: { callId: string; queueId: string; number: string; preferredAgentId?: string }, withinMs: number): Promise<ReservedAgent | undefined>;
 }
 
 export interface OutboundResult {

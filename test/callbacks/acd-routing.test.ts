@@ -67,4 +67,23 @@ describe('callbacks through the ACD (real Redis store): the shadow callback queu
     expect(await store.agent('a1')).toMatchObject({ state: 'not-ready', reason: 'missed' });
     expect(await store.call('cb-3')).toBeNull();
   });
+
+  it('a task naming an agent is offered to that agent only; to anyone when that agent is not logged in', async () => {
+    const routing = new AcdCallbackRouting(bridge, clock, 'i1', () => 0);
+    await store.loginAgent(agent('a2', 'complaints:3'));
+    await store.loginAgent(agent('a3', 'complaints:3'));
+    await store.setReady('a2'); // idle longest: without a preference a2 would be chosen
+    await new Promise((res) => setTimeout(res, 20));
+    await store.setReady('a3');
+
+    const r = await routing.reserve({ callId: 'cb-p1', queueId: callbackQueueId('complaints'), number: '13800000011', preferredAgentId: 'a3' }, 2000);
+    expect(r?.agentId).toBe('a3');
+    await r!.leave('operator');
+
+    // The named agent has logged out: the hold lapses and the longest-idle agent calls back.
+    await store.logout('a3');
+    const any = await routing.reserve({ callId: 'cb-p2', queueId: callbackQueueId('complaints'), number: '13800000012', preferredAgentId: 'a3' }, 2000);
+    expect(any?.agentId).toBe('a2');
+    await any!.leave('operator');
+  });
 });

@@ -121,7 +121,11 @@ class Script implements CallbackRouting, CallbackCaller {
   events: string[] = [];
   constructor(private readonly clock: VirtualClock) {}
 
-  reserve(req: { callId: string; queueId: string }): Promise<ReservedAgent | undefined> {
+  /** The agent each reservation asked for (undefined: anyone). */
+  preferred: (string | undefined)[] = [];
+
+  reserve(req: { callId: string; queueId: string; preferredAgentId?: string }): Promise<ReservedAgent | undefined> {
+    this.preferred.push(req.preferredAgentId);
     const agentId = this.agents.shift();
     if (!agentId) return Promise.resolve(undefined);
     const ev = (e: string) => () => {
@@ -217,6 +221,21 @@ describe('the callback dispatcher (virtual clock, real PostgreSQL and Redis)', (
     // Each dial left an outbound call record.
     const recs = await t.db.query<{ direction: string; disposition: string }>('t', 'SELECT direction, disposition FROM call_records');
     expect(recs.rows).toEqual(Array(4).fill({ direction: 'outbound', disposition: 'answered' }));
+  });
+
+  it('asks the ACD for the agent a task names until 4 hours before its deadline, then for anyone', async () => {
+    const clock = new VirtualClock(shanghai('2026-06-01', '10:00'));
+    const { svc } = service(clock);
+    await svc.request({ number: '13800000020', reason: 'complaint', source: 'returning', preferredAgentId: '1003' }); // due Tue 18:00
+    const script = new Script(clock);
+    script.outcomes = ['agent-missed', 'agent-missed'];
+    const d = make(clock, script, open(2));
+    await d.sweep();
+    await settle(d);
+    clock.advance(28 * 3_600_000 + 30 * 60_000); // Tuesday 14:30: 3.5 h before the deadline
+    await d.sweep();
+    await settle(d);
+    expect(script.preferred).toEqual(['1003', undefined]);
   });
 
   it('retries spaced and bounded, only during open hours; agent misses do not count; overdue flagged once', async () => {
