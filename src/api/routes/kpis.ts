@@ -104,46 +104,18 @@ function window(q: { from: number; to: number }, maxDays: number): void {
 }
 
 /** Live KPIs (Redis counters) and the reports per interval, agent and day (PostgreSQL): supervisors and admins. */
-/** How old a live KPI body may be and still be served while the next one is made (2 reuse windows of 1 s). */
-export const BODY_STALE_MS = 2_000;
-
 export function registerKpiRoutes(root: FastifyInstance, deps: KpiRoutesDeps): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
 
   // The body of the last reading served: a reading is served many times (the source's reuse window), and its
-  // checked, serialised JSON (~200 KiB with 1,800 agents) costs more than the reading's lookup. It is made once per
-  // reading, and off the request path like the reading itself: a request that meets a new reading while the last
-  // body is younger than BODY_STALE_MS gets that body and leaves the new one to be made after the response; an older
-  // body is never served (the request makes the new one itself).
+  // checked, serialised JSON (~200 KiB with 1,800 agents) costs more than the reading's lookup; made once per reading.
   let lastBody: { kpis: LiveKpis; json: string } | undefined;
-  let making: LiveKpis | undefined;
-  const bodyOf = (kpis: LiveKpis): { kpis: LiveKpis; json: string } => ({ kpis, json: JSON.stringify(liveKpis.parse(kpis)) });
   app.get('/api/kpis/live', {
     config: { roles: STAFF },
     schema: { tags: ['kpis'], summary: 'Live KPIs over the sliding window, per queue and for the hotline; agents by state; alerts', response: { 200: liveKpis, ...commonErrors } },
   }, async (_req, reply) => {
     const kpis = await deps.live.live();
-    if (lastBody?.kpis !== kpis) {
-      if (lastBody && deps.clock.now() - lastBody.kpis.at < BODY_STALE_MS) {
-        if (making !== kpis) {
-          making = kpis;
-          setImmediate(() => {
-            if (making !== kpis) return;
-            making = undefined;
-            // A newer reading may have been made meanwhile by a request: keep the newest.
-            if (lastBody && lastBody.kpis.at > kpis.at) return;
-            try {
-              lastBody = bodyOf(kpis);
-            } catch {
-              // Off its schema: drop the old body, so the next request makes this one itself and answers the error.
-              lastBody = undefined;
-            }
-          });
-        }
-      } else {
-        lastBody = bodyOf(kpis);
-      }
-    }
+    if (lastBody?.kpis !== kpis) lastBody = { kpis, json: JSON.stringify(liveKpis.parse(kpis)) };
     // A string body goes out as it is (fastify serialises only objects): the schema check above is the one it skips.
     return reply.type('application/json; charset=utf-8').send(lastBody.json as unknown as LiveKpis);
   });
