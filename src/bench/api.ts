@@ -67,7 +67,7 @@ const QUEUES = 20;
 const ON_CALL = 600;
 const BASELINE = '/api/whoami';
 /** Slots for routes other branches add: measured when the app answers them, else marked absent. */
-const ROUTES = [BASELINE, '/api/queues', '/api/calls', '/api/calls?state=waiting', '/api/kpis/live'];
+const ROUTES = [BASELINE, '/api/queues', '/api/calls', '/api/calls?state=waiting', '/api/kpis/live', '/api/kpis/live?agents=list'];
 /** The same route on an app whose live KPIs reuse nothing (maxAgeMs 0): what the 1 s reuse buys. */
 const UNCACHED = '/api/kpis/live (maxAgeMs 0)';
 /** Production's setting (src/api/wiring.ts): a reading up to 1 s old is served again. */
@@ -253,7 +253,7 @@ export async function runApiBench(opts: { requests: number; agents: number; wait
     }
     const [base, uncachedBase] = bases as [string, string];
     const headers = { authorization: `Bearer ${token}` };
-    const targets = ROUTES.map((r) => ({ route: r === '/api/kpis/live' ? CACHED : r, url: base + r }));
+    const targets = ROUTES.map((r) => ({ route: r === '/api/kpis/live' ? CACHED : r === '/api/kpis/live?agents=list' ? `${CACHED}, every agent listed` : r, url: base + r }));
     targets.push({ route: UNCACHED, url: `${uncachedBase}/api/kpis/live` });
     const samples = new Map<string, number[]>(targets.map((t) => [t.route, []]));
     const warmup = Math.min(50, opts.requests);

@@ -43,15 +43,15 @@ describe('GET /api/kpis/live', () => {
     const reading = await live.live();
     override = { live: () => Promise.resolve(reading) };
     try {
-      const a = await get('/api/kpis/live', w.token.supervisor);
-      const b = await get('/api/kpis/live', w.token.supervisor);
+      const a = await get('/api/kpis/live?agents=list', w.token.supervisor);
+      const b = await get('/api/kpis/live?agents=list', w.token.supervisor);
       expect(a.statusCode).toBe(200);
       expect(a.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(b.body).toBe(a.body);
       expect(a.json()).toEqual(JSON.parse(JSON.stringify(reading)));
       const broken = { ...reading, hotline: { ...reading.hotline, waiting: 'many' } } as unknown as LiveKpis;
       override = { live: () => Promise.resolve(broken) };
-      expect((await get('/api/kpis/live', w.token.supervisor)).statusCode).toBe(500);
+      expect((await get('/api/kpis/live?agents=list', w.token.supervisor)).statusCode).toBe(500);
     } finally {
       override = undefined;
     }
@@ -78,7 +78,12 @@ describe('GET /api/kpis/live', () => {
     w.clock.advance(5_000);
     await counter.drain();
 
-    const res = await get('/api/kpis/live', w.token.supervisor);
+    // Without ?agents=list: the figures and the counts by state, not each agent (the list is ~200 KiB at 1,800 agents).
+    const summary = (await get('/api/kpis/live', w.token.supervisor)).json();
+    expect(summary.agents.list).toBeUndefined();
+    expect(summary.agents.byState).toBeDefined();
+    expect((await get('/api/kpis/live?agents=everyone', w.token.supervisor)).statusCode).toBe(400);
+    const res = await get('/api/kpis/live?agents=list', w.token.supervisor);
     expect(res.statusCode).toBe(200);
     const k = res.json();
     expect(k.at).toBe(w.clock.now());

@@ -67,7 +67,7 @@ describe.skipIf(!haveChromium)('wallboard in Chromium', () => {
 
   /** The figures the API answers (GET /api/kpis/live, computed by src/kpi). */
   const apiLive = async (): Promise<LiveKpis> => {
-    const res = await w.app.inject({ url: '/api/kpis/live', headers: bearer(w.token.supervisor) });
+    const res = await w.app.inject({ url: '/api/kpis/live?agents=list', headers: bearer(w.token.supervisor) });
     expect(res.statusCode).toBe(200);
     return res.json<LiveKpis>();
   };

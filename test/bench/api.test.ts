@@ -10,7 +10,7 @@ describe('acd bench api', () => {
     expect(r.window).toEqual({ offered: 1800 + 60 + 12, answered: 1600 + 60, abandoned: 200 });
     const byRoute = new Map(r.routes.map((x) => [x.route, x]));
     expect(byRoute.get('/api/whoami')).toMatchObject({ requests: 5, p99VsEmpty: 1 });
-    for (const route of ['/api/queues', '/api/calls', '/api/calls?state=waiting', '/api/kpis/live (maxAgeMs 1 s)', '/api/kpis/live (maxAgeMs 0)']) {
+    for (const route of ['/api/queues', '/api/calls', '/api/calls?state=waiting', '/api/kpis/live (maxAgeMs 1 s)', '/api/kpis/live (maxAgeMs 1 s), every agent listed', '/api/kpis/live (maxAgeMs 0)']) {
       const x = byRoute.get(route);
       expect(x, route).toBeDefined();
       expect(x!.requests).toBe(5);

@@ -51,7 +51,10 @@ const liveKpis = z
     queues: z.array(liveQueue),
     agents: z.object({
       byState: z.partialRecord(z.enum(AGENT_STATES), z.number().int()),
-      list: z.array(z.object({ agentId: z.string(), name: z.string().nullable(), state: z.enum(AGENT_STATES), reason: z.string().nullable(), since: z.number(), reachable: z.boolean() })),
+      list: z
+        .array(z.object({ agentId: z.string(), name: z.string().nullable(), state: z.enum(AGENT_STATES), reason: z.string().nullable(), since: z.number(), reachable: z.boolean() }))
+        .optional()
+        .describe('every logged-in agent with state, reason and since (time in state = at - since); only with ?agents=list'),
     }),
     alerts: z.array(z.object({ queueId: z.string(), kind: z.enum(['service-level', 'longest-wait', 'plan', 'reviews-overdue']), message: z.string(), count: z.number().int().optional().describe('reviews-overdue: how many') })),
     plan: z
@@ -107,17 +110,30 @@ function window(q: { from: number; to: number }, maxDays: number): void {
 export function registerKpiRoutes(root: FastifyInstance, deps: KpiRoutesDeps): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
 
-  // The body of the last reading served: a reading is served many times (the source's reuse window), and its
-  // checked, serialised JSON (~200 KiB with 1,800 agents) costs more than the reading's lookup; made once per reading.
-  let lastBody: { kpis: LiveKpis; json: string } | undefined;
+  // The body of the last reading served, per form: a reading is served many times (the source's reuse window), and
+  // its checked, serialised JSON costs more than the reading's lookup; made once per reading. The per-agent list
+  // (~200 KiB with 1,800 agents) comes only when asked for: a script polling the figures every second does not pay
+  // for it, and the wallboard has it through its own stream.
+  const lastBody = new Map<'summary' | 'list', { kpis: LiveKpis; json: string }>();
   app.get('/api/kpis/live', {
     config: { roles: STAFF },
-    schema: { tags: ['kpis'], summary: 'Live KPIs over the sliding window, per queue and for the hotline; agents by state; alerts', response: { 200: liveKpis, ...commonErrors } },
-  }, async (_req, reply) => {
+    schema: {
+      tags: ['kpis'],
+      summary: 'Live KPIs over the sliding window, per queue and for the hotline; agents by state (and each agent with ?agents=list); alerts',
+      querystring: z.object({ agents: z.enum(['summary', 'list']).default('summary').describe('list: also every logged-in agent with time in state') }),
+      response: { 200: liveKpis, ...commonErrors },
+    },
+  }, async (req, reply) => {
     const kpis = await deps.live.live();
-    if (lastBody?.kpis !== kpis) lastBody = { kpis, json: JSON.stringify(liveKpis.parse(kpis)) };
+    const form = req.query.agents;
+    let body = lastBody.get(form);
+    if (body?.kpis !== kpis) {
+      const shown = form === 'list' ? kpis : { ...kpis, agents: { byState: kpis.agents.byState } };
+      body = { kpis, json: JSON.stringify(liveKpis.parse(shown)) };
+      lastBody.set(form, body);
+    }
     // A string body goes out as it is (fastify serialises only objects): the schema check above is the one it skips.
-    return reply.type('application/json; charset=utf-8').send(lastBody.json as unknown as LiveKpis);
+    return reply.type('application/json; charset=utf-8').send(body.json as unknown as LiveKpis);
   });
 
   app.get('/api/kpis/intervals', {
