@@ -334,38 +334,4 @@ export class CallbackRepository {
     );
     return Number(r.rows[0]!.n);
   }
-
-  /**
-   * Legacy (before migration 20261207151000000): claim by deadline, counting the attempt at claim time. The
-   * dispatcher (src/callbacks/dispatcher.ts) uses claimNext / recordAttempt instead.
-   */
-  async claimDue(nowMs: number, instanceId: string, limit: number): Promise<Callback[]> {
-    requireInt('limit', limit, 1, 1000);
-    const r = await this.db.query<CallbackRow>(
-      'claim due callbacks',
-      `UPDATE callbacks SET status = 'in-progress', claimed_by = $2, claimed_at = $1, attempts = attempts + 1
-        WHERE id IN (SELECT id FROM callbacks WHERE status = 'pending' AND due_at <= $1
-                      ORDER BY due_at, id FOR UPDATE SKIP LOCKED LIMIT $3)
-        RETURNING *`,
-      [new Date(nowMs), requireText('instanceId', instanceId), limit],
-    );
-    return r.rows.map(fromRow).sort((a, b) => a.dueAt - b.dueAt);
-  }
-
-  /** Legacy: finish a claimed callback; `pending` with a new due time puts it back for another attempt. */
-  async finish(id: string, status: Exclude<CallbackStatus, 'in-progress'>, atMs: number, opts: { agentId?: string; retryAtMs?: number } = {}): Promise<void> {
-    if (!CALLBACK_STATUSES.includes(status) || status === ('in-progress' as CallbackStatus)) {
-      throw new InvalidInputError('status', 'must be pending, done, failed or cancelled');
-    }
-    const at = requireTime('at', atMs);
-    const r = await this.db.query(
-      'finish callback',
-      `UPDATE callbacks SET status = $2::text, agent_id = COALESCE($4, agent_id),
-              completed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $3::timestamptz END,
-              due_at = COALESCE($5::timestamptz, due_at), claimed_by = NULL, claimed_at = NULL
-        WHERE id = $1`,
-      [id, status, at, opts.agentId ?? null, opts.retryAtMs === undefined ? null : new Date(opts.retryAtMs)],
-    );
-    if (r.rowCount === 0) throw new InvalidInputError('id', `no callback ${id}`);
-  }
 }

@@ -115,17 +115,13 @@ describe('CallbackRepository', () => {
     const repo = new CallbackRepository(t.db);
     const ids = [];
     for (let i = 0; i < 10; i++) {
-      ids.push(await repo.create({ callId: `cb-${i}`, requestedNumber: `1380013800${i}`, queueId: 'billing', requestedAt: T0, dueAt: T0 + i * 1000 }));
+      ids.push(await repo.create({ callId: `cb-${i}`, requestedNumber: `1380013800${i}`, queueId: 'billing', requestedAt: T0, dueAt: T0 + 86_400_000, nextAttemptAt: T0 + i * 1000 }));
     }
     expect(await repo.create({ callId: 'cb-3', requestedNumber: '13800138003', requestedAt: T0, dueAt: T0 })).toBe(ids[3]);
-    const [a, b] = await Promise.all([repo.claimDue(T0 + 7_500, 'app-a', 5), repo.claimDue(T0 + 7_500, 'app-b', 5)]);
+    const [a, b] = await Promise.all([repo.claimNext(T0 + 7_500, 'app-a', 5, 60_000), repo.claimNext(T0 + 7_500, 'app-b', 5, 60_000)]);
     const claimed = [...a, ...b].map((c) => c.id).sort();
     expect(claimed).toEqual(ids.slice(0, 8).sort());
     expect(new Set(claimed).size).toBe(8);
-    await repo.finish(a[0]!.id, 'pending', T0 + 8_000, { retryAtMs: T0 + 60_000 });
-    await repo.finish(a[1]!.id, 'done', T0 + 8_000, { agentId: '1001' });
-    expect(await repo.claimDue(T0 + 59_000, 'app-a', 10)).toHaveLength(2);
-    expect((await repo.claimDue(T0 + 60_000, 'app-a', 10)).map((c) => [c.id, c.attempts])).toEqual([[a[0]!.id, 2]]);
     await expect(repo.create({ requestedNumber: 'call me', requestedAt: T0, dueAt: T0 })).rejects.toThrow(/requestedNumber/);
   });
 });
