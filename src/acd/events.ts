@@ -26,7 +26,24 @@ export type AcdEvent =
   | { type: 'abandoned'; at: number; callId: string; queueId: string; stage: 'waiting' | 'offered'; agentId?: string; by?: 'operator' }
   | { type: 'ended'; at: number; callId: string; agentId: string; talkMs: number; hungUpBy: 'agent' | 'caller' }
   | { type: 'instance-dead'; at: number; instance: string }
-  | { type: 'removed-dead-instance'; at: number; callId: string; queueId: string; instance: string; stage: 'waiting' | 'offered' | 'on-call'; agentId?: string }
+  /**
+   * A call of an instance whose lease ran out, removed by the reaper: from the ACD (waiting, offered, on a call), or,
+   * stage `ivr`, a tracked call that was not in the ACD (menus, the survey after the agent; no queueId). arrivedAt,
+   * callerNumber, calledNumber and flowId come from the call's tracking entry (AcdStore.trackCall) when it had one.
+   */
+  | {
+      type: 'removed-dead-instance';
+      at: number;
+      callId: string;
+      queueId?: string;
+      instance: string;
+      stage: 'waiting' | 'offered' | 'on-call' | 'ivr';
+      agentId?: string;
+      arrivedAt?: number;
+      callerNumber?: string;
+      calledNumber?: string;
+      flowId?: string;
+    }
   | { type: 'agent-state'; at: number; agentId: string; from: AgentState; to: AgentState; reason?: NotReadyReason };
 
 export type AcdEventType = AcdEvent['type'];

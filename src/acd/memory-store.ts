@@ -20,6 +20,7 @@ import type {
   LastServed,
   ExpireResult,
   ReapResult,
+  TrackedCall,
   StoreSnapshot,
 } from './store.js';
 
@@ -85,6 +86,15 @@ interface QueueRec {
   held: number;
 }
 
+/** Tracked calls in arrival order (ties by id), as the Redis reaper lists them. */
+const byArrival = (x: TrackedCall, y: TrackedCall): number => x.at - y.at || (x.callId < y.callId ? -1 : x.callId > y.callId ? 1 : 0);
+
+/** What a removed call's event carries from its tracking entry (only the fields it has). */
+function trackedFields(t: TrackedCall | undefined): { arrivedAt?: number; callerNumber?: string; calledNumber?: string; flowId?: string } {
+  if (!t) return {};
+  return { arrivedAt: t.at, callerNumber: t.callerNumber, calledNumber: t.calledNumber, ...(t.flowId !== undefined ? { flowId: t.flowId } : {}) };
+}
+
 interface InstanceRec {
   expiresAt: number;
   calls: Set<string>;
@@ -106,6 +116,8 @@ export class MemoryAcdStore implements AcdStore {
   private readonly lastAgent = new Map<string, { agentId: string; at: number }>();
   private readonly instances = new Map<string, InstanceRec>();
   private readonly inboxes = new Map<string, Offer[]>();
+  /** trackCall entries per owner instance (see TrackedCall). */
+  private readonly tracked = new Map<string, Map<string, TrackedCall>>();
   /** Agent deadlines, the twins of the Redis sorted sets dl (wrap-up end) and regdl (registration expiry). */
   private readonly deadlines = new SortedIndex();
   private readonly regDeadlines = new SortedIndex();
@@ -498,16 +510,33 @@ export class MemoryAcdStore implements AcdStore {
     else this.instances.set(instance, { expiresAt: now + this.leaseMs, calls: new Set() });
   }
 
+  trackCall(call: TrackedCall): void {
+    let m = this.tracked.get(call.ownerInstance);
+    if (!m) this.tracked.set(call.ownerInstance, (m = new Map()));
+    m.set(call.callId, call);
+  }
+
+  untrackCall(instance: string, callId: string): void {
+    const m = this.tracked.get(instance);
+    m?.delete(callId);
+    if (m?.size === 0) this.tracked.delete(instance);
+  }
+
   reap(): ReapResult {
     const now = this.clock.now();
-    const res: ReapResult = { deadInstances: [], removedCalls: [], freedAgents: [], wrapUpEnded: [], unreachable: [], offers: [] };
+    const res: ReapResult = { deadInstances: [], removedCalls: [], freedAgents: [], wrapUpEnded: [], unreachable: [], offers: [], orphans: [] };
     const dead = [...this.instances.entries()].filter(([, r]) => !(r.expiresAt > now)).sort((x, y) => x[1].expiresAt - y[1].expiresAt || (x[0] < y[0] ? -1 : 1));
     const freed: AgentRec[] = [];
     for (const [name, inst] of dead) {
       res.deadInstances.push(name);
       if (this.emitFn) this.emit({ type: 'instance-dead', at: now, instance: name });
       const calls = [...inst.calls].map((id) => this.calls.get(id)!).sort((x, y) => x.arrivedAt - y.arrivedAt || (x.req.callId < y.req.callId ? -1 : 1));
+      const tracked = new Map(this.tracked.get(name));
+      this.tracked.delete(name);
+      res.orphans.push(...[...tracked.values()].sort(byArrival));
       for (const c of calls) {
+        const t = trackedFields(tracked.get(c.req.callId));
+        tracked.delete(c.req.callId);
         const q = this.queues.get(c.req.queueId)!;
         const stage = c.state;
         if (stage === 'waiting') this.removeWaiting(c, q);
@@ -515,16 +544,20 @@ export class MemoryAcdStore implements AcdStore {
         this.leaveQueue(c);
         res.removedCalls.push(c.req.callId);
         if (stage === 'waiting') {
-          if (this.emitFn) this.emit({ type: 'removed-dead-instance', at: now, callId: c.req.callId, queueId: c.req.queueId, instance: name, stage });
+          if (this.emitFn) this.emit({ type: 'removed-dead-instance', at: now, callId: c.req.callId, queueId: c.req.queueId, instance: name, stage, ...t });
           continue;
         }
         const a = this.agents.get(c.agentId!)!;
-        if (this.emitFn) this.emit({ type: 'removed-dead-instance', at: now, callId: c.req.callId, queueId: c.req.queueId, instance: name, stage, agentId: a.id });
+        if (this.emitFn) this.emit({ type: 'removed-dead-instance', at: now, callId: c.req.callId, queueId: c.req.queueId, instance: name, stage, agentId: a.id, ...t });
         a.callId = undefined;
         this.setState(a, 'ready');
         if (a.after) this.applyAfterCall(a);
         freed.push(a);
         res.freedAgents.push(a.id);
+      }
+      // Tracked calls outside the ACD (menus, the survey): a record each, in arrival order.
+      for (const tc of [...tracked.values()].sort(byArrival)) {
+        if (this.emitFn) this.emit({ type: 'removed-dead-instance', at: now, callId: tc.callId, instance: name, stage: 'ivr', ...trackedFields(tc) });
       }
       this.instances.delete(name);
       this.inboxes.delete(name);

@@ -87,6 +87,29 @@ export interface ReapResult {
   wrapUpEnded: string[];
   unreachable: string[];
   offers: Offer[];
+  /**
+   * The calls the dead instances were tracking (trackCall), in arrival order: each got a `removed-dead-instance`
+   * event (so a record), and whoever reaped hangs up their SIP dialogs (nobody else sees them again).
+   */
+  orphans: TrackedCall[];
+}
+
+/**
+ * A call an instance carries, from its answer to its record, the IVR included (trackCall): when the instance dies
+ * (its lease runs out), the reaper still gives every such call a record, and hands its SIP dialogs to the instance
+ * that reaped, which hangs them up. Calls in the ACD are known anyway; this covers the rest of a call's life (menus,
+ * the survey after the agent) and carries what the record needs (arrival time, numbers, flow).
+ */
+export interface TrackedCall {
+  callId: string;
+  ownerInstance: string;
+  callerNumber: string;
+  calledNumber: string;
+  flowId?: string;
+  /** When the call was answered (epoch ms of the store clock): the record's arrival time. */
+  at: number;
+  /** The SIP adapter's plain description of the call's dialogs (the caller's, a seat's while answered); opaque here. */
+  dialogs?: readonly Readonly<Record<string, string>>[];
 }
 
 export interface AgentSnapshot {
@@ -182,6 +205,13 @@ export interface AcdStore {
    * wait on it (fire and forget, its error logged): a lost arrival costs a webhook, never a call.
    */
   recordArrival(e: Omit<Extract<AcdEvent, { type: 'arrived' }>, 'type' | 'at'>): Maybe<void>;
+  /**
+   * Track a call of `call.ownerInstance` until untrackCall (see TrackedCall); a second call with the same id replaces
+   * the entry (a seat's dialog added). No ACD state changes; reap() reads it when the instance is dead.
+   */
+  trackCall(call: TrackedCall): Maybe<void>;
+  /** The call's record is written: the reaper has nothing more to do for it. Idempotent. */
+  untrackCall(instance: string, callId: string): Maybe<void>;
   queueLength(queueId: string): Maybe<number>;
   /** The agent who last served this caller number, for a returning-caller IVR node; null when none is known. */
   lastServed(callerNumber: string): Maybe<LastServed | null>;

@@ -342,6 +342,7 @@ export function acdStoreContract(name: string, make: HarnessFactory): void {
           wrapUpEnded: [],
           unreachable: [],
           offers: [{ callId: 's1', queueId: 'q', agentId: 'a', ownerInstance: 'i1', waitedMs: 1100, via: 'primary' }],
+          orphans: [],
         });
         expect((await store.agent('b'))?.state).toBe('ready');
         expect(await code(() => store.enqueue(call('d4', 'q', { ownerInstance: 'dead' })))).toBe('LEASE_EXPIRED');
@@ -351,6 +352,54 @@ export function acdStoreContract(name: string, make: HarnessFactory): void {
           ['d2', 'on-call'],
           ['d3', 'waiting'],
         ]);
+      }, 1000);
+    });
+
+    it('a dead instance\'s tracked calls: each gets a removed event (in the IVR too, stage ivr) and comes back as an orphan once', async () => {
+      await withStore(async (h) => {
+        const { store, clock } = h;
+        await store.configure({ skills: [], queues: [queue('q')] });
+        await store.renewLease('dead');
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        const t0 = clock.now();
+        const dlg = [{ callId: 'sip-1', localTag: 'l1', remoteTag: 'r1' }];
+        // t1: in the menus (never queued); t2: talking to a; t3: waiting; t4: ended before the death (untracked).
+        await store.trackCall({ callId: 't1', ownerInstance: 'dead', callerNumber: '1391', calledNumber: '7100', flowId: 'f', at: t0, dialogs: dlg });
+        clock.advance(10);
+        await store.trackCall({ callId: 't2', ownerInstance: 'dead', callerNumber: '1392', calledNumber: '7100', at: t0 + 10 });
+        await store.enqueue(call('t2', 'q', { ownerInstance: 'dead' }));
+        await store.answer('t2');
+        // The seat's dialog joins the entry once answered: the same id replaces it.
+        await store.trackCall({ callId: 't2', ownerInstance: 'dead', callerNumber: '1392', calledNumber: '7100', at: t0 + 10, dialogs: dlg });
+        clock.advance(10);
+        await store.trackCall({ callId: 't3', ownerInstance: 'dead', callerNumber: '1393', calledNumber: '7100', flowId: 'f', at: t0 + 20 });
+        await store.enqueue(call('t3', 'q', { ownerInstance: 'dead' }));
+        await store.trackCall({ callId: 't4', ownerInstance: 'dead', callerNumber: '1394', calledNumber: '7100', at: t0 + 20 });
+        await store.untrackCall('dead', 't4');
+        await store.untrackCall('dead', 't4');
+        // A live instance's tracked call is left alone.
+        await store.trackCall({ callId: 's1', ownerInstance: 'i1', callerNumber: '1395', calledNumber: '7100', at: t0 + 20 });
+        clock.advance(1000);
+        await store.renewLease('i1');
+        const r = await store.reap();
+        expect(r).toMatchObject({ deadInstances: ['dead'], removedCalls: ['t2', 't3'], freedAgents: ['a'] });
+        expect(r.orphans).toEqual([
+          { callId: 't1', ownerInstance: 'dead', callerNumber: '1391', calledNumber: '7100', flowId: 'f', at: t0, dialogs: dlg },
+          { callId: 't2', ownerInstance: 'dead', callerNumber: '1392', calledNumber: '7100', at: t0 + 10, dialogs: dlg },
+          { callId: 't3', ownerInstance: 'dead', callerNumber: '1393', calledNumber: '7100', flowId: 'f', at: t0 + 20 },
+        ]);
+        const removed = (await h.events()).filter((e) => e.type === 'removed-dead-instance');
+        expect(removed).toEqual([
+          { type: 'removed-dead-instance', at: t0 + 1020, callId: 't2', queueId: 'q', instance: 'dead', stage: 'on-call', agentId: 'a', arrivedAt: t0 + 10, callerNumber: '1392', calledNumber: '7100' },
+          { type: 'removed-dead-instance', at: t0 + 1020, callId: 't3', queueId: 'q', instance: 'dead', stage: 'waiting', arrivedAt: t0 + 20, callerNumber: '1393', calledNumber: '7100', flowId: 'f' },
+          { type: 'removed-dead-instance', at: t0 + 1020, callId: 't1', instance: 'dead', stage: 'ivr', arrivedAt: t0, callerNumber: '1391', calledNumber: '7100', flowId: 'f' },
+        ]);
+        expect((await store.agent('a'))?.state).toBe('ready');
+        // Reaped once: the next reap finds nothing; the live instance's call stays tracked until it dies too.
+        expect(await store.reap()).toMatchObject({ deadInstances: [], orphans: [] });
+        clock.advance(2000);
+        expect((await store.reap()).orphans).toEqual([{ callId: 's1', ownerInstance: 'i1', callerNumber: '1395', calledNumber: '7100', at: t0 + 20 }]);
       }, 1000);
     });
 
@@ -457,7 +506,7 @@ export function acdStoreContract(name: string, make: HarnessFactory): void {
         clock.advance(1);
         // i2's housekeeping reaps: the deadline is data, so the agent is freed and takes the waiting call.
         const r = await store.reap();
-        expect(r).toEqual({ deadInstances: [], removedCalls: [], freedAgents: [], wrapUpEnded: ['a'], unreachable: [], offers: [{ callId: 'c2', queueId: 'q', agentId: 'a', ownerInstance: 'i2', waitedMs: 30_000, via: 'primary' }] });
+        expect(r).toEqual({ deadInstances: [], removedCalls: [], freedAgents: [], wrapUpEnded: ['a'], unreachable: [], offers: [{ callId: 'c2', queueId: 'q', agentId: 'a', ownerInstance: 'i2', waitedMs: 30_000, via: 'primary' }], orphans: [] });
         const a = await store.agent('a');
         expect(a).toMatchObject({ state: 'reserved', callId: 'c2' });
         expect(a?.wrapUpUntil).toBeUndefined();

@@ -189,12 +189,25 @@ export class AcdEventWriter {
         return;
       case 'removed-dead-instance': {
         if (e.stage === 'offered' && e.agentId !== undefined) await this.endOffer(c, e.callId, e.agentId, e.at, 'cancelled');
-        // The arrival time died with the instance; the removal time stands in for it. The session's own record wins
-        // if it was written (the instance was only cut off, not dead).
+        // The arrival time died with the instance unless the call was tracked (AcdStore.trackCall); the removal time
+        // stands in for it then. The session's own record wins if it was written (the instance was only cut off,
+        // not dead, or died between its record and its untrackCall).
+        const where = e.stage === 'ivr' ? 'in the IVR (not queued, or back from the agent)' : e.stage;
         await c.query(
-          `INSERT INTO call_records (call_id, instance_id, queue_id, agent_id, arrival_at, hangup_at, who_hung_up, disposition, failure_reason)
-           VALUES ($1, $2, $3, $4, $5, $5, 'system', 'failed', $6) ON CONFLICT (call_id) DO NOTHING`,
-          [e.callId, e.instance, e.queueId, e.agentId ?? null, new Date(e.at), `instance ${e.instance} stopped renewing its lease; call removed while ${e.stage}`],
+          `INSERT INTO call_records (call_id, instance_id, queue_id, agent_id, caller_number, hotline_number, flow_id, arrival_at, hangup_at, who_hung_up, disposition, failure_reason)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'system', 'failed', $10) ON CONFLICT (call_id) DO NOTHING`,
+          [
+            e.callId,
+            e.instance,
+            e.queueId ?? null,
+            e.agentId ?? null,
+            e.callerNumber ?? null,
+            e.calledNumber ?? null,
+            e.flowId ?? null,
+            new Date(Math.min(e.arrivedAt ?? e.at, e.at)),
+            new Date(e.at),
+            `instance ${e.instance} stopped renewing its lease; call removed while ${where}`,
+          ],
         );
         return;
       }

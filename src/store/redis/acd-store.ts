@@ -20,6 +20,7 @@ import type {
   LastServed,
   ReapResult,
   StoreSnapshot,
+  TrackedCall,
 } from '../../acd/store.js';
 import { toAcdError } from './errors.js';
 import { keyPrefix } from './keys.js';
@@ -448,7 +449,16 @@ export class RedisAcdStore implements AcdStore {
       wrapUpEnded: list(r.wrapUpEnded),
       unreachable: list(r.unreachable),
       offers: list(r.offers),
+      orphans: list(r.orphans),
     };
+  }
+
+  async trackCall(call: TrackedCall): Promise<void> {
+    await this.guard('trackCall', () => this.redis.hset(`${this.prefix}lc:${call.ownerInstance}`, call.callId, JSON.stringify(call)));
+  }
+
+  async untrackCall(instance: string, callId: string): Promise<void> {
+    await this.guard('untrackCall', () => this.redis.hdel(`${this.prefix}lc:${instance}`, callId));
   }
 
   async takeOffers(instance: string, max = 100): Promise<Offer[]> {

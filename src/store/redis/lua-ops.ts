@@ -357,31 +357,62 @@ return '{}'
 `,
   reap: `
 local dead = R('ZRANGEBYSCORE', P .. 'leases', '-inf', NOWS)
-local removed, freed = {}, {}
+local removed, freed, orphans = {}, {}, {}
+-- Fields of a tracking entry (trackCall's JSON) only when they have the expected type: a stored null is left out.
+local function tstr(t, k) if t and type(t[k]) == 'string' then return t[k] end return nil end
+local function tnum(t, k) if t and type(t[k]) == 'number' then return t[k] end return nil end
 for _, inst in ipairs(dead) do
   emit('instance-dead', 'instance', inst)
+  -- The calls it tracked from their answer (menus and survey included): each gets a record, and their SIP dialogs
+  -- go back to the caller of reap, the one instance that sees them.
+  local tracked, tlist = {}, {}
+  local raw = R('HGETALL', P .. 'lc:' .. inst)
+  for i = 1, #raw, 2 do
+    local ok, t = pcall(cjson.decode, raw[i + 1])
+    if ok and type(t) == 'table' then
+      tracked[raw[i]] = t
+      tlist[#tlist + 1] = {id = raw[i], at = tnum(t, 'at') or 0, json = raw[i + 1]}
+    end
+  end
+  table.sort(tlist, function(x, y)
+    if x.at ~= y.at then return x.at < y.at end
+    return x.id < y.id
+  end)
+  for _, e in ipairs(tlist) do orphans[#orphans + 1] = e.json end
   local ids = R('ZRANGE', P .. 'ic:' .. inst, '0', '-1')
   for _, cid in ipairs(ids) do
     local c = callGet(cid)
     if c then
+      local t = tracked[cid]
+      tracked[cid] = nil
       if c.st == 'waiting' then removeWaiting(cid, c) end
       R('DEL', P .. 'c:' .. cid)
       leaveQueue(c.q)
       removed[#removed + 1] = cid
       if c.st == 'waiting' then
-        emit('removed-dead-instance', 'callId', cid, 'queueId', c.q, 'instance', inst, 'stage', 'waiting')
+        emit('removed-dead-instance', 'callId', cid, 'queueId', c.q, 'instance', inst, 'stage', 'waiting',
+          'arrivedAt', tnum(t, 'at'), 'callerNumber', tstr(t, 'callerNumber'), 'calledNumber', tstr(t, 'calledNumber'), 'flowId', tstr(t, 'flowId'))
       else
         local aid = c.agent
         local a = agentGet(aid)
-        emit('removed-dead-instance', 'callId', cid, 'queueId', c.q, 'instance', inst, 'stage', c.st, 'agentId', aid)
+        emit('removed-dead-instance', 'callId', cid, 'queueId', c.q, 'instance', inst, 'stage', c.st, 'agentId', aid,
+          'arrivedAt', tnum(t, 'at'), 'callerNumber', tstr(t, 'callerNumber'), 'calledNumber', tstr(t, 'calledNumber'), 'flowId', tstr(t, 'flowId'))
         setState(aid, a, 'ready', nil, {'call', ''})
         if a.after ~= '' then applyAfter(aid, a) end
         freed[#freed + 1] = aid
       end
     end
   end
+  -- Tracked calls outside the ACD: in the menus before queueing, or in the survey after the agent.
+  for _, e in ipairs(tlist) do
+    local t = tracked[e.id]
+    if t then
+      emit('removed-dead-instance', 'callId', e.id, 'instance', inst, 'stage', 'ivr',
+        'arrivedAt', tnum(t, 'at'), 'callerNumber', tstr(t, 'callerNumber'), 'calledNumber', tstr(t, 'calledNumber'), 'flowId', tstr(t, 'flowId'))
+    end
+  end
   R('ZREM', P .. 'leases', inst)
-  R('DEL', P .. 'ic:' .. inst, P .. 'in:' .. inst)
+  R('DEL', P .. 'ic:' .. inst, P .. 'in:' .. inst, P .. 'lc:' .. inst)
 end
 for _, aid in ipairs(freed) do
   local a = agentGet(aid)
@@ -391,7 +422,8 @@ end
 local ended, lost = expireDue()
 -- cjson writes an empty table as {}; the TypeScript side reads anything but an array as an empty list.
 return '{"deadInstances":' .. cjson.encode(dead) .. ',"removedCalls":' .. cjson.encode(removed) .. ',"freedAgents":' .. cjson.encode(freed)
-  .. ',"wrapUpEnded":' .. idList(ended) .. ',"unreachable":' .. idList(lost) .. ',"offers":' .. offersJson() .. '}'
+  .. ',"wrapUpEnded":' .. idList(ended) .. ',"unreachable":' .. idList(lost) .. ',"offers":' .. offersJson()
+  .. ',"orphans":[' .. table.concat(orphans, ',') .. ']}'
 `,
   position: `
 local cid = ARGV[4]
@@ -411,7 +443,7 @@ export const ACD_OPS = Object.keys(OPS) as AcdOp[];
 export const ACD_OP_CODES = Object.fromEntries(ACD_OPS.map((op, i) => [op, String(i + 1)])) as Record<AcdOp, string>;
 
 /** Bump when the Lua changes: the library name carries it, so instances running different code never share one. */
-export const ACD_LIBRARY_VERSION = 14;
+export const ACD_LIBRARY_VERSION = 15;
 /**
  * The name also carries a digest of the Lua itself: two builds that both say v13 but differ in code (a forgotten
  * bump, two branches on one development Redis, a rolling upgrade) then load two libraries side by side instead of

@@ -113,6 +113,29 @@ describe('AcdEventWriter', () => {
     expect((await new OfferRepository(t.db).forCall('dead-1'))[0]).toMatchObject({ outcome: 'cancelled', rings: 3 });
   });
 
+  it('a dead instance\'s tracked calls: one record each, in the IVR too, with the arrival, numbers and flow they were tracked with', async () => {
+    const src = new ListSource();
+    const w = writer(src, 'h-dead-tracked');
+    const at = T0 + 30 * S;
+    src.push(
+      { type: 'instance-dead', at, instance: 'i8' },
+      { type: 'removed-dead-instance', at, callId: 'tr-oncall', queueId: 'q', instance: 'i8', stage: 'on-call', agentId: 'd2', arrivedAt: T0, callerNumber: '13900000001', calledNumber: '7100', flowId: 'e2e' },
+      { type: 'removed-dead-instance', at, callId: 'tr-ivr', instance: 'i8', stage: 'ivr', arrivedAt: T0 + 5 * S, callerNumber: '13900000002', calledNumber: '7100', flowId: 'e2e' },
+      // Untracked (an instance of an earlier version): the removal time stands in for the arrival.
+      { type: 'removed-dead-instance', at, callId: 'tr-old', queueId: 'q', instance: 'i8', stage: 'waiting' },
+      // Delivered twice (a second reaper cannot see it, but a replayed stream could): still one record.
+      { type: 'removed-dead-instance', at, callId: 'tr-ivr', instance: 'i8', stage: 'ivr', arrivedAt: T0 + 5 * S },
+    );
+    expect(await w.pump()).toBe(5);
+    const repo = new CallRecordRepository(t.db);
+    expect(await repo.get('tr-oncall')).toMatchObject({ disposition: 'failed', instanceId: 'i8', agentId: 'd2', queueId: 'q', callerNumber: '13900000001', hotlineNumber: '7100', flowId: 'e2e', arrivalAt: T0, hangupAt: at });
+    expect(await repo.get('tr-ivr')).toMatchObject({ disposition: 'failed', whoHungUp: 'system', instanceId: 'i8', callerNumber: '13900000002', flowId: 'e2e', arrivalAt: T0 + 5 * S, failureReason: expect.stringContaining('in the IVR') });
+    expect((await repo.get('tr-ivr'))?.queueId).toBeUndefined();
+    expect(await repo.get('tr-old')).toMatchObject({ disposition: 'failed', arrivalAt: at, queueId: 'q' });
+    const n = await t.pool.query("SELECT count(*)::int AS n FROM call_records WHERE call_id LIKE 'tr-%'");
+    expect(n.rows[0]).toEqual({ n: 3 });
+  });
+
   it('polls on its clock once started', async () => {
     const src = new ListSource();
     const clock = new VirtualClock(0);
