@@ -38,6 +38,7 @@ import { FailureLimiter } from './sip/failure-limiter.js';
 import { installInbound } from './sip/inbound.js';
 import { installRegistrar } from './sip/registrar.js';
 import { RegistrationStore } from './sip/registrations.js';
+import { OrphanDialogs } from './sip/orphans.js';
 import { SipSeatDialer } from './sip/seat-dialer.js';
 import { AcdEventWriter, migrate, openPgStore, sessionCallRecordSink, type PgStore } from './store/pg/index.js';
 import { RedisAcdStore } from './store/redis/acd-store.js';
@@ -585,9 +586,21 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   }
   const housekeeping = new Housekeeping(clock, log);
   housekeeping.every('lease', Math.max(500, Math.floor(config.LEASE_MS / 3)), () => Promise.resolve(store.renewLease(instanceId)));
+  // A dead instance's calls come back from reap once, to the instance that reaped it: their SIP dialogs are ended
+  // from here (FreeSWITCH ended its channels when the dead instance's sockets closed; nobody else would BYE them).
+  const orphans = new OrphanDialogs(srf, log);
   housekeeping.every('tick-reap', 1000, async () => {
     await store.tick();
-    await store.reap();
+    const reaped = await store.reap();
+    if (reaped.deadInstances.length > 0) {
+      log.warn({ instances: reaped.deadInstances, calls: new Set([...reaped.removedCalls, ...reaped.orphans.map((o) => o.callId)]).size, freedAgents: reaped.freedAgents }, 'reaped instances whose lease ran out');
+    }
+    if (reaped.orphans.length > 0) {
+      orphans.hangUp(reaped.orphans).then(
+        (r) => log.info({ calls: reaped.orphans.length, ...r }, "dead instance's calls hung up"),
+        (err: unknown) => log.warn({ err }, "dead instance's calls not hung up"),
+      );
+    }
   });
   const acd = new AcdBridge(store, clock, log, { instanceId, pollMs: 100 });
   acd.start();

@@ -512,7 +512,7 @@ export class MemoryAcdStore implements AcdStore {
 
   trackCall(call: TrackedCall): void {
     let m = this.tracked.get(call.ownerInstance);
-    if (!m) this.tracked.set(call.ownerInstance, (m = new Map()));
+    if (!m) this.tracked.set(call.ownerInstance, (m = new Map<string, TrackedCall>()));
     m.set(call.callId, call);
   }
 
@@ -531,7 +531,7 @@ export class MemoryAcdStore implements AcdStore {
       res.deadInstances.push(name);
       if (this.emitFn) this.emit({ type: 'instance-dead', at: now, instance: name });
       const calls = [...inst.calls].map((id) => this.calls.get(id)!).sort((x, y) => x.arrivedAt - y.arrivedAt || (x.req.callId < y.req.callId ? -1 : 1));
-      const tracked = new Map(this.tracked.get(name));
+      const tracked = new Map<string, TrackedCall>(this.tracked.get(name) ?? []);
       this.tracked.delete(name);
       res.orphans.push(...[...tracked.values()].sort(byArrival));
       for (const c of calls) {

@@ -44,6 +44,8 @@ export interface SessionDeps {
   instanceId: string;
   recordingsDir: string;
   transfers?: TransferResolver;
+  /** Told when a seat answers this call (HotlineCalls adds the seat's dialog to the call's tracking entry). */
+  seatAnswered?: (seat: AnsweredSeat) => void;
 }
 
 export interface CallerSide {

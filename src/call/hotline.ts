@@ -1,4 +1,4 @@
-import type { AcdStore } from '../acd/store.js';
+import type { AcdStore, TrackedCall } from '../acd/store.js';
 import type { QueueDefinition } from '../acd/model.js';
 import type { Logger } from '../core/logger.js';
 import type { CallDataSink, FlowLookup, ReturningCallers, WaitEstimator } from '../ivr/channel.js';
@@ -7,7 +7,7 @@ import type { EnqueueRequest, Flow, Saved } from '../ivr/spec.js';
 import type { MediaLeg } from '../media/leg.js';
 import { SessionQueuePort } from './ivr-queue.js';
 import { MediaCallChannel, type PromptFiles } from './media-channel.js';
-import type { DialogSignal } from './ports.js';
+import type { AnsweredSeat, DialogSignal } from './ports.js';
 import type { CallRegistry } from './registry.js';
 import { CallSession, type QueueSettings, type SessionDeps } from './session.js';
 
@@ -35,8 +35,11 @@ export interface HotlineDeps {
   session: Omit<SessionDeps, 'log'>;
   log: Logger;
   registry: CallRegistry;
-  /** Queue positions, and the arrival appended to the ACD's event stream (webhook `call.arrived`). */
-  store: Pick<AcdStore, 'position' | 'recordArrival'>;
+  /**
+   * Queue positions; the arrival appended to the ACD's event stream (webhook `call.arrived`); the call tracked from
+   * its answer to its record, so that if this instance dies the reaper still writes its record and hangs it up.
+   */
+  store: Pick<AcdStore, 'position' | 'recordArrival' | 'trackCall' | 'untrackCall'>;
   flows: FlowLookup;
   files: PromptFiles;
   policy: QueuePolicy;
@@ -58,8 +61,9 @@ export class HotlineCalls {
   async handle(call: InboundCall): Promise<void> {
     const { deps } = this;
     const log = deps.log.child({ callId: call.callId, sipCallId: call.sipCallId, caller: call.callerNumber, called: call.calledNumber });
+    const tracking = this.tracking(call, log);
     const session = new CallSession(
-      { ...deps.session, log },
+      { ...deps.session, log, seatAnswered: tracking.seatAnswered },
       { leg: call.leg, signal: call.signal },
       { callId: call.callId, callerNumber: call.callerNumber, calledNumber: call.calledNumber, flowId: call.flow.id },
     );
@@ -92,6 +96,44 @@ export class HotlineCalls {
     } finally {
       channel.dispose();
     }
+    // The record is written (or spooled): nothing is left for a reaper to do.
+    await session.done;
+    await tracking.untrack();
+  }
+
+  /**
+   * The call's tracking entry in the ACD store (AcdStore.trackCall): written at the answer with the caller's dialog,
+   * rewritten when a seat answers (its dialog added), removed once the record is written. Never in the call's way:
+   * a failed write is logged, and costs only the record and the BYE should this instance die during the call.
+   */
+  private tracking(call: InboundCall, log: Logger): { seatAnswered: (seat: AnsweredSeat) => void; untrack: () => Promise<void> } {
+    const { store, session } = this.deps;
+    const caller = call.signal.ref;
+    const entry: TrackedCall = {
+      callId: call.callId,
+      ownerInstance: session.instanceId,
+      callerNumber: call.callerNumber,
+      calledNumber: call.calledNumber,
+      flowId: call.flow.id,
+      at: session.clock.now(),
+      ...(caller ? { dialogs: [caller] } : {}),
+    };
+    // One connection keeps these in order; each waits for the one before, so an untrack never overtakes a track.
+    let last: Promise<void> = Promise.resolve();
+    const write = (what: string, op: () => Promise<void> | void): void => {
+      last = last.then(op).catch((err: unknown) => log.warn({ err }, `call tracking: ${what} failed (a dead instance's reaper would miss this call)`));
+    };
+    write('track', () => store.trackCall(entry));
+    return {
+      seatAnswered: (seat) => {
+        const ref = seat.ref;
+        if (ref) write('seat dialog', () => store.trackCall({ ...entry, dialogs: [...(caller ? [caller] : []), ref] }));
+      },
+      untrack: () => {
+        write('untrack', () => store.untrackCall(entry.ownerInstance, entry.callId));
+        return last;
+      },
+    };
   }
 
   private settings(flow: Flow, req: EnqueueRequest, queueId: string | undefined): QueueSettings | undefined {

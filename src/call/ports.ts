@@ -10,6 +10,11 @@ import type { CallRecord } from './record.js';
 
 /** One answered SIP dialog (the caller's, or a seat's). */
 export interface DialogSignal {
+  /**
+   * The dialog's coordinates as plain data, opaque outside src/sip: kept with the call in the ACD store
+   * (AcdStore.trackCall) so that, should this instance die, the instance that reaps it can send the BYE.
+   */
+  readonly ref?: Readonly<Record<string, string>>;
   /** Send BYE. Idempotent; never throws. */
   hangup(): Promise<void>;
   /** The far end hung up (BYE). */

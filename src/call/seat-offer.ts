@@ -73,6 +73,7 @@ export async function offerSeat(ctx: CallContext, place: AcdPlace, offer: Offer,
   ctx.record.waitedMs = answeredAt - queuedAt;
   ctx.agent = { agentId, seat: first };
   ctx.phase = 'connected';
+  ctx.deps.seatAnswered?.(first);
   await place.answered();
   return first;
 }

@@ -1,6 +1,7 @@
 import type Srf from 'drachtio-srf';
 import type { AnsweredSeat, DialogSignal } from '../call/ports.js';
 import type { MediaLeg } from '../media/leg.js';
+import { dialogRef } from './orphans.js';
 
 /** A DialogSignal over a drachtio Dialog: BYE in both directions, each listener removable by reference. */
 export class SrfDialogSignal implements DialogSignal {
@@ -13,8 +14,16 @@ export class SrfDialogSignal implements DialogSignal {
     this.fns.clear();
   };
 
-  constructor(protected readonly dialog: Srf.Dialog) {
+  readonly ref: Readonly<Record<string, string>> | undefined;
+
+  /** `proxy`: where in-dialog requests must go instead of the far end's Contact (it is behind NAT). */
+  constructor(
+    protected readonly dialog: Srf.Dialog,
+    proxy?: string,
+  ) {
     dialog.on('destroy', this.onDestroy);
+    const ref = dialogRef(dialog, proxy);
+    this.ref = ref ? { ...ref } : undefined;
   }
 
   async hangup(): Promise<void> {
@@ -65,8 +74,9 @@ export class SrfSeat extends SrfDialogSignal implements AnsweredSeat {
   constructor(
     dialog: Srf.Dialog,
     readonly leg: MediaLeg,
+    proxy?: string,
   ) {
-    super(dialog);
+    super(dialog, proxy);
     dialog.on('refer', this.onReferReq);
   }
 

@@ -12,6 +12,7 @@ import { route } from './dialplan.js';
 import { SrfDialogSignal } from './dialogs.js';
 import type { FailureLimiter } from './failure-limiter.js';
 import { rejectHostile } from './registrar.js';
+import { behindNat } from './seat-dialer.js';
 import { onRequest } from './srf-routes.js';
 
 export interface InboundDeps {
@@ -98,10 +99,21 @@ async function answer(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: InboundDe
   }
   try {
     const dialog = await deps.srf.createUAS(req, res, { localSdp: leg.localSdp });
-    return { leg, signal: new SrfDialogSignal(dialog) };
+    return { leg, signal: new SrfDialogSignal(dialog, natProxy(req)) };
   } catch (err) {
     deps.log.info({ err }, 'caller gone before the answer');
     await leg.release();
+    return undefined;
+  }
+}
+
+/** A caller behind NAT is reached at the INVITE's source address, not at its private Contact (as seats are). */
+function natProxy(req: Srf.SrfRequest): string | undefined {
+  try {
+    const contact = req.getParsedHeader('Contact')[0]?.uri ?? '';
+    const source = `${req.source_address}:${req.source_port}`;
+    return contact !== '' && behindNat(contact, source) ? `sip:${source}` : undefined;
+  } catch {
     return undefined;
   }
 }

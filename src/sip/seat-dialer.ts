@@ -88,7 +88,7 @@ export class SipSeatDialer implements SeatDialer {
         await Promise.allSettled([answeredLeg.release(), uac.destroy()]);
         throw err;
       }
-      seat = new SrfSeat(dialog, leg);
+      seat = new SrfSeat(dialog, leg, behindNat(reg.contact, reg.source) ? `sip:${reg.source}` : undefined);
       if (cancelled) {
         await Promise.all([seat.hangup(), leg.release()]);
         throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });

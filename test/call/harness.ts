@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { AcdError } from '../../src/acd/errors.js';
 import { MemoryAcdStore } from '../../src/acd/memory-store.js';
 import type { QueueDefinition } from '../../src/acd/model.js';
-import type { AcdStore } from '../../src/acd/store.js';
+import type { AcdStore, ReapResult } from '../../src/acd/store.js';
 import type { AcdEvent } from '../../src/acd/events.js';
 import { RedisAcdStore } from '../../src/store/redis/acd-store.js';
 import { queue } from '../acd/fixtures.js';
@@ -202,6 +202,8 @@ export class ScriptedLeg implements MediaLeg {
 
 export class FakeSignal implements DialogSignal {
   hangups = 0;
+  /** What the SIP adapter would give (DialogSignal.ref); tests name the dialog to find it in the tracking entry. */
+  ref?: Readonly<Record<string, string>>;
   private readonly fns = new Set<() => void>();
   hangup(): Promise<void> {
     this.hangups++;
@@ -298,6 +300,7 @@ export class ScriptedSeats implements SeatDialer {
         const leg = new ScriptedLeg(`seat-${agentId}`, this.clock);
         this.legs.push(leg);
         const seat = new FakeSeat(leg);
+        seat.ref = { callId: `seat-dialog-${agentId}` };
         this.answered.set(agentId, seat);
         settle.resolve(seat);
       }, script.answerAfterMs);
@@ -477,8 +480,10 @@ export interface World {
   kill(): Promise<void>;
   /** The store as a living instance sees it (after a kill, the reaper's). */
   live(): AcdStore;
-  /** The ACD's events so far (only with WorldOptions.events). */
+  /** The ACD's events so far (only with WorldOptions.events; after a kill, the reaper's too). */
   acdEvents(): Promise<AcdEvent[]>;
+  /** What each reap of the living instances returned (orphans: the dead instance's calls to hang up). */
+  reaped: ReapResult[];
 }
 
 export function queueDef(id: string, wrapUpSec = 10): QueueDefinition {
@@ -553,11 +558,13 @@ export async function world(
   // surviving instance's store takes over (see kill).
   let reapTimer: ReturnType<VirtualClock['setTimeout']> | undefined;
   let housekeeping: AcdStore = store;
+  const reaped: ReapResult[] = [];
   const reapEverySecond = (): void => {
     reapTimer = clock.setTimeout(() => {
       const s = housekeeping;
       Promise.resolve(s.tick())
         .then(() => s.reap())
+        .then((r) => void reaped.push(r))
         .catch(() => undefined);
       reapEverySecond();
     }, 1000);
@@ -596,6 +603,7 @@ export async function world(
     const leg = new ScriptedLeg(`caller-${callId}`, clock);
     leg.presses = [...(o.presses ?? ['1', '2'])];
     const signal = new FakeSignal();
+    signal.ref = { callId: `caller-dialog-${callId}` };
     const hotline = new HotlineCalls({
       session: { ...deps },
       log: silentLogger,
@@ -638,7 +646,7 @@ export async function world(
     faults.kill();
     seats.dead = true;
     records.dead = true;
-    const other: AcdStore = raw instanceof RedisAcdStore ? new RedisAcdStore({ redis: await sharedRedis(), hotlineId, clock, leaseMs, eventsMaxLen: 0 }) : raw;
+    const other: AcdStore = raw instanceof RedisAcdStore ? new RedisAcdStore({ redis: await sharedRedis(), hotlineId, clock, leaseMs, eventsMaxLen: opts.events ? 1_000_000 : 0 }) : raw;
     reaper = tracked(other);
     housekeeping = reaper.store;
   };
@@ -647,7 +655,7 @@ export async function world(
     const a = await (reaper?.store ?? store).agent(agentId);
     return a ? `${a.state}${a.reason ? `(${a.reason})` : ''}` : 'unknown';
   };
-  return { kind, clock, store, acd, seats, records, deps, registry, faults, call, state, settle, stop, kill, live: () => reaper?.store ?? store, acdEvents };
+  return { kind, clock, store, acd, seats, records, deps, registry, faults, call, state, settle, stop, kill, live: () => reaper?.store ?? store, acdEvents, reaped };
 }
 
 /** Move virtual time forward by `ms`, one timer at a time, letting microtasks and store round trips settle. */
