@@ -108,7 +108,8 @@ export class HotlineCalls {
    */
   private tracking(call: InboundCall, log: Logger): { seatAnswered: (seat: AnsweredSeat) => void; untrack: () => Promise<void> } {
     const { store, session } = this.deps;
-    const caller = call.signal.ref;
+    // The caller's dialog and its FreeSWITCH channel's: both are ended by the reaper should this instance die.
+    const caller = [call.signal.ref, call.leg.ref].filter((r) => r !== undefined);
     const entry: TrackedCall = {
       callId: call.callId,
       ownerInstance: session.instanceId,
@@ -116,7 +117,7 @@ export class HotlineCalls {
       calledNumber: call.calledNumber,
       flowId: call.flow.id,
       at: session.clock.now(),
-      ...(caller ? { dialogs: [caller] } : {}),
+      ...(caller.length > 0 ? { dialogs: caller } : {}),
     };
     // One connection keeps these in order; each waits for the one before, so an untrack never overtakes a track.
     let last: Promise<void> = Promise.resolve();
@@ -126,8 +127,8 @@ export class HotlineCalls {
     write('track', () => store.trackCall(entry));
     return {
       seatAnswered: (seat) => {
-        const ref = seat.ref;
-        if (ref) write('seat dialog', () => store.trackCall({ ...entry, dialogs: [...(caller ? [caller] : []), ref] }));
+        const refs = [seat.ref, seat.leg.ref].filter((r) => r !== undefined);
+        if (refs.length > 0) write('seat dialog', () => store.trackCall({ ...entry, dialogs: [...caller, ...refs] }));
       },
       untrack: () => {
         write('untrack', () => store.untrackCall(entry.ownerInstance, entry.callId));

@@ -1,4 +1,6 @@
 import type Mrf from 'drachtio-fsmrf';
+import type Srf from 'drachtio-srf';
+import { dialogRef } from '../sip/orphans.js';
 import type { Clock } from '../core/clock.js';
 import { MediaError, type MediaObserver } from './errors.js';
 import type { CollectOptions, DtmfListener, GoneListener, MediaLeg, RecordOptions } from './leg.js';
@@ -46,6 +48,12 @@ export class FsmrfLeg implements MediaLeg {
 
   get id(): string {
     return this.ep.uuid;
+  }
+
+  get ref(): Readonly<Record<string, string>> | undefined {
+    const dialog = (this.ep as unknown as { dialog?: Srf.Dialog | null }).dialog;
+    const ref = dialog ? dialogRef(dialog) : undefined;
+    return ref ? { ...ref } : undefined;
   }
 
   get gone(): boolean {

@@ -32,6 +32,11 @@ export interface MediaLeg {
   readonly id: string;
   /** True once the leg hung up or was released; every operation then fails with MEDIA_GONE. */
   readonly gone: boolean;
+  /**
+   * The SIP dialog to FreeSWITCH that carries this leg, as plain data (the same kind as DialogSignal.ref): should
+   * this instance die, the instance that reaps it ends the channel with a BYE (a bridged channel would stay up).
+   */
+  readonly ref?: Readonly<Record<string, string>>;
   play(files: readonly string[], opts?: { timeoutMs?: number }): Promise<void>;
   /** Digits collected ('' when none came before the timeout). */
   collect(opts: CollectOptions): Promise<string>;
