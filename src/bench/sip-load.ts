@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
-import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,20 @@ import { HotlineError, InvalidInputError } from '../core/errors.js';
 import { AgentRepository } from '../store/pg/agents.js';
 import { Db } from '../store/pg/db.js';
 import { migrate } from '../store/pg/migrate.js';
+import {
+  Background,
+  buildFsOverlay,
+  missingBuild,
+  mrfProfile,
+  portsTaken,
+  run,
+  sleep,
+  startDrachtio,
+  startFreeswitch,
+  telephonyPaths,
+  type OwnFreeswitch,
+  type TelephonyPaths,
+} from './servers.js';
 
 /**
  * `acd bench sip-load`: real calls through the hotline (SIPp caller → drachtio-server → this app → FreeSWITCH media,
@@ -303,60 +316,6 @@ class SipLoadError extends HotlineError {
   }
 }
 
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run a command to the end (bounded), output collected. */
-function run(cmd: string, args: readonly string[], opts: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Exit> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, stdout, stderr });
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** A long-running process of ours (SIPp agents, the app), output to a file, ended by reference to its own pid. */
-class Background {
-  readonly exited: Promise<number | null>;
-  private readonly log: WriteStream;
-  constructor(
-    readonly name: string,
-    readonly child: ChildProcess,
-    logFile: string,
-  ) {
-    this.log = createWriteStream(logFile);
-    child.stdout?.pipe(this.log, { end: false });
-    child.stderr?.pipe(this.log, { end: false });
-    this.exited = new Promise((r) => child.once('exit', (code) => r(code)));
-  }
-
-  async stop(graceMs = 10_000): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGTERM');
-      const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-      await this.exited;
-      clearTimeout(t);
-    }
-    await new Promise<void>((r) => this.log.end(() => r()));
-  }
-}
-
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on Linux builds for every common architecture). */
 const TICKS_PER_SEC = 100;
 
@@ -450,29 +409,10 @@ function parseOptions(o: Options): Settings {
   };
 }
 
-interface Paths {
-  drachtio: string;
-  freeswitch: string;
-  fsCli: string;
-  fsMods: string;
-  fsLibs: string[];
-}
-
-function telephonyPaths(dir: string): Paths {
-  return {
-    drachtio: join(dir, 'drachtio', 'bin', 'drachtio'),
-    freeswitch: join(dir, 'freeswitch', 'bin', 'freeswitch'),
-    fsCli: join(dir, 'freeswitch', 'bin', 'fs_cli'),
-    fsMods: join(dir, 'freeswitch', 'lib', 'freeswitch', 'mod'),
-    fsLibs: [join(dir, 'deps', 'lib'), join(dir, 'freeswitch', 'lib')],
-  };
-}
-
 /** Why the benchmark cannot run here (no servers, no SIPp), or undefined. */
-async function missing(s: Settings, p: Paths): Promise<string | undefined> {
-  for (const f of [p.drachtio, p.freeswitch, p.fsCli, p.fsMods]) {
-    if (!existsSync(f)) return `${f} not found (drachtio-server and FreeSWITCH are expected under --telephony ${s.telephony})`;
-  }
+async function missing(s: Settings, p: TelephonyPaths): Promise<string | undefined> {
+  const build = missingBuild(p);
+  if (build) return `${build} (--telephony)`;
   if (!existsSync(join(s.fsConf, 'freeswitch.xml'))) return `no freeswitch.xml in --fs-conf ${s.fsConf}`;
   if (!existsSync(DTMF_PCAP)) return `${DTMF_PCAP} not found (Debian package sip-tester)`;
   try {
@@ -499,131 +439,36 @@ async function othersBusy(): Promise<string | undefined> {
 }
 
 /** Our ports someone else holds (a previous run not cleaned up, another program). */
-async function portsTaken(): Promise<string | undefined> {
-  const ss = await run('ss', ['-Hltun'], { timeoutMs: 5_000 });
-  const ours = new Set(Object.values(PORTS));
-  const taken = ss.stdout
-    .split('\n')
-    .map((l) => Number(/127\.0\.0\.1:(\d+)|\*:(\d+)|0\.0\.0\.0:(\d+)/.exec(l)?.slice(1).find((x) => x !== undefined)))
-    .filter((n) => ours.has(n));
-  return taken.length > 0 ? `ports in use: ${[...new Set(taken)].join(', ')}` : undefined;
+async function portsInUse(): Promise<string | undefined> {
+  const taken = await portsTaken(Object.values(PORTS));
+  return taken.length > 0 ? `ports in use: ${taken.join(', ')}` : undefined;
 }
 
 /** The base FreeSWITCH config plus the baseline's profile and dialplan, sized for load and logging warnings only. */
-async function buildFsOverlay(s: Settings, into: string): Promise<void> {
-  await cp(s.fsConf, into, { recursive: true });
+async function buildLoadOverlay(s: Settings, into: string): Promise<void> {
   const prompts = join(REPO, 'ivr-flows', 'prompts', 'zh');
-  const edit = async (file: string, edits: [RegExp, string][]) => {
-    const f = join(into, file);
-    let t = await readFile(f, 'utf8');
-    for (const [re, to] of edits) {
-      if (!re.test(t)) throw new SipLoadError(`${file} of --fs-conf has no ${String(re)} to set for the benchmark`);
-      t = t.replace(re, to);
-    }
-    await writeFile(f, t);
-  };
-  // Private ports, so the benchmark's FreeSWITCH runs beside anyone else's.
-  await edit(join('autoload_configs', 'event_socket.conf.xml'), [[/(name="listen-port" value=")\d+"/, `$1${PORTS.fsEsl}"`]]);
-  await edit(join('sip_profiles', 'drachtio_mrf.xml'), [[/(name="sip-port" value=")\d+"/, `$1${PORTS.fsMrf}"`]]);
-  // Room for the load on both sides alike: sessions, RTP ports; debug logging would cost both sides more than the calls.
-  await edit(join('autoload_configs', 'switch.conf.xml'), [
-    [/(name="max-sessions" value=")\d+"/, '$13000"'],
-    [/(name="sessions-per-second" value=")\d+"/, '$11000"'],
-    [/(name="loglevel" value=")\w+"/, '$1warning"'],
-    [/(name="rtp-start-port" value=")\d+"/, `$1${FS_RTP.start}"`],
-    [/(name="rtp-end-port" value=")\d+"/, `$1${FS_RTP.end}"`],
-  ]);
   const fill = (t: string) =>
     t
       .replaceAll('@SIP_PORT@', String(PORTS.baselineSip))
       .replaceAll('@NUMBER@', BASELINE_NUMBER)
       .replaceAll('@PROMPT_DIR@', prompts)
       .replaceAll('@AGENT_HOSTPORT@', `127.0.0.1:${PORTS.baselineAgent}`);
-  await mkdir(join(into, 'sip_profiles'), { recursive: true });
-  await mkdir(join(into, 'dialplan'), { recursive: true });
-  await writeFile(join(into, 'sip_profiles', 'load_baseline.xml'), fill(await readFile(join(LOAD_DIR, 'freeswitch', 'sip_profile.xml'), 'utf8')));
-  await writeFile(join(into, 'dialplan', 'load_baseline.xml'), fill(await readFile(join(LOAD_DIR, 'freeswitch', 'dialplan.xml'), 'utf8')));
-  const lf = join(into, 'autoload_configs', 'logfile.conf.xml');
-  if (existsSync(lf)) await writeFile(lf, (await readFile(lf, 'utf8')).replace(/value="debug,info,notice,warning,/, 'value="warning,'));
-}
-
-/** Resolves once something accepts TCP connections on 127.0.0.1:port, or rejects after timeoutMs. */
-async function listening(port: number, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const sock = connect({ host: '127.0.0.1', port }, () => {
-        sock.destroy();
-        r(true);
-      });
-      sock.on('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new SipLoadError(`${what} is not listening on 127.0.0.1:${port} after ${timeoutMs / 1000} s`);
-    await sleep(250);
-  }
-}
-
-/** The benchmark's own drachtio-server: loopback, private admin and SIP ports, its log in the run directory. */
-async function startDrachtio(p: Paths, runDir: string): Promise<Background> {
-  const conf = join(runDir, 'drachtio.conf.xml');
-  await writeFile(
-    conf,
-    `<drachtio>
-  <admin port="${PORTS.drachtioAdmin}" secret="cymru">127.0.0.1</admin>
-  <sip><contacts><contact>sip:127.0.0.1:${PORTS.drachtioSip};transport=udp,tcp</contact></contacts></sip>
-  <cdrs>false</cdrs>
-  <logging>
-    <file><name>${join(runDir, 'drachtio.log')}</name><archive>${join(runDir, 'drachtio-archive')}</archive><size>50</size><maxFiles>2</maxFiles><auto-flush>true</auto-flush></file>
-    <sofia-loglevel>3</sofia-loglevel>
-    <loglevel>info</loglevel>
-  </logging>
-</drachtio>
-`,
+  // Private ports, so the benchmark's FreeSWITCH runs beside anyone else's; room for the load on both sides alike.
+  await buildFsOverlay(
+    s.fsConf,
+    into,
+    { esl: PORTS.fsEsl, mrf: PORTS.fsMrf, rtpStart: FS_RTP.start, rtpEnd: FS_RTP.end },
+    {
+      maxSessions: 3000,
+      sessionsPerSecond: 1000,
+      extra: async (dir) => {
+        await mkdir(join(dir, 'sip_profiles'), { recursive: true });
+        await mkdir(join(dir, 'dialplan'), { recursive: true });
+        await writeFile(join(dir, 'sip_profiles', 'load_baseline.xml'), fill(await readFile(join(LOAD_DIR, 'freeswitch', 'sip_profile.xml'), 'utf8')));
+        await writeFile(join(dir, 'dialplan', 'load_baseline.xml'), fill(await readFile(join(LOAD_DIR, 'freeswitch', 'dialplan.xml'), 'utf8')));
+      },
+    },
   );
-  const d = new Background('drachtio', spawn(p.drachtio, ['-f', conf], { cwd: runDir, stdio: ['ignore', 'pipe', 'pipe'] }), join(runDir, 'drachtio.stdout'));
-  await Promise.race([listening(PORTS.drachtioAdmin, 15_000, 'drachtio-server'), d.exited.then((c) => Promise.reject(new SipLoadError(`drachtio-server exited (${c}); see ${runDir}/drachtio.stdout`)))]);
-  return d;
-}
-
-/** The benchmark's own FreeSWITCH on the overlay config, with its run, log and database directories in the run directory. */
-async function startFreeswitch(p: Paths, runDir: string, conf: string): Promise<Background> {
-  const dir = join(runDir, 'freeswitch');
-  const sub = ['log', 'db', 'run', 'tmp', 'storage', 'recordings', 'cache', 'sounds'];
-  for (const d of sub) await mkdir(join(dir, d), { recursive: true });
-  const args = ['-nf', '-nc', '-nonat', '-nonatmap', '-conf', conf, ...sub.flatMap((d) => [`-${d === 'tmp' ? 'temp' : d}`, join(dir, d)]), '-mod', p.fsMods];
-  const env = { ...process.env, LD_LIBRARY_PATH: [...p.fsLibs, process.env.LD_LIBRARY_PATH ?? ''].filter(Boolean).join(':') };
-  const fs = new Background('freeswitch', spawn(p.freeswitch, args, { cwd: runDir, env, stdio: ['ignore', 'pipe', 'pipe'] }), join(runDir, 'freeswitch.stdout'));
-  const until = Date.now() + 60_000;
-  for (;;) {
-    if (fs.child.exitCode !== null) throw new SipLoadError(`FreeSWITCH exited (${fs.child.exitCode}); see ${runDir}/freeswitch.stdout and ${dir}/log`);
-    const st = await fsApi(p, 'status').catch(() => '');
-    if (/is ready/.test(st)) break;
-    if (Date.now() > until) {
-      await fs.stop();
-      throw new SipLoadError(`FreeSWITCH not ready after 60 s; see ${dir}/log`);
-    }
-    await sleep(500);
-  }
-  const sofia = await fsApi(p, 'sofia status');
-  for (const profile of [`drachtio_mrf\\s+profile\\s+sip:mod_sofia@127\\.0\\.0\\.1:${PORTS.fsMrf}\\s+RUNNING`, `load_baseline\\s+profile\\s+sip:mod_sofia@127\\.0\\.0\\.1:${PORTS.baselineSip}\\s+RUNNING`]) {
-    if (!new RegExp(profile).test(sofia)) {
-      await stopFreeswitch(p, fs);
-      throw new SipLoadError(`FreeSWITCH profile not running (${profile}):\n${sofia}`);
-    }
-  }
-  return fs;
-}
-
-async function fsApi(p: Paths, command: string): Promise<string> {
-  const r = await run(p.fsCli, ['-H', '127.0.0.1', '-P', String(PORTS.fsEsl), '-p', 'ClueCon', '-x', command], { timeoutMs: 10_000 });
-  if (r.code !== 0) throw new SipLoadError(`fs_cli ${command}: ${(r.stdout + r.stderr).trim()}`);
-  return r.stdout;
-}
-
-async function stopFreeswitch(p: Paths, fs: Background): Promise<void> {
-  await fsApi(p, 'fsctl shutdown').catch(() => undefined);
-  await fs.stop(20_000);
 }
 
 function sippArgs(scenario: string, extra: string[]): string[] {
@@ -808,7 +653,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
   // Wait for others to finish with the servers rather than disturb their run.
   const waitUntil = Date.now() + s.waitBusySec * 1000;
   for (;;) {
-    const busy = (s.ignoreBusy ? undefined : await othersBusy()) ?? (await portsTaken());
+    const busy = (s.ignoreBusy ? undefined : await othersBusy()) ?? (await portsInUse());
     if (!busy) break;
     if (Date.now() >= waitUntil) return { status: 'skipped', reason: `servers busy for ${s.waitBusySec} s: ${busy}` };
     progress(`waiting: ${busy}`);
@@ -819,14 +664,17 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
   progress(`run directory ${runDir} (logs, SIPp statistics)`);
   const background: Background[] = [];
   let drachtio: Background | undefined;
-  let freeswitch: Background | undefined;
+  let freeswitch: OwnFreeswitch | undefined;
   const notes: string[] = [];
   try {
     const overlay = join(runDir, 'freeswitch-conf');
-    await buildFsOverlay(s, overlay);
+    await buildLoadOverlay(s, overlay);
     progress(`starting drachtio-server (SIP ${PORTS.drachtioSip}, admin ${PORTS.drachtioAdmin}) and FreeSWITCH (event socket ${PORTS.fsEsl}, fsmrf ${PORTS.fsMrf}, baseline ${PORTS.baselineSip})`);
-    drachtio = await startDrachtio(p, runDir);
-    freeswitch = await startFreeswitch(p, runDir, overlay);
+    drachtio = await startDrachtio(p, runDir, { admin: PORTS.drachtioAdmin, sip: PORTS.drachtioSip });
+    freeswitch = await startFreeswitch(p, join(runDir, 'freeswitch'), overlay, PORTS.fsEsl, [
+      mrfProfile(PORTS.fsMrf),
+      `load_baseline\\s+profile\\s+sip:mod_sofia@127\\.0\\.0\\.1:${PORTS.baselineSip}\\s+RUNNING`,
+    ]);
 
     progress(`provisioning ${s.seats} seats in schema ${s.schema} (acd agents add, once per seat)`);
     await provisionSeats(s, config, runDir);
@@ -855,7 +703,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
         }
         if (side === 'hotline' && app.child.exitCode !== null) throw new SipLoadError(`the app exited (${app.child.exitCode}); see ${runDir}/app.log`);
         progress(`${side}: ${rate} calls/s for ${s.stepSec} s`);
-        const servers: Servers = side === 'hotline' ? { freeswitch: freeswitch, drachtio: drachtio, app } : { freeswitch: freeswitch };
+        const servers: Servers = side === 'hotline' ? { freeswitch: freeswitch.proc, drachtio: drachtio, app } : { freeswitch: freeswitch.proc };
         const r = await step(s, runDir, side, rate, servers);
         steps.push(r);
         progress(`  ${r.completed}/${r.offered} completed, ${r.failed} failed, ${r.maxConcurrent} concurrent${r.held ? '' : ' — did not hold'}`);
@@ -884,7 +732,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     return result;
   } finally {
     for (const b of background.reverse()) await b.stop();
-    if (freeswitch) await stopFreeswitch(p, freeswitch);
+    if (freeswitch) await freeswitch.stop();
     if (drachtio) await drachtio.stop();
     await clearRedis(config.REDIS_URL).catch(() => undefined);
     if (s.dropSchema) {
