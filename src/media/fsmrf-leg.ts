@@ -263,10 +263,19 @@ export class FsmrfLeg implements MediaLeg {
   }
 
   private async guarded<T>(op: string, work: Promise<T>, ms: number): Promise<T> {
+    // The leg may go while the operation runs. When FreeSWITCH itself dies its event socket ends, fsmrf drops the
+    // endpoint's listeners and the operation never settles: it ends at once as MEDIA_GONE instead of holding the
+    // call's cleanup (and its record) for the operation's whole time limit (a minute for a prompt).
+    let offGone: (() => void) | undefined;
+    const gone = new Promise<never>((_resolve, reject) => {
+      const fn: GoneListener = (reason) => reject(new MediaError('MEDIA_GONE', op, `the leg ended during the operation (${reason})`));
+      this.goneListeners.add(fn);
+      offGone = () => this.goneListeners.delete(fn);
+    });
     try {
       // onLate null: these are results of applications on an endpoint this leg already owns (and releases);
       // they hold no resource of their own.
-      return await withTimeout(work, ms, this.clock, op, {
+      return await withTimeout(Promise.race([work, gone]), ms, this.clock, op, {
         onLate: null,
         onTimeout: () => {
           if (!this.isGone) this.ep.api('uuid_break', `${this.ep.uuid} all`).catch(() => undefined);
@@ -278,6 +287,8 @@ export class FsmrfLeg implements MediaLeg {
         throw new MediaError('MEDIA_FILE_NOT_FOUND', op, e.message, { cause: e });
       }
       throw e;
+    } finally {
+      offGone?.();
     }
   }
 }

@@ -111,6 +111,25 @@ describe('FsmrfLeg', () => {
     expect(reasons).toHaveLength(1);
   });
 
+  it('the media server dies under an operation (it never settles): MEDIA_GONE at once, not at the time limit', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    let settled: unknown;
+    const p = l.play(['/p/a.wav']).then(
+      () => (settled = 'resolved'),
+      (e: unknown) => (settled = e),
+    );
+    await flushMicrotasks();
+    // fsmrf on esl::end: destroy, then its listeners are gone and the play's promise is left pending for ever.
+    ep.emit('destroy');
+    ep.removeAllListeners();
+    await p;
+    expect(settled).toMatchObject({ code: 'MEDIA_GONE' });
+    expect(clock.now()).toBe(0);
+    // Nothing left waiting on the clock: the operation's timer went with it.
+    expect(clock.nextAt()).toBeUndefined();
+  });
+
   it('waitForVoice reads detect_audio_timeout: false means voice was heard', async () => {
     const clock = new VirtualClock();
     const { ep, leg: l } = leg(clock);
