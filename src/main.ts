@@ -19,6 +19,7 @@ import { createLiveKpis } from './kpi/index.js';
 import { FlowRegistry } from './ivr/registry.js';
 import { FlowReloader, watchFlows } from './ivr/watch.js';
 import type { AgentSkill, QueueDefinition } from './acd/model.js';
+import type { ReapResult } from './acd/store.js';
 import { AcdBridge } from './call/acd-bridge.js';
 import { AgentService } from './call/agent-service.js';
 import { HotlineCalls, type QueuePolicy } from './call/hotline.js';
@@ -314,6 +315,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     let agentService: AgentService | undefined;
     let liveCalls: CallRegistry | undefined;
     let callbackDialer: { routing: CallbackRouting; caller: CallbackCaller } | undefined;
+    let hangUpOrphans: ((r: ReapResult) => void) | undefined;
     if (config.TELEPHONY_ENABLED) {
       const telephony = await startTelephony({
         config,
@@ -324,7 +326,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         agents: pg.agents,
         skills: () => pg.skills.list(),
         records: abandonedCallbackSink(
-          metrics.countRecords(kpis.counter.countingSink(sessionCallRecordSink(pg.recorder, config.INSTANCE_ID))),
+          metrics.countRecords(kpis.counter.countingSink(sessionCallRecordSink(pg.recorder, config.INSTANCE_ID ?? `${hostname()}-${process.pid}`))),
           callbacks,
           { enabled: queueList(config.CALLBACK_ABANDONED_QUEUES), minWaitSec: config.CALLBACK_ABANDONED_MIN_WAIT_SEC },
           callbackLog,
@@ -336,6 +338,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
       callbackDialer = telephony.callbackDialer;
       agentService = telephony.agents;
       liveCalls = telephony.calls;
+      hangUpOrphans = telephony.hangUpOrphans;
       components.push(telephony);
       routedQueues = flows.queues();
       routeQueues = telephony.configureQueues;
@@ -379,7 +382,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     await callCommands.start();
     components.push({ name: 'call-commands', close: () => callCommands.stop() });
 
-    const ops = apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService, callCommands, kpis: kpis.source, plan: { gate: planGate, service: planService, level: () => planStore.level() }, reviews: { service: reviews, overdue: overdueReviews } });
+    const ops = apiOps({ config, clock, pg, redis, flows, reload: () => reloader.reload(), metrics, agentService, callCommands, kpis: kpis.source, plan: { gate: planGate, service: planService, level: () => planStore.level() }, reviews: { service: reviews, overdue: overdueReviews }, onReaped: hangUpOrphans });
 
     // 4b. The plan's evaluator and the campaigns' Redis copy: chores on every instance; one evaluates per tick (lock).
     //     Its effects go through the same agent-state service as the seats and the API.
@@ -525,7 +528,16 @@ export function queueList(spec: string): (queueId: string) => boolean {
  * the registrar, the INVITE handler and the call sessions. Returns the Component startServer registers, plus the
  * hook that routes a good edit of queues.yaml.
  */
-async function startTelephony(d: TelephonyDeps): Promise<Component & { configureQueues: (queues: QueueDefinition[]) => Promise<void>; agents: AgentService; calls: CallRegistry; callbackDialer: { routing: CallbackRouting; caller: CallbackCaller } | undefined }> {
+async function startTelephony(d: TelephonyDeps): Promise<
+  Component & {
+    configureQueues: (queues: QueueDefinition[]) => Promise<void>;
+    agents: AgentService;
+    calls: CallRegistry;
+    callbackDialer: { routing: CallbackRouting; caller: CallbackCaller } | undefined;
+    /** Ends the SIP dialogs of a dead instance's calls that a reap handed back (ReapResult.orphans). */
+    hangUpOrphans: (r: ReapResult) => void;
+  }
+> {
   const { config, clock } = d;
   const log = d.logger.child({ component: 'telephony' });
   const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
@@ -586,21 +598,22 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   }
   const housekeeping = new Housekeeping(clock, log);
   housekeeping.every('lease', Math.max(500, Math.floor(config.LEASE_MS / 3)), () => Promise.resolve(store.renewLease(instanceId)));
-  // A dead instance's calls come back from reap once, to the instance that reaped it: their SIP dialogs are ended
-  // from here (FreeSWITCH ended its channels when the dead instance's sockets closed; nobody else would BYE them).
+  // A dead instance's calls come back from reap once, to the instance that reaped it (here, or the API's reap for an
+  // operator's hang-up): their SIP dialogs are ended from here. drachtio-server gives nobody else a dead application's
+  // dialogs, and FreeSWITCH keeps a bridged channel up when its event socket closes.
   const orphans = new OrphanDialogs(srf, log);
+  const hangUpOrphans = (reaped: ReapResult): void => {
+    log.warn({ instances: reaped.deadInstances, calls: new Set([...reaped.removedCalls, ...reaped.orphans.map((o) => o.callId)]).size, freedAgents: reaped.freedAgents }, 'reaped instances whose lease ran out');
+    if (reaped.orphans.length === 0) return;
+    orphans.hangUp(reaped.orphans).then(
+      (r) => log.info({ calls: reaped.orphans.length, ...r }, "dead instance's calls hung up"),
+      (err: unknown) => log.warn({ err }, "dead instance's calls not hung up"),
+    );
+  };
   housekeeping.every('tick-reap', 1000, async () => {
     await store.tick();
     const reaped = await store.reap();
-    if (reaped.deadInstances.length > 0) {
-      log.warn({ instances: reaped.deadInstances, calls: new Set([...reaped.removedCalls, ...reaped.orphans.map((o) => o.callId)]).size, freedAgents: reaped.freedAgents }, 'reaped instances whose lease ran out');
-    }
-    if (reaped.orphans.length > 0) {
-      orphans.hangUp(reaped.orphans).then(
-        (r) => log.info({ calls: reaped.orphans.length, ...r }, "dead instance's calls hung up"),
-        (err: unknown) => log.warn({ err }, "dead instance's calls not hung up"),
-      );
-    }
+    if (reaped.deadInstances.length > 0) hangUpOrphans(reaped);
   });
   const acd = new AcdBridge(store, clock, log, { instanceId, pollMs: 100 });
   acd.start();
@@ -748,6 +761,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     agents,
     calls: registry,
     callbackDialer,
+    hangUpOrphans,
     stopAccepting: () => registry.stopAccepting(),
     drain: async () => {
       const r = await registry.drain(config.SHUTDOWN_DRAIN_MS);

@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { AgentService } from '../call/agent-service.js';
 import type { FlowRegistry } from '../ivr/registry.js';
 import type { PgStore } from '../store/pg/index.js';
+import type { ReapResult } from '../acd/store.js';
 import { RedisAcdStore } from '../store/redis/acd-store.js';
 import type { ApiMetrics } from './metrics.js';
 import { WebhookRepository } from '../webhooks/repository.js';
@@ -35,6 +36,8 @@ export interface ApiWiring {
   plan?: { gate: PlanGate; service: PlanService; level: () => Promise<number> } | undefined;
   /** Satisfaction reviews (main.ts builds them: their sweep and record hook live beside the API). */
   reviews?: OpsOptions['reviews'];
+  /** A reap the API runs (an operator hangs up an orphan) hands the dead instance's calls here (their BYEs). */
+  onReaped?: ((r: ReapResult) => void) | undefined;
 }
 
 /**
@@ -43,7 +46,7 @@ export interface ApiWiring {
  */
 export function apiOps(w: ApiWiring): OpsOptions {
   const { config, pg, flows } = w;
-  const acd = new RedisAcdStore({ redis: w.redis, hotlineId: config.HOTLINE_ID, clock: w.clock, leaseMs: config.LEASE_MS, observer: w.metrics.redisObserver() });
+  const acd = new RedisAcdStore({ redis: w.redis, hotlineId: config.HOTLINE_ID, clock: w.clock, leaseMs: config.LEASE_MS, observer: w.metrics.redisObserver(), ...(w.onReaped ? { onReaped: w.onReaped } : {}) });
   const baseLive = w.kpis ?? new RedisLiveKpis({ redis: w.redis, hotlineId: config.HOTLINE_ID, clock: w.clock, queues: () => flows.queues() ?? [], maxAgeMs: 1_000 });
   const plan = w.plan;
   const live = plan ? withPlan(baseLive, () => plan.service.status(), () => w.clock.now()) : baseLive;

@@ -35,6 +35,11 @@ export interface RedisAcdStoreOptions {
   eventsMaxLen?: number;
   /** Told how long each function call took (FCALL round trip; `batch` for a batch), for the latency histogram. */
   observer?: RedisCallObserver;
+  /**
+   * Told of every reap's result: a dead instance's calls come back once, to whoever reaped, and their dialogs must be
+   * hung up from there (the API reaps too, for an operator's hang-up of an orphan). Must not throw.
+   */
+  onReaped?: (r: ReapResult) => void;
 }
 
 /** A port for metrics: src/store/redis does not know the metrics library. Must not throw. */
@@ -105,6 +110,7 @@ export class RedisAcdStore implements AcdStore {
   private readonly leaseMs: number;
   private readonly maxLen: number;
   private readonly observer: RedisCallObserver | undefined;
+  private readonly onReaped: ((r: ReapResult) => void) | undefined;
   private readonly emptyScript: EmptyScript;
   /** Constant FCALL arguments as strings, converted once instead of on every call. */
   private readonly leaseArg: string;
@@ -126,6 +132,7 @@ export class RedisAcdStore implements AcdStore {
     this.leaseMs = opts.leaseMs;
     this.maxLen = opts.eventsMaxLen ?? 1_000_000;
     this.observer = opts.observer;
+    this.onReaped = opts.onReaped;
     this.prefix = keyPrefix(opts.hotlineId);
     this.leaseArg = String(this.leaseMs);
     this.maxLenArg = String(this.maxLen);
@@ -442,7 +449,7 @@ export class RedisAcdStore implements AcdStore {
 
   async reap(): Promise<ReapResult> {
     const r = await this.run('reap');
-    return {
+    const result: ReapResult = {
       deadInstances: list(r.deadInstances),
       removedCalls: list(r.removedCalls),
       freedAgents: list(r.freedAgents),
@@ -451,6 +458,8 @@ export class RedisAcdStore implements AcdStore {
       offers: list(r.offers),
       orphans: list(r.orphans),
     };
+    if (result.deadInstances.length > 0) this.onReaped?.(result);
+    return result;
   }
 
   async trackCall(call: TrackedCall): Promise<void> {
