@@ -66,16 +66,20 @@ describe('MemoryAcdStore and RedisAcdStore agree (fast-check, real Redis)', () =
     await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 80 }), (ops) => runBoth(ops, true)), { numRuns: 40 });
   });
 
-  it('on a busy scripted day: overflow, sticky returns, RONA, instance death', async () => {
+  it('on a busy scripted day: overflow, sticky returns, RONA, instance death with tracked calls', async () => {
     const ops: Op[] = [];
     for (let i = 0; i < 40; i++) {
       // Every ninth caller or so chose at the returning node: 'none' (next agent) or held for a0 / a1 for 20 s.
-      ops.push({ op: 'enqueue', c: i, q: i % 4, caller: i % 4, prio: i % 3, inst: i % 3, hold: i % 9 < 6 ? 0 : (i % 9) - 5 });
+      // Tracked from the answer (before the IVR queues it); a few are never queued (they stay in the menus).
+      ops.push({ op: 'track', c: i, inst: i % 3 });
+      if (i % 8 !== 5) ops.push({ op: 'enqueue', c: i, q: i % 4, caller: i % 4, prio: i % 3, inst: i % 3, hold: i % 9 < 6 ? 0 : (i % 9) - 5 });
       if (i % 6 === 2) ops.push({ op: 'lastServed', caller: i % 4 });
       if (i % 5 === 0) ops.push({ op: 'advance', ms: 6000 }, { op: 'tick' });
       if (i % 7 === 3) ops.push({ op: 'rona', c: i - 2 });
       if (i % 4 === 1) ops.push({ op: 'requestAfterCall', a: i % 6, next: i % 9 });
       ops.push({ op: 'answer', c: i - 1 }, { op: 'endCall', c: i - 3 }, { op: 'wrapUpDone', a: i % 6 });
+      // Their records written: untracked (an ended call's entry goes; some outlive their call until the reap).
+      if (i % 2 === 0 && i >= 3) ops.push({ op: 'untrack', c: i - 3, inst: (i - 3) % 3 });
       if (i === 20) ops.push({ op: 'kill', inst: 2 });
       ops.push({ op: 'renew', inst: i % 3 }, { op: 'reap' });
     }

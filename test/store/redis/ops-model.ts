@@ -59,7 +59,9 @@ export type Op =
   /** dt < 0: not registered; else registered until now + dt. */
   | { op: 'setRegistration'; a: number; dt: number }
   | { op: 'configure'; v: number }
-  | { op: 'renew' | 'kill'; inst: number };
+  | { op: 'renew' | 'kill'; inst: number }
+  /** Track call c as a call of instance inst from its answer (AcdStore.trackCall), or drop the tracking. */
+  | { op: 'track' | 'untrack'; c: number; inst: number };
 
 const idx = (n: number) => fc.integer({ min: 0, max: n - 1 });
 export const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -80,6 +82,7 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('configure' as const), v: idx(SETUPS.length) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('renew' as const), inst: idx(INSTANCES.length) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('kill' as const), inst: idx(INSTANCES.length) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('track' as const, 'untrack' as const), c: idx(40), inst: idx(INSTANCES.length) }) },
 );
 
 /** Per-run driver state: killed instances never renew again (that is what dying means to the others). */
@@ -146,6 +149,19 @@ export async function applyOp(store: AcdStore, clock: VirtualClock, world: World
       case 'kill':
         world.killed.add(INSTANCES[o.inst]!);
         return null;
+      case 'track':
+        return (
+          (await store.trackCall({
+            callId: `c${o.c}`,
+            ownerInstance: INSTANCES[o.inst]!,
+            callerNumber: `+8610${o.c % 4}`,
+            calledNumber: '7100',
+            at: clock.now(),
+            ...(o.c % 2 === 0 ? { flowId: 'f', dialogs: [{ callId: `sip-${o.c}`, localTag: 't' }] } : {}),
+          })) ?? null
+        );
+      case 'untrack':
+        return (await store.untrackCall(INSTANCES[o.inst]!, `c${o.c}`)) ?? null;
     }
   } catch (e) {
     const code = (e as { code?: string }).code;
