@@ -580,6 +580,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
   // 3. The ACD on Redis: queues from the flows, skills from the agents database; lease, tick and reap.
   const store = new RedisAcdStore({ redis: d.redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS, observer: d.metrics.redisObserver() });
   media.observe(d.metrics.mediaObserver());
+  let predecessor: ReapResult | undefined;
   // Also run on every good edit of queues.yaml (main.ts), so routing follows the admin's file without a restart.
   const configureQueues = async (queues: QueueDefinition[]): Promise<void> => {
     const skills = new Set(await d.skills());
@@ -589,6 +590,10 @@ async function startTelephony(d: TelephonyDeps): Promise<
   };
   try {
     await configureQueues(d.flows.queues() ?? []);
+    // A predecessor under this id (a crash and a restart faster than the lease: a fixed INSTANCE_ID, or a
+    // container's same host name and pid) is dead: its calls and agents are reaped now, not held by our renewals.
+    await store.expireLease(instanceId);
+    predecessor = await store.reap();
     await store.renewLease(instanceId);
   } catch (e) {
     media.disconnect();
@@ -610,6 +615,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
       (err: unknown) => log.warn({ err }, "dead instance's calls not hung up"),
     );
   };
+  if (predecessor && predecessor.deadInstances.length > 0) hangUpOrphans(predecessor);
   housekeeping.every('tick-reap', 1000, async () => {
     await store.tick();
     const reaped = await store.reap();

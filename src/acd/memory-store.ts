@@ -510,6 +510,11 @@ export class MemoryAcdStore implements AcdStore {
     else this.instances.set(instance, { expiresAt: now + this.leaseMs, calls: new Set() });
   }
 
+  expireLease(instance: string): void {
+    const inst = this.instances.get(instance);
+    if (inst) inst.expiresAt = Math.min(inst.expiresAt, this.clock.now());
+  }
+
   trackCall(call: TrackedCall): void {
     let m = this.tracked.get(call.ownerInstance);
     if (!m) this.tracked.set(call.ownerInstance, (m = new Map<string, TrackedCall>()));

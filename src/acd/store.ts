@@ -221,6 +221,12 @@ export interface AcdStore {
    * per-instance call indexes, not the agents (the API's live call list). */
   liveCalls(): Maybe<CallSnapshot[]>;
   renewLease(instance: string): Maybe<void>;
+  /**
+   * End `instance`'s lease now, if it holds one: the next reap() treats it as dead. An instance starting under the
+   * id of one that just died (a restart faster than the lease: same INSTANCE_ID, or a container's same host name and
+   * pid 1) calls this and reaps before its first renewal, or its predecessor's calls and agents would stay held.
+   */
+  expireLease(instance: string): Maybe<void>;
   reap(): Maybe<ReapResult>;
   /** When `instance`'s lease runs out (the store clock's epoch ms); null when it holds none. */
   leaseUntil(instance: string): Maybe<number | null>;

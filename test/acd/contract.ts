@@ -403,6 +403,31 @@ export function acdStoreContract(name: string, make: HarnessFactory): void {
       }, 1000);
     });
 
+    it('expireLease: an instance restarted under the same id ends its predecessor\'s lease, and the reap frees what it held', async () => {
+      await withStore(async (h) => {
+        const { store, clock } = h;
+        await store.configure({ skills: [], queues: [queue('q')] });
+        await store.renewLease('i2');
+        await store.loginAgent(agent('a'));
+        await store.setReady('a');
+        await store.trackCall({ callId: 'c1', ownerInstance: 'i2', callerNumber: '1', calledNumber: '7100', at: clock.now() });
+        await store.enqueue(call('c1', 'q', { ownerInstance: 'i2' }));
+        await store.answer('c1');
+        clock.advance(100);
+        // The lease would run for almost an hour more: the new i2 ends it before its first renewal.
+        await store.expireLease('i2');
+        await store.expireLease('never-leased');
+        expect(await store.leaseUntil('never-leased')).toBeNull();
+        const r = await store.reap();
+        expect(r).toMatchObject({ deadInstances: ['i2'], removedCalls: ['c1'], freedAgents: ['a'] });
+        expect(r.orphans.map((o) => o.callId)).toEqual(['c1']);
+        expect((await store.agent('a'))?.state).toBe('ready');
+        await store.renewLease('i2');
+        expect(await store.reap()).toMatchObject({ deadInstances: [] });
+        expect(await store.leaseUntil('i2')).toBe(clock.now() + 3_600_000);
+      });
+    });
+
     it('"not ready after this call": a break or logout asked on a call waits for its end, not for the next waiting call', async () => {
       await withStore(async (h) => {
         const { store } = h;

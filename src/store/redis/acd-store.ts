@@ -441,6 +441,10 @@ export class RedisAcdStore implements AcdStore {
     await this.run('renew', instance);
   }
 
+  async expireLease(instance: string): Promise<void> {
+    await this.run('expireLease', instance);
+  }
+
   /** When `instance`'s lease runs out (epoch ms of the store clock), or null when it holds none (never, or reaped). */
   async leaseUntil(instance: string): Promise<number | null> {
     const score = await this.guard('leaseUntil', () => this.redis.zscore(`${this.prefix}leases`, instance));

@@ -355,6 +355,12 @@ return '{"offers":' .. offersJson() .. '}'
 R('ZADD', P .. 'leases', fmt(NOW + LEASE), ARGV[4])
 return '{}'
 `,
+  // ARGV[4] instance: its lease ends now if it holds one (XX: an instance without a lease gets none).
+  expireLease: `
+local s = R('ZSCORE', P .. 'leases', ARGV[4])
+if s and tonumber(s) > NOW then R('ZADD', P .. 'leases', 'XX', NOWS, ARGV[4]) end
+return '{}'
+`,
   reap: `
 local dead = R('ZRANGEBYSCORE', P .. 'leases', '-inf', NOWS)
 local removed, freed, orphans = {}, {}, {}
