@@ -40,7 +40,8 @@ import { RedisAcdStore } from '../../src/store/redis/acd-store.js';
  *
  * Cases: (a) calls spread over both instances and both media servers, one record each; (b) SIGKILL of an instance
  * with a caller talking to an agent and one queued: the survivor frees the agent within the lease, writes a record
- * for each of the dead instance's calls, hangs up their callers and the seat, and takes new calls; (c) one
+ * for each of the dead instance's calls, hangs up their callers and the seat, and takes new calls; (c) an instance
+ * SIGKILLed and restarted at once under the same id (the other frozen): the new one reaps its predecessor; (d) one
  * FreeSWITCH killed under a call: the call ends with its record, the agent is freed, new calls go to the other.
  */
 const REPO = resolve(import.meta.dirname, '..', '..');
@@ -96,6 +97,8 @@ let dir: string;
 let drachtio: Background | undefined;
 const fs: (OwnFreeswitch | undefined)[] = [undefined, undefined];
 const apps: (Background | undefined)[] = [undefined, undefined];
+/** Each instance's current log file (a restart writes a new one). */
+const appLogs: string[] = ['', ''];
 const seats = new Map<string, Background>();
 let redis: Redis | undefined;
 let store: RedisAcdStore;
@@ -103,6 +106,7 @@ let db: pg.Client | undefined;
 let mediaPort = 46000;
 let failed = false;
 let callerSeq = 0;
+let appStarts = 0;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Processes
@@ -140,7 +144,9 @@ async function startApp(i: 0 | 1): Promise<Background> {
     LOG_LEVEL: 'info',
   };
   const child = spawn(process.execPath, [join(REPO, 'dist', 'cli.js'), 'serve'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const app = new Background(INSTANCES[i]!, child, join(dir, `app-${i + 1}.log`));
+  const logFile = join(dir, `app-${i + 1}-${++appStarts}.log`);
+  const app = new Background(INSTANCES[i]!, child, logFile);
+  appLogs[i] = logFile;
   const ready = new Promise<boolean>((r) => {
     let buf = '';
     const onData = (d: Buffer): void => {
@@ -158,7 +164,7 @@ async function startApp(i: 0 | 1): Promise<Background> {
   clearTimeout(timer);
   if (!ok) {
     await app.stop();
-    const log = await readFile(join(dir, `app-${i + 1}.log`), 'utf8').catch(() => '');
+    const log = await readFile(logFile, 'utf8').catch(() => '');
     throw new Error(`acd serve (${INSTANCES[i]!}) did not start; end of its log:\n${log.slice(-2000)}`);
   }
   return app;
@@ -474,7 +480,39 @@ describe.skipIf(SKIPPED !== undefined)('scale-out end to end: two acd instances,
     apps[INSTANCES.indexOf(victim)] = await startApp(INSTANCES.indexOf(victim) as 0 | 1);
   });
 
-  it('(c) one FreeSWITCH killed under a call: the call ends with its record, the agent is freed, new calls go to the other server', async () => {
+  it('(c) an instance killed and restarted at once under the same id reaps its predecessor itself: record, agent freed, BYEs', async () => {
+    for (const i of [0, 1] as const) if (!apps[i]?.running) apps[i] = await startApp(i);
+    await readyBoth();
+    await store.setNotReady(B.user, 'break');
+    const seatA = await seatAnswers(A, 'agent_answers_waits_for_bye.xml', 1);
+    const talking = caller('caller_press1_waits_for_bye.xml', 150_000);
+    await until('A on the call', async () => (await agentState(A)) === 'on-call', 30_000);
+    await store.requestAfterCall(A.user, 'break');
+    const victim = INSTANCES.indexOf(await ownerOf(talking.number)) as 0 | 1;
+    const other = apps[1 - victim]!;
+    // The other instance is frozen, so only the restarted one can reap (its own predecessor's lease is still live).
+    other.child.kill('SIGSTOP');
+    try {
+      await apps[victim]!.kill();
+      apps[victim] = await startApp(victim);
+      await until('A freed by the restarted instance', async () => (await agentState(A)) === 'not-ready(break)', 15_000);
+      const log = await readFile(appLogs[victim]!, 'utf8');
+      expect(log).toContain('"msg":"reaped instances whose lease ran out"');
+      expect(log).toContain('"msg":"dead instance\'s calls hung up"');
+    } finally {
+      other.child.kill('SIGCONT');
+    }
+    const rec = (await oneRecordEach([talking.number])).get(talking.number)!;
+    expect(rec).toMatchObject({ disposition: 'failed', instance_id: INSTANCES[victim], agent_id: A.user });
+    const t = await talking.done;
+    expect(t.code, t.out).toBe(0);
+    const sa = await seatA.done;
+    expect(sa.code, sa.out).toBe(0);
+    await until('no channel left', async () => (await channels()).every((n) => n === 0), 20_000);
+    expect(await busyAgents()).toEqual([]);
+  });
+
+  it('(d) one FreeSWITCH killed under a call: the call ends with its record, the agent is freed, new calls go to the other server', async () => {
     for (const i of [0, 1] as const) if (!apps[i]?.running) apps[i] = await startApp(i);
     await readyBoth();
     await store.setNotReady(B.user, 'break');
