@@ -88,10 +88,10 @@ export class OrphanDialogs {
     private readonly timeoutMs = 5_000,
   ) {}
 
-  /** BYE every dialog of these calls; resolves when each was answered or timed out. Never rejects. */
-  async hangUp(calls: readonly TrackedCall[]): Promise<{ sent: number; answered: number }> {
+  /** BYE every dialog of these calls; resolves when each was answered, failed or timed out (tried: the valid ones). Never rejects. */
+  async hangUp(calls: readonly TrackedCall[]): Promise<{ tried: number; answered: number }> {
     const results = await Promise.all(calls.flatMap((c) => (c.dialogs ?? []).map((d) => this.bye(c.callId, d))));
-    return { sent: results.filter((r) => r !== 'invalid').length, answered: results.filter((r) => typeof r === 'number').length };
+    return { tried: results.filter((r) => r !== 'invalid').length, answered: results.filter((r) => typeof r === 'number').length };
   }
 
   private bye(callId: string, raw: Readonly<Record<string, string>>): Promise<number | 'invalid' | 'failed' | 'timeout'> {
