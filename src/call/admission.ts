@@ -4,8 +4,8 @@ import type { Clock } from '../core/clock.js';
  * Admission control for new calls, following the live load of the media server.
  *
  * It replaces OverloadGuard, which refused every new call for a fixed MEDIA_BACKOFF_MS after one media set-up
- * failure: one slow endpoint on a busy but healthy FreeSWITCH turned away every caller for seconds, then let
- * the whole backlog in at once (on/off oscillation), and a sustained overload was answered no more firmly than
+ * failure: one endpoint that timed out on a busy but healthy FreeSWITCH turned away every caller for seconds, then
+ * let the whole backlog in at once (on/off oscillation), and a sustained overload was answered no more firmly than
  * a single hiccup. Here two signals each take a proportional share, so shedding tracks the load:
  *
  * - A limit on media set-ups in flight (admitted calls whose FreeSWITCH endpoint is not up yet), adapted by AIMD
@@ -14,11 +14,17 @@ import type { Clock } from '../core/clock.js';
  *   `backoffRatio`. By Little's law the calls admitted per second are at most limit / set-up latency, so when
  *   FreeSWITCH slows down, admission falls with it, and it rises again as set-ups get quick. One slow set-up
  *   only trims the limit (10 → 9); a run of time-outs brings it down geometrically, never below one.
- * - FreeSWITCH's idle CPU (its heartbeat) as a ramp: at or above `softIdleCpu` every call, at or below `hardIdleCpu` none,
- *   in between that fraction of them, chosen by an accumulator (deterministic: exactly 1 in 4 at 25 %).
+ * - FreeSWITCH's idle CPU (its heartbeat) as a ramp: at or above `softIdleCpu` every call, at or below
+ *   `hardIdleCpu` none, in between that share of them, spread by an accumulator (deterministic, no Math.random:
+ *   at a share of 25 %, exactly every fourth call).
+ *
+ * The two work at different points. While set-ups are quick (tens of ms on the load bench), a limit of even one set-up
+ * allows 25 calls/s, so the set-up limit binds only near the cliff where FreeSWITCH stops answering in time; it is
+ * the backstop that keeps time-outs from piling up. The CPU ramp acts before the cliff and gives the smooth share
+ * (test/call/admission.test.ts runs both at twice a model server's sustainable rate).
  *
  * A refusal is immediate and says how long to wait (Retry-After, 1–5 s, longer the deeper the cut).
- * MAX_CONCURRENT_CALLS stays a hard cap, in CallRegistry.
+ * MAX_CONCURRENT_CALLS stays a hard cap, in CallRegistry. No timers: lateness is noticed at the next admission.
  */
 export interface AdmissionOptions {
   /** Idle CPU (percent) at or above which the CPU signal admits every call. */
