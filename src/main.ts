@@ -613,7 +613,8 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   });
 
   // 5. Calls.
-  // Inbound set-ups report their own latency and outcome (src/sip/inbound.ts), so media.onSetupFailure is not needed here.
+  // Admission control (src/call/admission.ts): inbound set-ups report their own latency and outcome
+  // (src/sip/inbound.ts), so media.onSetupFailure is no longer needed here.
   const admission = new AdmissionController(
     clock,
     {

@@ -37,7 +37,8 @@ export interface InboundDeps {
 /**
  * INVITE handling: hostile sources and scanners 403; seats (a From user that is an agent) must authenticate;
  * the dialplan decides hotline / feature code / seat outbound / 403 / 404; above MAX_CONCURRENT_CALLS, while
- * draining, or as admission control reads the media server's live load (src/call/admission.ts), 503 with Retry-After. A hotline call gets a FreeSWITCH endpoint first, then the 200 OK with its SDP — so the caller's
+ * draining, or as admission control reads the media server's live load (src/call/admission.ts), 503 with
+ * Retry-After. A hotline call gets a FreeSWITCH endpoint first, then the 200 OK with its SDP — so the caller's
  * media is anchored in FreeSWITCH from the first packet — and is handed to HotlineCalls.
  */
 export function installInbound(deps: InboundDeps): void {
