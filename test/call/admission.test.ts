@@ -248,6 +248,7 @@ function overloadRun(opts: { rate: number; seconds: number; capacity: number; ad
       }, 13_000);
     }, latency);
   };
+  // The state every 5 s, printed with SIM_DEBUG=1: how the limit, the CPU share and the calls swing (for tuning).
   const trace: string[] = [];
   const sample = (): void => {
     const st = admission.state();
