@@ -29,7 +29,7 @@ import { queueOption } from './ivr/queues.js';
 import type { CallRecordSink, TransferTarget } from './call/ports.js';
 import type { CallDataSink } from './ivr/channel.js';
 import { CallRegistry } from './call/registry.js';
-import { OverloadGuard } from './call/overload.js';
+import { AdmissionController } from './call/admission.js';
 import { MediaServerConnection } from './media/media-server.js';
 import { createAuthenticator } from './sip/auth.js';
 import { SeatDirectory, type SeatCredentialSource } from './sip/seat-directory.js';
@@ -613,12 +613,20 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   });
 
   // 5. Calls.
-  const overload = new OverloadGuard(clock, { minIdleCpu: config.MEDIA_MIN_IDLE_CPU, backoffMs: config.MEDIA_BACKOFF_MS });
-  media.onSetupFailure(() => {
-    log.warn({ backoffMs: config.MEDIA_BACKOFF_MS }, 'media set-up failed: refusing new calls for a while');
-    overload.noteSetupFailure();
-  });
-  const registry = new CallRegistry(clock, config.MAX_CONCURRENT_CALLS, () => overload.reason(media.cpuIdle), d.metrics.shedObserver());
+  // Admission control (src/call/admission.ts): inbound set-ups report their own latency and outcome
+  // (src/sip/inbound.ts), so media.onSetupFailure is no longer needed here.
+  const admission = new AdmissionController(
+    clock,
+    {
+      softIdleCpu: config.MEDIA_SOFT_IDLE_CPU,
+      hardIdleCpu: config.MEDIA_MIN_IDLE_CPU,
+      latencyTargetMs: config.SETUP_LATENCY_TARGET_MS,
+      maxSetups: config.SETUP_LIMIT_MAX,
+    },
+    () => media.cpuIdle,
+  );
+  d.metrics.setPipelineSources({ admission: () => admission.state() });
+  const registry = new CallRegistry(clock, config.MAX_CONCURRENT_CALLS, admission, d.metrics.shedObserver());
   const promptDir = resolve(config.FLOWS_DIR, 'prompts', 'zh');
   const p = (id: string): string => join(promptDir, `${id}.wav`);
   const policy: QueuePolicy = {

@@ -26,6 +26,8 @@ export interface PipelineSources {
   reviewsOverdue?: () => Promise<number | undefined>;
   /** Work orders still needing someone (src/workflow): escalated not accepted, complaints overdue, all open. */
   workOrders?: () => Promise<{ escalated: number; overdueComplaints: number; open: number }>;
+  /** Admission control of new calls (src/call/admission.ts): its set-up limit and CPU share now. */
+  admission?: () => { setupLimit: number; setupsInFlight: number; cpuAdmitFraction: number };
 }
 
 /**
@@ -81,7 +83,7 @@ export class ApiMetrics {
     });
     this.callsShed = new Counter({
       name: 'hotline_calls_shed_total',
-      help: 'Incoming calls refused with 503, by reason (draining, overloaded, media-backoff, media-cpu)',
+      help: 'Incoming calls refused with 503, by reason (draining, overloaded, setup-limit, media-cpu)',
       labelNames: ['reason'],
       registers: [this.registry],
     });
@@ -128,6 +130,20 @@ export class ApiMetrics {
         if (f) this.set((await f().catch(() => undefined)) ?? Number.NaN);
       },
     });
+    const admissionGauge = (name: string, help: string, pick: (x: ReturnType<NonNullable<PipelineSources['admission']>>) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const f = pipeline().admission;
+          if (f) this.set(pick(f()));
+        },
+      });
+    };
+    admissionGauge('hotline_admission_setup_limit', 'Media set-ups allowed in flight now (adapted to set-up latency and failures; new calls beyond it get 503)', (x) => x.setupLimit);
+    admissionGauge('hotline_admission_setups_in_flight', 'Admitted calls whose media endpoint is being set up', (x) => x.setupsInFlight);
+    admissionGauge('hotline_admission_cpu_fraction', "Share of new calls admitted by FreeSWITCH's idle CPU now (1 above MEDIA_SOFT_IDLE_CPU, 0 at MEDIA_MIN_IDLE_CPU)", (x) => x.cpuAdmitFraction);
     // One query per scrape feeds the three work-order gauges.
     let orders: Promise<{ escalated: number; overdueComplaints: number; open: number } | undefined> | undefined;
     const readOrders = (): Promise<{ escalated: number; overdueComplaints: number; open: number } | undefined> => {

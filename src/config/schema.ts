@@ -80,10 +80,15 @@ export const envSchema = z.object({
   KPI_WINDOW_SEC: int(3600, 60).pipe(z.number().max(86_400)),
   // Shed load with 503 above this many live calls, before FreeSWITCH saturates.
   MAX_CONCURRENT_CALLS: int(200, 1),
-  // ...and while FreeSWITCH reports less idle CPU than this (percent, 0 = never), or for MEDIA_BACKOFF_MS after a
-  // call could not get its media in time: the live signs that it is saturating, whatever the machine.
+  // Admission control below that cap (src/call/admission.ts), from the live signs that FreeSWITCH is saturating,
+  // whatever the machine. Its heartbeat's idle CPU (percent): at or above MEDIA_SOFT_IDLE_CPU every new call is
+  // taken, at or below MEDIA_MIN_IDLE_CPU none (0 = the CPU signal is off), in between a proportional share.
   MEDIA_MIN_IDLE_CPU: int(10, 0).pipe(z.number().max(100)),
-  MEDIA_BACKOFF_MS: int(5_000, 0),
+  MEDIA_SOFT_IDLE_CPU: int(25, 0).pipe(z.number().max(100)),
+  // Media set-ups in flight are limited by AIMD: a set-up slower than SETUP_LATENCY_TARGET_MS (ms) or failed
+  // shrinks the limit by 10 %, a quick one grows it by one, up to SETUP_LIMIT_MAX.
+  SETUP_LATENCY_TARGET_MS: int(500, 1),
+  SETUP_LIMIT_MAX: int(50, 1),
 
   // Telephony (issue 5). This instance's name in the ACD (offers for its calls reach it); default: host name + pid.
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, . _ or -').optional(),

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdmissionController } from '../../src/call/admission.js';
 import { CallRegistry } from '../../src/call/registry.js';
 import { VirtualClock, flushMicrotasks } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -106,12 +107,35 @@ describe('/metrics: the extra series of issue 10', () => {
   });
 
   it('calls shed with 503, by reason', async () => {
-    const registry = new CallRegistry(w.clock, 0, () => undefined, w.metrics.shedObserver());
+    const registry = new CallRegistry(w.clock, 0, undefined, w.metrics.shedObserver());
     expect(registry.admit()).toMatchObject({ ok: false, reason: 'overloaded' });
     registry.stopAccepting();
     expect(registry.admit()).toMatchObject({ ok: false, reason: 'draining' });
     expect(await series('hotline_calls_shed_total', { reason: 'overloaded' })).toBe(1);
     expect(await series('hotline_calls_shed_total', { reason: 'draining' })).toBe(1);
+  });
+
+  it("admission control: the set-up limit, set-ups in flight, the CPU share, and its refusals' reasons", async () => {
+    let idle: number | undefined = 20;
+    const admission = new AdmissionController(w.clock, { softIdleCpu: 30, hardIdleCpu: 10, latencyTargetMs: 500, maxSetups: 10, initialSetups: 2 }, () => idle);
+    w.metrics.setPipelineSources({ admission: () => admission.state() });
+    const registry = new CallRegistry(w.clock, 100, admission, w.metrics.shedObserver());
+    expect(registry.admit()).toMatchObject({ ok: false, reason: 'media-cpu' }); // half the calls at 20 % idle: the first waits
+    const a = registry.admit();
+    expect(a.ok).toBe(true);
+    idle = 50;
+    expect(registry.admit().ok).toBe(true);
+    expect(registry.admit()).toMatchObject({ ok: false, reason: 'setup-limit' });
+    expect(await series('hotline_admission_setup_limit')).toBe(2);
+    expect(await series('hotline_admission_setups_in_flight')).toBe(2);
+    expect(await series('hotline_admission_cpu_fraction')).toBe(1);
+    idle = 15;
+    expect(await series('hotline_admission_cpu_fraction')).toBe(0.25);
+    if (a.ok) a.setup.failed();
+    expect(await series('hotline_admission_setup_limit')).toBe(1);
+    expect(await series('hotline_admission_setups_in_flight')).toBe(1);
+    expect(await series('hotline_calls_shed_total', { reason: 'media-cpu' })).toBe(1);
+    expect(await series('hotline_calls_shed_total', { reason: 'setup-limit' })).toBe(1);
   });
 
   it('PostgreSQL spool depth', async () => {

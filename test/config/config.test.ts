@@ -10,6 +10,13 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('admission control: defaults, and idle CPU percentages above 100 refused', () => {
+    const c = loadConfig({});
+    expect([c.MEDIA_SOFT_IDLE_CPU, c.MEDIA_MIN_IDLE_CPU, c.SETUP_LATENCY_TARGET_MS, c.SETUP_LIMIT_MAX]).toEqual([25, 10, 500, 50]);
+    expect(() => loadConfig({ MEDIA_SOFT_IDLE_CPU: '101' })).toThrow(/MEDIA_SOFT_IDLE_CPU: .*100/);
+    expect(() => loadConfig({ SETUP_LIMIT_MAX: '0' })).toThrow(/SETUP_LIMIT_MAX: /);
+  });
+
   it('reports one line per bad variable', () => {
     try {
       loadConfig({ HTTP_PORT: 'abc', REDIS_URL: 'http://x', TELEPHONY_ENABLED: 'maybe' });
