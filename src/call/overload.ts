@@ -1,5 +1,7 @@
 import type { Clock } from '../core/clock.js';
 
+export type MediaPressure = 'media-down' | 'media-backoff' | 'media-cpu';
+
 export interface OverloadOptions {
   /** Refuse new calls while FreeSWITCH reports less idle CPU than this (percent, from its HEARTBEAT events). */
   minIdleCpu: number;
@@ -26,8 +28,13 @@ export class OverloadGuard {
     this.refuseUntil = Math.max(this.refuseUntil, this.clock.now() + this.opts.backoffMs);
   }
 
-  /** Why a new call must be refused now, or undefined to take it. `cpuIdle` is undefined before the first heartbeat. */
-  reason(cpuIdle: number | undefined): 'media-backoff' | 'media-cpu' | undefined {
+  /**
+   * Why a new call must be refused now, or undefined to take it. `cpuIdle` is the idle CPU of the media server the
+   * call would go to (undefined before its first heartbeat); `serversInService` how many media servers take calls
+   * (none: every call would fail to get media, so it is refused before it is answered).
+   */
+  reason(cpuIdle: number | undefined, serversInService?: number): MediaPressure | undefined {
+    if (serversInService === 0) return 'media-down';
     if (this.clock.now() < this.refuseUntil) return 'media-backoff';
     if (cpuIdle !== undefined && Number.isFinite(cpuIdle) && cpuIdle < this.opts.minIdleCpu) return 'media-cpu';
     return undefined;

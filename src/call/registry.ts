@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import type { MediaPressure } from './overload.js';
 
 /** What the registry needs of a live call. */
 export interface LiveCall {
@@ -12,7 +13,7 @@ export interface LiveCall {
 /** What an operator's hang-up found here. */
 export type LocalHangup = { status: 'accepted'; done: Promise<void> } | { status: 'ended' } | { status: 'unknown' };
 
-export type Admission = { ok: true } | { ok: false; status: 503; reason: 'draining' | 'overloaded' | 'media-backoff' | 'media-cpu' };
+export type Admission = { ok: true } | { ok: false; status: 503; reason: 'draining' | 'overloaded' | MediaPressure };
 
 /**
  * The live calls of this instance: load shedding (503 above MAX_CONCURRENT_CALLS, before FreeSWITCH saturates and
@@ -29,7 +30,7 @@ export class CallRegistry {
     private readonly clock: Clock,
     private readonly maxConcurrent: number,
     /** Live media-server pressure (src/call/overload.ts): a reason to refuse, or undefined. */
-    private readonly pressure: () => 'media-backoff' | 'media-cpu' | undefined = () => undefined,
+    private readonly pressure: () => MediaPressure | undefined = () => undefined,
     /** Told of every call refused with 503, with its reason (metrics). */
     private readonly onShed?: (reason: Extract<Admission, { ok: false }>['reason']) => void,
   ) {}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDeadlineDays } from '../callbacks/deadline.js';
 import { parseRatings } from '../reviews/rules.js';
+import { parseServerList } from './media-servers.js';
 import { DEFAULT_CATEGORIES, parseCategories } from '../workflow/work-order-rules.js';
 
 /**
@@ -59,7 +60,23 @@ export const envSchema = z.object({
   FREESWITCH_HOST: z.string().default('127.0.0.1'),
   FREESWITCH_PORT: int(8021, 1).pipe(z.number().max(65535)),
   FREESWITCH_SECRET: z.string().min(1).default('ClueCon'),
-  // fsmrf opens an event-socket listener inside this process for outbound ESL connections from FreeSWITCH.
+  // Several media servers (issue 12): comma-separated `[secret@]host:port` (secret default FREESWITCH_SECRET). New
+  // calls go to the least-loaded healthy one; a call's legs stay on one. Empty: FREESWITCH_HOST:FREESWITCH_PORT alone.
+  FREESWITCH_SERVERS: z
+    .string()
+    .default('')
+    .superRefine((v, ctx) => {
+      try {
+        parseServerList(v, 'x');
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : String(e) });
+      }
+    }),
+  // A media server whose last HEARTBEAT event (switch.conf event-heartbeat-interval, 2 s in freeswitch-conf/) is
+  // older than this is taken out of service until it beats again: keep it above two intervals.
+  MEDIA_HEARTBEAT_STALE_MS: int(5_000, 500),
+  // fsmrf opens an event-socket listener inside this process for outbound ESL connections from FreeSWITCH, one per
+  // media server: server i of FREESWITCH_SERVERS listens on FSMRF_LISTEN_PORT + i.
   FSMRF_LISTEN_ADDRESS: z.string().default('127.0.0.1'),
   FSMRF_LISTEN_PORT: int(8085, 1).pipe(z.number().max(65535)),
   SIP_DOMAIN: z.string().min(1).default('hotline.local'),

@@ -232,6 +232,19 @@ export class FsmrfLeg implements MediaLeg {
     await withTimeout(this.ep.destroy(), this.limits.commandMs, this.clock, 'release', { onLate: null }).catch(() => undefined);
   }
 
+  /**
+   * The leg's media server was taken out of service (MediaPool: its event socket ended, its heartbeat went stale,
+   * or set-ups kept timing out). The leg ends now, so the call's cleanup runs at once instead of waiting on replies
+   * that may never come; the endpoint is still asked to hang up, in case FreeSWITCH lives and only its event socket
+   * stalled (bounded like release()).
+   */
+  serverLost(reason: string): void {
+    if (this.isGone) return;
+    this.markGone(`media server lost: ${reason}`);
+    // onLate null: a late destroy has done its job; there is nothing more to release.
+    withTimeout(this.ep.destroy(), this.limits.commandMs, this.clock, 'release', { onLate: null }).catch(() => undefined);
+  }
+
   private markGone(reason: string): void {
     if (this.isGone) return;
     this.isGone = true;

@@ -1,9 +1,11 @@
-import Mrf from 'drachtio-fsmrf';
+import type Mrf from 'drachtio-fsmrf';
 import type Srf from 'drachtio-srf';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { MediaError, type MediaErrorCode, type MediaObserver } from './errors.js';
+import { closeFsmrf, connectFsmrf } from './fsmrf-connect.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg, type MediaLimits } from './fsmrf-leg.js';
+import type { PooledServer } from './server-slot.js';
 import { withTimeout } from './timeout.js';
 
 export interface MediaServerOptions {
@@ -18,8 +20,11 @@ export interface MediaServerOptions {
   limits?: MediaLimits;
 }
 
-/** The connection to FreeSWITCH and the factory of legs. Raw fsmrf objects stay in src/media and src/sip. */
-export class MediaServerConnection {
+/**
+ * The connection to one FreeSWITCH and the factory of its legs (MediaPool holds one per media server). Raw fsmrf
+ * objects stay in src/media and src/sip.
+ */
+export class MediaServerConnection implements PooledServer<FsmrfLeg> {
   private setupFailed: (() => void) | undefined;
   private observer: MediaObserver | undefined;
   /** Late-bound, so legs made before observe() still report. */
@@ -32,28 +37,52 @@ export class MediaServerConnection {
     private readonly timeoutMs: number,
   ) {}
 
-  static async connect(srf: Srf, opts: MediaServerOptions, clock: Clock, log: Logger): Promise<MediaServerConnection> {
-    const mrf = new Mrf(srf);
+  /** `mrf` is one drachtio-fsmrf Mrf for all servers (it only carries the Srf); each connection listens on its own port. */
+  static async connect(mrf: Mrf, opts: MediaServerOptions, clock: Clock, log: Logger): Promise<MediaServerConnection> {
     const timeoutMs = opts.connectTimeoutMs ?? 10_000;
-    const ms = await withTimeout(
-      mrf.connect({
-        address: opts.host,
-        port: opts.port,
-        secret: opts.secret,
-        listenAddress: opts.listenAddress,
-        listenPort: opts.listenPort,
-      }),
-      timeoutMs,
-      clock,
-      'connect',
-      // A connection that completes after we gave up would hold an event socket nobody uses: close it.
-      { onLate: (late) => late.disconnect() },
-    ).catch((e: unknown) => {
-      throw new MediaError('MEDIA_UNAVAILABLE', 'connect', `FreeSWITCH at ${opts.host}:${opts.port}: ${String(e)}`, { cause: e });
+    const attempt = connectFsmrf(mrf, {
+      address: opts.host,
+      port: opts.port,
+      secret: opts.secret,
+      listenAddress: opts.listenAddress,
+      listenPort: opts.listenPort,
     });
+    const ms = await withTimeout(attempt.result, timeoutMs, clock, 'connect', {
+      // A connection that completes after we gave up would hold an event socket nobody uses: close it.
+      onLate: (late) => closeFsmrf(late),
+      onTimeout: () => attempt.abort(),
+    }).catch((e: unknown) => {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new MediaError('MEDIA_UNAVAILABLE', 'connect', `FreeSWITCH at ${opts.host}:${opts.port}: ${why}`, { cause: e });
+    });
+    // Always one 'error' listener: an EventEmitter 'error' nobody listens to would crash the process.
     ms.on('error', (err: unknown) => log.error({ err }, 'media server error'));
-    log.info({ address: ms.address }, 'connected to FreeSWITCH');
-    return new MediaServerConnection(ms, clock, opts.limits ?? DEFAULT_MEDIA_LIMITS, timeoutMs);
+    log.info({ address: ms.address, listenPort: opts.listenPort }, 'connected to FreeSWITCH');
+    const conn = new MediaServerConnection(ms, clock, opts.limits ?? DEFAULT_MEDIA_LIMITS, timeoutMs);
+    conn.onLost((why) => log.warn({ why }, 'event socket to FreeSWITCH lost'));
+    return conn;
+  }
+
+  /** Each HEARTBEAT event from FreeSWITCH (fsmrf subscribes to them and keeps cpuIdle / currentSessions). */
+  onHeartbeat(fn: () => void): () => void {
+    // fsmrf's own listener (registered first) has updated the figures by the time this one runs.
+    const listener = (): void => fn();
+    this.ms.conn.on('esl::event::HEARTBEAT::*', listener);
+    return () => {
+      this.ms.conn.off('esl::event::HEARTBEAT::*', listener);
+    };
+  }
+
+  /** The event socket ended ('end': FreeSWITCH stopped or the network cut it) or failed ('error'). */
+  onLost(fn: (why: string) => void): () => void {
+    const onEnd = (): void => fn('event socket closed');
+    const onError = (err: unknown): void => fn(`event socket error: ${err instanceof Error ? err.message : String(err)}`);
+    this.ms.on('end', onEnd);
+    this.ms.on('error', onError);
+    return () => {
+      this.ms.off('end', onEnd);
+      this.ms.off('error', onError);
+    };
   }
 
   /**
@@ -129,7 +158,8 @@ export class MediaServerConnection {
     return this.ms.currentSessions;
   }
 
+  /** Close the event socket and the outbound listener (its port is free for the next connection). */
   disconnect(): void {
-    this.ms.disconnect();
+    closeFsmrf(this.ms);
   }
 }
