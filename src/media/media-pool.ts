@@ -7,6 +7,9 @@ import { ServerSlot, type PooledServer, type SlotOptions } from './server-slot.j
 
 export type { PooledServer } from './server-slot.js';
 
+/** How long a leg lost with its server is remembered for `near` (a call's set-up of its next leg is shorter). */
+const LOST_LEG_MEMORY_MS = 60_000;
+
 /** A leg the pool can end when its server is lost (FsmrfLeg.serverLost). */
 export interface PooledLeg extends MediaLeg {
   serverLost(reason: string): void;
@@ -64,6 +67,11 @@ export class MediaPool<L extends PooledLeg> implements MediaLegFactory<L> {
   private readonly slots: ServerSlot<L>[];
   /** Live legs → their server, for `near`. Dropped when the leg is gone. */
   private readonly legSlot = new Map<string, ServerSlot<L>>();
+  /**
+   * Legs ended because their server went out of service, for a while: a call's next leg `near` one of them must
+   * fail (its call is ending), not quietly start on another server.
+   */
+  private readonly lostLegs = new Map<string, { server: string; at: number }>();
   private setupFailed: (() => void) | undefined;
   private observer: MediaObserver | undefined;
   private readonly report: MediaObserver = { error: (code: MediaErrorCode, op: string) => this.observer?.error(code, op) };
@@ -75,7 +83,7 @@ export class MediaPool<L extends PooledLeg> implements MediaLegFactory<L> {
     private readonly opts: MediaPoolOptions,
   ) {
     if (servers.length === 0) throw new MediaError('MEDIA_UNAVAILABLE', 'connect', 'no media server configured');
-    this.slots = servers.map((s, i) => new ServerSlot(i, s.name, s.connect, clock, log.child({ mediaServer: s.name }), opts, this.report));
+    this.slots = servers.map((s, i) => new ServerSlot(i, s.name, () => s.connect(), clock, log.child({ mediaServer: s.name }), opts, this.report));
   }
 
   /**
@@ -127,9 +135,21 @@ export class MediaPool<L extends PooledLeg> implements MediaLegFactory<L> {
     slot.adopt(leg);
     this.legSlot.set(leg.id, slot);
     leg.onGone(() => {
-      if (this.legSlot.get(leg.id) === slot) this.legSlot.delete(leg.id);
+      if (this.legSlot.get(leg.id) !== slot) return;
+      this.legSlot.delete(leg.id);
+      if (!slot.healthy) this.rememberLost(leg.id, slot.name);
     });
     return leg;
+  }
+
+  private rememberLost(id: string, server: string): void {
+    const now = this.clock.now();
+    this.lostLegs.set(id, { server, at: now });
+    // Insertion order is age order: drop the remembered legs older than a call's set-up could still refer to.
+    for (const [k, v] of this.lostLegs) {
+      if (now - v.at <= LOST_LEG_MEMORY_MS) break;
+      this.lostLegs.delete(k);
+    }
   }
 
   /** The server for a new leg: the `near` leg's (which must be up), else the least-loaded healthy one. */
@@ -142,7 +162,9 @@ export class MediaPool<L extends PooledLeg> implements MediaLegFactory<L> {
         if (!slot.healthy) throw new MediaError('MEDIA_UNAVAILABLE', op, `media server ${slot.name} of this call is out of service`);
         return slot;
       }
-      // An unknown near leg has already ended (every live leg is known here): its call is ending; place as new.
+      const lost = this.lostLegs.get(near);
+      if (lost) throw new MediaError('MEDIA_UNAVAILABLE', op, `media server ${lost.server} of this call went out of service`);
+      // Otherwise the near leg has ended normally (every live leg is known here): its call is ending; place as new.
     }
     const chosen = this.choose();
     if (!chosen) throw new MediaError('MEDIA_UNAVAILABLE', op, 'no media server in service');

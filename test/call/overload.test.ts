@@ -13,6 +13,14 @@ describe('OverloadGuard: shed load before FreeSWITCH saturates', () => {
     expect(g.reason(Number.NaN)).toBeUndefined();
   });
 
+  it('refuses as media-down while no media server is in service, whatever else it knows', () => {
+    const g = new OverloadGuard(new VirtualClock(), { minIdleCpu: 10, backoffMs: 5000 });
+    expect(g.reason(undefined, 0)).toBe('media-down');
+    expect(g.reason(90, 0)).toBe('media-down');
+    expect(g.reason(90, 1)).toBeUndefined();
+    expect(g.reason(5, 2)).toBe('media-cpu');
+  });
+
   it('refuses for the back-off after a media set-up failure, then takes calls again', () => {
     const clock = new VirtualClock();
     const g = new OverloadGuard(clock, { minIdleCpu: 0, backoffMs: 5000 });

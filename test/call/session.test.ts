@@ -37,6 +37,8 @@ describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
       const c = w.call();
       await run(w, TO_QUEUE_MS);
       expect(w.seats.rung).toEqual(['a']);
+      // The seat's leg is asked for on the caller's media server (the two are bridged there).
+      expect(w.seats.mediaNear).toEqual([c.leg.id]);
       const rangAt = w.seats.rungAt[0]!;
       await run(w, rangAt + 14_999 - w.clock.now());
       expect(w.seats.cancelled).toEqual([]);
