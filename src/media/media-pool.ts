@@ -94,9 +94,10 @@ export class MediaPool<L extends PooledLeg> implements MediaLegFactory<L> {
     await Promise.all(this.slots.map((s) => s.start()));
     const up = this.slots.filter((s) => s.healthy);
     if (up.length === 0) {
-      const why = this.slots.map((s) => `${s.name}: ${s.lastError ?? 'not reachable'}`).join('; ');
+      // One line naming each server (MediaServerConnection's own messages already name theirs).
+      const why = this.slots.map((s) => (s.lastError?.includes(s.name) ? s.lastError : `${s.name}: ${s.lastError ?? 'not reachable'}`)).join('; ');
       this.close();
-      throw new MediaError('MEDIA_UNAVAILABLE', 'connect', `no FreeSWITCH reachable (${why})`);
+      throw new MediaError('MEDIA_UNAVAILABLE', 'connect', `no FreeSWITCH reachable: ${why}`);
     }
     const down = this.slots.filter((s) => !s.healthy).map((s) => s.name);
     this.log.info({ up: up.map((s) => s.name), down }, down.length > 0 ? 'media servers: starting with those up, retrying the others' : 'media servers: all up');

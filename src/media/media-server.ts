@@ -52,7 +52,8 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
       onLate: (late) => closeFsmrf(late),
       onTimeout: () => attempt.abort(),
     }).catch((e: unknown) => {
-      const why = e instanceof Error ? e.message : String(e);
+      // withTimeout wraps fsmrf's error as MEDIA_FAILED "connect: ...": its reason is the part worth a line.
+      const why = e instanceof MediaError ? e.message.slice(e.op.length + 2) : e instanceof Error ? e.message : String(e);
       throw new MediaError('MEDIA_UNAVAILABLE', 'connect', `FreeSWITCH at ${opts.host}:${opts.port}: ${why}`, { cause: e });
     });
     // Always one 'error' listener: an EventEmitter 'error' nobody listens to would crash the process.

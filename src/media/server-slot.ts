@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { MediaObserver } from './errors.js';
+import { MediaError, type MediaObserver } from './errors.js';
 import type { MediaLeg } from './leg.js';
 import type { ServerLoad } from './pool-chooser.js';
 
@@ -140,7 +140,8 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
       server = await this.connector();
     } catch (e) {
       if (this.closed) return;
-      const why = e instanceof Error ? e.message : String(e);
+      // A MediaError's message starts with its operation ("connect: "), which says nothing here.
+      const why = e instanceof MediaError ? e.message.slice(e.op.length + 2) : e instanceof Error ? e.message : String(e);
       // Logged when the reason changes, not on every retry of a server that stays away.
       if (why !== this.lastError) this.log.warn({ err: e, attempt: this.attempts + 1 }, 'media server not reachable; retrying in the background');
       this.lastError = why;
