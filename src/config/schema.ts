@@ -73,7 +73,7 @@ export const envSchema = z.object({
       }
     }),
   // A media server whose last HEARTBEAT event (switch.conf event-heartbeat-interval, 2 s in freeswitch-conf/) is
-  // older than this is taken out of service until it beats again: keep it above two intervals.
+  // older than this — or than 2.5 observed intervals, if longer — is taken out of service until it answers again.
   MEDIA_HEARTBEAT_STALE_MS: int(5_000, 500),
   // fsmrf opens an event-socket listener inside this process for outbound ESL connections from FreeSWITCH, one per
   // media server: server i of FREESWITCH_SERVERS listens on FSMRF_LISTEN_PORT + i.

@@ -21,8 +21,14 @@ export interface PooledServer<L> {
 }
 
 export interface SlotOptions {
-  /** A server whose last heartbeat is older than this is out of service (MEDIA_HEARTBEAT_STALE_MS). */
+  /**
+   * A server whose last heartbeat is older than this is out of service (MEDIA_HEARTBEAT_STALE_MS), or than 2.5
+   * heartbeat intervals as observed, whichever is longer: a FreeSWITCH beating every 20 s (its stock setting) is not
+   * taken for dead between two beats.
+   */
   heartbeatStaleMs: number;
+  /** Before two heartbeats have shown the interval: how long a connected server may stay silent (default 25 s). */
+  firstBeatGraceMs?: number;
   /** Consecutive set-up time-outs that take a server out of service (it reconnects afterwards). */
   maxSetupTimeouts?: number;
   /** Reconnect back-off: first delay, doubling up to the last. */
@@ -44,6 +50,9 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
   server: PooledServer<L> | undefined;
   lastError: string | undefined;
   private lastBeatAt = 0;
+  /** Whether a HEARTBEAT event (not only the connect) set lastBeatAt, and the shortest interval seen between two. */
+  private beaten = false;
+  private minGapMs: number | undefined;
   private consecutiveTimeouts = 0;
   private backoffUntil = 0;
   /** Set-ups under way, and legs made since the last heartbeat (which its Session-Count does not yet include). */
@@ -71,7 +80,16 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
   }
 
   get healthy(): boolean {
-    return this.state === 'up' && this.clock.now() - this.lastBeatAt <= this.opts.heartbeatStaleMs;
+    return this.state === 'up' && this.clock.now() - this.lastBeatAt <= this.staleAfterMs();
+  }
+
+  /**
+   * How old the last heartbeat may be. The shortest interval seen is FreeSWITCH's event-heartbeat-interval (a late
+   * beat only lengthens one gap); until two beats have shown it, the first-beat grace.
+   */
+  private staleAfterMs(): number {
+    const learnt = this.minGapMs === undefined ? (this.opts.firstBeatGraceMs ?? 25_000) : Math.ceil(this.minGapMs * 2.5);
+    return Math.max(this.opts.heartbeatStaleMs, learnt);
   }
 
   get cpuIdle(): number | undefined {
@@ -163,16 +181,25 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
     this.state = 'up';
     server.observe(this.report);
     // The connection itself proves the server alive: the heartbeat clock starts now, not at its first beat.
-    this.beat();
-    this.offs = [server.onHeartbeat(() => this.beat()), server.onLost((why) => this.down(why))];
+    this.beaten = false;
+    this.minGapMs = undefined;
+    this.beat(false);
+    this.offs = [server.onHeartbeat(() => this.beat(true)), server.onLost((why) => this.down(why))];
     this.log.info('media server in service');
   }
 
-  private beat(): void {
-    this.lastBeatAt = this.clock.now();
-    this.sinceBeat = 0;
+  /** A HEARTBEAT (`real`), or the connect, which proves the server alive too: the staleness clock restarts. */
+  private beat(real: boolean): void {
+    const now = this.clock.now();
+    if (real) {
+      if (this.beaten) this.minGapMs = Math.min(this.minGapMs ?? Infinity, now - this.lastBeatAt);
+      this.beaten = true;
+      this.sinceBeat = 0;
+    }
+    this.lastBeatAt = now;
     this.clock.clearTimeout(this.staleTimer);
-    this.staleTimer = this.clock.setTimeout(() => this.down(`no heartbeat for ${this.opts.heartbeatStaleMs} ms`), this.opts.heartbeatStaleMs + 1);
+    const limit = this.staleAfterMs();
+    this.staleTimer = this.clock.setTimeout(() => this.down(`no heartbeat for ${limit} ms`), limit + 1);
   }
 
   /** Take the server out of service: disconnect, end its legs, reconnect later. */

@@ -54,7 +54,10 @@ describe('MediaPool: new calls go to the least-loaded healthy server', () => {
 describe('MediaPool: health', () => {
   it('takes a server whose heartbeat went stale out of service, ends its legs at once, and takes it back when it beats again', async () => {
     const { clock, hosts, pool } = await started();
+    // Two beats 2 s apart show FreeSWITCH's interval (freeswitch-conf/: 2 s), so the 5 s bound applies.
     hosts.beatAll({ 'fs1:8021': [99, 0], 'fs2:8023': [50, 0] });
+    await clock.advanceAsync(2000);
+    hosts.beatAll();
     const onFs1 = await pool.legForRemoteSdp('v=0');
     expect(serverOf(onFs1)).toBe('fs1:8021');
     const first = hosts.now('fs1:8021');
@@ -66,7 +69,7 @@ describe('MediaPool: health', () => {
     }
     expect(pool.healthyCount).toBe(1);
     expect(onFs1.gone).toBe(true);
-    expect(onFs1.lostReason).toMatch(/no heartbeat/);
+    expect(onFs1.lostReason).toBe('no heartbeat for 5000 ms');
     expect(first.disconnected).toBe(true);
     expect(pool.servers().find((s) => s.name === 'fs1:8021')).toMatchObject({ up: false, state: 'down', legs: 0 });
     expect(serverOf(await pool.legForRemoteSdp('v=0'))).toBe('fs2:8023');
@@ -77,6 +80,29 @@ describe('MediaPool: health', () => {
     expect(pool.healthyCount).toBe(2);
     hosts.beatAll({ 'fs1:8021': [99, 0], 'fs2:8023': [50, 0] });
     expect(serverOf(await pool.legForRemoteSdp('v=0'))).toBe('fs1:8021');
+  });
+
+  it('learns a longer heartbeat interval (a stock FreeSWITCH beats every 20 s): in service between beats, out after 2.5 intervals of silence', async () => {
+    const { clock, hosts, pool } = await started(['fs1:8021']);
+    for (let i = 0; i < 5; i++) {
+      hosts.beatAll();
+      await clock.advanceAsync(20_000);
+      expect(pool.healthyCount).toBe(1);
+    }
+    // Frozen: the last beat was 20 s ago; out once 50 s have passed without one.
+    await clock.advanceAsync(29_999);
+    expect(pool.healthyCount).toBe(1);
+    await clock.advanceAsync(2);
+    expect(pool.healthyCount).toBe(0);
+    expect(pool.servers()[0]).toMatchObject({ state: 'down' });
+  });
+
+  it('a connected server that never sends a heartbeat is out after the first-beat grace (25 s)', async () => {
+    const { clock, pool } = await started(['fs1:8021']);
+    await clock.advanceAsync(25_000);
+    expect(pool.healthyCount).toBe(1);
+    await clock.advanceAsync(1);
+    expect(pool.healthyCount).toBe(0);
   });
 
   it('a server that keeps beating stays in service however long it runs', async () => {
