@@ -30,9 +30,8 @@ import type { CallRecordSink, TransferTarget } from './call/ports.js';
 import type { CallDataSink } from './ivr/channel.js';
 import { CallRegistry } from './call/registry.js';
 import { OverloadGuard } from './call/overload.js';
-import Mrf from 'drachtio-fsmrf';
 import type { FsmrfLeg } from './media/fsmrf-leg.js';
-import { MediaServerConnection } from './media/media-server.js';
+import { fsmrfPoolServers } from './media/media-server.js';
 import { MediaPool } from './media/media-pool.js';
 import { createAuthenticator } from './sip/auth.js';
 import { SeatDirectory, type SeatCredentialSource } from './sip/seat-directory.js';
@@ -556,19 +555,9 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
 
   // 2. Media: every FreeSWITCH of FREESWITCH_SERVERS (event socket, and fsmrf's listener for its outbound
   //    connections). Start-up fails only when none is reachable; the others keep being retried in the background.
-  const mrf = new Mrf(srf);
   const mediaLog = log.child({ component: 'media' });
   const media = new MediaPool<FsmrfLeg>(
-    mediaServersFromEnv(config).map((m) => ({
-      name: m.name,
-      connect: () =>
-        MediaServerConnection.connect(
-          mrf,
-          { host: m.host, port: m.port, secret: m.secret, listenAddress: config.FSMRF_LISTEN_ADDRESS, listenPort: m.listenPort },
-          clock,
-          mediaLog.child({ mediaServer: m.name }),
-        ),
-    })),
+    fsmrfPoolServers(srf, mediaServersFromEnv(config), { listenAddress: config.FSMRF_LISTEN_ADDRESS }, clock, mediaLog),
     clock,
     mediaLog,
     { heartbeatStaleMs: config.MEDIA_HEARTBEAT_STALE_MS, backoffMs: config.MEDIA_BACKOFF_MS },

@@ -1,10 +1,11 @@
-import type Mrf from 'drachtio-fsmrf';
+import Mrf from 'drachtio-fsmrf';
 import type Srf from 'drachtio-srf';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { MediaError, type MediaErrorCode, type MediaObserver } from './errors.js';
 import { closeFsmrf, connectFsmrf } from './fsmrf-connect.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg, type MediaLimits } from './fsmrf-leg.js';
+import type { MediaPoolServer } from './media-pool.js';
 import type { PooledServer } from './server-slot.js';
 import { withTimeout } from './timeout.js';
 
@@ -163,4 +164,28 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
   disconnect(): void {
     closeFsmrf(this.ms);
   }
+}
+
+/**
+ * The pool's servers over one drachtio-srf connection: one fsmrf Mrf for all (it only carries the Srf), each server
+ * connecting with its own address, secret and outbound listen port (fsmrf opens one listener per connection).
+ */
+export function fsmrfPoolServers(
+  srf: Srf,
+  servers: readonly { name: string; host: string; port: number; secret: string; listenPort: number }[],
+  opts: { listenAddress: string; connectTimeoutMs?: number; limits?: MediaLimits },
+  clock: Clock,
+  log: Logger,
+): MediaPoolServer<FsmrfLeg>[] {
+  const mrf = new Mrf(srf);
+  return servers.map((m) => ({
+    name: m.name,
+    connect: () =>
+      MediaServerConnection.connect(
+        mrf,
+        { host: m.host, port: m.port, secret: m.secret, listenAddress: opts.listenAddress, listenPort: m.listenPort, connectTimeoutMs: opts.connectTimeoutMs, limits: opts.limits },
+        clock,
+        log.child({ mediaServer: m.name }),
+      ),
+  }));
 }
