@@ -60,9 +60,10 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
     // Always one 'error' listener: an EventEmitter 'error' nobody listens to would crash the process.
     ms.on('error', (err: unknown) => log.error({ err }, 'media server error'));
     log.info({ address: ms.address, listenPort: opts.listenPort }, 'connected to FreeSWITCH');
-    const conn = new MediaServerConnection(ms, clock, opts.limits ?? DEFAULT_MEDIA_LIMITS, timeoutMs);
-    conn.onLost((why) => log.warn({ why }, 'event socket to FreeSWITCH lost'));
-    return conn;
+    // fsmrf prints "lost connection ..., attempting to reconnect" on console when the socket ends unless it is
+    // `closing`; nothing reconnects it (MediaPool makes a new connection) and the pool logs the loss itself.
+    (ms as unknown as { closing: boolean }).closing = true;
+    return new MediaServerConnection(ms, clock, opts.limits ?? DEFAULT_MEDIA_LIMITS, timeoutMs);
   }
 
   /** Each HEARTBEAT event from FreeSWITCH (fsmrf subscribes to them and keeps cpuIdle / currentSessions). */
@@ -75,14 +76,17 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
     };
   }
 
-  /** The event socket ended ('end': FreeSWITCH stopped or the network cut it) or failed ('error'). */
+  /**
+   * The event socket ended (FreeSWITCH stopped or the network cut it: modesl's 'esl::end', which fsmrf would turn
+   * into the MediaServer's 'end' were it not marked closing) or the MediaServer failed ('error').
+   */
   onLost(fn: (why: string) => void): () => void {
     const onEnd = (): void => fn('event socket closed');
     const onError = (err: unknown): void => fn(`event socket error: ${err instanceof Error ? err.message : String(err)}`);
-    this.ms.on('end', onEnd);
+    this.ms.conn.on('esl::end', onEnd);
     this.ms.on('error', onError);
     return () => {
-      this.ms.off('end', onEnd);
+      this.ms.conn.off('esl::end', onEnd);
       this.ms.off('error', onError);
     };
   }

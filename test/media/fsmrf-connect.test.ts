@@ -4,7 +4,9 @@ import Mrf from 'drachtio-fsmrf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { MediaServerConnection } from '../../src/media/media-server.js';
+import type { FsmrfLeg } from '../../src/media/fsmrf-leg.js';
+import { MediaPool } from '../../src/media/media-pool.js';
+import { fsmrfPoolServers, MediaServerConnection } from '../../src/media/media-server.js';
 
 /**
  * A stand-in for FreeSWITCH's event socket speaking just enough ESL for fsmrf's connect: auth, the HEARTBEAT
@@ -145,5 +147,42 @@ describe('MediaServerConnection over an event socket (fake FreeSWITCH)', () => {
     expect((e as Error).message).toMatch(message);
     await new Promise((r) => setTimeout(r, 800));
     expect(fake.accepted).toBe(1);
+  });
+});
+
+describe('MediaPool over two fake event sockets (real modesl and fsmrf underneath)', () => {
+  it('follows the heartbeats, takes a server out when its socket ends and back in when it answers again', async () => {
+    const a = new FakeEsl();
+    const b = new FakeEsl();
+    fakes.push(a, b);
+    const [pa, pb] = [await a.listen(), await b.listen()];
+    const base = await freePort();
+    const servers = [
+      { name: `127.0.0.1:${pa}`, host: '127.0.0.1', port: pa, secret: 'ClueCon', listenPort: base },
+      { name: `127.0.0.1:${pb}`, host: '127.0.0.1', port: pb, secret: 'ClueCon', listenPort: await freePort() },
+    ];
+    const clock = new SystemClock();
+    const pool = new MediaPool<FsmrfLeg>(fsmrfPoolServers({} as never, servers, { listenAddress: '127.0.0.1', connectTimeoutMs: 5000 }, clock, silentLogger), clock, silentLogger, {
+      heartbeatStaleMs: 60_000,
+      backoffMs: 0,
+      retryMinMs: 50,
+    });
+    try {
+      await pool.start();
+      expect(pool.healthyCount).toBe(2);
+      a.heartbeat('40', '3');
+      b.heartbeat('95', '7');
+      await until(() => pool.cpuIdle === 95);
+      expect(pool.servers().map((s) => [s.up, s.sessions, s.cpuIdle])).toEqual([[true, 3, 40], [true, 7, 95]]);
+
+      for (const s of b.sockets) s.destroy();
+      await until(() => pool.healthyCount === 1);
+      expect(pool.cpuIdle).toBe(40);
+      // The pool reconnects with a fresh connection (its old listener closed, so the port is free again).
+      await until(() => pool.healthyCount === 2);
+      expect(b.accepted).toBe(2);
+    } finally {
+      pool.close();
+    }
   });
 });
