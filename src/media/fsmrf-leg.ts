@@ -1,7 +1,7 @@
 import type Mrf from 'drachtio-fsmrf';
 import type { Clock } from '../core/clock.js';
 import { MediaError, type MediaObserver } from './errors.js';
-import type { CollectOptions, DtmfListener, GoneListener, MediaLeg, RecordOptions } from './leg.js';
+import { MEDIA_SERVER_LOST, type CollectOptions, type DtmfListener, type GoneListener, type MediaLeg, type RecordOptions } from './leg.js';
 import { withTimeout } from './timeout.js';
 
 export interface MediaLimits {
@@ -240,7 +240,7 @@ export class FsmrfLeg implements MediaLeg {
    */
   serverLost(reason: string): void {
     if (this.isGone) return;
-    this.markGone(`media server lost: ${reason}`);
+    this.markGone(`${MEDIA_SERVER_LOST}: ${reason}`);
     // onLate null: a late destroy has done its job; there is nothing more to release.
     withTimeout(this.ep.destroy(), this.limits.commandMs, this.clock, 'release', { onLate: null }).catch(() => undefined);
   }

@@ -426,6 +426,25 @@ describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
       });
     }
 
+    it('the media server is lost while connected: the record says error (not a caller hang-up), the agent is freed, the legs released', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 1000 } });
+      const c = w.call();
+      await run(w, 8000);
+      expect(await w.state('a')).toBe('on-call');
+      // MediaPool ends every leg of the lost server (FsmrfLeg.serverLost): the caller's first, then the seat's.
+      c.leg.hangUp('media server lost: event socket closed');
+      for (const leg of w.seats.legs) leg.hangUp('media server lost: event socket closed');
+      await run(w, 60_000);
+      await c.done;
+      expect(w.records.records).toHaveLength(1);
+      expect(w.records.records[0]).toMatchObject({ disposition: 'error', endedBy: 'error', agentId: 'a' });
+      expect(STUCK).not.toContain(await w.state('a'));
+      expect(await w.store.call(c.callId)).toBeNull();
+      for (const leg of w.seats.legs) expect(leg.released).toBe(true);
+      expect(c.leg.released).toBe(true);
+      await w.stop();
+    });
+
     it('a ringing seat is cancelled and its agent is ready again when the caller abandons', async () => {
       const w = await make(['a'], { a: 'never' });
       const c = w.call();
