@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
-import { defaultSecretWarnings, redactUrl, type Config } from './config/index.js';
+import { defaultSecretWarnings, mediaServersFromEnv, redactUrl, type Config } from './config/index.js';
 import { checkListen, listenFailed } from './listen-check.js';
 import { SystemClock, type Clock } from './core/clock.js';
 import { Housekeeping } from './core/housekeeping.js';
@@ -11,7 +11,7 @@ import { HotlineError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createLogger, installLastResort } from './logging.js';
 import { buildApi } from './api/server.js';
-import { flowsHealthCheck } from './api/health.js';
+import { flowsHealthCheck, mediaHealthCheck, type HealthCheck } from './api/health.js';
 import { ApiMetrics } from './api/metrics.js';
 import { apiOps } from './api/wiring.js';
 import { RedisCallCommands } from './store/redis/call-commands.js';
@@ -30,7 +30,9 @@ import type { CallRecordSink, TransferTarget } from './call/ports.js';
 import type { CallDataSink } from './ivr/channel.js';
 import { CallRegistry } from './call/registry.js';
 import { AdmissionController } from './call/admission.js';
-import { MediaServerConnection } from './media/media-server.js';
+import type { FsmrfLeg } from './media/fsmrf-leg.js';
+import { fsmrfPoolServers } from './media/media-server.js';
+import { MediaPool } from './media/media-pool.js';
 import { createAuthenticator } from './sip/auth.js';
 import { SeatDirectory, type SeatCredentialSource } from './sip/seat-directory.js';
 import { connectDrachtio, disconnectDrachtio } from './sip/drachtio.js';
@@ -109,7 +111,11 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     //    well-known default secrets towards other hosts. Checked first, so they fail (or warn) in one line at once.
     await checkListen('HTTP', config.HTTP_HOST, config.HTTP_PORT);
     if (config.TELEPHONY_ENABLED) {
-      await checkListen("fsmrf's event-socket listener (FSMRF_LISTEN_PORT)", config.FSMRF_LISTEN_ADDRESS, config.FSMRF_LISTEN_PORT);
+      // One outbound event-socket listener per media server (FSMRF_LISTEN_PORT + its index in FREESWITCH_SERVERS).
+      for (const [i, m] of mediaServersFromEnv(config).entries()) {
+        const what = i === 0 ? "fsmrf's event-socket listener (FSMRF_LISTEN_PORT)" : `fsmrf's event-socket listener for ${m.name} (FSMRF_LISTEN_PORT+${i})`;
+        await checkListen(what, config.FSMRF_LISTEN_ADDRESS, m.listenPort);
+      }
       for (const w of defaultSecretWarnings(config)) logger.warn({ security: true }, w);
     }
 
@@ -313,6 +319,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     let agentService: AgentService | undefined;
     let liveCalls: CallRegistry | undefined;
     let callbackDialer: { routing: CallbackRouting; caller: CallbackCaller } | undefined;
+    let mediaHealth: HealthCheck | undefined;
     if (config.TELEPHONY_ENABLED) {
       const telephony = await startTelephony({
         config,
@@ -333,6 +340,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         plan: planGate,
       });
       callbackDialer = telephony.callbackDialer;
+      mediaHealth = telephony.mediaHealth;
       agentService = telephony.agents;
       liveCalls = telephony.calls;
       components.push(telephony);
@@ -393,6 +401,8 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         { name: 'postgres', check: () => pg.db.ping() },
         { name: 'redis', check: async () => void (await redis.ping()) },
         flowsHealthCheck(() => flows.health()),
+        // With telephony: ready while at least one media server takes calls.
+        ...(mediaHealth ? [mediaHealth] : []),
       ],
       // The wallboard stream pushes when the counter has counted a change, not only once a second.
       ops: { ...ops, callbacks, wallboard: { changes: kpis.changes }, workOrders: { service: workOrders, providers: new ProviderRepository(pg.db) } },
@@ -524,7 +534,7 @@ export function queueList(spec: string): (queueId: string) => boolean {
  * the registrar, the INVITE handler and the call sessions. Returns the Component startServer registers, plus the
  * hook that routes a good edit of queues.yaml.
  */
-async function startTelephony(d: TelephonyDeps): Promise<Component & { configureQueues: (queues: QueueDefinition[]) => Promise<void>; agents: AgentService; calls: CallRegistry; callbackDialer: { routing: CallbackRouting; caller: CallbackCaller } | undefined }> {
+async function startTelephony(d: TelephonyDeps): Promise<Component & { configureQueues: (queues: QueueDefinition[]) => Promise<void>; agents: AgentService; calls: CallRegistry; callbackDialer: { routing: CallbackRouting; caller: CallbackCaller } | undefined; mediaHealth: HealthCheck }> {
   const { config, clock } = d;
   const log = d.logger.child({ component: 'telephony' });
   const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
@@ -543,21 +553,17 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     throw e;
   });
 
-  // 2. Media: FreeSWITCH's event socket, and fsmrf's listener for its outbound connections.
-  let media: MediaServerConnection;
+  // 2. Media: every FreeSWITCH of FREESWITCH_SERVERS (event socket, and fsmrf's listener for its outbound
+  //    connections). Start-up fails only when none is reachable; the others keep being retried in the background.
+  const mediaLog = log.child({ component: 'media' });
+  const media = new MediaPool<FsmrfLeg>(
+    fsmrfPoolServers(srf, mediaServersFromEnv(config), { listenAddress: config.FSMRF_LISTEN_ADDRESS }, clock, mediaLog),
+    clock,
+    mediaLog,
+    { heartbeatStaleMs: config.MEDIA_HEARTBEAT_STALE_MS, backoffMs: config.MEDIA_BACKOFF_MS },
+  );
   try {
-    media = await MediaServerConnection.connect(
-      srf,
-      {
-        host: config.FREESWITCH_HOST,
-        port: config.FREESWITCH_PORT,
-        secret: config.FREESWITCH_SECRET,
-        listenAddress: config.FSMRF_LISTEN_ADDRESS,
-        listenPort: config.FSMRF_LISTEN_PORT,
-      },
-      clock,
-      log,
-    );
+    await media.start();
   } catch (e) {
     disconnectDrachtio(srf);
     await seats.close();
@@ -567,6 +573,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   // 3. The ACD on Redis: queues from the flows, skills from the agents database; lease, tick and reap.
   const store = new RedisAcdStore({ redis: d.redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS, observer: d.metrics.redisObserver() });
   media.observe(d.metrics.mediaObserver());
+  d.metrics.setPipelineSources({ mediaServers: () => media.servers() });
   // Also run on every good edit of queues.yaml (main.ts), so routing follows the admin's file without a restart.
   const configureQueues = async (queues: QueueDefinition[]): Promise<void> => {
     const skills = new Set(await d.skills());
@@ -578,7 +585,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     await configureQueues(d.flows.queues() ?? []);
     await store.renewLease(instanceId);
   } catch (e) {
-    media.disconnect();
+    media.close();
     disconnectDrachtio(srf);
     await seats.close();
     throw e;
@@ -623,7 +630,9 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
       latencyTargetMs: config.SETUP_LATENCY_TARGET_MS,
       maxSetups: config.SETUP_LIMIT_MAX,
     },
+    // The idle CPU of the server the next call would go to; with no media server in service every call sheds.
     () => media.cpuIdle,
+    () => media.healthyCount,
   );
   d.metrics.setPipelineSources({ admission: () => admission.state() });
   const registry = new CallRegistry(clock, config.MAX_CONCURRENT_CALLS, admission, d.metrics.shedObserver());
@@ -743,6 +752,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
     agents,
     calls: registry,
     callbackDialer,
+    mediaHealth: mediaHealthCheck(() => media.servers()),
     stopAccepting: () => registry.stopAccepting(),
     drain: async () => {
       const r = await registry.drain(config.SHUTDOWN_DRAIN_MS);
@@ -752,7 +762,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
       await housekeeping.close();
       await seats.close();
       acd.stop();
-      media.disconnect();
+      media.close();
       disconnectDrachtio(srf);
     },
   };

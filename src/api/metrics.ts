@@ -28,6 +28,8 @@ export interface PipelineSources {
   workOrders?: () => Promise<{ escalated: number; overdueComplaints: number; open: number }>;
   /** Admission control of new calls (src/call/admission.ts): its set-up limit and CPU share now. */
   admission?: () => { setupLimit: number; setupsInFlight: number; cpuAdmitFraction: number };
+  /** The media servers of FREESWITCH_SERVERS (src/media/media-pool.ts), by host:port. */
+  mediaServers?: () => readonly { name: string; up: boolean; sessions: number; cpuIdle: number | undefined }[];
 }
 
 /**
@@ -83,7 +85,7 @@ export class ApiMetrics {
     });
     this.callsShed = new Counter({
       name: 'hotline_calls_shed_total',
-      help: 'Incoming calls refused with 503, by reason (draining, overloaded, setup-limit, media-cpu)',
+      help: 'Incoming calls refused with 503, by reason (draining, overloaded, media-down, setup-limit, media-cpu)',
       labelNames: ['reason'],
       registers: [this.registry],
     });
@@ -170,6 +172,24 @@ export class ApiMetrics {
     orderGauge('hotline_work_orders_escalated', 'Work orders escalated (not accepted within the limit after dispatch) and still not accepted', (x) => x.escalated);
     orderGauge('hotline_complaints_overdue', 'Complaints past their 1-working-day answer deadline and still unanswered', (x) => x.overdueComplaints);
     orderGauge('hotline_work_orders_open', 'Work orders not yet closed', (x) => x.open);
+    // Per media server: whether it takes calls, and its heartbeat's figures (NaN before its first heartbeat).
+    const mediaGauge = (name: string, help: string, pick: (m: { up: boolean; sessions: number; cpuIdle: number | undefined }) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['server'],
+        registers: [this.registry],
+        collect() {
+          const f = pipeline().mediaServers;
+          if (!f) return;
+          this.reset();
+          for (const m of f()) this.set({ server: m.name }, pick(m));
+        },
+      });
+    };
+    mediaGauge('hotline_media_server_up', 'Media servers (FREESWITCH_SERVERS): 1 while taking calls (connected, heartbeat fresh), 0 while out of service', (m) => (m.up ? 1 : 0));
+    mediaGauge('hotline_media_server_sessions', 'Sessions on each media server, from its last HEARTBEAT (all its channels, not only this instance\'s)', (m) => m.sessions);
+    mediaGauge('hotline_media_server_idle_cpu', 'Idle CPU percent of each media server, from its last HEARTBEAT', (m) => m.cpuIdle ?? Number.NaN);
     // One reading feeds the live gauges of a scrape.
     let pending: Promise<LiveKpis | undefined> | undefined;
     const snap = (): Promise<LiveKpis | undefined> => {

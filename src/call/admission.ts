@@ -41,7 +41,7 @@ export interface AdmissionOptions {
   backoffRatio?: number;
 }
 
-export type AdmissionRefusalReason = 'setup-limit' | 'media-cpu';
+export type AdmissionRefusalReason = 'media-down' | 'setup-limit' | 'media-cpu';
 
 /** One admitted call's media set-up: report how it ended, once (later reports are ignored). */
 export interface SetupTicket {
@@ -90,12 +90,16 @@ export class AdmissionController implements AdmissionControl {
     private readonly opts: AdmissionOptions,
     /** FreeSWITCH's idle CPU in percent, undefined before its first heartbeat (or from a pool: of the next server). */
     private readonly cpuIdle: () => number | undefined,
+    /** Media servers in service (src/media/media-pool.ts): with none, every call would fail to get media. */
+    private readonly inService: () => number = () => 1,
   ) {
     this.limit = Math.min(Math.max(opts.initialSetups ?? 10, 1), Math.max(1, opts.maxSetups));
     this.ratio = opts.backoffRatio ?? 0.9;
   }
 
   tryAdmit(): AdmissionDecision {
+    // Refused before it is answered: the caller's proxy can try another site rather than hear a dropped call.
+    if (this.inService() === 0) return { ok: false, reason: 'media-down', retryAfterSec: MAX_RETRY_SEC };
     this.noteLate();
     const limit = Math.floor(this.limit);
     if (this.open.size >= limit) return { ok: false, reason: 'setup-limit', retryAfterSec: retryAfter(this.limitSeverity()) };

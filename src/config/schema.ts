@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDeadlineDays } from '../callbacks/deadline.js';
 import { parseRatings } from '../reviews/rules.js';
+import { parseServerList } from './media-servers.js';
 import { DEFAULT_CATEGORIES, parseCategories } from '../workflow/work-order-rules.js';
 
 /**
@@ -59,7 +60,23 @@ export const envSchema = z.object({
   FREESWITCH_HOST: z.string().default('127.0.0.1'),
   FREESWITCH_PORT: int(8021, 1).pipe(z.number().max(65535)),
   FREESWITCH_SECRET: z.string().min(1).default('ClueCon'),
-  // fsmrf opens an event-socket listener inside this process for outbound ESL connections from FreeSWITCH.
+  // Several media servers (issue 12): comma-separated `[secret@]host:port` (secret default FREESWITCH_SECRET). New
+  // calls go to the least-loaded healthy one; a call's legs stay on one. Empty: FREESWITCH_HOST:FREESWITCH_PORT alone.
+  FREESWITCH_SERVERS: z
+    .string()
+    .default('')
+    .superRefine((v, ctx) => {
+      try {
+        parseServerList(v, 'x');
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : String(e) });
+      }
+    }),
+  // A media server whose last HEARTBEAT event (switch.conf event-heartbeat-interval, 2 s in freeswitch-conf/) is
+  // older than this — or than 2.5 observed intervals, if longer — is taken out of service until it answers again.
+  MEDIA_HEARTBEAT_STALE_MS: int(5_000, 500),
+  // fsmrf opens an event-socket listener inside this process for outbound ESL connections from FreeSWITCH, one per
+  // media server: server i of FREESWITCH_SERVERS listens on FSMRF_LISTEN_PORT + i.
   FSMRF_LISTEN_ADDRESS: z.string().default('127.0.0.1'),
   FSMRF_LISTEN_PORT: int(8085, 1).pipe(z.number().max(65535)),
   SIP_DOMAIN: z.string().min(1).default('hotline.local'),
@@ -89,6 +106,9 @@ export const envSchema = z.object({
   // shrinks the limit by 10 %, a quick one grows it by one, up to SETUP_LIMIT_MAX.
   SETUP_LATENCY_TARGET_MS: int(500, 1),
   SETUP_LIMIT_MAX: int(50, 1),
+  // With several media servers (FREESWITCH_SERVERS): after a set-up failed or timed out on one, new calls go to the
+  // others for this long (ms; 0 = never); that server still takes calls when no other is in service.
+  MEDIA_BACKOFF_MS: int(5_000, 0),
 
   // Telephony (issue 5). This instance's name in the ACD (offers for its calls reach it); default: host name + pid.
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, . _ or -').optional(),

@@ -7,7 +7,7 @@ import type { SetupTicket } from '../call/admission.js';
 import type { CallRegistry } from '../call/registry.js';
 import type { Flow } from '../ivr/spec.js';
 import type { FsmrfLeg } from '../media/fsmrf-leg.js';
-import type { MediaServerConnection } from '../media/media-server.js';
+import type { MediaLegFactory } from '../media/media-pool.js';
 import type { Authenticator, CredentialLookup } from './auth.js';
 import { route } from './dialplan.js';
 import { SrfDialogSignal } from './dialogs.js';
@@ -18,7 +18,8 @@ import { onRequest } from './srf-routes.js';
 
 export interface InboundDeps {
   srf: Srf;
-  media: MediaServerConnection;
+  /** New calls' legs go to the least-loaded media server (MediaPool). */
+  media: Pick<MediaLegFactory<FsmrfLeg>, 'legForRemoteSdp'>;
   registry: CallRegistry;
   flows: { forNumber(number: string): Flow | undefined };
   creds: CredentialLookup;

@@ -9,6 +9,8 @@ import { VirtualClock, flushMicrotasks } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { isMediaError } from '../../src/media/errors.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg } from '../../src/media/fsmrf-leg.js';
+import { MediaPool } from '../../src/media/media-pool.js';
+import { FakeHosts, type PoolLeg } from '../media/fake-servers.js';
 import { AcdEventWriter } from '../../src/store/pg/acd-events.js';
 import { openPgStore } from '../../src/store/pg/index.js';
 import { Spool } from '../../src/store/pg/spool.js';
@@ -91,6 +93,23 @@ describe('/metrics: the extra series of issue 10', () => {
     clock.advance(60_000);
     expect(isMediaError(await played, 'MEDIA_TIMEOUT')).toBe(true);
     expect(await series('hotline_media_errors_total', { code: 'MEDIA_TIMEOUT', op: 'play' })).toBe(1);
+  });
+
+  it('per media server: up, sessions and idle CPU from its heartbeat, labelled host:port', async () => {
+    const clock = new VirtualClock(0);
+    const hosts = new FakeHosts(['10.0.0.1:8021', '10.0.0.2:8021'], clock);
+    const pool = new MediaPool<PoolLeg>(hosts.servers(), clock, silentLogger, { heartbeatStaleMs: 5000, backoffMs: 0 });
+    await pool.start();
+    w.metrics.setPipelineSources({ mediaServers: () => pool.servers() });
+    hosts.now('10.0.0.1:8021').heartbeat(87.5, 12);
+    expect(await series('hotline_media_server_up', { server: '10.0.0.1:8021' })).toBe(1);
+    expect(await series('hotline_media_server_sessions', { server: '10.0.0.1:8021' })).toBe(12);
+    expect(await series('hotline_media_server_idle_cpu', { server: '10.0.0.1:8021' })).toBe(87.5);
+    expect(await series('hotline_media_server_idle_cpu', { server: '10.0.0.2:8021' })).toBeNaN();
+    hosts.reachable.set('10.0.0.2:8021', false);
+    hosts.now('10.0.0.2:8021').endSocket();
+    expect(await series('hotline_media_server_up', { server: '10.0.0.2:8021' })).toBe(0);
+    pool.close();
   });
 
   it('Redis function latency, through the store observer', async () => {

@@ -41,6 +41,16 @@ describe('AdmissionController: shedding that follows the live load', () => {
     expect(c.tryAdmit()).toEqual({ ok: false, reason: 'setup-limit', retryAfterSec: 3 });
   });
 
+  it('refuses as media-down while no media server is in service, whatever the CPU and the limit say, and recovers with one', () => {
+    const clock = new VirtualClock();
+    let inService = 0;
+    const c = new AdmissionController(clock, BASE, () => 90, () => inService);
+    expect(c.tryAdmit()).toEqual({ ok: false, reason: 'media-down', retryAfterSec: 5 });
+    expect(c.state().setupsInFlight).toBe(0);
+    inService = 1;
+    expect(c.tryAdmit().ok).toBe(true);
+  });
+
   it('a failed set-up also trims the limit by 10 %; a report after the first is ignored', () => {
     const clock = new VirtualClock();
     const c = new AdmissionController(clock, { ...BASE, initialSetups: 10 }, () => undefined);
