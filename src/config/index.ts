@@ -3,10 +3,12 @@ import { HotlineError } from '../core/errors.js';
 import { redactUrl } from './redact.js';
 import { envSchema, type Env } from './schema.js';
 import { planRuleProblems } from './plan.js';
+import { redisProblems } from './redis.js';
 
 export { redactUrl } from './redact.js';
 export { defaultSecretWarnings, isLoopbackHost } from './secrets.js';
 export { planRuleFromEnv } from './plan.js';
+export { describeRedis, redisTopology, type RedisTopology } from './redis.js';
 
 export type Config = Readonly<Env>;
 
@@ -31,8 +33,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   const parsed = envSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, raw));
-  const planProblems = planRuleProblems(parsed.data);
-  if (planProblems.length > 0) throw new ConfigError(planProblems);
+  const problems = [...planRuleProblems(parsed.data), ...redisProblems(parsed.data)];
+  if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...parsed.data, ...overrides });
 }
 
