@@ -41,6 +41,7 @@ import { SipSeatDialer } from './sip/seat-dialer.js';
 import { AcdEventWriter, migrate, openPgStore, sessionCallRecordSink, type PgStore } from './store/pg/index.js';
 import { RedisAcdStore } from './store/redis/acd-store.js';
 import { createRedisClient, type RedisClient } from './store/redis/client.js';
+import { keyPrefix } from './store/redis/keys.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { WebhookRepository } from './webhooks/repository.js';
 import { planRules, type PlanRules } from './acd/peak-plan.js';
@@ -394,7 +395,8 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
       isDraining: () => draining,
       health: [
         { name: 'postgres', check: () => pg.db.ping() },
-        { name: 'redis', check: async () => void (await redis.ping()) },
+        // A keyed read, not PING: on a cluster it asks the master of the hotline's slot, the one the ACD needs.
+        { name: 'redis', check: async () => void (await redis.exists(`${keyPrefix(config.HOTLINE_ID)}seq`)) },
         flowsHealthCheck(() => flows.health()),
       ],
       // The wallboard stream pushes when the counter has counted a change, not only once a second.

@@ -20,7 +20,13 @@ export async function connectAcdRedis(target: string | RedisTarget, extra: Redis
   });
   // Without a listener ioredis prints every reconnect error; the operations report them as STORE_UNAVAILABLE.
   redis.on('error', noop);
-  await redis.connect();
+  try {
+    await redis.connect();
+  } catch (e) {
+    // A cluster client keeps retrying its seed nodes after connect() gave up: stop it, or the process stays up.
+    redis.disconnect();
+    throw e;
+  }
   return redis;
 }
 
