@@ -19,7 +19,7 @@ function redisCliPath(server: string): string {
 }
 
 /** A TCP port free on 127.0.0.1 whose cluster bus port (+10000) is free too. */
-async function freePortPair(taken: Set<number>): Promise<number> {
+export async function freePortPair(taken: Set<number>): Promise<number> {
   for (let i = 0; i < 200; i++) {
     const port = 20_000 + Math.floor(Math.random() * 30_000);
     if (taken.has(port) || taken.has(port + 10_000)) continue;
@@ -53,6 +53,13 @@ export async function waitFor<T>(what: string, cond: () => Promise<T | false | n
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Spawns redis-server with `args`; its output goes to `<dir>/redis-<port>.log`. */
+export function spawnRedis(server: string, args: string[]): ChildProcess {
+  const child = spawn(server, args, { stdio: 'ignore' });
+  child.on('error', () => undefined);
+  return child;
 }
 
 export interface ClusterNode {
@@ -132,7 +139,8 @@ export class LocalRedisCluster {
   client(port: number): Redis {
     let c = this.admin.get(port);
     if (!c) {
-      c = new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: true });
+      // Reconnects (a node may still be starting); kill() drops the connection of a node it kills.
+      c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
       c.on('error', () => undefined);
       this.admin.set(port, c);
     }

@@ -43,7 +43,18 @@ export function createRedisClient(target: RedisTarget, single: RedisOptions = {}
   };
   if (target.kind === 'sentinel') {
     const db = Number(u.pathname.slice(1) || '0');
-    return new Redis({ ...single, ...shared, db, sentinels: target.sentinels, name: target.name, lazyConnect: true });
+    return new Redis({
+      // After a failover: reconnect to the new master when Sentinel announces it (+switch-master), and when the old
+      // one, now a replica, refuses a write (READONLY: nothing was written, so the command is resent there).
+      failoverDetector: true,
+      reconnectOnError: (err) => (/^READONLY\b/.test(err.message) ? 2 : false),
+      ...single,
+      ...shared,
+      db,
+      sentinels: target.sentinels,
+      name: target.name,
+      lazyConnect: true,
+    });
   }
   const { retryStrategy: _r, enableOfflineQueue: _o, ...nodeOpts } = single;
   return new Cluster(target.nodes, {
