@@ -9,11 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAcdError } from '../../../src/acd/errors.js';
 import { VirtualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
+import { KpiCounter } from '../../../src/kpi/counter.js';
+import { RedisLiveKpis } from '../../../src/kpi/live.js';
+import { RegistrationStore } from '../../../src/sip/registrations.js';
 import { RedisAcdStore } from '../../../src/store/redis/acd-store.js';
+import { RedisCallbackSlots } from '../../../src/store/redis/callback-slots.js';
 import { RedisCallCommands } from '../../../src/store/redis/call-commands.js';
 import { createRedisClient } from '../../../src/store/redis/client.js';
 import { keyPrefix } from '../../../src/store/redis/keys.js';
 import { ACD_LIBRARY } from '../../../src/store/redis/lua-ops.js';
+import { RedisPlanStore } from '../../../src/store/redis/plan-store.js';
 import { acdStoreContract, startClock } from '../../acd/contract.js';
 import { agent, call, queue } from '../../acd/fixtures.js';
 import { LocalRedisCluster, redisServerPath, waitFor } from '../../support/redis-cluster.js';
@@ -114,6 +119,34 @@ suite('the ACD on a Redis Cluster (3 masters, 3 replicas)', () => {
       await owner.stop();
       await api.stop();
     }
+  });
+
+  it('live KPIs, the peak plan, callback seats and registrations: scripts and pipelines within the hotline slot', async () => {
+    const h = uniqueHotline('clkpi');
+    const s = store(h);
+    await s.renewLease('i1');
+    await s.configure({ skills: [], queues: [queue('q')] });
+    await s.enqueue(call('k1', 'q'));
+    await new KpiCounter({ redis, hotlineId: h, source: s, targetSec: () => 20, clock, logger: silentLogger }).drain();
+    const live = await new RedisLiveKpis({ redis, hotlineId: h, clock, queues: () => [queue('q')] }).live();
+    expect(live.queues.find((q) => q.queueId === 'q')).toMatchObject({ waiting: 1, offered: 1 });
+
+    const plan = new RedisPlanStore(redis, h);
+    expect(await plan.lock('me', 10_000)).toBe(true);
+    expect(await plan.lock('other', 10_000)).toBe(false);
+    await plan.unlock('me');
+    expect(await plan.waiting(['q'])).toEqual({ q: 1 });
+
+    const seats = new RedisCallbackSlots(redis, h);
+    expect(await seats.acquire('t1', 1, clock.now(), clock.now() + 60_000)).toBe(true);
+    expect(await seats.acquire('t2', 1, clock.now(), clock.now() + 60_000)).toBe(false);
+
+    const regs = new RegistrationStore(redis, h);
+    await regs.register({ agentId: 'a', contact: 'sip:a@10.0.0.9', source: '10.0.0.9:5060', transport: 'udp', userAgent: 'x', expiresAt: clock.now() + 60_000 }, clock.now());
+    expect((await regs.contacts('a', clock.now())).map((r) => r.contact)).toEqual(['sip:a@10.0.0.9']);
+    await regs.unregisterAll('a');
+    await seats.release('t1');
+    await s.destroy();
   });
 
   describe('failover of the master holding the hotline', () => {
