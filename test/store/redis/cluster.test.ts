@@ -194,11 +194,17 @@ suite('the ACD on a Redis Cluster (3 masters, 3 replicas)', () => {
       // wrote makes sure the replica has everything, so this test checks the failover, not the race.
       const writer = redis.nodes('master').find((n) => n.options.port === before.master)!;
       expect(await writer.wait(1, 5000)).toBe(1);
+      // The replica about to be promoted loses the library (as one holding an older version would lack this one):
+      // the client must load it there after the failover by itself, before any operation asks for it.
+      const admin = cluster.client(before.master);
+      await admin.call('FUNCTION', 'DELETE', ACD_LIBRARY);
+      expect(await admin.wait(1, 5000)).toBe(1);
 
       await cluster.kill(before.master);
       const live = cluster.liveNodes()[0]!.port;
       await waitFor('a replica to be promoted for the hotline slot', async () => (await cluster.ownerOf(P, live)).master === before.replicas[0], 30_000);
       await cluster.waitHealthy();
+      await waitFor('the library loaded on the promoted master after the topology change', () => hasLibrary(before.replicas[0]!));
 
       expect(await whenServed('the hotline after the crash', () => s.position('c2'))).toEqual({ position: 1, length: 3 });
       expect(await s.position('c4')).toEqual({ position: 3, length: 3 });
