@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
-import { defaultSecretWarnings, mediaServersFromEnv, redactUrl, type Config } from './config/index.js';
+import { defaultSecretWarnings, describeRedis, mediaServersFromEnv, redactUrl, redisTopology, type Config } from './config/index.js';
 import { checkListen, listenFailed } from './listen-check.js';
 import { SystemClock, type Clock } from './core/clock.js';
 import { Housekeeping } from './core/housekeeping.js';
@@ -43,6 +42,8 @@ import { RegistrationStore } from './sip/registrations.js';
 import { SipSeatDialer } from './sip/seat-dialer.js';
 import { AcdEventWriter, migrate, openPgStore, sessionCallRecordSink, type PgStore } from './store/pg/index.js';
 import { RedisAcdStore } from './store/redis/acd-store.js';
+import { createRedisClient, type RedisClient } from './store/redis/client.js';
+import { keyPrefix } from './store/redis/keys.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { WebhookRepository } from './webhooks/repository.js';
 import { planRules, type PlanRules } from './acd/peak-plan.js';
@@ -90,7 +91,7 @@ export interface Server {
   readonly config: Config;
   readonly logger: Logger;
   readonly pg: PgStore;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** The validated flows and queues new calls start on (hot-reloaded from FLOWS_DIR). */
   readonly flows: FlowRegistry;
   readonly http: FastifyInstance;
@@ -135,8 +136,10 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     );
     pg.recorder.start();
 
-    // 2. Redis: queues, agent state, leases. The ACD core builds on this connection.
-    const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: `hotline-acd:${config.HOTLINE_ID}` });
+    // 2. Redis: queues, agent state, leases. The ACD core builds on this connection (one server, the master Sentinel
+    //    names, or a Redis Cluster: docs/redis-topology.md).
+    const topology = redisTopology(config);
+    const redis = createRedisClient(topology, { maxRetriesPerRequest: 1, connectionName: `hotline-acd:${config.HOTLINE_ID}` });
     let lastRedisError: Error | undefined;
     const onRedisError = (err: Error) => {
       lastRedisError = err;
@@ -157,7 +160,8 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     } catch (e) {
       // connect() only says "Connection is closed"; the socket error before it names the cause.
       const why = lastRedisError?.message ?? (e instanceof Error ? e.message : String(e));
-      throw new HotlineError('REDIS_UNAVAILABLE', `cannot connect to Redis at ${redactUrl(config.REDIS_URL)}: ${why}`, {}, { cause: e });
+      const where = topology.kind === 'single' ? `Redis at ${redactUrl(config.REDIS_URL)}` : describeRedis(topology);
+      throw new HotlineError('REDIS_UNAVAILABLE', `cannot connect to ${where}: ${why}`, {}, { cause: e });
     }
 
     // 2b. The ACD's event stream (Redis) persisted into PostgreSQL: offers with outcome and rings, agent state
@@ -399,7 +403,8 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
       isDraining: () => draining,
       health: [
         { name: 'postgres', check: () => pg.db.ping() },
-        { name: 'redis', check: async () => void (await redis.ping()) },
+        // A keyed read, not PING: on a cluster it asks the master of the hotline's slot, the one the ACD needs.
+        { name: 'redis', check: async () => void (await redis.exists(`${keyPrefix(config.HOTLINE_ID)}seq`)) },
         flowsHealthCheck(() => flows.health()),
         // With telephony: ready while at least one media server takes calls.
         ...(mediaHealth ? [mediaHealth] : []),
@@ -449,7 +454,7 @@ interface PeakPlanDeps {
   config: Config;
   clock: Clock;
   logger: Logger;
-  redis: Redis;
+  redis: RedisClient;
   pg: PgStore;
   flows: FlowRegistry;
   planStore: RedisPlanStore;
@@ -508,7 +513,7 @@ interface TelephonyDeps {
   config: Config;
   logger: Logger;
   clock: Clock;
-  redis: Redis;
+  redis: RedisClient;
   flows: FlowRegistry;
   /** The agents table: every seat's credentials for the SeatDirectory, profiles for log-in. */
   agents: SeatCredentialSource & { get(id: string): Promise<{ id: string; name: string; skills: AgentSkill[] } | undefined> };

@@ -4,11 +4,13 @@ import { redactUrl } from './redact.js';
 import { envSchema, type Env } from './schema.js';
 import { planRuleProblems } from './plan.js';
 import { mediaServerProblems, redactServerEntry } from './media-servers.js';
+import { redisProblems } from './redis.js';
 
 export { redactUrl } from './redact.js';
 export { defaultSecretWarnings, isLoopbackHost } from './secrets.js';
 export { planRuleFromEnv } from './plan.js';
 export { mediaServersFromEnv, type MediaServerAddress } from './media-servers.js';
+export { describeRedis, redisTopology, type RedisTopology } from './redis.js';
 
 export type Config = Readonly<Env>;
 
@@ -33,7 +35,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   const parsed = envSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, raw));
-  const crossProblems = [...planRuleProblems(parsed.data), ...mediaServerProblems(parsed.data)];
+  const crossProblems = [...planRuleProblems(parsed.data), ...mediaServerProblems(parsed.data), ...redisProblems(parsed.data)];
   if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   return Object.freeze({ ...parsed.data, ...overrides });
 }

@@ -26,6 +26,25 @@ const url = (schemes: string[], def: string) =>
       if (!schemes.includes(u.protocol.slice(0, -1))) ctx.addIssue({ code: 'custom', message: `must start with ${schemes.map((s) => `${s}://`).join(' or ')}` });
       else if (u.hostname === '') ctx.addIssue({ code: 'custom', message: 'names no host' });
     });
+/** `host:port[,host:port...]` (Redis Cluster seed nodes, Sentinels): empty means unused. */
+const hostPorts = () =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const out: { host: string; port: number }[] = [];
+      for (const item of v.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+        const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(item);
+        const port = m ? Number(m[2]) : 0;
+        if (!m || port < 1 || port > 65535) {
+          ctx.addIssue({ code: 'custom', message: `"${item}" is not host:port (list them as host:port,host:port)` });
+          return z.NEVER;
+        }
+        out.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port });
+      }
+      return out.length > 0 ? out : undefined;
+    });
 const bool = (def: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -38,6 +57,12 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  // High availability (docs/redis-topology.md). A Redis Cluster: some of its nodes to start from (host:port list;
+  // the others are discovered). Or Sentinel: the Sentinels (host:port list) and the master group they watch. Either
+  // way REDIS_URL still gives the user, password and TLS (rediss://) of the data nodes; its host is then unused.
+  REDIS_CLUSTER_NODES: hostPorts(),
+  REDIS_SENTINELS: hostPorts(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, . _ or -').default('mymaster'),
   DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/hotline'),
   // Time limits on PostgreSQL (issue 9 item 14): a frozen server fails start-up and queries with PG_UNAVAILABLE
   // instead of hanging. Connecting; a statement on the server; a query's answer on the client side.
