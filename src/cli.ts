@@ -14,6 +14,7 @@ import { register as registerTokens } from './cli/tokens.js';
 import { register as registerCallbacks } from './cli/callbacks.js';
 import { register as registerTeams } from './cli/teams.js';
 import { register as registerWorkOrders } from './cli/work-orders.js';
+import { register as registerCapacity } from './cli/capacity.js';
 
 /** The version in package.json (one level above src/ and dist/ alike). */
 export function packageVersion(): string {
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerCallbacks(program);
   registerTeams(program);
   registerWorkOrders(program);
+  registerCapacity(program);
   return program;
 }
 

@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
-import { defaultSecretWarnings, redactUrl, type Config } from './config/index.js';
+import { defaultSecretWarnings, describeRedis, mediaServersFromEnv, redactUrl, redisTopology, type Config } from './config/index.js';
 import { checkListen, listenFailed } from './listen-check.js';
 import { SystemClock, type Clock } from './core/clock.js';
 import { Housekeeping } from './core/housekeeping.js';
@@ -11,7 +10,7 @@ import { HotlineError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createLogger, installLastResort } from './logging.js';
 import { buildApi } from './api/server.js';
-import { flowsHealthCheck } from './api/health.js';
+import { flowsHealthCheck, mediaHealthCheck, type HealthCheck } from './api/health.js';
 import { ApiMetrics } from './api/metrics.js';
 import { apiOps } from './api/wiring.js';
 import { RedisCallCommands } from './store/redis/call-commands.js';
@@ -30,8 +29,10 @@ import { queueOption } from './ivr/queues.js';
 import type { CallRecordSink, TransferTarget } from './call/ports.js';
 import type { CallDataSink } from './ivr/channel.js';
 import { CallRegistry } from './call/registry.js';
-import { OverloadGuard } from './call/overload.js';
-import { MediaServerConnection } from './media/media-server.js';
+import { AdmissionController } from './call/admission.js';
+import type { FsmrfLeg } from './media/fsmrf-leg.js';
+import { fsmrfPoolServers } from './media/media-server.js';
+import { MediaPool } from './media/media-pool.js';
 import { createAuthenticator } from './sip/auth.js';
 import { SeatDirectory, type SeatCredentialSource } from './sip/seat-directory.js';
 import { connectDrachtio, disconnectDrachtio } from './sip/drachtio.js';
@@ -43,6 +44,8 @@ import { OrphanDialogs } from './sip/orphans.js';
 import { SipSeatDialer } from './sip/seat-dialer.js';
 import { AcdEventWriter, migrate, openPgStore, sessionCallRecordSink, type PgStore } from './store/pg/index.js';
 import { RedisAcdStore } from './store/redis/acd-store.js';
+import { createRedisClient, type RedisClient } from './store/redis/client.js';
+import { keyPrefix } from './store/redis/keys.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { WebhookRepository } from './webhooks/repository.js';
 import { planRules, type PlanRules } from './acd/peak-plan.js';
@@ -90,7 +93,7 @@ export interface Server {
   readonly config: Config;
   readonly logger: Logger;
   readonly pg: PgStore;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** The validated flows and queues new calls start on (hot-reloaded from FLOWS_DIR). */
   readonly flows: FlowRegistry;
   readonly http: FastifyInstance;
@@ -111,7 +114,11 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     //    well-known default secrets towards other hosts. Checked first, so they fail (or warn) in one line at once.
     await checkListen('HTTP', config.HTTP_HOST, config.HTTP_PORT);
     if (config.TELEPHONY_ENABLED) {
-      await checkListen("fsmrf's event-socket listener (FSMRF_LISTEN_PORT)", config.FSMRF_LISTEN_ADDRESS, config.FSMRF_LISTEN_PORT);
+      // One outbound event-socket listener per media server (FSMRF_LISTEN_PORT + its index in FREESWITCH_SERVERS).
+      for (const [i, m] of mediaServersFromEnv(config).entries()) {
+        const what = i === 0 ? "fsmrf's event-socket listener (FSMRF_LISTEN_PORT)" : `fsmrf's event-socket listener for ${m.name} (FSMRF_LISTEN_PORT+${i})`;
+        await checkListen(what, config.FSMRF_LISTEN_ADDRESS, m.listenPort);
+      }
       for (const w of defaultSecretWarnings(config)) logger.warn({ security: true }, w);
     }
 
@@ -131,8 +138,10 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     );
     pg.recorder.start();
 
-    // 2. Redis: queues, agent state, leases. The ACD core builds on this connection.
-    const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: `hotline-acd:${config.HOTLINE_ID}` });
+    // 2. Redis: queues, agent state, leases. The ACD core builds on this connection (one server, the master Sentinel
+    //    names, or a Redis Cluster: docs/redis-topology.md).
+    const topology = redisTopology(config);
+    const redis = createRedisClient(topology, { maxRetriesPerRequest: 1, connectionName: `hotline-acd:${config.HOTLINE_ID}` });
     let lastRedisError: Error | undefined;
     const onRedisError = (err: Error) => {
       lastRedisError = err;
@@ -153,7 +162,8 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     } catch (e) {
       // connect() only says "Connection is closed"; the socket error before it names the cause.
       const why = lastRedisError?.message ?? (e instanceof Error ? e.message : String(e));
-      throw new HotlineError('REDIS_UNAVAILABLE', `cannot connect to Redis at ${redactUrl(config.REDIS_URL)}: ${why}`, {}, { cause: e });
+      const where = topology.kind === 'single' ? `Redis at ${redactUrl(config.REDIS_URL)}` : describeRedis(topology);
+      throw new HotlineError('REDIS_UNAVAILABLE', `cannot connect to ${where}: ${why}`, {}, { cause: e });
     }
 
     // 2b. The ACD's event stream (Redis) persisted into PostgreSQL: offers with outcome and rings, agent state
@@ -316,6 +326,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
     let liveCalls: CallRegistry | undefined;
     let callbackDialer: { routing: CallbackRouting; caller: CallbackCaller } | undefined;
     let hangUpOrphans: ((r: ReapResult) => void) | undefined;
+    let mediaHealth: HealthCheck | undefined;
     if (config.TELEPHONY_ENABLED) {
       const telephony = await startTelephony({
         config,
@@ -336,6 +347,7 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
         plan: planGate,
       });
       callbackDialer = telephony.callbackDialer;
+      mediaHealth = telephony.mediaHealth;
       agentService = telephony.agents;
       liveCalls = telephony.calls;
       hangUpOrphans = telephony.hangUpOrphans;
@@ -395,8 +407,11 @@ export async function startServer(config: Config, logger: Logger & PinoLogger = 
       isDraining: () => draining,
       health: [
         { name: 'postgres', check: () => pg.db.ping() },
-        { name: 'redis', check: async () => void (await redis.ping()) },
+        // A keyed read, not PING: on a cluster it asks the master of the hotline's slot, the one the ACD needs.
+        { name: 'redis', check: async () => void (await redis.exists(`${keyPrefix(config.HOTLINE_ID)}seq`)) },
         flowsHealthCheck(() => flows.health()),
+        // With telephony: ready while at least one media server takes calls.
+        ...(mediaHealth ? [mediaHealth] : []),
       ],
       // The wallboard stream pushes when the counter has counted a change, not only once a second.
       ops: { ...ops, callbacks, wallboard: { changes: kpis.changes }, workOrders: { service: workOrders, providers: new ProviderRepository(pg.db) } },
@@ -443,7 +458,7 @@ interface PeakPlanDeps {
   config: Config;
   clock: Clock;
   logger: Logger;
-  redis: Redis;
+  redis: RedisClient;
   pg: PgStore;
   flows: FlowRegistry;
   planStore: RedisPlanStore;
@@ -502,7 +517,7 @@ interface TelephonyDeps {
   config: Config;
   logger: Logger;
   clock: Clock;
-  redis: Redis;
+  redis: RedisClient;
   flows: FlowRegistry;
   /** The agents table: every seat's credentials for the SeatDirectory, profiles for log-in. */
   agents: SeatCredentialSource & { get(id: string): Promise<{ id: string; name: string; skills: AgentSkill[] } | undefined> };
@@ -534,6 +549,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
     agents: AgentService;
     calls: CallRegistry;
     callbackDialer: { routing: CallbackRouting; caller: CallbackCaller } | undefined;
+    mediaHealth: HealthCheck;
     /** Ends the SIP dialogs of a dead instance's calls that a reap handed back (ReapResult.orphans). */
     hangUpOrphans: (r: ReapResult) => void;
   }
@@ -556,21 +572,17 @@ async function startTelephony(d: TelephonyDeps): Promise<
     throw e;
   });
 
-  // 2. Media: FreeSWITCH's event socket, and fsmrf's listener for its outbound connections.
-  let media: MediaServerConnection;
+  // 2. Media: every FreeSWITCH of FREESWITCH_SERVERS (event socket, and fsmrf's listener for its outbound
+  //    connections). Start-up fails only when none is reachable; the others keep being retried in the background.
+  const mediaLog = log.child({ component: 'media' });
+  const media = new MediaPool<FsmrfLeg>(
+    fsmrfPoolServers(srf, mediaServersFromEnv(config), { listenAddress: config.FSMRF_LISTEN_ADDRESS }, clock, mediaLog),
+    clock,
+    mediaLog,
+    { heartbeatStaleMs: config.MEDIA_HEARTBEAT_STALE_MS, backoffMs: config.MEDIA_BACKOFF_MS },
+  );
   try {
-    media = await MediaServerConnection.connect(
-      srf,
-      {
-        host: config.FREESWITCH_HOST,
-        port: config.FREESWITCH_PORT,
-        secret: config.FREESWITCH_SECRET,
-        listenAddress: config.FSMRF_LISTEN_ADDRESS,
-        listenPort: config.FSMRF_LISTEN_PORT,
-      },
-      clock,
-      log,
-    );
+    await media.start();
   } catch (e) {
     disconnectDrachtio(srf);
     await seats.close();
@@ -580,6 +592,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
   // 3. The ACD on Redis: queues from the flows, skills from the agents database; lease, tick and reap.
   const store = new RedisAcdStore({ redis: d.redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS, observer: d.metrics.redisObserver() });
   media.observe(d.metrics.mediaObserver());
+  d.metrics.setPipelineSources({ mediaServers: () => media.servers() });
   let predecessor: ReapResult | undefined;
   // Also run on every good edit of queues.yaml (main.ts), so routing follows the admin's file without a restart.
   const configureQueues = async (queues: QueueDefinition[]): Promise<void> => {
@@ -596,7 +609,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
     predecessor = await store.reap();
     await store.renewLease(instanceId);
   } catch (e) {
-    media.disconnect();
+    media.close();
     disconnectDrachtio(srf);
     await seats.close();
     throw e;
@@ -645,12 +658,22 @@ async function startTelephony(d: TelephonyDeps): Promise<
   });
 
   // 5. Calls.
-  const overload = new OverloadGuard(clock, { minIdleCpu: config.MEDIA_MIN_IDLE_CPU, backoffMs: config.MEDIA_BACKOFF_MS });
-  media.onSetupFailure(() => {
-    log.warn({ backoffMs: config.MEDIA_BACKOFF_MS }, 'media set-up failed: refusing new calls for a while');
-    overload.noteSetupFailure();
-  });
-  const registry = new CallRegistry(clock, config.MAX_CONCURRENT_CALLS, () => overload.reason(media.cpuIdle), d.metrics.shedObserver());
+  // Admission control (src/call/admission.ts): inbound set-ups report their own latency and outcome
+  // (src/sip/inbound.ts), so media.onSetupFailure is no longer needed here.
+  const admission = new AdmissionController(
+    clock,
+    {
+      softIdleCpu: config.MEDIA_SOFT_IDLE_CPU,
+      hardIdleCpu: config.MEDIA_MIN_IDLE_CPU,
+      latencyTargetMs: config.SETUP_LATENCY_TARGET_MS,
+      maxSetups: config.SETUP_LIMIT_MAX,
+    },
+    // The idle CPU of the server the next call would go to; with no media server in service every call sheds.
+    () => media.cpuIdle,
+    () => media.healthyCount,
+  );
+  d.metrics.setPipelineSources({ admission: () => admission.state() });
+  const registry = new CallRegistry(clock, config.MAX_CONCURRENT_CALLS, admission, d.metrics.shedObserver());
   const promptDir = resolve(config.FLOWS_DIR, 'prompts', 'zh');
   const p = (id: string): string => join(promptDir, `${id}.wav`);
   const policy: QueuePolicy = {
@@ -767,6 +790,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
     agents,
     calls: registry,
     callbackDialer,
+    mediaHealth: mediaHealthCheck(() => media.servers()),
     hangUpOrphans,
     stopAccepting: () => registry.stopAccepting(),
     drain: async () => {
@@ -777,7 +801,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
       await housekeeping.close();
       await seats.close();
       acd.stop();
-      media.disconnect();
+      media.close();
       disconnectDrachtio(srf);
     },
   };

@@ -38,6 +38,33 @@ export function flowsHealthCheck(health: () => FlowsHealth): HealthCheck {
   };
 }
 
+/** One media server as the media check reports it (src/media/media-pool.ts MediaServerStat). */
+export interface MediaServerHealth {
+  name: string;
+  up: boolean;
+  state: string;
+  sessions: number;
+  cpuIdle: number | undefined;
+  legs: number;
+  heartbeatAgeMs: number | undefined;
+}
+
+/**
+ * Media (FREESWITCH_SERVERS): healthy while at least one server takes calls; unhealthy (`no-media-server`) when none
+ * does, since every new call would be refused. Lists every server either way, so a degraded pool is visible.
+ */
+export function mediaHealthCheck(servers: () => readonly MediaServerHealth[]): HealthCheck {
+  return {
+    name: 'media',
+    check: () => {
+      const list = servers().map((m) => ({ ...m, cpuIdle: m.cpuIdle ?? null, heartbeatAgeMs: m.heartbeatAgeMs ?? null }));
+      const up = list.filter((m) => m.up).length;
+      if (up === 0) return Promise.reject(new HealthCheckError('no-media-server', `no-media-server: none of ${list.map((m) => `${m.name} (${m.state})`).join(', ')} is in service`));
+      return Promise.resolve({ up, of: list.length, servers: list });
+    },
+  };
+}
+
 export interface HealthOptions {
   checks: readonly HealthCheck[];
   /** True once shutdown began: report 503 so a load balancer stops sending new work here. */

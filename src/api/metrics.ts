@@ -26,6 +26,10 @@ export interface PipelineSources {
   reviewsOverdue?: () => Promise<number | undefined>;
   /** Work orders still needing someone (src/workflow): escalated not accepted, complaints overdue, all open. */
   workOrders?: () => Promise<{ escalated: number; overdueComplaints: number; open: number }>;
+  /** Admission control of new calls (src/call/admission.ts): its set-up limit and CPU share now. */
+  admission?: () => { setupLimit: number; setupsInFlight: number; cpuAdmitFraction: number };
+  /** The media servers of FREESWITCH_SERVERS (src/media/media-pool.ts), by host:port. */
+  mediaServers?: () => readonly { name: string; up: boolean; sessions: number; cpuIdle: number | undefined }[];
 }
 
 /**
@@ -81,7 +85,7 @@ export class ApiMetrics {
     });
     this.callsShed = new Counter({
       name: 'hotline_calls_shed_total',
-      help: 'Incoming calls refused with 503, by reason (draining, overloaded, media-backoff, media-cpu)',
+      help: 'Incoming calls refused with 503, by reason (draining, overloaded, media-down, setup-limit, media-cpu)',
       labelNames: ['reason'],
       registers: [this.registry],
     });
@@ -128,6 +132,20 @@ export class ApiMetrics {
         if (f) this.set((await f().catch(() => undefined)) ?? Number.NaN);
       },
     });
+    const admissionGauge = (name: string, help: string, pick: (x: ReturnType<NonNullable<PipelineSources['admission']>>) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const f = pipeline().admission;
+          if (f) this.set(pick(f()));
+        },
+      });
+    };
+    admissionGauge('hotline_admission_setup_limit', 'Media set-ups allowed in flight now (adapted to set-up latency and failures; new calls beyond it get 503)', (x) => x.setupLimit);
+    admissionGauge('hotline_admission_setups_in_flight', 'Admitted calls whose media endpoint is being set up', (x) => x.setupsInFlight);
+    admissionGauge('hotline_admission_cpu_fraction', "Share of new calls admitted by FreeSWITCH's idle CPU now (1 above MEDIA_SOFT_IDLE_CPU, 0 at MEDIA_MIN_IDLE_CPU)", (x) => x.cpuAdmitFraction);
     // One query per scrape feeds the three work-order gauges.
     let orders: Promise<{ escalated: number; overdueComplaints: number; open: number } | undefined> | undefined;
     const readOrders = (): Promise<{ escalated: number; overdueComplaints: number; open: number } | undefined> => {
@@ -154,6 +172,24 @@ export class ApiMetrics {
     orderGauge('hotline_work_orders_escalated', 'Work orders escalated (not accepted within the limit after dispatch) and still not accepted', (x) => x.escalated);
     orderGauge('hotline_complaints_overdue', 'Complaints past their 1-working-day answer deadline and still unanswered', (x) => x.overdueComplaints);
     orderGauge('hotline_work_orders_open', 'Work orders not yet closed', (x) => x.open);
+    // Per media server: whether it takes calls, and its heartbeat's figures (NaN before its first heartbeat).
+    const mediaGauge = (name: string, help: string, pick: (m: { up: boolean; sessions: number; cpuIdle: number | undefined }) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['server'],
+        registers: [this.registry],
+        collect() {
+          const f = pipeline().mediaServers;
+          if (!f) return;
+          this.reset();
+          for (const m of f()) this.set({ server: m.name }, pick(m));
+        },
+      });
+    };
+    mediaGauge('hotline_media_server_up', 'Media servers (FREESWITCH_SERVERS): 1 while taking calls (connected, heartbeat fresh), 0 while out of service', (m) => (m.up ? 1 : 0));
+    mediaGauge('hotline_media_server_sessions', 'Sessions on each media server, from its last HEARTBEAT (all its channels, not only this instance\'s)', (m) => m.sessions);
+    mediaGauge('hotline_media_server_idle_cpu', 'Idle CPU percent of each media server, from its last HEARTBEAT', (m) => m.cpuIdle ?? Number.NaN);
     // One reading feeds the live gauges of a scrape.
     let pending: Promise<LiveKpis | undefined> | undefined;
     const snap = (): Promise<LiveKpis | undefined> => {

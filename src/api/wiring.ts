@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis/client.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
 import { AgentService } from '../call/agent-service.js';
@@ -20,7 +20,7 @@ export interface ApiWiring {
   config: Config;
   clock: Clock;
   pg: PgStore;
-  redis: Redis;
+  redis: RedisClient;
   flows: FlowRegistry;
   /** The flows reloader's reload (the same one the file watcher runs). */
   reload: () => Promise<unknown>;

@@ -77,7 +77,8 @@ export class CallbackCalls implements CallbackCaller {
       // 3. The customer.
       let dialing: DialingCustomer;
       try {
-        dialing = await deps.trunk.dial(req.number, { callId: req.callId, callerId: deps.callerId });
+        // The customer's leg on the agent's media server: the two are bridged there.
+        dialing = await deps.trunk.dial(req.number, { callId: req.callId, callerId: deps.callerId, mediaNear: seat.leg.id });
       } catch (err) {
         log.error({ err }, 'dialling the customer failed');
         await endAll();

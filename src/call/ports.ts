@@ -35,9 +35,17 @@ export interface RingingSeat {
   cancel(): Promise<void>;
 }
 
+/**
+ * The media leg a new leg must share its media server with (MediaLeg.id of the call's other leg): a bridge cannot
+ * span two FreeSWITCH servers. Undefined: the media side places the leg where it likes.
+ */
+export interface MediaPlacement {
+  mediaNear?: string;
+}
+
 export interface SeatDialer {
   /** Start ringing the agent's registered seat; rejects with SEAT_UNREACHABLE when it has no registration. */
-  ring(agentId: string, call: { callId: string; callerNumber: string }): Promise<RingingSeat>;
+  ring(agentId: string, call: { callId: string; callerNumber: string } & MediaPlacement): Promise<RingingSeat>;
 }
 
 /**
@@ -95,5 +103,5 @@ export interface DialingCustomer {
 
 export interface TrunkDialer {
   /** Dial `number` through the trunk, FreeSWITCH offering the media. */
-  dial(number: string, call: { callId: string; callerId: string }): Promise<DialingCustomer>;
+  dial(number: string, call: { callId: string; callerId: string } & MediaPlacement): Promise<DialingCustomer>;
 }

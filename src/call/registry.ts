@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import { admitAll, type AdmissionControl, type AdmissionRefusalReason, type SetupTicket } from './admission.js';
 
 /** What the registry needs of a live call. */
 export interface LiveCall {
@@ -12,12 +13,22 @@ export interface LiveCall {
 /** What an operator's hang-up found here. */
 export type LocalHangup = { status: 'accepted'; done: Promise<void> } | { status: 'ended' } | { status: 'unknown' };
 
-export type Admission = { ok: true } | { ok: false; status: 503; reason: 'draining' | 'overloaded' | 'media-backoff' | 'media-cpu' };
+export type ShedReason = 'draining' | 'overloaded' | AdmissionRefusalReason;
 
 /**
- * The live calls of this instance: load shedding (503 above MAX_CONCURRENT_CALLS, before FreeSWITCH saturates and
- * media operations stop settling) and the graceful drain on shutdown (no new calls; live calls may finish within a
- * limit; the rest are ended through their own cleanup path, so agents and records are still right).
+ * On ok the caller reports its media set-up on `setup` and follows with add() or abandon(). A refusal is 503 with
+ * Retry-After `retryAfterSec` (src/sip/shed-response.ts).
+ */
+export type Admission = { ok: true; setup: SetupTicket } | { ok: false; status: 503; reason: ShedReason; retryAfterSec: number };
+
+/** A hard cap or a drain: no live signal says when it lifts, so the longest hint. */
+const CAP_RETRY_SEC = 5;
+
+/**
+ * The live calls of this instance: load shedding (503 above MAX_CONCURRENT_CALLS, and as the admission control
+ * says from the media server's live load, before FreeSWITCH saturates and media operations stop settling) and the
+ * graceful drain on shutdown (no new calls; live calls may finish within a limit; the rest are ended through their
+ * own cleanup path, so agents and records are still right).
  */
 export class CallRegistry {
   private readonly calls = new Map<string, LiveCall>();
@@ -28,10 +39,10 @@ export class CallRegistry {
   constructor(
     private readonly clock: Clock,
     private readonly maxConcurrent: number,
-    /** Live media-server pressure (src/call/overload.ts): a reason to refuse, or undefined. */
-    private readonly pressure: () => 'media-backoff' | 'media-cpu' | undefined = () => undefined,
+    /** Live media-server load (src/call/admission.ts): set-ups in flight and idle CPU. */
+    private readonly control: AdmissionControl = admitAll,
     /** Told of every call refused with 503, with its reason (metrics). */
-    private readonly onShed?: (reason: Extract<Admission, { ok: false }>['reason']) => void,
+    private readonly onShed?: (reason: ShedReason) => void,
   ) {}
 
   get size(): number {
@@ -47,7 +58,7 @@ export class CallRegistry {
     this.draining = true;
   }
 
-  /** Ask to take a new call; on ok the caller must follow with add() or abandon(). */
+  /** Ask to take a new call; on ok the caller must settle `setup` and follow with add() or abandon(). */
   admit(): Admission {
     const a = this.admission();
     if (!a.ok) this.onShed?.(a.reason);
@@ -55,12 +66,12 @@ export class CallRegistry {
   }
 
   private admission(): Admission {
-    if (this.draining) return { ok: false, status: 503, reason: 'draining' };
-    if (this.size >= this.maxConcurrent) return { ok: false, status: 503, reason: 'overloaded' };
-    const pressure = this.pressure();
-    if (pressure) return { ok: false, status: 503, reason: pressure };
+    if (this.draining) return { ok: false, status: 503, reason: 'draining', retryAfterSec: CAP_RETRY_SEC };
+    if (this.size >= this.maxConcurrent) return { ok: false, status: 503, reason: 'overloaded', retryAfterSec: CAP_RETRY_SEC };
+    const d = this.control.tryAdmit();
+    if (!d.ok) return { ok: false, status: 503, reason: d.reason, retryAfterSec: d.retryAfterSec };
     this.pending++;
-    return { ok: true };
+    return { ok: true, setup: d.setup };
   }
 
   abandon(): void {

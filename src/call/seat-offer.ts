@@ -22,7 +22,8 @@ export async function offerSeat(ctx: CallContext, place: AcdPlace, offer: Offer,
   await place.ringing();
   let seat: RingingSeat;
   try {
-    seat = await seats.ring(agentId, { callId: ctx.callId, callerNumber: ctx.record.callerNumber });
+    // The seat's leg on the caller's media server: the two are bridged there.
+    seat = await seats.ring(agentId, { callId: ctx.callId, callerNumber: ctx.record.callerNumber, mediaNear: ctx.caller.leg.id });
   } catch (err) {
     ctx.log.warn({ err, agentId }, 'seat could not be rung');
     return seatFailed(ctx, place, agentId, err);

@@ -6,6 +6,7 @@ import { OfferInbox } from './offer-inbox.js';
 import type { TransferTarget } from './ports.js';
 import type { CallRecord, Disposition, EndedBy } from './record.js';
 import { offerSeat } from './seat-offer.js';
+import { isMediaServerLoss } from '../media/leg.js';
 
 export type { CallerSide, QueueSettings, SessionDeps, SessionPrompts } from './call-context.js';
 
@@ -34,7 +35,9 @@ export class CallSession {
     this.ctx = new CallContext(deps, caller, info);
     this.place = new AcdPlace(this.ctx);
     this.ctx.offs.push(caller.signal.onHangup(() => void this.callerHungUp()));
-    this.ctx.offs.push(caller.leg.onGone(() => void this.callerHungUp()));
+    // The caller's media gone is the caller hanging up, unless its media server was lost: then the record says
+    // error (an abandon rate must not count our failures), through the same cleanup.
+    this.ctx.offs.push(caller.leg.onGone((reason) => void (isMediaServerLoss(reason) ? this.end('error', 'error') : this.callerHungUp())));
   }
 
   get ended(): boolean {

@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
-import type { Redis } from 'ioredis';
 import { NOT_READY_REASONS, type NotReadyReason } from '../acd/model.js';
 import type { AgentSnapshot } from '../acd/store.js';
 import { AgentService, type AgentControl, type AgentServiceOptions } from '../call/agent-service.js';
 import { PlanGate } from '../plan/gate.js';
 import { RedisPlanStore } from '../store/redis/plan-store.js';
-import type { Config } from '../config/index.js';
+import { describeRedis, redisTopology, type Config } from '../config/index.js';
 import { HotlineError, InvalidInputError } from '../core/errors.js';
 import { SystemClock } from '../core/clock.js';
 import type { AgentRepository } from '../store/pg/agents.js';
 import { StoreError } from '../store/pg/errors.js';
 import { RedisAcdStore } from '../store/redis/acd-store.js';
+import type { RedisClient } from '../store/redis/client.js';
 import { connectAcdRedis } from '../store/redis/connection.js';
 
 /**
@@ -57,18 +57,12 @@ export function describeState(username: string, s: AgentSnapshot | null): string
 }
 
 /** Redis for one command: a one-line error naming host and port (never the URL, which may hold a password). */
-async function openRedis(url: string): Promise<Redis> {
+async function openRedis(config: Config): Promise<RedisClient> {
+  const target = redisTopology(config);
   try {
-    return await connectAcdRedis(url, { retryStrategy: () => null });
+    return await connectAcdRedis(target, { retryStrategy: () => null });
   } catch (e) {
-    let where = 'the REDIS_URL address';
-    try {
-      const u = new URL(url);
-      where = `${u.hostname}:${u.port || '6379'}`;
-    } catch {
-      // keep the generic wording: the URL itself is not printed
-    }
-    throw new HotlineError('REDIS_UNREACHABLE', `cannot connect to Redis at ${where}: ${(e as Error).message.replace(/redis(s)?:\/\/[^\s]*/g, '<REDIS_URL>')}`);
+    throw new HotlineError('REDIS_UNREACHABLE', `cannot connect to ${describeRedis(target)}: ${(e as Error).message.replace(/redis(s)?:\/\/[^\s]*/g, '<REDIS_URL>')}`);
   }
 }
 
@@ -79,7 +73,7 @@ export function registerAgentState(agents: Command, withAgents: (fn: (repo: Agen
     .option('--reason <reason>', `not-ready reason: ${CLI_REASONS.join(', ')}`, 'other')
     .action(async (username: string, change: string | undefined, o: { reason: string }) => {
       await withAgents(async (repo, config) => {
-        const redis = await openRedis(config.REDIS_URL);
+        const redis = await openRedis(config);
         try {
           const clock = new SystemClock();
           const store = new RedisAcdStore({ redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS });

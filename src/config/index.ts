@@ -3,10 +3,14 @@ import { HotlineError } from '../core/errors.js';
 import { redactUrl } from './redact.js';
 import { envSchema, type Env } from './schema.js';
 import { planRuleProblems } from './plan.js';
+import { mediaServerProblems, redactServerEntry } from './media-servers.js';
+import { redisProblems } from './redis.js';
 
 export { redactUrl } from './redact.js';
 export { defaultSecretWarnings, isLoopbackHost } from './secrets.js';
 export { planRuleFromEnv } from './plan.js';
+export { mediaServersFromEnv, type MediaServerAddress } from './media-servers.js';
+export { describeRedis, redisTopology, type RedisTopology } from './redis.js';
 
 export type Config = Readonly<Env>;
 
@@ -31,16 +35,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   const parsed = envSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, raw));
-  const planProblems = planRuleProblems(parsed.data);
-  if (planProblems.length > 0) throw new ConfigError(planProblems);
+  const crossProblems = [...planRuleProblems(parsed.data), ...mediaServerProblems(parsed.data), ...redisProblems(parsed.data)];
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   return Object.freeze({ ...parsed.data, ...overrides });
 }
 
 function formatIssues(error: z.ZodError, raw: Record<string, string | undefined>): string[] {
   return error.issues.map((issue) => {
     const key = String(issue.path[0] ?? '?');
-    // A URL may carry a password: never echo it.
-    const got = raw[key] !== undefined && key.endsWith('_URL') ? redactUrl(raw[key]) : raw[key];
+    // A URL may carry a password, a media-server entry its event-socket secret: never echo them.
+    const v = raw[key];
+    const got = v === undefined ? v : key.endsWith('_URL') ? redactUrl(v) : key === 'FREESWITCH_SERVERS' ? redactServerEntry(v) : v;
     return `${key}: ${issue.message}${got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}`;
   });
 }

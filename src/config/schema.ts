@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDeadlineDays } from '../callbacks/deadline.js';
 import { parseRatings } from '../reviews/rules.js';
+import { parseServerList } from './media-servers.js';
 import { DEFAULT_CATEGORIES, parseCategories } from '../workflow/work-order-rules.js';
 
 /**
@@ -25,6 +26,25 @@ const url = (schemes: string[], def: string) =>
       if (!schemes.includes(u.protocol.slice(0, -1))) ctx.addIssue({ code: 'custom', message: `must start with ${schemes.map((s) => `${s}://`).join(' or ')}` });
       else if (u.hostname === '') ctx.addIssue({ code: 'custom', message: 'names no host' });
     });
+/** `host:port[,host:port...]` (Redis Cluster seed nodes, Sentinels): empty means unused. */
+const hostPorts = () =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const out: { host: string; port: number }[] = [];
+      for (const item of v.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+        const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(item);
+        const port = m ? Number(m[2]) : 0;
+        if (!m || port < 1 || port > 65535) {
+          ctx.addIssue({ code: 'custom', message: `"${item}" is not host:port (list them as host:port,host:port)` });
+          return z.NEVER;
+        }
+        out.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port });
+      }
+      return out.length > 0 ? out : undefined;
+    });
 const bool = (def: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -37,6 +57,12 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  // High availability (docs/redis-topology.md). A Redis Cluster: some of its nodes to start from (host:port list;
+  // the others are discovered). Or Sentinel: the Sentinels (host:port list) and the master group they watch. Either
+  // way REDIS_URL still gives the user, password and TLS (rediss://) of the data nodes; its host is then unused.
+  REDIS_CLUSTER_NODES: hostPorts(),
+  REDIS_SENTINELS: hostPorts(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, . _ or -').default('mymaster'),
   DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/hotline'),
   // Time limits on PostgreSQL (issue 9 item 14): a frozen server fails start-up and queries with PG_UNAVAILABLE
   // instead of hanging. Connecting; a statement on the server; a query's answer on the client side.
@@ -59,7 +85,23 @@ export const envSchema = z.object({
   FREESWITCH_HOST: z.string().default('127.0.0.1'),
   FREESWITCH_PORT: int(8021, 1).pipe(z.number().max(65535)),
   FREESWITCH_SECRET: z.string().min(1).default('ClueCon'),
-  // fsmrf opens an event-socket listener inside this process for outbound ESL connections from FreeSWITCH.
+  // Several media servers (issue 12): comma-separated `[secret@]host:port` (secret default FREESWITCH_SECRET). New
+  // calls go to the least-loaded healthy one; a call's legs stay on one. Empty: FREESWITCH_HOST:FREESWITCH_PORT alone.
+  FREESWITCH_SERVERS: z
+    .string()
+    .default('')
+    .superRefine((v, ctx) => {
+      try {
+        parseServerList(v, 'x');
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : String(e) });
+      }
+    }),
+  // A media server whose last HEARTBEAT event (switch.conf event-heartbeat-interval, 2 s in freeswitch-conf/) is
+  // older than this — or than 2.5 observed intervals, if longer — is taken out of service until it answers again.
+  MEDIA_HEARTBEAT_STALE_MS: int(5_000, 500),
+  // fsmrf opens an event-socket listener inside this process for outbound ESL connections from FreeSWITCH, one per
+  // media server: server i of FREESWITCH_SERVERS listens on FSMRF_LISTEN_PORT + i.
   FSMRF_LISTEN_ADDRESS: z.string().default('127.0.0.1'),
   FSMRF_LISTEN_PORT: int(8085, 1).pipe(z.number().max(65535)),
   SIP_DOMAIN: z.string().min(1).default('hotline.local'),
@@ -80,9 +122,17 @@ export const envSchema = z.object({
   KPI_WINDOW_SEC: int(3600, 60).pipe(z.number().max(86_400)),
   // Shed load with 503 above this many live calls, before FreeSWITCH saturates.
   MAX_CONCURRENT_CALLS: int(200, 1),
-  // ...and while FreeSWITCH reports less idle CPU than this (percent, 0 = never), or for MEDIA_BACKOFF_MS after a
-  // call could not get its media in time: the live signs that it is saturating, whatever the machine.
+  // Admission control below that cap (src/call/admission.ts), from the live signs that FreeSWITCH is saturating,
+  // whatever the machine. Its heartbeat's idle CPU (percent): at or above MEDIA_SOFT_IDLE_CPU every new call is
+  // taken, at or below MEDIA_MIN_IDLE_CPU none (0 = the CPU signal is off), in between a proportional share.
   MEDIA_MIN_IDLE_CPU: int(10, 0).pipe(z.number().max(100)),
+  MEDIA_SOFT_IDLE_CPU: int(25, 0).pipe(z.number().max(100)),
+  // Media set-ups in flight are limited by AIMD: a set-up slower than SETUP_LATENCY_TARGET_MS (ms) or failed
+  // shrinks the limit by 10 %, a quick one grows it by one, up to SETUP_LIMIT_MAX.
+  SETUP_LATENCY_TARGET_MS: int(500, 1),
+  SETUP_LIMIT_MAX: int(50, 1),
+  // With several media servers (FREESWITCH_SERVERS): after a set-up failed or timed out on one, new calls go to the
+  // others for this long (ms; 0 = never); that server still takes calls when no other is in service.
   MEDIA_BACKOFF_MS: int(5_000, 0),
 
   // Telephony (issue 5). This instance's name in the ACD (offers for its calls reach it); default: host name + pid.

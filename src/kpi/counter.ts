@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis/client.js';
 import type { AcdEvent } from '../acd/events.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -10,7 +10,7 @@ import { APPLY_SCRIPT, BUCKET_TTL_SEC, BUSY_STATES, IDLE_STATES, MINUTE_MS, minu
 import { keyPrefix } from '../store/redis/keys.js';
 
 export interface KpiCounterOptions {
-  redis: Redis;
+  redis: RedisClient;
   hotlineId: string;
   source: AcdEventSource;
   /** Each queue's service-level target seconds (queues.yaml); 20 when unknown, as in the report. */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis/client.js';
 import type { QueueDefinition } from '../acd/model.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -13,7 +13,7 @@ export { RedisLiveKpis } from './live.js';
 export type { LiveKpis, LiveKpiSource, LiveQueueKpis, LiveAgent } from './types.js';
 
 export interface LiveKpiWiring {
-  redis: Redis;
+  redis: RedisClient;
   hotlineId: string;
   clock: Clock;
   /** The ACD's event stream (RedisAcdStore). */

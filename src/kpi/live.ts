@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis/client.js';
 import { AGENT_STATES, type AgentState, type QueueDefinition } from '../acd/model.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -8,7 +8,7 @@ import { queueAlerts, queueFigures } from './figures.js';
 import type { LiveAgent, LiveKpis, LiveKpiSource, LiveQueueKpis, LiveReadOptions } from './types.js';
 
 export interface RedisLiveKpisOptions {
-  redis: Redis;
+  redis: RedisClient;
   hotlineId: string;
   clock: Clock;
   /** The queues (queues.yaml): targets, maximum waits, and which agents serve which queue. */

@@ -3,7 +3,7 @@ import type Srf from 'drachtio-srf';
 import { dialogRef } from '../sip/orphans.js';
 import type { Clock } from '../core/clock.js';
 import { MediaError, type MediaObserver } from './errors.js';
-import type { CollectOptions, DtmfListener, GoneListener, MediaLeg, RecordOptions } from './leg.js';
+import { MEDIA_SERVER_LOST, type CollectOptions, type DtmfListener, type GoneListener, type MediaLeg, type RecordOptions } from './leg.js';
 import { withTimeout } from './timeout.js';
 
 export interface MediaLimits {
@@ -238,6 +238,19 @@ export class FsmrfLeg implements MediaLeg {
     this.markGone('released');
     // onLate null: a late destroy has done its job; there is nothing more to release.
     await withTimeout(this.ep.destroy(), this.limits.commandMs, this.clock, 'release', { onLate: null }).catch(() => undefined);
+  }
+
+  /**
+   * The leg's media server was taken out of service (MediaPool: its event socket ended, its heartbeat went stale,
+   * or set-ups kept timing out). The leg ends now, so the call's cleanup runs at once instead of waiting on replies
+   * that may never come; the endpoint is still asked to hang up, in case FreeSWITCH lives and only its event socket
+   * stalled (bounded like release()).
+   */
+  serverLost(reason: string): void {
+    if (this.isGone) return;
+    this.markGone(`${MEDIA_SERVER_LOST}: ${reason}`);
+    // onLate null: a late destroy has done its job; there is nothing more to release.
+    withTimeout(this.ep.destroy(), this.limits.commandMs, this.clock, 'release', { onLate: null }).catch(() => undefined);
   }
 
   private markGone(reason: string): void {

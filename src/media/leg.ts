@@ -25,6 +25,16 @@ export interface RecordOptions {
 }
 
 export type GoneListener = (reason: string) => void;
+
+/**
+ * How the gone reason of a leg starts when its media server was taken out of service (MediaPool: event socket
+ * ended, heartbeat stale): the call ended by our failure, not by the caller hanging up.
+ */
+export const MEDIA_SERVER_LOST = 'media server lost';
+
+export function isMediaServerLoss(reason: string): boolean {
+  return reason.startsWith(MEDIA_SERVER_LOST);
+}
 export type DtmfListener = (digit: string) => void;
 
 export interface MediaLeg {

@@ -3,7 +3,10 @@ import type Srf from 'drachtio-srf';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { MediaError, type MediaErrorCode, type MediaObserver } from './errors.js';
+import { closeFsmrf, connectFsmrf } from './fsmrf-connect.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg, type MediaLimits } from './fsmrf-leg.js';
+import type { MediaPoolServer } from './media-pool.js';
+import type { PooledServer } from './server-slot.js';
 import { withTimeout } from './timeout.js';
 
 export interface MediaServerOptions {
@@ -18,8 +21,11 @@ export interface MediaServerOptions {
   limits?: MediaLimits;
 }
 
-/** The connection to FreeSWITCH and the factory of legs. Raw fsmrf objects stay in src/media and src/sip. */
-export class MediaServerConnection {
+/**
+ * The connection to one FreeSWITCH and the factory of its legs (MediaPool holds one per media server). Raw fsmrf
+ * objects stay in src/media and src/sip.
+ */
+export class MediaServerConnection implements PooledServer<FsmrfLeg> {
   private setupFailed: (() => void) | undefined;
   private observer: MediaObserver | undefined;
   /** Late-bound, so legs made before observe() still report. */
@@ -32,28 +38,57 @@ export class MediaServerConnection {
     private readonly timeoutMs: number,
   ) {}
 
-  static async connect(srf: Srf, opts: MediaServerOptions, clock: Clock, log: Logger): Promise<MediaServerConnection> {
-    const mrf = new Mrf(srf);
+  /** `mrf` is one drachtio-fsmrf Mrf for all servers (it only carries the Srf); each connection listens on its own port. */
+  static async connect(mrf: Mrf, opts: MediaServerOptions, clock: Clock, log: Logger): Promise<MediaServerConnection> {
     const timeoutMs = opts.connectTimeoutMs ?? 10_000;
-    const ms = await withTimeout(
-      mrf.connect({
-        address: opts.host,
-        port: opts.port,
-        secret: opts.secret,
-        listenAddress: opts.listenAddress,
-        listenPort: opts.listenPort,
-      }),
-      timeoutMs,
-      clock,
-      'connect',
-      // A connection that completes after we gave up would hold an event socket nobody uses: close it.
-      { onLate: (late) => late.disconnect() },
-    ).catch((e: unknown) => {
-      throw new MediaError('MEDIA_UNAVAILABLE', 'connect', `FreeSWITCH at ${opts.host}:${opts.port}: ${String(e)}`, { cause: e });
+    const attempt = connectFsmrf(mrf, {
+      address: opts.host,
+      port: opts.port,
+      secret: opts.secret,
+      listenAddress: opts.listenAddress,
+      listenPort: opts.listenPort,
     });
+    const ms = await withTimeout(attempt.result, timeoutMs, clock, 'connect', {
+      // A connection that completes after we gave up would hold an event socket nobody uses: close it.
+      onLate: (late) => closeFsmrf(late),
+      onTimeout: () => attempt.abort(),
+    }).catch((e: unknown) => {
+      // withTimeout wraps fsmrf's error as MEDIA_FAILED "connect: ...": its reason is the part worth a line.
+      const why = e instanceof MediaError ? e.message.slice(e.op.length + 2) : e instanceof Error ? e.message : String(e);
+      throw new MediaError('MEDIA_UNAVAILABLE', 'connect', `FreeSWITCH at ${opts.host}:${opts.port}: ${why}`, { cause: e });
+    });
+    // Always one 'error' listener: an EventEmitter 'error' nobody listens to would crash the process.
     ms.on('error', (err: unknown) => log.error({ err }, 'media server error'));
-    log.info({ address: ms.address }, 'connected to FreeSWITCH');
+    log.info({ address: ms.address, listenPort: opts.listenPort }, 'connected to FreeSWITCH');
+    // fsmrf prints "lost connection ..., attempting to reconnect" on console when the socket ends unless it is
+    // `closing`; nothing reconnects it (MediaPool makes a new connection) and the pool logs the loss itself.
+    (ms as unknown as { closing: boolean }).closing = true;
     return new MediaServerConnection(ms, clock, opts.limits ?? DEFAULT_MEDIA_LIMITS, timeoutMs);
+  }
+
+  /** Each HEARTBEAT event from FreeSWITCH (fsmrf subscribes to them and keeps cpuIdle / currentSessions). */
+  onHeartbeat(fn: () => void): () => void {
+    // fsmrf's own listener (registered first) has updated the figures by the time this one runs.
+    const listener = (): void => fn();
+    this.ms.conn.on('esl::event::HEARTBEAT::*', listener);
+    return () => {
+      this.ms.conn.off('esl::event::HEARTBEAT::*', listener);
+    };
+  }
+
+  /**
+   * The event socket ended (FreeSWITCH stopped or the network cut it: modesl's 'esl::end', which fsmrf would turn
+   * into the MediaServer's 'end' were it not marked closing) or the MediaServer failed ('error').
+   */
+  onLost(fn: (why: string) => void): () => void {
+    const onEnd = (): void => fn('event socket closed');
+    const onError = (err: unknown): void => fn(`event socket error: ${err instanceof Error ? err.message : String(err)}`);
+    this.ms.conn.on('esl::end', onEnd);
+    this.ms.on('error', onError);
+    return () => {
+      this.ms.conn.off('esl::end', onEnd);
+      this.ms.off('error', onError);
+    };
   }
 
   /**
@@ -129,7 +164,32 @@ export class MediaServerConnection {
     return this.ms.currentSessions;
   }
 
+  /** Close the event socket and the outbound listener (its port is free for the next connection). */
   disconnect(): void {
-    this.ms.disconnect();
+    closeFsmrf(this.ms);
   }
+}
+
+/**
+ * The pool's servers over one drachtio-srf connection: one fsmrf Mrf for all (it only carries the Srf), each server
+ * connecting with its own address, secret and outbound listen port (fsmrf opens one listener per connection).
+ */
+export function fsmrfPoolServers(
+  srf: Srf,
+  servers: readonly { name: string; host: string; port: number; secret: string; listenPort: number }[],
+  opts: { listenAddress: string; connectTimeoutMs?: number; limits?: MediaLimits },
+  clock: Clock,
+  log: Logger,
+): MediaPoolServer<FsmrfLeg>[] {
+  const mrf = new Mrf(srf);
+  return servers.map((m) => ({
+    name: m.name,
+    connect: () =>
+      MediaServerConnection.connect(
+        mrf,
+        { host: m.host, port: m.port, secret: m.secret, listenAddress: opts.listenAddress, listenPort: m.listenPort, connectTimeoutMs: opts.connectTimeoutMs, limits: opts.limits },
+        clock,
+        log.child({ mediaServer: m.name }),
+      ),
+  }));
 }

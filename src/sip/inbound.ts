@@ -3,21 +3,24 @@ import Srf from 'drachtio-srf';
 import type { Logger } from '../core/logger.js';
 import type { AgentService } from '../call/agent-service.js';
 import type { HotlineCalls } from '../call/hotline.js';
+import type { SetupTicket } from '../call/admission.js';
 import type { CallRegistry } from '../call/registry.js';
 import type { Flow } from '../ivr/spec.js';
 import type { FsmrfLeg } from '../media/fsmrf-leg.js';
-import type { MediaServerConnection } from '../media/media-server.js';
+import type { MediaLegFactory } from '../media/media-pool.js';
 import type { Authenticator, CredentialLookup } from './auth.js';
 import { route } from './dialplan.js';
 import { SrfDialogSignal } from './dialogs.js';
 import type { FailureLimiter } from './failure-limiter.js';
 import { rejectHostile } from './registrar.js';
 import { behindNat } from './seat-dialer.js';
+import { shedResponse } from './shed-response.js';
 import { onRequest } from './srf-routes.js';
 
 export interface InboundDeps {
   srf: Srf;
-  media: MediaServerConnection;
+  /** New calls' legs go to the least-loaded media server (MediaPool). */
+  media: Pick<MediaLegFactory<FsmrfLeg>, 'legForRemoteSdp'>;
   registry: CallRegistry;
   flows: { forNumber(number: string): Flow | undefined };
   creds: CredentialLookup;
@@ -35,8 +38,9 @@ export interface InboundDeps {
 
 /**
  * INVITE handling: hostile sources and scanners 403; seats (a From user that is an agent) must authenticate;
- * the dialplan decides hotline / feature code / seat outbound / 403 / 404; above MAX_CONCURRENT_CALLS or while
- * draining, 503. A hotline call gets a FreeSWITCH endpoint first, then the 200 OK with its SDP — so the caller's
+ * the dialplan decides hotline / feature code / seat outbound / 403 / 404; above MAX_CONCURRENT_CALLS, while
+ * draining, or as admission control reads the media server's live load (src/call/admission.ts), 503 with
+ * Retry-After. A hotline call gets a FreeSWITCH endpoint first, then the 200 OK with its SDP — so the caller's
  * media is anchored in FreeSWITCH from the first packet — and is handed to HotlineCalls.
  */
 export function installInbound(deps: InboundDeps): void {
@@ -78,8 +82,11 @@ async function handleInvite(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: Inb
   }
 }
 
-/** Answer with a FreeSWITCH endpoint, or respond and return undefined (cancelled, no media). */
-async function answer(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: InboundDeps): Promise<{ leg: FsmrfLeg; signal: SrfDialogSignal } | undefined> {
+/**
+ * Answer with a FreeSWITCH endpoint, or respond and return undefined (cancelled, no media). `setup` learns how long
+ * the endpoint took and whether it came (admission control): only that step, not the caller's side of the answer.
+ */
+async function answer(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: InboundDeps, setup?: SetupTicket): Promise<{ leg: FsmrfLeg; signal: SrfDialogSignal } | undefined> {
   let cancelled = false;
   req.on('cancel', () => {
     cancelled = true;
@@ -87,7 +94,9 @@ async function answer(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: InboundDe
   let leg: FsmrfLeg;
   try {
     leg = await deps.media.legForRemoteSdp(req.body);
+    setup?.succeeded();
   } catch (err) {
+    setup?.failed();
     deps.log.error({ err }, 'no media endpoint for an inbound call');
     if (!cancelled && !res.finalResponseSent) res.send(503, { headers: { 'Retry-After': '5' } });
     return undefined;
@@ -145,14 +154,18 @@ async function hotlineCall(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: Inbo
   }
   const admission = deps.registry.admit();
   if (!admission.ok) {
-    res.send(503, { headers: { 'Retry-After': '5', Reason: `SIP;cause=503;text="${admission.reason}"` } });
+    const r = shedResponse(admission);
+    res.send(r.status, { headers: r.headers });
     refusals.note(admission.reason, deps.log);
     return;
   }
-  const answered = await answer(req, res, deps).catch((err: unknown) => {
-    deps.registry.abandon();
-    throw err;
-  });
+  const answered = await answer(req, res, deps, admission.setup)
+    .catch((err: unknown) => {
+      deps.registry.abandon();
+      throw err;
+    })
+    // Whatever happened, the set-up slot is free now (a no-op once answer() reported the outcome).
+    .finally(() => admission.setup.dropped());
   if (!answered) {
     deps.registry.abandon();
     return;

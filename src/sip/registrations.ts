@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /** One registered contact of a seat. */
 export interface Registration {
@@ -19,7 +19,7 @@ export interface Registration {
  */
 export class RegistrationStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly hotlineId: string,
   ) {}
 

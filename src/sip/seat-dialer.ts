@@ -3,8 +3,8 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { CallError } from '../call/errors.js';
 import type { AnsweredSeat, RingingSeat, SeatDialer } from '../call/ports.js';
-import type { MediaServerConnection } from '../media/media-server.js';
 import type { FsmrfLeg } from '../media/fsmrf-leg.js';
+import type { MediaLegFactory } from '../media/media-pool.js';
 import { SrfSeat } from './dialogs.js';
 import type { RegistrationStore } from './registrations.js';
 
@@ -23,14 +23,14 @@ interface LateOfferAnswer {
 export class SipSeatDialer implements SeatDialer {
   constructor(
     private readonly srf: Srf,
-    private readonly media: MediaServerConnection,
+    private readonly media: Pick<MediaLegFactory<FsmrfLeg>, 'legForRemoteSdp'>,
     private readonly registrations: RegistrationStore,
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly sipDomain: string,
   ) {}
 
-  async ring(agentId: string, call: { callId: string; callerNumber: string }): Promise<RingingSeat> {
+  async ring(agentId: string, call: { callId: string; callerNumber: string; mediaNear?: string }): Promise<RingingSeat> {
     const [reg] = await this.registrations.contacts(agentId, this.clock.now());
     if (!reg) throw new CallError('SEAT_UNREACHABLE', `agent ${agentId} has no registered seat`, { agentId });
 
@@ -72,7 +72,7 @@ export class SipSeatDialer implements SeatDialer {
         throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
       }
       try {
-        leg = await this.media.legForRemoteSdp(uac.sdp);
+        leg = await this.media.legForRemoteSdp(uac.sdp, { near: call.mediaNear });
       } catch (err) {
         await uac.destroy();
         throw err;

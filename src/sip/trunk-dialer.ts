@@ -3,8 +3,8 @@ import type { Logger } from '../core/logger.js';
 import { CallError, type CallErrorCode } from '../call/errors.js';
 import type { CustomerLeg, DialingCustomer, TrunkDialer } from '../call/ports.js';
 import type { MediaLeg } from '../media/leg.js';
-import type { MediaServerConnection } from '../media/media-server.js';
 import type { FsmrfLeg } from '../media/fsmrf-leg.js';
+import type { MediaLegFactory } from '../media/media-pool.js';
 import { SrfDialogSignal } from './dialogs.js';
 
 /** The customer's answered dialog with its FreeSWITCH leg. */
@@ -32,14 +32,14 @@ export function customerFailure(status: number | undefined): CallErrorCode {
 export class SipTrunkDialer implements TrunkDialer {
   constructor(
     private readonly srf: Srf,
-    private readonly media: MediaServerConnection,
+    private readonly media: Pick<MediaLegFactory<FsmrfLeg>, 'offerLeg'>,
     private readonly trunk: string,
     private readonly sipDomain: string,
     private readonly log: Logger,
   ) {}
 
-  async dial(number: string, call: { callId: string; callerId: string }): Promise<DialingCustomer> {
-    const leg: FsmrfLeg = await this.media.offerLeg();
+  async dial(number: string, call: { callId: string; callerId: string; mediaNear?: string }): Promise<DialingCustomer> {
+    const leg: FsmrfLeg = await this.media.offerLeg({ near: call.mediaNear });
     let invite: Srf.SrfRequest | undefined;
     let cancelled = false;
     let early: Promise<void> | undefined;

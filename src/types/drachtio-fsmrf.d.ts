@@ -114,6 +114,11 @@ declare module 'drachtio-fsmrf' {
       cps: number;
       /** Percent idle CPU from FreeSWITCH's last HEARTBEAT event; undefined before the first one. */
       cpuIdle?: number;
+      /** The inbound event socket (drachtio-modesl Connection, an EventEmitter2 with `::` wildcards). */
+      readonly conn: {
+        on(event: string, listener: (...args: unknown[]) => void): unknown;
+        off(event: string, listener: (...args: unknown[]) => void): unknown;
+      };
       createEndpoint(opts?: EndpointOptions): Promise<Endpoint>;
       connectCaller(
         req: Srf.SrfRequest,

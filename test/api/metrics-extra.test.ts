@@ -3,11 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdmissionController } from '../../src/call/admission.js';
 import { CallRegistry } from '../../src/call/registry.js';
 import { VirtualClock, flushMicrotasks } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { isMediaError } from '../../src/media/errors.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg } from '../../src/media/fsmrf-leg.js';
+import { MediaPool } from '../../src/media/media-pool.js';
+import { FakeHosts, type PoolLeg } from '../media/fake-servers.js';
 import { AcdEventWriter } from '../../src/store/pg/acd-events.js';
 import { openPgStore } from '../../src/store/pg/index.js';
 import { Spool } from '../../src/store/pg/spool.js';
@@ -92,6 +95,23 @@ describe('/metrics: the extra series of issue 10', () => {
     expect(await series('hotline_media_errors_total', { code: 'MEDIA_TIMEOUT', op: 'play' })).toBe(1);
   });
 
+  it('per media server: up, sessions and idle CPU from its heartbeat, labelled host:port', async () => {
+    const clock = new VirtualClock(0);
+    const hosts = new FakeHosts(['10.0.0.1:8021', '10.0.0.2:8021'], clock);
+    const pool = new MediaPool<PoolLeg>(hosts.servers(), clock, silentLogger, { heartbeatStaleMs: 5000, backoffMs: 0 });
+    await pool.start();
+    w.metrics.setPipelineSources({ mediaServers: () => pool.servers() });
+    hosts.now('10.0.0.1:8021').heartbeat(87.5, 12);
+    expect(await series('hotline_media_server_up', { server: '10.0.0.1:8021' })).toBe(1);
+    expect(await series('hotline_media_server_sessions', { server: '10.0.0.1:8021' })).toBe(12);
+    expect(await series('hotline_media_server_idle_cpu', { server: '10.0.0.1:8021' })).toBe(87.5);
+    expect(await series('hotline_media_server_idle_cpu', { server: '10.0.0.2:8021' })).toBeNaN();
+    hosts.reachable.set('10.0.0.2:8021', false);
+    hosts.now('10.0.0.2:8021').endSocket();
+    expect(await series('hotline_media_server_up', { server: '10.0.0.2:8021' })).toBe(0);
+    pool.close();
+  });
+
   it('Redis function latency, through the store observer', async () => {
     const store = new RedisAcdStore({ redis: w.redis, hotlineId: uniqueHotline('metrics'), clock: w.clock, leaseMs: 60_000, observer: w.metrics.redisObserver() });
     try {
@@ -106,12 +126,35 @@ describe('/metrics: the extra series of issue 10', () => {
   });
 
   it('calls shed with 503, by reason', async () => {
-    const registry = new CallRegistry(w.clock, 0, () => undefined, w.metrics.shedObserver());
+    const registry = new CallRegistry(w.clock, 0, undefined, w.metrics.shedObserver());
     expect(registry.admit()).toMatchObject({ ok: false, reason: 'overloaded' });
     registry.stopAccepting();
     expect(registry.admit()).toMatchObject({ ok: false, reason: 'draining' });
     expect(await series('hotline_calls_shed_total', { reason: 'overloaded' })).toBe(1);
     expect(await series('hotline_calls_shed_total', { reason: 'draining' })).toBe(1);
+  });
+
+  it("admission control: the set-up limit, set-ups in flight, the CPU share, and its refusals' reasons", async () => {
+    let idle: number | undefined = 20;
+    const admission = new AdmissionController(w.clock, { softIdleCpu: 30, hardIdleCpu: 10, latencyTargetMs: 500, maxSetups: 10, initialSetups: 2 }, () => idle);
+    w.metrics.setPipelineSources({ admission: () => admission.state() });
+    const registry = new CallRegistry(w.clock, 100, admission, w.metrics.shedObserver());
+    expect(registry.admit()).toMatchObject({ ok: false, reason: 'media-cpu' }); // half the calls at 20 % idle: the first waits
+    const a = registry.admit();
+    expect(a.ok).toBe(true);
+    idle = 50;
+    expect(registry.admit().ok).toBe(true);
+    expect(registry.admit()).toMatchObject({ ok: false, reason: 'setup-limit' });
+    expect(await series('hotline_admission_setup_limit')).toBe(2);
+    expect(await series('hotline_admission_setups_in_flight')).toBe(2);
+    expect(await series('hotline_admission_cpu_fraction')).toBe(1);
+    idle = 15;
+    expect(await series('hotline_admission_cpu_fraction')).toBe(0.25);
+    if (a.ok) a.setup.failed();
+    expect(await series('hotline_admission_setup_limit')).toBe(1);
+    expect(await series('hotline_admission_setups_in_flight')).toBe(1);
+    expect(await series('hotline_calls_shed_total', { reason: 'media-cpu' })).toBe(1);
+    expect(await series('hotline_calls_shed_total', { reason: 'setup-limit' })).toBe(1);
   });
 
   it('PostgreSQL spool depth', async () => {

@@ -23,12 +23,15 @@ class CustomerSide extends FakeSignal implements CustomerLeg {
 class ScriptedTrunk implements TrunkDialer {
   script: TrunkScript = 'never';
   dialled: string[] = [];
+  /** The media leg each dial asked its customer leg to share a server with. */
+  mediaNear: Array<string | undefined> = [];
   cancelled = 0;
   customer: CustomerSide | undefined;
   constructor(private readonly clock: VirtualClock) {}
 
-  dial(number: string): Promise<DialingCustomer> {
+  dial(number: string, call?: { mediaNear?: string }): Promise<DialingCustomer> {
     this.dialled.push(number);
+    this.mediaNear.push(call?.mediaNear);
     const leg = new ScriptedLeg(`customer-${number}`, this.clock);
     let resolveMedia!: (l: MediaLeg) => void;
     const media = new Promise<MediaLeg>((r) => (resolveMedia = r));
@@ -80,6 +83,8 @@ describe('the callback call (agent first, then the customer through the trunk)',
     expect(answeredHook).toEqual([T0 + 2000]);
     expect(trunk.dialled).toEqual(['13800000001']);
     const agentLeg = seats.answered.get('a1')!.leg;
+    // The customer's leg is asked for on the agent's media server (the two are bridged there).
+    expect(trunk.mediaNear).toEqual([agentLeg.id]);
     expect(agentLeg.events).toEqual(['music:tone://ringback']);
     await clock.advanceAsync(1000); // early media: ring-back stops, the bridge carries the trunk's audio
     expect(agentLeg.events).toEqual(['music:tone://ringback', 'stop', 'bridge:customer-13800000001']);

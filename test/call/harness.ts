@@ -246,6 +246,8 @@ export type SeatScript = { answerAfterMs: number } | { ourFailureAfterMs: number
 export class ScriptedSeats implements SeatDialer {
   readonly scripts = new Map<string, SeatScript>();
   readonly rung: string[] = [];
+  /** The media leg each ring asked its seat leg to share a server with (MediaPlacement.mediaNear). */
+  readonly mediaNear: Array<string | undefined> = [];
   readonly cancelled: string[] = [];
   readonly answered = new Map<string, FakeSeat>();
   /** Every seat leg created, for the no-endpoint-left invariant. */
@@ -263,11 +265,12 @@ export class ScriptedSeats implements SeatDialer {
 
   constructor(private readonly clock: VirtualClock) {}
 
-  ring(agentId: string): Promise<RingingSeat> {
+  ring(agentId: string, call?: { mediaNear?: string }): Promise<RingingSeat> {
     const script = this.scripts.get(agentId) ?? 'never';
     if (this.dead) return Promise.reject(new Error('instance dead'));
     if (script === 'unreachable') return Promise.reject(new CallError('SEAT_UNREACHABLE', agentId));
     this.rung.push(agentId);
+    this.mediaNear.push(call?.mediaNear);
     this.rungAt.push(this.clock.now());
     this.ringingNow++;
     let settle!: { resolve: (s: AnsweredSeat) => void; reject: (e: unknown) => void };

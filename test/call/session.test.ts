@@ -37,6 +37,8 @@ describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
       const c = w.call();
       await run(w, TO_QUEUE_MS);
       expect(w.seats.rung).toEqual(['a']);
+      // The seat's leg is asked for on the caller's media server (the two are bridged there).
+      expect(w.seats.mediaNear).toEqual([c.leg.id]);
       const rangAt = w.seats.rungAt[0]!;
       await run(w, rangAt + 14_999 - w.clock.now());
       expect(w.seats.cancelled).toEqual([]);
@@ -423,6 +425,25 @@ describe.each(STORE_KINDS)('call session on the %s store', (kind) => {
         expect(w.records.records).toHaveLength(1);
       });
     }
+
+    it('the media server is lost while connected: the record says error (not a caller hang-up), the agent is freed, the legs released', async () => {
+      const w = await make(['a'], { a: { answerAfterMs: 1000 } });
+      const c = w.call();
+      await run(w, 8000);
+      expect(await w.state('a')).toBe('on-call');
+      // MediaPool ends every leg of the lost server (FsmrfLeg.serverLost): the caller's first, then the seat's.
+      c.leg.hangUp('media server lost: event socket closed');
+      for (const leg of w.seats.legs) leg.hangUp('media server lost: event socket closed');
+      await run(w, 60_000);
+      await c.done;
+      expect(w.records.records).toHaveLength(1);
+      expect(w.records.records[0]).toMatchObject({ disposition: 'error', endedBy: 'error', agentId: 'a' });
+      expect(STUCK).not.toContain(await w.state('a'));
+      expect(await w.store.call(c.callId)).toBeNull();
+      for (const leg of w.seats.legs) expect(leg.released).toBe(true);
+      expect(c.leg.released).toBe(true);
+      await w.stop();
+    });
 
     it('a ringing seat is cancelled and its agent is ready again when the caller abandons', async () => {
       const w = await make(['a'], { a: 'never' });

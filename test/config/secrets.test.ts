@@ -62,6 +62,13 @@ describe('well-known default secrets beyond loopback (item 18)', () => {
     expect(defaultSecretWarnings({ ...base, DRACHTIO_HOST: '10.0.0.5', DRACHTIO_SECRET: 'x9!long', FREESWITCH_HOST: '10.0.0.6', FREESWITCH_SECRET: 'y8?long' })).toEqual([]);
   });
 
+  it('with FREESWITCH_SERVERS: one warning per server beyond loopback that uses the default, by its own secret', () => {
+    const w = defaultSecretWarnings({ ...base, FREESWITCH_HOST: '10.9.9.9', FREESWITCH_SERVERS: '127.0.0.1:8021,10.0.0.7:8021,mine@10.0.0.8:8021' });
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatch(/^FREESWITCH_SECRET .*"ClueCon".*10\.0\.0\.7/);
+    expect(defaultSecretWarnings({ ...base, FREESWITCH_SECRET: 'own', FREESWITCH_SERVERS: 'ClueCon@10.0.0.7:8021' })).toHaveLength(1);
+  });
+
   it('knows loopback', () => {
     expect(['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]'].every(isLoopbackHost)).toBe(true);
     expect(['10.0.0.1', '0.0.0.0', '::', 'example.com', '128.0.0.1'].some(isLoopbackHost)).toBe(false);

@@ -72,6 +72,20 @@ describe.concurrent('acd serve start-up errors', () => {
     }
   });
 
+  it('FREESWITCH_SERVERS all down: one MEDIA_UNAVAILABLE line naming each server, exit 1', async () => {
+    const drachtioPort = await freePort();
+    const drachtio = await fakeDrachtio(drachtioPort);
+    try {
+      const run = await runCli(['serve'], { ...(await baseEnv()), TELEPHONY_ENABLED: 'true', DRACHTIO_PORT: String(drachtioPort), FREESWITCH_SERVERS: '127.0.0.1:2,s3cret@127.0.0.1:3' });
+      const line = oneLine(run, 'MEDIA_UNAVAILABLE');
+      expect(line).toContain('no FreeSWITCH reachable: FreeSWITCH at 127.0.0.1:2: connect ECONNREFUSED 127.0.0.1:2; FreeSWITCH at 127.0.0.1:3: connect ECONNREFUSED 127.0.0.1:3');
+      expect(run.stdout + run.stderr).not.toContain('s3cret');
+      expect(run.signal).toBeNull();
+    } finally {
+      await drachtio.close();
+    }
+  });
+
   it('HTTP port in use: LISTEN_FAILED', async () => {
     const run = await runCli(['serve'], { ...(await baseEnv()), HTTP_PORT: String(busyPort) });
     expect(oneLine(run, 'LISTEN_FAILED')).toBe(`acd: LISTEN_FAILED: cannot listen for HTTP on 127.0.0.1:${busyPort}: the port is already in use (another process listens there)`);

@@ -130,6 +130,27 @@ describe('FsmrfLeg', () => {
     expect(clock.nextAt()).toBeUndefined();
   });
 
+  it('serverLost ends the leg at once (listeners told, the stuck operation not awaited) and still asks the endpoint to hang up', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    const reasons: string[] = [];
+    l.onGone((r) => reasons.push(r));
+    // A play on a frozen FreeSWITCH: its completion never comes.
+    const p = l.play(['/p/a.wav']).catch((e: unknown) => e);
+    await flushMicrotasks();
+    l.serverLost('no heartbeat for 5000 ms');
+    expect(l.gone).toBe(true);
+    expect(reasons).toEqual(['media server lost: no heartbeat for 5000 ms']);
+    expect(ep.destroyed).toBe(1);
+    l.serverLost('again');
+    await l.release();
+    expect(ep.destroyed).toBe(1);
+    expect(reasons).toHaveLength(1);
+    // The stuck play has settled as MEDIA_GONE (at once: the leg went).
+    await clock.advanceAsync(11_000);
+    expect(await p).toMatchObject({ code: 'MEDIA_GONE' });
+  });
+
   it('waitForVoice reads detect_audio_timeout: false means voice was heard', async () => {
     const clock = new VirtualClock();
     const { ep, leg: l } = leg(clock);

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../../core/clock.js';
 import { AcdError } from '../../acd/errors.js';
 import { isValidHold, serveEntries } from '../../acd/eligibility.js';
@@ -22,12 +21,14 @@ import type {
   StoreSnapshot,
   TrackedCall,
 } from '../../acd/store.js';
+import { scanKeys, type RedisClient } from './client.js';
 import { toAcdError } from './errors.js';
+import { ensureLibrary, libraryReady } from './function-library.js';
 import { keyPrefix } from './keys.js';
 import { ACD_OP_CODES, ACD_OPS, acdLibrary, BATCH_FUNCTION, EMPTY_SCRIPT, functionName, type AcdOp } from './lua-ops.js';
 
 export interface RedisAcdStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   hotlineId: string;
   clock: Clock;
   leaseMs: number;
@@ -78,24 +79,6 @@ function settle(o: QueuedOp, reply: string): void {
 
 const FUNCTION_NAMES = Object.fromEntries(ACD_OPS.map((op) => [op, functionName(op)])) as Record<AcdOp, string>;
 
-const loaded = new WeakMap<Redis, Promise<void>>();
-/** Connections whose load has completed: the hot path skips awaiting the (settled) load promise. */
-const ready = new WeakSet<Redis>();
-
-/** FUNCTION LOAD REPLACE once per connection: idempotent, and every instance loads the same versioned code. */
-function ensureLibrary(redis: Redis, again = false): Promise<void> {
-  let p = again ? undefined : loaded.get(redis);
-  if (!p) {
-    if (again) ready.delete(redis);
-    p = redis.function('LOAD', 'REPLACE', acdLibrary()).then(() => {
-      ready.add(redis);
-    });
-    p.catch(() => loaded.delete(redis));
-    loaded.set(redis, p);
-  }
-  return p;
-}
-
 /**
  * The ACD on Redis: each operation is one Lua function (src/store/redis/lua-*.ts; several issued in one tick share one
  * FCALL, see run) applying the same rules
@@ -105,7 +88,7 @@ function ensureLibrary(redis: Redis, again = false): Promise<void> {
  */
 export class RedisAcdStore implements AcdStore {
   readonly prefix: string;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly clock: Clock;
   private readonly leaseMs: number;
   private readonly maxLen: number;
@@ -165,13 +148,14 @@ export class RedisAcdStore implements AcdStore {
   private async send(ops: QueuedOp[]): Promise<void> {
     let raw: unknown;
     try {
-      if (!ready.has(this.redis)) await ensureLibrary(this.redis);
+      if (!libraryReady(this.redis)) await ensureLibrary(this.redis, acdLibrary());
       try {
         raw = await this.invoke(ops);
       } catch (e) {
-        // Loads the library and tries again if Redis lost it (a restart without persistence): nothing ran.
+        // Loads the library and tries again if this master lacks it (a restart without persistence, a failover to
+        // a replica or a new master that never got it): nothing ran.
         if (!/Function not found/i.test(String((e as Error).message))) throw e;
-        await ensureLibrary(this.redis, true);
+        await ensureLibrary(this.redis, acdLibrary(), true);
         raw = await this.invoke(ops);
       }
     } catch (e) {
@@ -487,7 +471,7 @@ export class RedisAcdStore implements AcdStore {
   }
 
   /** Blocks up to `timeoutSec` for the next offer of `instance` (use a dedicated connection: it blocks it). */
-  async waitOffer(blocking: Redis, instance: string, timeoutSec: number): Promise<Offer | null> {
+  async waitOffer(blocking: RedisClient, instance: string, timeoutSec: number): Promise<Offer | null> {
     const r = await this.guard('waitOffer', () => blocking.blpop(`${this.prefix}in:${instance}`, timeoutSec));
     return r ? (JSON.parse(r[1]) as Offer) : null;
   }
@@ -531,25 +515,19 @@ export class RedisAcdStore implements AcdStore {
   /** Ids of the keys `<head><id>` (no index set on the hot path: snapshots are rare and may scan). */
   private async scanIds(head: string): Promise<string[]> {
     const out: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${escapeGlob(head)}*`, 'COUNT', 1000);
-      cursor = next;
+    await scanKeys(this.redis, `${escapeGlob(head)}*`, (keys) => {
       for (const k of keys) out.push(k.slice(head.length));
-    } while (cursor !== '0');
+    });
     return out;
   }
 
   /** Deletes every key of this hotline (tests and the benchmark clean up with it). */
   async destroy(): Promise<void> {
-    await this.guard('destroy', async () => {
-      let cursor = '0';
-      do {
-        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${escapeGlob(this.prefix)}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await this.redis.unlink(...keys);
-      } while (cursor !== '0');
-    });
+    await this.guard('destroy', () =>
+      scanKeys(this.redis, `${escapeGlob(this.prefix)}*`, async (keys) => {
+        await this.redis.unlink(...keys);
+      }),
+    );
   }
 
   private async readSetup(): Promise<{ skills: Set<string>; queues: Map<string, QueueDefinition>; version: string }> {

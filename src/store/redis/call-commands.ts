@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from './client.js';
 import type { Logger } from '../../core/logger.js';
 import { keyPrefix } from './keys.js';
 
@@ -21,7 +21,7 @@ export interface CallCommandHandler {
 
 export interface RedisCallCommandsOptions {
   /** Used to publish; a duplicate of it subscribes (a subscribed connection can do nothing else). */
-  redis: Redis;
+  redis: RedisClient;
   hotlineId: string;
   instanceId: string;
   /** This instance's live calls; absent on an instance without telephony (it only sends commands). */
@@ -53,12 +53,23 @@ interface Reply {
  * removed by the reaper anyway.
  */
 export class RedisCallCommands {
-  private sub: Redis | undefined;
+  private sub: RedisClient | undefined;
   private readonly pending = new Map<string, { resolve: (o: HangupOutcome) => void; timer: NodeJS.Timeout }>();
   private readonly prefix: string;
+  /**
+   * On a Redis Cluster, sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7): a plain PUBLISH reaches every node, but its
+   * reply counts only the subscribers on the node it was sent to, so "nobody listens" could not be told. A shard
+   * channel lives on the master of its slot (the hotline's hash tag), where ioredis's sharded subscriber listens.
+   */
+  private readonly sharded: boolean;
 
   constructor(private readonly opts: RedisCallCommandsOptions) {
     this.prefix = keyPrefix(opts.hotlineId);
+    this.sharded = isCluster(opts.redis);
+  }
+
+  private async publish(channel: string, message: string): Promise<number> {
+    return Number(await (this.sharded ? this.opts.redis.spublish(channel, message) : this.opts.redis.publish(channel, message)));
   }
 
   private cmdChannel(instance: string): string {
@@ -71,11 +82,12 @@ export class RedisCallCommands {
 
   async start(): Promise<void> {
     if (this.sub) return;
-    const sub = this.opts.redis.duplicate();
+    const redis = this.opts.redis;
+    const sub = isCluster(redis) ? redis.duplicate([], { shardedSubscribers: true }) : redis.duplicate();
     this.sub = sub;
     // Reconnects are ioredis's business; without a listener every failed attempt would be printed.
     sub.on('error', (err: unknown) => this.opts.log.debug({ err }, 'call commands: subscriber connection error'));
-    sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    sub.on(this.sharded ? 'smessage' : 'message', (channel: string, message: string) => this.onMessage(channel, message));
     // A duplicate may start lazily or still be connecting (the offline queue may be off): wait until it is ready.
     // ioredis re-subscribes by itself after a reconnect.
     if (sub.status === 'wait') await sub.connect();
@@ -87,7 +99,7 @@ export class RedisCallCommands {
     }
     const channels = [this.replyChannel(this.opts.instanceId)];
     if (this.opts.handler) channels.push(this.cmdChannel(this.opts.instanceId));
-    await sub.subscribe(...channels);
+    await (this.sharded ? sub.ssubscribe(...channels) : sub.subscribe(...channels));
   }
 
   async stop(): Promise<void> {
@@ -117,7 +129,7 @@ export class RedisCallCommands {
     const cmd: Command = { id, op: 'hangup', callId, replyTo: instanceId };
     let receivers: number;
     try {
-      receivers = await this.opts.redis.publish(this.cmdChannel(owner), JSON.stringify(cmd));
+      receivers = await this.publish(this.cmdChannel(owner), JSON.stringify(cmd));
     } catch (err) {
       this.settle(id, 'timeout');
       throw err;
@@ -163,7 +175,7 @@ export class RedisCallCommands {
     }
     this.opts.log.info({ callId: cmd.callId, status, from: cmd.replyTo }, 'operator hang-up');
     const reply: Reply = { id: cmd.id, status };
-    await this.opts.redis.publish(this.replyChannel(cmd.replyTo), JSON.stringify(reply));
+    await this.publish(this.replyChannel(cmd.replyTo), JSON.stringify(reply));
   }
 }
 

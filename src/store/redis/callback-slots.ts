@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import type { SeatSlots } from '../../callbacks/ports.js';
 
 /**
@@ -20,7 +20,7 @@ export class RedisCallbackSlots implements SeatSlots {
   private readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     hotlineId: string,
   ) {
     this.key = `{${hotlineId}}:callback-seats`;

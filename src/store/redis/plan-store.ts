@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { emptyPlanState, type PlanCampaign, type PlanLevel, type PlanState, type PlanTransition } from '../../acd/peak-plan.js';
 import { toAcdError } from './errors.js';
 import { keyPrefix } from './keys.js';
@@ -45,7 +45,7 @@ export class RedisPlanStore {
   private readonly base: string;
   private readonly p: string;
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     hotlineId: string,
   ) {
     this.base = keyPrefix(hotlineId);

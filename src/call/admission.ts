@@ -1,0 +1,187 @@
+import type { Clock } from '../core/clock.js';
+
+/**
+ * Admission control for new calls, following the live load of the media server.
+ *
+ * It replaces OverloadGuard, which refused every new call for a fixed MEDIA_BACKOFF_MS after one media set-up
+ * failure: one endpoint that timed out on a busy but healthy FreeSWITCH turned away every caller for seconds, then
+ * let the whole backlog in at once (on/off oscillation), and a sustained overload was answered no more firmly than
+ * a single hiccup. Here two signals each take a proportional share, so shedding tracks the load:
+ *
+ * - A limit on media set-ups in flight (admitted calls whose FreeSWITCH endpoint is not up yet), adapted by AIMD
+ *   as in Netflix's concurrency-limits: a set-up that succeeds within the latency target while the limit was
+ *   at least half used raises it by one; a failure or a set-up slower than the target multiplies it by
+ *   `backoffRatio`. By Little's law the calls admitted per second are at most limit / set-up latency, so when
+ *   FreeSWITCH slows down, admission falls with it, and it rises again as set-ups get quick. One slow set-up
+ *   only trims the limit (10 → 9); a run of time-outs brings it down geometrically, never below one.
+ * - FreeSWITCH's idle CPU (its heartbeat) as a ramp: at or above `softIdleCpu` every call, at or below
+ *   `hardIdleCpu` none, in between that share of them, spread by an accumulator (deterministic, no Math.random:
+ *   at a share of 25 %, exactly every fourth call).
+ *
+ * The two work at different points. While set-ups are quick (tens of ms on the load bench), a limit of even one set-up
+ * allows 25 calls/s, so the set-up limit binds only near the cliff where FreeSWITCH stops answering in time; it is
+ * the backstop that keeps time-outs from piling up. The CPU ramp acts before the cliff and gives the smooth share
+ * (test/call/admission.test.ts runs both at twice a model server's sustainable rate).
+ *
+ * A refusal is immediate and says how long to wait (Retry-After, 1–5 s, longer the deeper the cut).
+ * MAX_CONCURRENT_CALLS stays a hard cap, in CallRegistry. No timers: lateness is noticed at the next admission.
+ */
+export interface AdmissionOptions {
+  /** Idle CPU (percent) at or above which the CPU signal admits every call. */
+  softIdleCpu: number;
+  /** Idle CPU (percent) at or below which it admits none; 0 turns the CPU signal off. Between the two, a linear share. */
+  hardIdleCpu: number;
+  /** A media set-up slower than this (ms) is a sign of saturation, like a failure: it shrinks the limit. */
+  latencyTargetMs: number;
+  /** Ceiling of the set-up limit (its floor is 1). */
+  maxSetups: number;
+  /** Where the limit starts; default min(10, maxSetups). */
+  initialSetups?: number;
+  /** Factor applied to the limit on each failed or slow set-up; default 0.9 (concurrency-limits' AIMD default). */
+  backoffRatio?: number;
+}
+
+export type AdmissionRefusalReason = 'media-down' | 'setup-limit' | 'media-cpu';
+
+/** One admitted call's media set-up: report how it ended, once (later reports are ignored). */
+export interface SetupTicket {
+  /** The endpoint is up: its latency is learnt. */
+  succeeded(): void;
+  /** The media server failed or timed out: the limit shrinks. */
+  failed(): void;
+  /** Nothing to learn (the set-up never ran to an outcome): only frees the slot. */
+  dropped(): void;
+}
+
+export type AdmissionDecision = { ok: true; setup: SetupTicket } | { ok: false; reason: AdmissionRefusalReason; retryAfterSec: number };
+
+/** What CallRegistry needs of admission control (a port: tests and the default admit everything). */
+export interface AdmissionControl {
+  tryAdmit(): AdmissionDecision;
+}
+
+export interface AdmissionState {
+  /** The current limit on set-ups in flight (a whole number of calls). */
+  setupLimit: number;
+  setupsInFlight: number;
+  /** Share of new calls the CPU signal admits now (0..1; 1 before the first heartbeat). */
+  cpuAdmitFraction: number;
+}
+
+const MIN_RETRY_SEC = 1;
+const MAX_RETRY_SEC = 5;
+/** Float slack for the accumulator: ten steps of 0.1 must make one whole call. */
+const EPS = 1e-9;
+
+export const admitAll: AdmissionControl = {
+  tryAdmit: () => ({ ok: true, setup: { succeeded: () => undefined, failed: () => undefined, dropped: () => undefined } }),
+};
+
+export class AdmissionController implements AdmissionControl {
+  private limit: number;
+  /** Set-ups in flight. */
+  private readonly open = new Set<InFlight>();
+  /** Calls owed by the CPU ramp: each candidate adds the admit fraction; a whole one is admitted. Stays in [0, 1). */
+  private credit = 0;
+  private readonly ratio: number;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly opts: AdmissionOptions,
+    /** FreeSWITCH's idle CPU in percent, undefined before its first heartbeat (or from a pool: of the next server). */
+    private readonly cpuIdle: () => number | undefined,
+    /** Media servers in service (src/media/media-pool.ts): with none, every call would fail to get media. */
+    private readonly inService: () => number = () => 1,
+  ) {
+    this.limit = Math.min(Math.max(opts.initialSetups ?? 10, 1), Math.max(1, opts.maxSetups));
+    this.ratio = opts.backoffRatio ?? 0.9;
+  }
+
+  tryAdmit(): AdmissionDecision {
+    // Refused before it is answered: the caller's proxy can try another site rather than hear a dropped call.
+    if (this.inService() === 0) return { ok: false, reason: 'media-down', retryAfterSec: MAX_RETRY_SEC };
+    this.noteLate();
+    const limit = Math.floor(this.limit);
+    if (this.open.size >= limit) return { ok: false, reason: 'setup-limit', retryAfterSec: retryAfter(this.limitSeverity()) };
+    const f = this.cpuFraction();
+    if (!this.takeShare(f)) return { ok: false, reason: 'media-cpu', retryAfterSec: retryAfter(1 - f) };
+    return { ok: true, setup: this.start() };
+  }
+
+  state(): AdmissionState {
+    this.noteLate();
+    return { setupLimit: Math.floor(this.limit), setupsInFlight: this.open.size, cpuAdmitFraction: this.cpuFraction() };
+  }
+
+  /** The CPU ramp's share for the last heartbeat. */
+  private cpuFraction(): number {
+    const idle = this.cpuIdle();
+    const { softIdleCpu: soft, hardIdleCpu: hard } = this.opts;
+    if (hard <= 0 || idle === undefined || !Number.isFinite(idle)) return 1;
+    if (idle < hard) return 0;
+    // soft <= hard leaves no ramp: a plain floor at `hard` (the old MEDIA_MIN_IDLE_CPU behaviour).
+    if (idle >= soft) return 1;
+    return (idle - hard) / (soft - hard);
+  }
+
+  private takeShare(f: number): boolean {
+    if (f >= 1) return true;
+    if (f <= 0) return false;
+    this.credit += f;
+    if (this.credit < 1 - EPS) return false;
+    this.credit = Math.max(0, this.credit - 1);
+    return true;
+  }
+
+  /** 0 with the limit at its ceiling, 1 at its floor. */
+  private limitSeverity(): number {
+    const max = Math.max(1, this.opts.maxSetups);
+    return max <= 1 ? 0 : 1 - (Math.floor(this.limit) - 1) / (max - 1);
+  }
+
+  private start(): SetupTicket {
+    const setup: InFlight = { startedAt: this.clock.now(), inFlightAtStart: this.open.size + 1, late: false };
+    this.open.add(setup);
+    const end = (outcome: 'ok' | 'failed' | 'dropped'): void => {
+      if (!this.open.delete(setup)) return;
+      if (outcome === 'dropped' || setup.late) return;
+      const slow = this.clock.now() - setup.startedAt > this.opts.latencyTargetMs;
+      if (outcome === 'failed' || slow) this.shrink();
+      // Grow only a limit that was used: an idle hotline must not bank a limit far above what it ever needed.
+      else if (setup.inFlightAtStart * 2 >= this.limit) this.limit = Math.min(Math.max(1, this.opts.maxSetups), this.limit + 1);
+    };
+    return { succeeded: () => end('ok'), failed: () => end('failed'), dropped: () => end('dropped') };
+  }
+
+  /**
+   * A set-up still in flight past the latency target is already known to be slow: count it now, once, rather than
+   * when it ends (a time-out ends 10 s later, and meanwhile the old limit would keep admitting calls).
+   */
+  private noteLate(): void {
+    const now = this.clock.now();
+    for (const s of this.open) {
+      if (!s.late && now - s.startedAt > this.opts.latencyTargetMs) {
+        s.late = true;
+        this.shrink();
+      }
+    }
+  }
+
+  private shrink(): void {
+    this.limit = Math.max(1, this.limit * this.ratio);
+  }
+}
+
+interface InFlight {
+  readonly startedAt: number;
+  /** Set-ups in flight when it started, itself included: whether the limit was in use. */
+  readonly inFlightAtStart: number;
+  /** Already counted as slow while in flight. */
+  late: boolean;
+}
+
+/** Retry-After for a refusal of the given severity (0..1): a light squeeze 1 s, a full stop 5 s. */
+function retryAfter(severity: number): number {
+  const s = Math.min(1, Math.max(0, severity));
+  return Math.round(MIN_RETRY_SEC + (MAX_RETRY_SEC - MIN_RETRY_SEC) * s);
+}

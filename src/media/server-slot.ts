@@ -1,0 +1,239 @@
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { MediaError, type MediaObserver } from './errors.js';
+import type { MediaLeg } from './leg.js';
+import type { ServerLoad } from './pool-chooser.js';
+
+/** What MediaPool needs of one connected media server: MediaServerConnection implements it, tests pass a fake. */
+export interface PooledServer<L> {
+  legForRemoteSdp(remoteSdp: string): Promise<L>;
+  offerLeg(): Promise<L>;
+  /** Idle-CPU percent from the last HEARTBEAT; undefined before one. */
+  readonly cpuIdle: number | undefined;
+  /** Session-Count from the last HEARTBEAT. */
+  readonly currentSessions: number;
+  /** Each HEARTBEAT event (FreeSWITCH sends one every event-heartbeat-interval). Returns the unsubscribe. */
+  onHeartbeat(fn: () => void): () => void;
+  /** The event socket ended or failed. Returns the unsubscribe. */
+  onLost(fn: (why: string) => void): () => void;
+  observe(observer: MediaObserver): void;
+  disconnect(): void;
+}
+
+export interface SlotOptions {
+  /**
+   * A server whose last heartbeat is older than this is out of service (MEDIA_HEARTBEAT_STALE_MS), or than 2.5
+   * heartbeat intervals as observed, whichever is longer: a FreeSWITCH beating every 20 s (its stock setting) is not
+   * taken for dead between two beats.
+   */
+  heartbeatStaleMs: number;
+  /** Before two heartbeats have shown the interval: how long a connected server may stay silent (default 25 s). */
+  firstBeatGraceMs?: number;
+  /** Consecutive set-up time-outs that take a server out of service (it reconnects afterwards). */
+  maxSetupTimeouts?: number;
+  /** Reconnect back-off: first delay, doubling up to the last. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+type SlotState = 'connecting' | 'up' | 'down' | 'closed';
+
+/**
+ * One media server of the pool and its health: connecting → up → (event socket ended, heartbeat stale, or set-ups
+ * kept timing out) → down → reconnect after a back-off (1 s doubling to 30 s) → up again. Taking a server down
+ * disconnects it, so the next connection starts clean, and ends its live legs (serverLost) at once. State changes
+ * are logged once each; failed reconnects only when the reason changes.
+ */
+export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void }> {
+  private state: SlotState = 'connecting';
+  /** The connection in service (only while `up`). */
+  server: PooledServer<L> | undefined;
+  lastError: string | undefined;
+  private lastBeatAt = 0;
+  /** Whether a HEARTBEAT event (not only the connect) set lastBeatAt, and the shortest interval seen between two. */
+  private beaten = false;
+  private minGapMs: number | undefined;
+  private consecutiveTimeouts = 0;
+  private backoffUntil = 0;
+  /** Set-ups under way, and legs made since the last heartbeat (which its Session-Count does not yet include). */
+  inFlight = 0;
+  private sinceBeat = 0;
+  private readonly legs = new Set<L>();
+  private attempts = 0;
+  private staleTimer: TimerHandle | undefined;
+  private retryTimer: TimerHandle | undefined;
+  private offs: (() => void)[] = [];
+
+  constructor(
+    readonly index: number,
+    readonly name: string,
+    private readonly connector: () => Promise<PooledServer<L>>,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly opts: SlotOptions,
+    private readonly report: MediaObserver,
+  ) {}
+
+  /** The first connection attempt; settles either way (a failure schedules the next). */
+  async start(): Promise<void> {
+    await this.attempt();
+  }
+
+  get healthy(): boolean {
+    return this.state === 'up' && this.clock.now() - this.lastBeatAt <= this.staleAfterMs();
+  }
+
+  /**
+   * How old the last heartbeat may be. The shortest interval seen is FreeSWITCH's event-heartbeat-interval (a late
+   * beat only lengthens one gap); until two beats have shown it, the first-beat grace.
+   */
+  private staleAfterMs(): number {
+    const learnt = this.minGapMs === undefined ? (this.opts.firstBeatGraceMs ?? 25_000) : Math.ceil(this.minGapMs * 2.5);
+    return Math.max(this.opts.heartbeatStaleMs, learnt);
+  }
+
+  get cpuIdle(): number | undefined {
+    return this.server?.cpuIdle;
+  }
+
+  load(now: number): ServerLoad {
+    return {
+      index: this.index,
+      cpuIdle: this.server?.cpuIdle,
+      sessions: (this.server?.currentSessions ?? 0) + this.sinceBeat + this.inFlight,
+      backingOff: now < this.backoffUntil,
+    };
+  }
+
+  stat(now: number): { name: string; up: boolean; state: SlotState; sessions: number; cpuIdle: number | undefined; legs: number; heartbeatAgeMs: number | undefined } {
+    return {
+      name: this.name,
+      up: this.healthy,
+      state: this.state,
+      sessions: this.server?.currentSessions ?? 0,
+      cpuIdle: this.server?.cpuIdle,
+      legs: this.legs.size,
+      heartbeatAgeMs: this.state === 'up' ? now - this.lastBeatAt : undefined,
+    };
+  }
+
+  /** A leg made here: ended with the server if it is taken out. */
+  adopt(leg: L): void {
+    this.sinceBeat++;
+    this.legs.add(leg);
+    leg.onGone(() => this.legs.delete(leg));
+  }
+
+  setupSucceeded(): void {
+    this.consecutiveTimeouts = 0;
+  }
+
+  /** A set-up failed here: prefer other servers until `backoffUntil`; enough time-outs in a row take it out. */
+  setupFailed(timedOut: boolean, backoffUntil: number): void {
+    this.backoffUntil = Math.max(this.backoffUntil, backoffUntil);
+    if (!timedOut) return;
+    this.consecutiveTimeouts++;
+    const max = this.opts.maxSetupTimeouts ?? 3;
+    if (this.consecutiveTimeouts >= max) this.down(`${this.consecutiveTimeouts} set-ups in a row timed out`);
+  }
+
+  /** A getter, so a check after an await reads the state as it is now. */
+  private get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  close(): void {
+    this.state = 'closed';
+    this.clock.clearTimeout(this.retryTimer);
+    this.clock.clearTimeout(this.staleTimer);
+    this.release();
+  }
+
+  private async attempt(): Promise<void> {
+    this.retryTimer = undefined;
+    if (this.state === 'closed') return;
+    this.state = 'connecting';
+    let server: PooledServer<L>;
+    try {
+      server = await this.connector();
+    } catch (e) {
+      if (this.closed) return;
+      // A MediaError's message starts with its operation ("connect: "), which says nothing here.
+      const why = e instanceof MediaError ? e.message.slice(e.op.length + 2) : e instanceof Error ? e.message : String(e);
+      // Logged when the reason changes, not on every retry of a server that stays away.
+      if (why !== this.lastError) this.log.warn({ err: e, attempt: this.attempts + 1 }, 'media server not reachable; retrying in the background');
+      this.lastError = why;
+      this.state = 'down';
+      this.scheduleRetry();
+      return;
+    }
+    if (this.closed) {
+      // Closed while connecting: this connection has no owner.
+      server.disconnect();
+      return;
+    }
+    this.attempts = 0;
+    this.lastError = undefined;
+    this.consecutiveTimeouts = 0;
+    this.backoffUntil = 0;
+    this.sinceBeat = 0;
+    this.server = server;
+    this.state = 'up';
+    server.observe(this.report);
+    // The connection itself proves the server alive: the heartbeat clock starts now, not at its first beat.
+    this.beaten = false;
+    this.minGapMs = undefined;
+    this.beat(false);
+    this.offs = [server.onHeartbeat(() => this.beat(true)), server.onLost((why) => this.down(why))];
+    this.log.info('media server in service');
+  }
+
+  /** A HEARTBEAT (`real`), or the connect, which proves the server alive too: the staleness clock restarts. */
+  private beat(real: boolean): void {
+    const now = this.clock.now();
+    if (real) {
+      if (this.beaten) this.minGapMs = Math.min(this.minGapMs ?? Infinity, now - this.lastBeatAt);
+      this.beaten = true;
+      this.sinceBeat = 0;
+    }
+    this.lastBeatAt = now;
+    this.clock.clearTimeout(this.staleTimer);
+    const limit = this.staleAfterMs();
+    this.staleTimer = this.clock.setTimeout(() => this.down(`no heartbeat for ${limit} ms`), limit + 1);
+  }
+
+  /** Take the server out of service: disconnect, end its legs, reconnect later. */
+  private down(why: string): void {
+    if (this.state !== 'up') return;
+    this.state = 'down';
+    this.lastError = why;
+    this.clock.clearTimeout(this.staleTimer);
+    const legs = this.release();
+    this.log.error({ why, legsEnded: legs }, 'media server out of service; its calls end, reconnecting in the background');
+    this.scheduleRetry();
+  }
+
+  /** Disconnect the server in service and end its legs; returns how many legs ended. */
+  private release(): number {
+    for (const off of this.offs) off();
+    this.offs = [];
+    const server = this.server;
+    this.server = undefined;
+    this.clock.clearTimeout(this.staleTimer);
+    const legs = [...this.legs];
+    this.legs.clear();
+    for (const leg of legs) leg.serverLost(this.lastError ?? 'closed');
+    server?.disconnect();
+    return legs.length;
+  }
+
+  private scheduleRetry(): void {
+    const min = this.opts.retryMinMs ?? 1000;
+    const max = this.opts.retryMaxMs ?? 30_000;
+    const delay = Math.min(max, min * 2 ** Math.min(this.attempts, 16));
+    this.attempts++;
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.attempt().catch((err: unknown) => this.log.error({ err }, 'media server reconnect failed'));
+    }, delay);
+  }
+}

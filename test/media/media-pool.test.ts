@@ -1,0 +1,258 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock, flushMicrotasks } from '../../src/core/clock.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { MediaError } from '../../src/media/errors.js';
+import { MediaPool } from '../../src/media/media-pool.js';
+import { FakeHosts, type PoolLeg } from './fake-servers.js';
+
+const STALE_MS = 5000;
+
+async function started(names = ['fs1:8021', 'fs2:8023'], backoffMs = 5000): Promise<{ clock: VirtualClock; hosts: FakeHosts; pool: MediaPool<PoolLeg> }> {
+  const clock = new VirtualClock(1_000_000);
+  const hosts = new FakeHosts(names, clock);
+  const pool = new MediaPool<PoolLeg>(hosts.servers(), clock, silentLogger, { heartbeatStaleMs: STALE_MS, backoffMs });
+  await pool.start();
+  return { clock, hosts, pool };
+}
+
+const serverOf = (leg: PoolLeg): string => leg.id.replace(/-leg-\d+$/, '');
+
+describe('MediaPool: new calls go to the least-loaded healthy server', () => {
+  it('follows the heartbeat: more idle CPU first, then fewer sessions', async () => {
+    const { hosts, pool } = await started();
+    hosts.beatAll({ 'fs1:8021': [40, 10], 'fs2:8023': [90, 60] });
+    expect(serverOf(await pool.legForRemoteSdp('v=0'))).toBe('fs2:8023');
+    expect(pool.cpuIdle).toBe(90);
+    hosts.beatAll({ 'fs1:8021': [92, 10], 'fs2:8023': [95, 60] });
+    expect(serverOf(await pool.offerLeg())).toBe('fs1:8021');
+    expect(pool.cpuIdle).toBe(92);
+  });
+
+  it('spreads a burst between two heartbeats: legs made since the beat count as sessions', async () => {
+    const { hosts, pool } = await started();
+    hosts.beatAll({ 'fs1:8021': [90, 0], 'fs2:8023': [90, 0] });
+    const legs = [];
+    for (let i = 0; i < 10; i++) legs.push(await pool.legForRemoteSdp('v=0'));
+    const counts = { 'fs1:8021': 0, 'fs2:8023': 0 } as Record<string, number>;
+    for (const l of legs) counts[serverOf(l)]!++;
+    expect(counts).toEqual({ 'fs1:8021': 5, 'fs2:8023': 5 });
+  });
+
+  it('counts set-ups still under way, so concurrent set-ups do not all land on one server', async () => {
+    const { hosts, pool } = await started();
+    hosts.beatAll({ 'fs1:8021': [90, 0], 'fs2:8023': [90, 0] });
+    hosts.now('fs1:8021').setup = 'manual';
+    hosts.now('fs2:8023').setup = 'manual';
+    const ps = [1, 2, 3, 4].map(() => pool.legForRemoteSdp('v=0'));
+    expect(hosts.now('fs1:8021').pending).toHaveLength(2);
+    expect(hosts.now('fs2:8023').pending).toHaveLength(2);
+    for (const n of ['fs1:8021', 'fs2:8023']) for (const p of hosts.now(n).pending) p.resolve(p.leg);
+    expect((await Promise.all(ps)).map(serverOf).sort()).toEqual(['fs1:8021', 'fs1:8021', 'fs2:8023', 'fs2:8023']);
+  });
+});
+
+describe('MediaPool: health', () => {
+  it('takes a server whose heartbeat went stale out of service, ends its legs at once, and takes it back when it beats again', async () => {
+    const { clock, hosts, pool } = await started();
+    // Two beats 2 s apart show FreeSWITCH's interval (freeswitch-conf/: 2 s), so the 5 s bound applies.
+    hosts.beatAll({ 'fs1:8021': [99, 0], 'fs2:8023': [50, 0] });
+    await clock.advanceAsync(2000);
+    hosts.beatAll();
+    const onFs1 = await pool.legForRemoteSdp('v=0');
+    expect(serverOf(onFs1)).toBe('fs1:8021');
+    const first = hosts.now('fs1:8021');
+
+    // fs1 freezes (no FIN, no heartbeat); fs2 keeps beating every 2 s.
+    for (let t = 0; t < STALE_MS; t += 2000) {
+      hosts.now('fs2:8023').heartbeat(50, 0);
+      await clock.advanceAsync(2000);
+    }
+    expect(pool.healthyCount).toBe(1);
+    expect(onFs1.gone).toBe(true);
+    expect(onFs1.lostReason).toBe('no heartbeat for 5000 ms');
+    expect(first.disconnected).toBe(true);
+    expect(pool.servers().find((s) => s.name === 'fs1:8021')).toMatchObject({ up: false, state: 'down', legs: 0 });
+    expect(serverOf(await pool.legForRemoteSdp('v=0'))).toBe('fs2:8023');
+
+    // The background reconnect (1 s back-off) makes a fresh connection; it is in service from its connect.
+    await clock.advanceAsync(1000);
+    expect(hosts.connections.get('fs1:8021')).toHaveLength(2);
+    expect(pool.healthyCount).toBe(2);
+    hosts.beatAll({ 'fs1:8021': [99, 0], 'fs2:8023': [50, 0] });
+    expect(serverOf(await pool.legForRemoteSdp('v=0'))).toBe('fs1:8021');
+  });
+
+  it('learns a longer heartbeat interval (a stock FreeSWITCH beats every 20 s): in service between beats, out after 2.5 intervals of silence', async () => {
+    const { clock, hosts, pool } = await started(['fs1:8021']);
+    for (let i = 0; i < 5; i++) {
+      hosts.beatAll();
+      await clock.advanceAsync(20_000);
+      expect(pool.healthyCount).toBe(1);
+    }
+    // Frozen: the last beat was 20 s ago; out once 50 s have passed without one.
+    await clock.advanceAsync(29_999);
+    expect(pool.healthyCount).toBe(1);
+    await clock.advanceAsync(2);
+    expect(pool.healthyCount).toBe(0);
+    expect(pool.servers()[0]).toMatchObject({ state: 'down' });
+  });
+
+  it('a connected server that never sends a heartbeat is out after the first-beat grace (25 s)', async () => {
+    const { clock, pool } = await started(['fs1:8021']);
+    await clock.advanceAsync(25_000);
+    expect(pool.healthyCount).toBe(1);
+    await clock.advanceAsync(1);
+    expect(pool.healthyCount).toBe(0);
+  });
+
+  it('a server that keeps beating stays in service however long it runs', async () => {
+    const { clock, hosts, pool } = await started();
+    for (let i = 0; i < 50; i++) {
+      hosts.beatAll();
+      await clock.advanceAsync(2000);
+    }
+    expect(pool.healthyCount).toBe(2);
+    expect(hosts.connections.get('fs1:8021')).toHaveLength(1);
+  });
+
+  it('takes a server out the moment its event socket ends; reconnects with a growing, bounded back-off while it stays away', async () => {
+    const { clock, hosts, pool } = await started();
+    const legs = [await pool.legForRemoteSdp('v=0'), await pool.legForRemoteSdp('v=0')];
+    const onFs1 = legs.filter((l) => serverOf(l) === 'fs1:8021');
+    expect(onFs1).toHaveLength(1);
+    hosts.reachable.set('fs1:8021', false);
+    hosts.now('fs1:8021').endSocket();
+    expect(pool.healthyCount).toBe(1);
+    expect(onFs1[0]!.gone).toBe(true);
+    expect(legs.find((l) => serverOf(l) === 'fs2:8023')!.gone).toBe(false);
+
+    // Attempts 1, 2, 4, 8, 16 s apart, then every 30 s (bounded), never a tight loop.
+    const lostAt = clock.now();
+    for (let t = 0; t < 120_000; t += 1000) {
+      hosts.now('fs2:8023').heartbeat(80, 0);
+      await clock.advanceAsync(1000);
+    }
+    expect(hosts.attempts.get('fs1:8021')!.slice(1).map((at) => (at - lostAt) / 1000)).toEqual([1, 3, 7, 15, 31, 61, 91]);
+    expect(pool.healthyCount).toBe(1);
+    hosts.reachable.set('fs1:8021', true);
+    await clock.advanceAsync(30_000);
+    expect(pool.healthyCount).toBe(2);
+  });
+
+  it('three set-up time-outs in a row take a server out; one success in between resets the count', async () => {
+    const { hosts, pool } = await started(['fs1:8021', 'fs2:8023'], 0);
+    hosts.beatAll({ 'fs1:8021': [99, 0], 'fs2:8023': [10, 0] });
+    const fs1 = hosts.now('fs1:8021');
+    const fail = async (): Promise<unknown> => pool.legForRemoteSdp('v=0').catch((e: unknown) => e);
+    fs1.setup = 'timeout';
+    expect(await fail()).toMatchObject({ code: 'MEDIA_TIMEOUT' });
+    expect(await fail()).toMatchObject({ code: 'MEDIA_TIMEOUT' });
+    fs1.setup = 'ok';
+    expect(serverOf(await pool.legForRemoteSdp('v=0'))).toBe('fs1:8021');
+    fs1.setup = 'timeout';
+    await fail();
+    await fail();
+    expect(pool.healthyCount).toBe(2);
+    await fail();
+    expect(pool.healthyCount).toBe(1);
+    expect(fs1.disconnected).toBe(true);
+  });
+
+  it('after a failed set-up the other servers take the calls for MEDIA_BACKOFF_MS; the overload guard is told only when none is left', async () => {
+    const { clock, hosts, pool } = await started(['fs1:8021', 'fs2:8023'], 5000);
+    hosts.beatAll({ 'fs1:8021': [99, 0], 'fs2:8023': [60, 0] });
+    let told = 0;
+    pool.onSetupFailure(() => told++);
+    hosts.now('fs1:8021').setup = 'timeout';
+    await pool.legForRemoteSdp('v=0').catch(() => undefined);
+    expect(told).toBe(0);
+    expect(serverOf(await pool.legForRemoteSdp('v=0'))).toBe('fs2:8023');
+    hosts.now('fs2:8023').setup = 'timeout';
+    await pool.legForRemoteSdp('v=0').catch(() => undefined);
+    expect(told).toBe(1);
+    hosts.now('fs1:8021').setup = 'ok';
+    await clock.advanceAsync(5000);
+    hosts.beatAll();
+    expect(serverOf(await pool.legForRemoteSdp('v=0'))).toBe('fs1:8021');
+  });
+});
+
+describe('MediaPool: a call stays on one server', () => {
+  it('puts a leg near another on that leg\'s server, whatever the load', async () => {
+    const { hosts, pool } = await started();
+    hosts.beatAll({ 'fs1:8021': [99, 0], 'fs2:8023': [50, 0] });
+    const caller = await pool.legForRemoteSdp('v=0');
+    expect(serverOf(caller)).toBe('fs1:8021');
+    hosts.beatAll({ 'fs1:8021': [20, 100], 'fs2:8023': [99, 0] });
+    expect(serverOf(await pool.legForRemoteSdp('v=0', { near: caller.id }))).toBe('fs1:8021');
+    expect(serverOf(await pool.offerLeg({ near: caller.id }))).toBe('fs1:8021');
+    expect(serverOf(await pool.offerLeg())).toBe('fs2:8023');
+  });
+
+  it('fails with MEDIA_UNAVAILABLE rather than split a call whose server went out of service', async () => {
+    const { hosts, pool } = await started();
+    hosts.beatAll({ 'fs1:8021': [99, 0], 'fs2:8023': [50, 0] });
+    const caller = await pool.legForRemoteSdp('v=0');
+    hosts.reachable.set('fs1:8021', false);
+    hosts.now('fs1:8021').endSocket();
+    const e = await pool.legForRemoteSdp('v=0', { near: caller.id }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(MediaError);
+    expect(e).toMatchObject({ code: 'MEDIA_UNAVAILABLE' });
+    expect(String((e as Error).message)).toMatch(/fs1:8021/);
+    expect(hosts.now('fs2:8023').made).toHaveLength(0);
+  });
+
+  it('a near leg that ended normally: the new leg is placed as a new call', async () => {
+    const { hosts, pool } = await started();
+    hosts.beatAll({ 'fs1:8021': [99, 0], 'fs2:8023': [50, 0] });
+    const caller = await pool.legForRemoteSdp('v=0');
+    await caller.release();
+    hosts.beatAll({ 'fs1:8021': [20, 0], 'fs2:8023': [99, 0] });
+    expect(serverOf(await pool.offerLeg({ near: caller.id }))).toBe('fs2:8023');
+  });
+
+  it('a leg whose server went out of service during its set-up is ended and reported, not handed out', async () => {
+    const { hosts, pool } = await started(['fs1:8021']);
+    const fs1 = hosts.now('fs1:8021');
+    fs1.setup = 'manual';
+    const p = pool.legForRemoteSdp('v=0').catch((e: unknown) => e);
+    fs1.endSocket();
+    fs1.pending[0]!.resolve(fs1.pending[0]!.leg);
+    expect(await p).toMatchObject({ code: 'MEDIA_UNAVAILABLE' });
+    expect(fs1.pending[0]!.leg.gone).toBe(true);
+  });
+});
+
+describe('MediaPool: start-up', () => {
+  it('fails in one line naming every server when none can be reached', async () => {
+    const clock = new VirtualClock();
+    const hosts = new FakeHosts(['fs1:8021', 'fs2:8023'], clock);
+    hosts.reachable.set('fs1:8021', false);
+    hosts.reachable.set('fs2:8023', false);
+    const pool = new MediaPool<PoolLeg>(hosts.servers(), clock, silentLogger, { heartbeatStaleMs: STALE_MS, backoffMs: 0 });
+    const e = await pool.start().catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'MEDIA_UNAVAILABLE' });
+    expect((e as Error).message).toMatch(/fs1:8021: connect ECONNREFUSED; fs2:8023: connect ECONNREFUSED/);
+    expect((e as Error).message).not.toContain('\n');
+    // Closed: no retry timers left behind.
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('starts with the servers that are up and brings the others in when they come', async () => {
+    const clock = new VirtualClock();
+    const hosts = new FakeHosts(['fs1:8021', 'fs2:8023'], clock);
+    hosts.reachable.set('fs2:8023', false);
+    const pool = new MediaPool<PoolLeg>(hosts.servers(), clock, silentLogger, { heartbeatStaleMs: STALE_MS, backoffMs: 0 });
+    await pool.start();
+    expect(pool.healthyCount).toBe(1);
+    expect(pool.servers().map((s) => [s.name, s.up])).toEqual([['fs1:8021', true], ['fs2:8023', false]]);
+    hosts.reachable.set('fs2:8023', true);
+    await clock.advanceAsync(1000);
+    expect(pool.healthyCount).toBe(2);
+    pool.close();
+    expect(hosts.now('fs1:8021').disconnected).toBe(true);
+    expect(hosts.now('fs2:8023').disconnected).toBe(true);
+    await flushMicrotasks();
+    expect(clock.pending()).toBe(0);
+  });
+});
