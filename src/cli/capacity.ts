@@ -9,13 +9,13 @@ import { parseNumber } from './erlang.js';
  * user re-measures on their own hardware and passes the figures as flags.
  */
 export const MEASURED_DEFAULTS = {
-  fsSetupMs: 60,
-  fsMediaMsPerChannelSecond: 1.0,
-  appMsPerCall: 30,
-  drachtioMsPerCall: 9,
+  fsSetupMs: 100,
+  fsMediaMsPerChannelSecond: 3.3,
+  appMsPerCall: 57.5,
+  drachtioMsPerCall: 17.5,
   channelsPerServer: 2000,
   coresPerServer: 2,
-  redisOpsPerCall: 60,
+  redisOpsPerCall: 20,
 } as const;
 
 interface RawFlags {
