@@ -567,6 +567,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
   // 3. The ACD on Redis: queues from the flows, skills from the agents database; lease, tick and reap.
   const store = new RedisAcdStore({ redis: d.redis, hotlineId: config.HOTLINE_ID, clock, leaseMs: config.LEASE_MS, observer: d.metrics.redisObserver() });
   media.observe(d.metrics.mediaObserver());
+  media.observeEsl(d.metrics.eslObserver());
   // Also run on every good edit of queues.yaml (main.ts), so routing follows the admin's file without a restart.
   const configureQueues = async (queues: QueueDefinition[]): Promise<void> => {
     const skills = new Set(await d.skills());

@@ -3,6 +3,7 @@ import type Srf from 'drachtio-srf';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { MediaError, type MediaErrorCode, type MediaObserver } from './errors.js';
+import { watchTraffic, type EslTrafficObserver } from './esl-socket.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg, type MediaLimits } from './fsmrf-leg.js';
 import { withTimeout } from './timeout.js';
 
@@ -24,6 +25,7 @@ export class MediaServerConnection {
   private observer: MediaObserver | undefined;
   /** Late-bound, so legs made before observe() still report. */
   private readonly report: MediaObserver = { error: (code: MediaErrorCode, op: string) => this.observer?.error(code, op) };
+  private esl: EslTrafficObserver | undefined;
 
   private constructor(
     private readonly ms: Mrf.MediaServer,
@@ -74,7 +76,7 @@ export class MediaServerConnection {
         throw e;
       },
     );
-    return { leg: new FsmrfLeg(endpoint, this.clock, this.limits, this.report), dialog };
+    return { leg: this.leg(endpoint), dialog };
   }
 
   /**
@@ -91,7 +93,7 @@ export class MediaServerConnection {
       if (e instanceof MediaError) this.report.error(e.code, 'createEndpoint');
       throw e;
     });
-    return new FsmrfLeg(ep, this.clock, this.limits, this.report);
+    return this.leg(ep);
   }
 
   /**
@@ -105,6 +107,12 @@ export class MediaServerConnection {
       if (e instanceof MediaError) this.report.error(e.code, 'createEndpoint');
       throw e;
     });
+    return this.leg(ep);
+  }
+
+  /** Every endpoint becomes a leg here, its event socket's traffic counted. */
+  private leg(ep: Mrf.Endpoint): FsmrfLeg {
+    if (this.esl) watchTraffic(ep, this.esl);
     return new FsmrfLeg(ep, this.clock, this.limits, this.report);
   }
 
@@ -116,6 +124,11 @@ export class MediaServerConnection {
   /** Told of every failed media operation, on this connection and its legs (metrics). */
   observe(observer: MediaObserver): void {
     this.observer = observer;
+  }
+
+  /** Told what crosses each endpoint's event socket from now on (metrics: events, commands, bytes per call). */
+  observeEsl(observer: EslTrafficObserver): void {
+    this.esl = observer;
   }
 
   /** FreeSWITCH's idle CPU in percent from its last heartbeat (switch.conf event-heartbeat-interval); undefined before. */

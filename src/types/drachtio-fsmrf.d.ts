@@ -2,6 +2,7 @@
 // node_modules/drachtio-fsmrf/lib/{mrf,mediaserver,endpoint}.js (4.1.2).
 declare module 'drachtio-fsmrf' {
   import type { EventEmitter } from 'node:events';
+  import type { Socket } from 'node:net';
   import type Srf from 'drachtio-srf';
 
   namespace Mrf {
@@ -27,6 +28,17 @@ declare module 'drachtio-fsmrf' {
     interface EslEvent {
       getHeader(name: string): string | undefined;
       getBody(): string;
+    }
+
+    /**
+     * The endpoint's outbound event socket (drachtio-modesl 1.3 lib/esl/Connection.js): only what src/media/esl-socket.ts
+     * uses. `send` writes a command without awaiting its reply; `sendRecv` queues a callback for the next command/reply.
+     */
+    interface EslConnection {
+      socket: Socket | null;
+      parser?: EventEmitter;
+      send(command: string, args?: Record<string, unknown>): void;
+      sendRecv(command: string, cb: (evt: EslEvent) => void): void;
     }
 
     interface PlayOptions {
@@ -88,6 +100,8 @@ declare module 'drachtio-fsmrf' {
       readonly local: NetworkConnection;
       readonly remote: NetworkConnection;
       readonly connected: boolean;
+      /** null once the socket has closed. */
+      readonly conn: EslConnection | null;
       dialog: Srf.Dialog;
       play(file: string | string[] | PlayOptions): Promise<PlayResult>;
       playCollect(opts: PlayCollectOptions): Promise<PlayCollectResult>;
