@@ -3,7 +3,7 @@ import type Srf from 'drachtio-srf';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { MediaError, type MediaErrorCode, type MediaObserver } from './errors.js';
-import { watchTraffic, type EslTrafficObserver } from './esl-socket.js';
+import { trimSubscription, watchTraffic, type EslTrafficObserver } from './esl-socket.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg, type MediaLimits } from './fsmrf-leg.js';
 import { withTimeout } from './timeout.js';
 
@@ -110,9 +110,10 @@ export class MediaServerConnection {
     return this.leg(ep);
   }
 
-  /** Every endpoint becomes a leg here, its event socket's traffic counted. */
+  /** Every endpoint becomes a leg here: its event socket's traffic counted, its subscription cut to what a leg uses. */
   private leg(ep: Mrf.Endpoint): FsmrfLeg {
     if (this.esl) watchTraffic(ep, this.esl);
+    trimSubscription(ep);
     return new FsmrfLeg(ep, this.clock, this.limits, this.report);
   }
 
