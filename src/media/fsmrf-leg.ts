@@ -24,6 +24,15 @@ export const DEFAULT_MEDIA_LIMITS: MediaLimits = {
   voiceHits: 3,
 };
 
+/**
+ * Several files as one: FreeSWITCH's file_string:// plays them in order in one application. fsmrf's play() of a list
+ * and a delimited play_and_get_digits would first `set playback_delimiter` — one more execute, with its events
+ * carrying every channel variable, on every announcement. (A file of the list that cannot be opened is skipped.)
+ */
+export function fileList(files: readonly string[]): string {
+  return files.length === 1 ? files[0]! : `file_string://${files.join('!')}`;
+}
+
 /** A MediaLeg over one drachtio-fsmrf Endpoint. */
 export class FsmrfLeg implements MediaLeg {
   private isGone = false;
@@ -65,7 +74,7 @@ export class FsmrfLeg implements MediaLeg {
     if (files.length === 0) return;
     this.ensureLive('play');
     const limit = opts?.timeoutMs ?? this.limits.playMs;
-    await this.guard('play', this.ep.play([...files]), limit + this.limits.graceMs);
+    await this.guard('play', this.ep.play([fileList(files)]), limit + this.limits.graceMs);
   }
 
   collect(opts: CollectOptions): Promise<string> {
@@ -80,8 +89,7 @@ export class FsmrfLeg implements MediaLeg {
       await this.playNow(prompts);
       prompts = [];
     }
-    const file = prompts.length > 0 ? prompts.join('!') : 'silence_stream://250';
-    if (prompts.length > 1) await this.guard('collect', this.ep.set('playback_delimiter', '!'), this.limits.commandMs);
+    const file = prompts.length > 0 ? fileList(prompts) : 'silence_stream://250';
     const work = this.ep.playCollect({
       file,
       min: Math.max(1, opts.min),

@@ -29,7 +29,9 @@ class FakeEndpoint extends EventEmitter {
     this.collected.push(opts);
     return this.hold();
   }
+  sets = 0;
   set(): Promise<unknown> {
+    this.sets++;
     return Promise.resolve({});
   }
   execute(app: string, arg?: string): Promise<unknown> {
@@ -182,5 +184,25 @@ describe('FsmrfLeg', () => {
     expect(ep.collected[0]).toMatchObject({ file: 'silence_stream://250', timeout: 5000 });
     ep.pending[1]!.resolve({ digits: '' });
     expect(await p).toBe('');
+  });
+
+  it('several files go to FreeSWITCH as one file_string:// list: one execute per announcement, no playback_delimiter set', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    const played = l.play(['/p/position.wav', '/p/num/3.wav', 'tone_stream://%(500,0,800)']);
+    await flushMicrotasks();
+    expect(ep.played).toEqual([['file_string:///p/position.wav!/p/num/3.wav!tone_stream://%(500,0,800)']]);
+    ep.pending[0]!.resolve({});
+    await played;
+    const got = l.collect({ prompts: ['/p/menu.wav', '/p/en/menu.wav'], min: 1, max: 1, timeoutMs: 5000, interDigitMs: 3000 });
+    await flushMicrotasks();
+    expect(ep.collected[0]).toMatchObject({ file: 'file_string:///p/menu.wav!/p/en/menu.wav' });
+    ep.pending[1]!.resolve({ digits: '2' });
+    expect(await got).toBe('2');
+    expect(ep.sets).toBe(0);
+    // One file stays as it is (FreeSWITCH reports a missing one as FILE NOT FOUND).
+    void l.play(['/p/a.wav']).catch(() => undefined);
+    await flushMicrotasks();
+    expect(ep.played.at(-1)).toEqual(['/p/a.wav']);
   });
 });
