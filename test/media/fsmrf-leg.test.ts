@@ -145,7 +145,8 @@ describe('FsmrfLeg', () => {
     expect(ep.executed).toEqual(['endless_playback /p/moh.wav']);
     const played = l.play(['/p/position.wav']);
     await clock.advanceAsync(1000); // the broken loop does not report back here; the leg waits 1 s at most
-    expect(ep.apiCalls.filter((c) => c === 'uuid_break ep-1 all').length).toBe(2);
+    // One break, for the loop: starting the music on an idle leg broke nothing.
+    expect(ep.apiCalls.filter((c) => c === 'uuid_break ep-1 all').length).toBe(1);
     ep.pending.at(-1)!.resolve({}); // the prompt finished
     await played;
     await clock.advanceAsync(0);
@@ -184,6 +185,36 @@ describe('FsmrfLeg', () => {
     expect(ep.collected[0]).toMatchObject({ file: 'silence_stream://250', timeout: 5000 });
     ep.pending[1]!.resolve({ digits: '' });
     expect(await p).toBe('');
+  });
+
+  it('breaks only what runs: no uuid_break on an idle leg, one while a prompt or the music plays', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    await l.stopAudio();
+    await l.startBackground('/p/moh.wav');
+    expect(ep.apiCalls).toEqual([]);
+    const stopped = l.stopAudio(); // the music
+    await clock.advanceAsync(1000); // the loop's completion is awaited 1 s at most
+    await stopped;
+    expect(ep.apiCalls).toEqual(['uuid_break ep-1 all']);
+    await l.stopAudio(); // nothing left
+    expect(ep.apiCalls).toHaveLength(1);
+    const played = l.play(['/p/a.wav']);
+    await flushMicrotasks();
+    await l.stopAudio(); // the prompt
+    expect(ep.apiCalls).toHaveLength(2);
+    ep.pending.at(-1)!.resolve({});
+    await played;
+    await flushMicrotasks();
+    await l.stopAudio();
+    expect(ep.apiCalls).toHaveLength(2);
+    // An application past its time limit still runs in FreeSWITCH until it reports back: it is still broken.
+    const stuck = l.play(['/p/b.wav'], { timeoutMs: 100 }).catch((e: unknown) => e);
+    await clock.advanceAsync(1100);
+    expect((await stuck) as MediaError).toMatchObject({ code: 'MEDIA_TIMEOUT' });
+    const n = ep.apiCalls.length;
+    await l.stopAudio();
+    expect(ep.apiCalls).toHaveLength(n + 1);
   });
 
   it('several files go to FreeSWITCH as one file_string:// list: one execute per announcement, no playback_delimiter set', async () => {
