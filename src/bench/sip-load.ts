@@ -669,6 +669,9 @@ async function portsTaken(): Promise<string | undefined> {
 /** The base FreeSWITCH config plus the baseline's profile and dialplan, sized for load and logging warnings only. */
 async function buildFsOverlay(s: Settings, into: string): Promise<void> {
   await cp(s.fsConf, into, { recursive: true });
+  // The hotline's FreeSWITCH dialplan as this checkout has it (what FreeSWITCH runs per endpoint is part of a call's
+  // cost), over whatever --fs-conf carries; its profile and ports stay --fs-conf's.
+  await copyFile(join(REPO, 'freeswitch-conf', 'dialplan', 'drachtio_mrf.xml'), join(into, 'dialplan', 'drachtio_mrf.xml'));
   const prompts = join(REPO, 'ivr-flows', 'prompts', 'zh');
   const edit = async (file: string, edits: [RegExp, string][]) => {
     const f = join(into, file);
