@@ -877,10 +877,14 @@ async function startApp(s: Settings, config: Config, runDir: string): Promise<Ba
     MAX_CONCURRENT_CALLS: String(s.appMaxCalls),
     TELEPHONY_ENABLED: 'true',
     LOG_LEVEL: 'info',
-    // --profile: V8's sampling profiler over the whole run, written when the app exits (summarised at the end).
-    ...(s.profileRate !== undefined ? { NODE_OPTIONS: [process.env.NODE_OPTIONS, `--cpu-prof --cpu-prof-dir=${join(runDir, 'app-cpuprof')}`].filter(Boolean).join(' ') } : {}),
   };
-  const child = spawn(join(REPO, 'node_modules', '.bin', 'tsx'), [join(REPO, 'src', 'cli.ts'), 'serve'], { cwd: runDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // --profile: V8's sampling profiler over the whole run, written when the app exits (summarised at the end); tsx
+  // hands Node's flags to the process it runs (NODE_OPTIONS may not carry --cpu-prof).
+  const profile = s.profileRate !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, 'app-cpuprof')}`] : [];
+  // The flow validator's worker (src/ivr/validate-off-thread.ts) imports tsx from the working directory, the run
+  // directory: let it find this checkout's packages there.
+  await symlink(join(REPO, 'node_modules'), join(runDir, 'node_modules'));
+  const child = spawn(join(REPO, 'node_modules', '.bin', 'tsx'), [...profile, join(REPO, 'src', 'cli.ts'), 'serve'], { cwd: runDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const app = new Background('app', child, join(runDir, 'app.log'));
   const ready = new Promise<boolean>((r) => {
     let buf = '';
@@ -925,14 +929,26 @@ function cpuOf(servers: Servers): Record<string, number> {
   return out;
 }
 
-/** The app's hotline_esl_* counters, or {} when it has none (an older app) or /metrics does not answer. */
-async function eslCounters(): Promise<Record<string, number>> {
+/** The app's hotline_esl_* and hotline_calls_shed_total counters, or {} when /metrics does not answer. */
+async function appCounters(): Promise<Record<string, number>> {
   try {
     const res = await fetch(`http://127.0.0.1:${PORTS.http}/metrics`, { signal: AbortSignal.timeout(5_000) });
-    return res.ok ? parsePromText(await res.text(), 'hotline_esl_') : {};
+    if (!res.ok) return {};
+    const text = await res.text();
+    return { ...parsePromText(text, 'hotline_esl_'), ...parsePromText(text, 'hotline_calls_shed_total') };
   } catch {
     return {};
   }
+}
+
+/** Callers the app refused with 503 during a step (its load shedding), by reason: failure reasons of the step. */
+export function shedReasons(counters: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counters)) {
+    const m = /^hotline_calls_shed_total\{reason="([^"]*)"\}$/.exec(k);
+    if (m && v > 0) out[`Shed503(${m[1]})`] = v;
+  }
+  return out;
 }
 
 /** `perf record` of one process (sampling its CPU clock), stopped with SIGINT at the end of the step. */
@@ -951,7 +967,7 @@ async function perfTop(file: string): Promise<string[]> {
 async function step(s: Settings, runDir: string, side: Side, rate: number, servers: Servers, profiles?: ProfileSummary[]): Promise<StepResult> {
   const agents = side === 'hotline' ? 'agents-hotline' : 'agents-baseline';
   const before = await agentsDone(runDir, agents);
-  const eslBefore = side === 'hotline' ? await eslCounters() : {};
+  const appBefore = side === 'hotline' ? await appCounters() : {};
   const perf: Array<{ server: string; file: string; bg: Background }> = [];
   if (profiles && s.profileRate === rate) {
     for (const [server, b] of Object.entries(servers)) {
@@ -991,7 +1007,8 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
   const after = await agentsDone(runDir, agents);
   const cpuAfter = cpuOf(servers);
   const cpuMs = Object.fromEntries(Object.keys(servers).map((k) => [k, Math.round(cpuAfter[k]! - cpuBefore[k]!)]));
-  const esl = side === 'hotline' ? diffCounters(eslBefore, await eslCounters()) : {};
+  const app = side === 'hotline' ? diffCounters(appBefore, await appCounters()) : {};
+  const esl = Object.fromEntries(Object.entries(app).filter(([k]) => k.startsWith('hotline_esl_')));
   for (const p of perf) {
     // SIGINT lets perf write its file; stop() would follow with SIGTERM at once.
     p.bg.child.kill('SIGINT');
@@ -999,7 +1016,8 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
     await p.bg.stop();
     profiles?.push({ side, rate, server: p.server, file: p.file, top: await perfTop(p.file) });
   }
-  return stepResult({ side, rate, stepSec: s.stepSec, caller: callerStats(r.stats), agentCalls: after - before, maxFail: s.maxFail, cpuMs, esl });
+  const result = stepResult({ side, rate, stepSec: s.stepSec, caller: callerStats(r.stats), agentCalls: after - before, maxFail: s.maxFail, cpuMs, esl });
+  return { ...result, reasons: { ...result.reasons, ...shedReasons(app) } };
 }
 
 /** The app's V8 profile (the biggest .cpuprofile: tsx's own process writes a small one too), summarised. */

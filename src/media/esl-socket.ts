@@ -1,20 +1,22 @@
 import type Mrf from 'drachtio-fsmrf';
 
 /**
- * One endpoint's outbound event socket (FreeSWITCH connects to fsmrf once per channel): what the app subscribes to
- * there, and what crosses it, counted for capacity work (docs/capacity.md).
+ * The endpoints' outbound event sockets (FreeSWITCH connects to fsmrf once per channel): what the app subscribes to
+ * there, how its commands are written, and what crosses them, counted for capacity work (docs/capacity.md).
  */
 
 /**
- * Events fsmrf's Endpoint subscribes to (drachtio-fsmrf 4.1.2 lib/endpoint.js EVENTS_OF_INTEREST, plus modesl's
- * BACKGROUND_JOB) that nothing here uses. FreeSWITCH matches every such event of every channel against the filter of
- * every endpoint socket (mod_event_socket event_handler: a scan of all listeners under one lock), and serialises each
- * one it sends — CHANNEL_EXECUTE, PLAYBACK_START/STOP and CHANNEL_ANSWER with every channel variable — so they cost
- * FreeSWITCH and the app on every play, in proportion to the calls up.
- * Kept: CHANNEL_EXECUTE_COMPLETE (the result of every execute: modesl resolves on it), CHANNEL_CALLSTATE (fsmrf's
- * 'destroy' with the hangup cause) and DTMF (MediaLeg.onDtmf: the agent's silent-script key).
- * CUSTOM comes last: FreeSWITCH reads every word after it as a subclass to drop.
+ * What a leg uses of the events fsmrf's Endpoint subscribes to (drachtio-fsmrf 4.1.2 EVENTS_OF_INTEREST plus modesl's
+ * BACKGROUND_JOB): CHANNEL_EXECUTE_COMPLETE (every execute's result: modesl resolves on it), CHANNEL_CALLSTATE (fsmrf's
+ * 'destroy' with the hang-up cause) and DTMF (MediaLeg.onDtmf: the agent's silent-script key).
+ * The rest cost on every play, in proportion to the calls up: FreeSWITCH matches every such event of every channel
+ * against the filter of every endpoint socket (mod_event_socket event_handler: a scan of all listeners under one
+ * lock) and serialises each one it sends — CHANNEL_EXECUTE, PLAYBACK_START/STOP, CHANNEL_ANSWER with every channel
+ * variable.
  */
+export const SUBSCRIPTION = 'event json CHANNEL_EXECUTE_COMPLETE CHANNEL_CALLSTATE DTMF';
+
+/** fsmrf's other events, dropped with nixevent where its subscription could not be rewritten (trimSubscription). */
 export const UNUSED_EVENTS = [
   'CHANNEL_EXECUTE',
   'CHANNEL_PROGRESS_MEDIA',
@@ -23,44 +25,74 @@ export const UNUSED_EVENTS = [
   'PLAYBACK_START',
   'PLAYBACK_STOP',
   'BACKGROUND_JOB',
+  // CUSTOM last: FreeSWITCH reads every word after it as a subclass to drop.
   'CUSTOM',
   'conference::maintenance',
 ] as const;
 
-/**
- * Drop the unused events from the endpoint's subscription. fsmrf subscribes in its Endpoint constructor (event +
- * filter, both awaiting a reply); this goes out after them on the same socket, so FreeSWITCH applies it after them.
- * sendRecv keeps modesl's reply queue aligned (a bare send would let this reply be taken for the next command's).
- */
-export function trimSubscription(ep: Mrf.Endpoint): void {
-  const conn = ep.conn;
-  if (!conn) return;
-  conn.sendRecv(`nixevent ${UNUSED_EVENTS.join(' ')}`, () => undefined);
-}
-
-/** What crosses one endpoint's event socket. A port, so metrics can count it without src/media knowing prom-client. */
+/** What crosses the endpoint sockets. A port, so metrics can count it without src/media knowing prom-client. */
 export interface EslTrafficObserver {
   /** An event FreeSWITCH sent (Event-Name, or the reply kind: command/reply, api/response), with its body's bytes. */
   received(name: string, bytes: number): void;
-  /** A command the app sent: `execute <app>`, `api <command>`, or the socket command (event, filter, nixevent, …). */
+  /** A command the app sent: `execute <app>`, `api <command>`, or the socket command (event, filter, …). */
   sent(name: string): void;
-  /** The socket closed: bytes read and written over its life (the connect handshake and CHANNEL_DATA included). */
+  /** A socket closed: bytes read and written over its life (the connect handshake and CHANNEL_DATA included). */
   closed(bytesIn: number, bytesOut: number): void;
 }
 
 /**
- * Count what crosses the endpoint's socket: its parser's messages, the commands written (modesl's `send`, which
- * every execute, api and subscription goes through, is wrapped on this one connection) and the byte totals at close.
+ * A command as written to FreeSWITCH, in one piece. mod_event_socket reads its sockets one byte per recv() (and
+ * yields the CPU after each), so every byte sent costs FreeSWITCH two system calls: fsmrf's subscription becomes
+ * SUBSCRIPTION, and `sendmsg <uuid>` for the socket's own channel loses the uuid (FreeSWITCH takes the socket's
+ * channel then, as it does for its own uuid). modesl would also write each header line with its own write().
  */
+export function compactCommand(command: string, args: Record<string, unknown> | undefined, ownUuid: string | undefined): string {
+  let head = command;
+  if (command.startsWith('event json ')) head = SUBSCRIPTION;
+  else if (ownUuid !== undefined && command === `sendmsg ${ownUuid}`) head = 'sendmsg';
+  let out = `${head}\n`;
+  for (const [k, v] of Object.entries(args ?? {})) out += `${k}: ${String(v)}\n`;
+  return `${out}\n`;
+}
+
+/**
+ * Take over a new endpoint connection as FreeSWITCH opens it, before fsmrf's Endpoint subscribes on it: its commands
+ * are written compactly (compactCommand) and counted, its messages and bytes counted. `observer` is read at each use,
+ * so a connection opened before metrics were attached still reports.
+ */
+export function tuneConnection(conn: Mrf.EslConnection, observer: () => EslTrafficObserver | undefined): void {
+  const socket = conn.socket;
+  if (!socket) return;
+  countReceived(conn, observer);
+  socket.once('close', () => observer()?.closed(socket.bytesRead, socket.bytesWritten));
+  conn.send = (command: string, args?: Record<string, unknown>): void => {
+    observer()?.sent(commandName(command, args));
+    const own = conn.getInfo()?.getHeader('Unique-ID');
+    try {
+      if (!conn.socket) throw new Error('event socket closed');
+      conn.socket.write(compactCommand(command, args, own));
+    } catch (e) {
+      // As modesl's own send: a write on a closed socket is an 'error' event of the connection, not a throw.
+      conn.emit('error', e);
+    }
+  };
+}
+
+/**
+ * Fallback where the connections cannot be taken over as they open: drop the unused events from the endpoint's
+ * subscription. fsmrf subscribes in its Endpoint constructor (event + filter, both awaiting a reply); this goes out
+ * after them on the same socket, so FreeSWITCH applies it after them. sendRecv keeps modesl's reply queue aligned.
+ */
+export function trimSubscription(ep: Mrf.Endpoint): void {
+  ep.conn?.sendRecv(`nixevent ${UNUSED_EVENTS.join(' ')}`, () => undefined);
+}
+
+/** Fallback counting on an endpoint already made (its connection's handshake is then not counted). */
 export function watchTraffic(ep: Mrf.Endpoint, observer: EslTrafficObserver): void {
   const conn = ep.conn;
   const socket = conn?.socket;
   if (!conn || !socket) return;
-  conn.parser?.on('esl::event', (event: Mrf.EslEvent, headers: Record<string, string | number | undefined>, body?: string) => {
-    const type = String(headers['Content-Type'] ?? '');
-    const name = type.startsWith('text/event-') ? (event.getHeader('Event-Name') ?? 'unknown') : type;
-    observer.received(name, Number(headers['Content-Length'] ?? body?.length ?? 0) || 0);
-  });
+  countReceived(conn, () => observer);
   const send = conn.send.bind(conn);
   conn.send = (command: string, args?: Record<string, unknown>): void => {
     observer.sent(commandName(command, args));
@@ -69,7 +101,17 @@ export function watchTraffic(ep: Mrf.Endpoint, observer: EslTrafficObserver): vo
   socket.once('close', () => observer.closed(socket.bytesRead, socket.bytesWritten));
 }
 
-/** `execute playback`, `api uuid_break`, `nixevent`: the command without its arguments (bounded label values). */
+function countReceived(conn: Mrf.EslConnection, observer: () => EslTrafficObserver | undefined): void {
+  conn.parser?.on('esl::event', (event: Mrf.EslEvent, headers: Record<string, string | number | undefined>, body?: string) => {
+    const o = observer();
+    if (!o) return;
+    const type = String(headers['Content-Type'] ?? '');
+    const name = type.startsWith('text/event-') ? (event.getHeader('Event-Name') ?? 'unknown') : type;
+    o.received(name, Number(headers['Content-Length'] ?? body?.length ?? 0) || 0);
+  });
+}
+
+/** `execute playback`, `api uuid_break`, `filter`: the command without its arguments (bounded label values). */
 export function commandName(command: string, args?: Record<string, unknown>): string {
   const [verb = '', second] = command.split(' ');
   if (verb === 'sendmsg') {

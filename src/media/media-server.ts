@@ -3,7 +3,7 @@ import type Srf from 'drachtio-srf';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { MediaError, type MediaErrorCode, type MediaObserver } from './errors.js';
-import { trimSubscription, watchTraffic, type EslTrafficObserver } from './esl-socket.js';
+import { trimSubscription, tuneConnection, watchTraffic, type EslTrafficObserver } from './esl-socket.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg, type MediaLimits } from './fsmrf-leg.js';
 import { withTimeout } from './timeout.js';
 
@@ -26,6 +26,9 @@ export class MediaServerConnection {
   /** Late-bound, so legs made before observe() still report. */
   private readonly report: MediaObserver = { error: (code: MediaErrorCode, op: string) => this.observer?.error(code, op) };
   private esl: EslTrafficObserver | undefined;
+
+  /** Endpoint connections are taken over as they open (esl-socket.ts tuneConnection); else trimmed per endpoint. */
+  private tuned = false;
 
   private constructor(
     private readonly ms: Mrf.MediaServer,
@@ -55,7 +58,24 @@ export class MediaServerConnection {
     });
     ms.on('error', (err: unknown) => log.error({ err }, 'media server error'));
     log.info({ address: ms.address }, 'connected to FreeSWITCH');
-    return new MediaServerConnection(ms, clock, opts.limits ?? DEFAULT_MEDIA_LIMITS, timeoutMs);
+    const conn = new MediaServerConnection(ms, clock, opts.limits ?? DEFAULT_MEDIA_LIMITS, timeoutMs);
+    conn.takeOverSockets(log);
+    return conn;
+  }
+
+  /**
+   * fsmrf 4.1.2 keeps its event-socket server (modesl's esl.Server, which emits 'connection::open' for each of
+   * FreeSWITCH's outbound connections before fsmrf's Endpoint subscribes on it) in the private field `_server`: the one
+   * place we reach into fsmrf, to write each endpoint's commands compactly and count its traffic from the first byte.
+   */
+  private takeOverSockets(log: Logger): void {
+    const server = (this.ms as unknown as { _server?: { on?: (event: 'connection::open', fn: (conn: Mrf.EslConnection) => void) => unknown } })._server;
+    if (typeof server?.on !== 'function') {
+      log.warn('drachtio-fsmrf has no _server: each endpoint socket is trimmed once made (nixevent), its commands written as modesl writes them');
+      return;
+    }
+    server.on('connection::open', (conn) => tuneConnection(conn, () => this.esl));
+    this.tuned = true;
   }
 
   /**
@@ -110,10 +130,12 @@ export class MediaServerConnection {
     return this.leg(ep);
   }
 
-  /** Every endpoint becomes a leg here: its event socket's traffic counted, its subscription cut to what a leg uses. */
+  /** Every endpoint becomes a leg here (where its socket could not be taken over as it opened: trimmed and counted now). */
   private leg(ep: Mrf.Endpoint): FsmrfLeg {
-    if (this.esl) watchTraffic(ep, this.esl);
-    trimSubscription(ep);
+    if (!this.tuned) {
+      if (this.esl) watchTraffic(ep, this.esl);
+      trimSubscription(ep);
+    }
     return new FsmrfLeg(ep, this.clock, this.limits, this.report);
   }
 

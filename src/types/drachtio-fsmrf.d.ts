@@ -39,6 +39,9 @@ declare module 'drachtio-fsmrf' {
       parser?: EventEmitter;
       send(command: string, args?: Record<string, unknown>): void;
       sendRecv(command: string, cb: (evt: EslEvent) => void): void;
+      /** The CHANNEL_DATA FreeSWITCH sent on connecting; null before it arrives. */
+      getInfo(): EslEvent | null;
+      emit(event: string, ...args: unknown[]): boolean;
     }
 
     interface PlayOptions {

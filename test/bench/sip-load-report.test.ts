@@ -11,6 +11,7 @@ import {
   formatEsl,
   formatReport,
   parsePromText,
+  shedReasons,
   summarizeCpuProfile,
   parseSippStats,
   ratios,
@@ -154,6 +155,10 @@ describe('event-socket traffic and profiles', () => {
     expect(d['hotline_esl_received_total{event="DTMF"}']).toBeUndefined();
     expect(d['hotline_esl_sockets_closed_total']).toBe(6);
     expect(d['hotline_esl_received_total{event="CHANNEL_EXECUTE_COMPLETE"}']).toBe(40);
+  });
+
+  it('names the callers the app shed with 503, by reason', () => {
+    expect(shedReasons({ 'hotline_calls_shed_total{reason="media-cpu"}': 12, 'hotline_calls_shed_total{reason="overloaded"}': 0, 'hotline_esl_sockets_closed_total': 3 })).toEqual({ 'Shed503(media-cpu)': 12 });
   });
 
   it('divides by the completed calls of the steps and prints messages, bytes and commands per call', () => {

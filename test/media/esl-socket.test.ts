@@ -1,14 +1,23 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ApiMetrics } from '../../src/api/metrics.js';
-import { UNUSED_EVENTS, commandName, trimSubscription, watchTraffic, type EslTrafficObserver } from '../../src/media/esl-socket.js';
+import { SUBSCRIPTION, UNUSED_EVENTS, commandName, compactCommand, trimSubscription, tuneConnection, watchTraffic, type EslTrafficObserver } from '../../src/media/esl-socket.js';
 
 /** A stand-in for modesl's outbound Connection: the parser's events, the written commands, the socket's byte counts. */
-class FakeConn {
+class FakeConn extends EventEmitter {
   readonly parser = new EventEmitter();
-  readonly socket = Object.assign(new EventEmitter(), { bytesRead: 0, bytesWritten: 0 });
+  readonly chunks: string[] = [];
+  socket: (EventEmitter & { bytesRead: number; bytesWritten: number; write(s: string): boolean }) | null = Object.assign(new EventEmitter(), {
+    bytesRead: 0,
+    bytesWritten: 0,
+    write: (chunk: string) => this.chunks.push(chunk) > 0,
+  });
+  info: { getHeader(h: string): string | undefined } | null = null;
   readonly written: Array<{ command: string; args?: Record<string, unknown> }> = [];
   readonly recv: string[] = [];
+  getInfo() {
+    return this.info;
+  }
   send(command: string, args?: Record<string, unknown>): void {
     this.written.push({ command, ...(args ? { args } : {}) });
   }
@@ -64,9 +73,9 @@ describe('endpoint event sockets', () => {
     expect(obs.sentNames).toEqual(['execute playback', 'api uuid_break']);
     // The command still goes out, with its arguments, on the real connection.
     expect(conn.written).toEqual([{ command: 'sendmsg 1234', args: { 'execute-app-name': 'playback' } }, { command: 'api uuid_break 1234 all' }]);
-    conn.socket.bytesRead = 123_456;
-    conn.socket.bytesWritten = 789;
-    conn.socket.emit('close');
+    conn.socket!.bytesRead = 123_456;
+    conn.socket!.bytesWritten = 789;
+    conn.socket!.emit('close');
     expect(obs.closes).toEqual([[123_456, 789]]);
   });
 
@@ -86,6 +95,42 @@ describe('endpoint event sockets', () => {
     // What a leg needs stays subscribed: execute results, the hangup, DTMF.
     for (const kept of ['CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_CALLSTATE', 'DTMF']) expect(words).not.toContain(kept);
     for (const dropped of ['CHANNEL_EXECUTE', 'PLAYBACK_START', 'PLAYBACK_STOP']) expect(UNUSED_EVENTS).toContain(dropped);
+  });
+
+  it('writes each command in one piece, fsmrf\'s subscription cut to what a leg uses, sendmsg for the own channel without its uuid', () => {
+    const fsmrfSubscription = 'event json CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_PROGRESS_MEDIA CHANNEL_CALLSTATE CHANNEL_ANSWER DTMF DETECTED_TONE SWITCH_EVENT_PLAYBACK_START SWITCH_EVENT_PLAYBACK_STOP CUSTOM conference::maintenance BACKGROUND_JOB';
+    expect(compactCommand(fsmrfSubscription, undefined, 'u-1')).toBe(`${SUBSCRIPTION}\n\n`);
+    expect(SUBSCRIPTION).toBe('event json CHANNEL_EXECUTE_COMPLETE CHANNEL_CALLSTATE DTMF');
+    const exec = { 'execute-app-name': 'playback', 'execute-app-arg': '/p/a.wav', 'call-command': 'execute', 'Event-UUID': 'e-1', async: true };
+    expect(compactCommand('sendmsg u-1', exec, 'u-1')).toBe('sendmsg\nexecute-app-name: playback\nexecute-app-arg: /p/a.wav\ncall-command: execute\nEvent-UUID: e-1\nasync: true\n\n');
+    // Another channel's uuid (or none known yet) stays.
+    expect(compactCommand('sendmsg u-2', exec, 'u-1').startsWith('sendmsg u-2\n')).toBe(true);
+    expect(compactCommand('sendmsg u-2', exec, undefined).startsWith('sendmsg u-2\n')).toBe(true);
+    expect(compactCommand('api uuid_break u-1 all', undefined, 'u-1')).toBe('api uuid_break u-1 all\n\n');
+    expect(compactCommand('filter Unique-ID u-1', undefined, 'u-1')).toBe('filter Unique-ID u-1\n\n');
+  });
+
+  it('takes a connection over as it opens: one write per command, counted; observer read at each use; a closed socket is an error event', () => {
+    const conn = new FakeConn();
+    const attached: { obs?: ReturnType<typeof recorder> } = {};
+    tuneConnection(conn as never, () => attached.obs);
+    conn.send('event json CHANNEL_EXECUTE DTMF BACKGROUND_JOB'); // before metrics are attached: written, not counted
+    const obs = (attached.obs = recorder());
+    conn.info = { getHeader: (h: string) => (h === 'Unique-ID' ? 'u-1' : undefined) };
+    conn.send('sendmsg u-1', { 'call-command': 'execute', 'execute-app-name': 'hangup' });
+    conn.parser.emit('esl::event', event('CHANNEL_EXECUTE_COMPLETE'), { 'Content-Type': 'text/event-json', 'Content-Length': 900 }, '{}');
+    expect(conn.chunks).toEqual([`${SUBSCRIPTION}\n\n`, 'sendmsg\ncall-command: execute\nexecute-app-name: hangup\n\n']);
+    expect(obs.sentNames).toEqual(['execute hangup']);
+    expect(obs.got).toEqual(['CHANNEL_EXECUTE_COMPLETE']);
+    const errors: unknown[] = [];
+    conn.on('error', (e) => errors.push(e));
+    const sock = conn.socket!;
+    sock.bytesRead = 5000;
+    sock.emit('close');
+    conn.socket = null;
+    conn.send('api uuid_break u-1 all');
+    expect(errors).toHaveLength(1);
+    expect(obs.closes).toEqual([[5000, 0]]);
   });
 
   it('metrics count the traffic per event, command and direction', async () => {
