@@ -42,13 +42,13 @@ export interface EslTrafficObserver {
 
 /**
  * A command as written to FreeSWITCH, in one piece. mod_event_socket reads its sockets one byte per recv() (and
- * yields the CPU after each), so every byte sent costs FreeSWITCH two system calls: fsmrf's subscription becomes
- * SUBSCRIPTION, and `sendmsg <uuid>` for the socket's own channel loses the uuid (FreeSWITCH takes the socket's
+ * yields the CPU after each), so every byte sent costs FreeSWITCH two system calls: fsmrf's subscription (the
+ * connection's first `event json`; a later one is left as it is) becomes SUBSCRIPTION, and `sendmsg <uuid>` for the socket's own channel loses the uuid (FreeSWITCH takes the socket's
  * channel then, as it does for its own uuid). modesl would also write each header line with its own write().
  */
-export function compactCommand(command: string, args: Record<string, unknown> | undefined, ownUuid: string | undefined): string {
+export function compactCommand(command: string, args: Record<string, unknown> | undefined, ownUuid: string | undefined, firstSubscription = true): string {
   let head = command;
-  if (command.startsWith('event json ')) head = SUBSCRIPTION;
+  if (firstSubscription && command.startsWith('event json ')) head = SUBSCRIPTION;
   else if (ownUuid !== undefined && command === `sendmsg ${ownUuid}`) head = 'sendmsg';
   let out = `${head}\n`;
   for (const [k, v] of Object.entries(args ?? {})) out += `${k}: ${String(v)}\n`;
@@ -65,12 +65,15 @@ export function tuneConnection(conn: Mrf.EslConnection, observer: () => EslTraff
   if (!socket) return;
   countReceived(conn, observer);
   socket.once('close', () => observer()?.closed(socket.bytesRead, socket.bytesWritten));
+  let subscribed = false;
   conn.send = (command: string, args?: Record<string, unknown>): void => {
     observer()?.sent(commandName(command, args));
     const own = conn.getInfo()?.getHeader('Unique-ID');
+    const first = !subscribed && command.startsWith('event json ');
+    if (first) subscribed = true;
     try {
       if (!conn.socket) throw new Error('event socket closed');
-      conn.socket.write(compactCommand(command, args, own));
+      conn.socket.write(compactCommand(command, args, own, first));
     } catch (e) {
       // As modesl's own send: a write on a closed socket is an 'error' event of the connection, not a throw.
       conn.emit('error', e);

@@ -119,8 +119,9 @@ describe('endpoint event sockets', () => {
     conn.info = { getHeader: (h: string) => (h === 'Unique-ID' ? 'u-1' : undefined) };
     conn.send('sendmsg u-1', { 'call-command': 'execute', 'execute-app-name': 'hangup' });
     conn.parser.emit('esl::event', event('CHANNEL_EXECUTE_COMPLETE'), { 'Content-Type': 'text/event-json', 'Content-Length': 900 }, '{}');
-    expect(conn.chunks).toEqual([`${SUBSCRIPTION}\n\n`, 'sendmsg\ncall-command: execute\nexecute-app-name: hangup\n\n']);
-    expect(obs.sentNames).toEqual(['execute hangup']);
+    conn.send('event json CUSTOM sofia::register'); // a later subscription is someone's own: left as it is
+    expect(conn.chunks).toEqual([`${SUBSCRIPTION}\n\n`, 'sendmsg\ncall-command: execute\nexecute-app-name: hangup\n\n', 'event json CUSTOM sofia::register\n\n']);
+    expect(obs.sentNames).toEqual(['execute hangup', 'event']);
     expect(obs.got).toEqual(['CHANNEL_EXECUTE_COMPLETE']);
     const errors: unknown[] = [];
     conn.on('error', (e) => errors.push(e));
