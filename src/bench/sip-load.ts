@@ -374,23 +374,44 @@ interface CpuProfileNode {
   hitCount?: number;
 }
 
-/** Where a V8 CPU profile's samples fall: by module (package, src/ directory, node internals) and by function. */
-export function summarizeCpuProfile(profile: { nodes: CpuProfileNode[]; startTime: number; endTime: number }, top = 20): string[] {
-  const hits = profile.nodes.reduce((n, x) => n + (x.hitCount ?? 0), 0);
+/**
+ * Where a V8 CPU profile's samples fall: by module (package, src/ directory, node internals) and by function. With
+ * `window` (µs since the profile started), only the samples taken then (the profiled step, not start-up).
+ */
+export function summarizeCpuProfile(
+  profile: { nodes: CpuProfileNode[]; startTime: number; endTime: number; samples?: number[]; timeDeltas?: number[] },
+  top = 20,
+  window?: { fromUs: number; toUs: number },
+): string[] {
+  const hitsOf = new Map<number, number>();
+  let sampledUs = profile.endTime - profile.startTime;
+  if (window && profile.samples && profile.timeDeltas) {
+    let t = 0;
+    profile.samples.forEach((id, i) => {
+      t += profile.timeDeltas![i] ?? 0;
+      if (t >= window.fromUs && t < window.toUs) hitsOf.set(id, (hitsOf.get(id) ?? 0) + 1);
+    });
+    sampledUs = Math.max(0, Math.min(window.toUs, t) - window.fromUs);
+  } else {
+    for (const x of profile.nodes) hitsOf.set(x.id, x.hitCount ?? 0);
+  }
+  const hits = [...hitsOf.values()].reduce((n, h) => n + h, 0);
   if (hits === 0) return ['(no samples)'];
-  const msPerHit = (profile.endTime - profile.startTime) / 1000 / hits;
+  const msPerHit = sampledUs / 1000 / hits;
   const idle = new Set(['(idle)', '(program)']);
-  const busy = profile.nodes.filter((x) => !idle.has(x.callFrame.functionName)).reduce((n, x) => n + (x.hitCount ?? 0), 0);
   const byModule = new Map<string, number>();
   const byFunction = new Map<string, number>();
+  let busy = 0;
   for (const x of profile.nodes) {
-    const h = x.hitCount ?? 0;
+    const h = hitsOf.get(x.id) ?? 0;
     if (h === 0 || idle.has(x.callFrame.functionName)) continue;
+    busy += h;
     const mod = moduleOf(x.callFrame.url, x.callFrame.functionName);
     byModule.set(mod, (byModule.get(mod) ?? 0) + h);
     const fn = `${x.callFrame.functionName || '(anonymous)'} ${mod}:${x.callFrame.lineNumber + 1}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + h);
   }
+  if (busy === 0) return ['(idle throughout)'];
   const pct = (h: number) => `${round((100 * h) / busy, 1)}%`.padStart(6);
   const rank = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top);
   return [
@@ -1021,7 +1042,7 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
 }
 
 /** The app's V8 profile (the biggest .cpuprofile: tsx's own process writes a small one too), summarised. */
-async function appProfile(runDir: string): Promise<ProfileSummary | undefined> {
+async function appProfile(runDir: string, appStartedAt: number, window: { from: number; to: number } | undefined): Promise<ProfileSummary | undefined> {
   const dir = join(runDir, 'app-cpuprof');
   if (!existsSync(dir)) return undefined;
   const files = await Promise.all(
@@ -1029,8 +1050,10 @@ async function appProfile(runDir: string): Promise<ProfileSummary | undefined> {
   );
   const biggest = files.sort((a, b) => b.size - a.size)[0];
   if (!biggest) return undefined;
-  const top = summarizeCpuProfile(JSON.parse(await readFile(biggest.f, 'utf8')) as Parameters<typeof summarizeCpuProfile>[0]);
-  return { side: 'hotline', rate: undefined, server: 'app (whole run)', file: biggest.f, top };
+  const profile = JSON.parse(await readFile(biggest.f, 'utf8')) as Parameters<typeof summarizeCpuProfile>[0];
+  // The profile's clock starts with the app's process (spawned at appStartedAt, to within its start-up).
+  const us = window ? { fromUs: (window.from - appStartedAt) * 1000, toUs: (window.to - appStartedAt) * 1000 } : undefined;
+  return { side: 'hotline', rate: undefined, server: window ? 'app (the profiled hotline step)' : 'app (whole run)', file: biggest.f, top: summarizeCpuProfile(profile, 20, us) };
 }
 
 export async function runSipLoad(s: Settings, progress: (line: string) => void): Promise<SipLoadResult | { status: 'skipped'; reason: string }> {
@@ -1066,6 +1089,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     await provisionSeats(s, config, runDir);
     await clearRedis(config.REDIS_URL);
     progress('starting the hotline (acd serve)');
+    const appStartedAt = Date.now();
     const app = await startApp(s, config, runDir);
     background.push(app);
     progress('registering the seats and setting them ready (*1)');
@@ -1078,6 +1102,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     if (busyAgentsAtTop > s.seats) notes.push(`at ${s.rates[s.rates.length - 1]} calls/s the hotline needs about ${busyAgentsAtTop} agents at once but only ${s.seats} seats exist: its calls would queue there (the baseline bridges without seats)`);
     const steps: StepResult[] = [];
     const profiles: ProfileSummary[] | undefined = s.profileRate === undefined ? undefined : [];
+    let profiledStep: { from: number; to: number } | undefined;
     if (profiles) notes.push(`profiled at ${s.profileRate}/s: perf adds a little CPU to FreeSWITCH and drachtio there, V8's profiler to the app throughout`);
     const broken = new Set<Side>();
     const started = Date.now();
@@ -1092,7 +1117,9 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
         if (side === 'hotline' && app.child.exitCode !== null) throw new SipLoadError(`the app exited (${app.child.exitCode}); see ${runDir}/app.log`);
         progress(`${side}: ${rate} calls/s for ${s.stepSec} s`);
         const servers: Servers = side === 'hotline' ? { freeswitch: freeswitch, drachtio: drachtio, app } : { freeswitch: freeswitch };
+        const stepStart = Date.now();
         const r = await step(s, runDir, side, rate, servers, profiles);
+        if (side === 'hotline' && rate === s.profileRate) profiledStep = { from: stepStart, to: Date.now() };
         steps.push(r);
         progress(`  ${r.completed}/${r.offered} completed, ${r.failed} failed, ${r.maxConcurrent} concurrent${r.held ? '' : ' — did not hold'}`);
         if (!r.held) broken.add(side);
@@ -1119,7 +1146,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     if (profiles) {
       // The app writes its profile as it exits: stop it first.
       await app.stop(30_000);
-      const p = await appProfile(runDir).catch((err: unknown) => ({ side: 'hotline' as const, rate: undefined, server: 'app', file: '-', top: [`(unreadable: ${String(err)})`] }));
+      const p = await appProfile(runDir, appStartedAt, profiledStep).catch((err: unknown) => ({ side: 'hotline' as const, rate: undefined, server: 'app', file: '-', top: [`(unreadable: ${String(err)})`] }));
       if (p) profiles.push(p);
     }
     await writeFile(join(runDir, 'result.json'), JSON.stringify(result, null, 2));

@@ -190,6 +190,21 @@ describe('event-socket traffic and profiles', () => {
     expect(lines).toContain('   10%  (garbage collector)');
     expect(lines).toContain('   60%  parse drachtio-modesl:10');
   });
+
+  it('counts only the samples of a window when asked (the profiled step, not start-up)', () => {
+    const node = (id: number, functionName: string, url: string) => ({ id, callFrame: { functionName, url, lineNumber: 0 }, hitCount: 99 });
+    const profile = {
+      startTime: 0,
+      endTime: 4000,
+      nodes: [node(1, 'compile', 'node:internal/modules/x'), node(2, 'parse', 'file:///x/node_modules/drachtio-srf/lib/p.js'), node(3, 'step', 'file:///x/src/ivr/i.ts')],
+      samples: [1, 2, 3, 1],
+      timeDeltas: [1000, 1000, 1000, 1000],
+    };
+    const lines = summarizeCpuProfile(profile, 5, { fromUs: 1500, toUs: 3500 });
+    expect(lines[0]).toBe('busy 0 s of 0 s sampled; self time by module:');
+    expect(lines.slice(1, 3).sort()).toEqual(['   50%  drachtio-srf', '   50%  src/ivr']);
+    expect(summarizeCpuProfile(profile, 5, { fromUs: 9000, toUs: 9500 })).toEqual(['(no samples)']);
+  });
 });
 
 describe('CPU accounting', () => {
