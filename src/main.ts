@@ -554,6 +554,7 @@ async function startTelephony(d: TelephonyDeps): Promise<Component & { configure
         secret: config.FREESWITCH_SECRET,
         listenAddress: config.FSMRF_LISTEN_ADDRESS,
         listenPort: config.FSMRF_LISTEN_PORT,
+        control: config.MEDIA_CONTROL,
       },
       clock,
       log,

@@ -104,6 +104,16 @@ export function watchTraffic(ep: Mrf.Endpoint, observer: EslTrafficObserver): vo
   socket.once('close', () => observer.closed(socket.bytesRead, socket.bytesWritten));
 }
 
+/** MEDIA_CONTROL=shared: count what crosses the one inbound socket (it stays open: no byte totals at close). */
+export function watchShared(conn: Mrf.EslConnection, observer: () => EslTrafficObserver | undefined): void {
+  countReceived(conn, observer);
+  const send = conn.send.bind(conn);
+  conn.send = (command: string, args?: Record<string, unknown>): void => {
+    observer()?.sent(commandName(command, args));
+    send(command, args);
+  };
+}
+
 function countReceived(conn: Mrf.EslConnection, observer: () => EslTrafficObserver | undefined): void {
   conn.parser?.on('esl::event', (event: Mrf.EslEvent, headers: Record<string, string | number | undefined>, body?: string) => {
     const o = observer();

@@ -33,7 +33,29 @@ export function fileList(files: readonly string[]): string {
   return files.length === 1 ? files[0]! : `file_string://${files.join('!')}`;
 }
 
-/** A MediaLeg over one drachtio-fsmrf Endpoint. */
+/**
+ * What a leg uses of its endpoint: fsmrf's Endpoint (its own event socket per channel), or a ParkedEndpoint driven
+ * over the media server's shared socket (MEDIA_CONTROL=shared).
+ */
+export interface LegEndpoint {
+  readonly uuid: string;
+  readonly local: { sdp: string };
+  play(file: string | string[]): Promise<Mrf.PlayResult>;
+  playCollect(opts: Mrf.PlayCollectOptions): Promise<Mrf.PlayCollectResult>;
+  record(file: string, opts?: Mrf.RecordOptions): Promise<Mrf.RecordResult>;
+  execute(app: string, arg?: string): Promise<Mrf.EslEvent>;
+  api(command: string, args?: string | string[]): Promise<Mrf.EslEvent>;
+  bridge(other: string): Promise<void>;
+  unbridge(): Promise<void>;
+  modify(sdp: string): Promise<string>;
+  destroy(): Promise<void>;
+  on(event: 'dtmf', fn: (evt: Mrf.DtmfEvent) => void): unknown;
+  on(event: 'destroy', fn: (evt?: { reason?: string }) => void): unknown;
+  off(event: 'dtmf', fn: (evt: Mrf.DtmfEvent) => void): unknown;
+  off(event: 'destroy', fn: (evt?: { reason?: string }) => void): unknown;
+}
+
+/** A MediaLeg over one drachtio-fsmrf Endpoint (or a ParkedEndpoint of the same shape). */
 export class FsmrfLeg implements MediaLeg {
   private isGone = false;
   private remoteApplied = false;
@@ -47,7 +69,7 @@ export class FsmrfLeg implements MediaLeg {
   private readonly onDestroy = (evt?: { reason?: string }): void => this.markGone(evt?.reason ?? 'hangup');
 
   constructor(
-    private readonly ep: Mrf.Endpoint,
+    private readonly ep: LegEndpoint,
     private readonly clock: Clock,
     private readonly limits: MediaLimits = DEFAULT_MEDIA_LIMITS,
     private readonly observer?: MediaObserver,

@@ -3,8 +3,9 @@ import type Srf from 'drachtio-srf';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { MediaError, type MediaErrorCode, type MediaObserver } from './errors.js';
-import { trimSubscription, tuneConnection, watchTraffic, type EslTrafficObserver } from './esl-socket.js';
+import { trimSubscription, tuneConnection, watchShared, watchTraffic, type EslTrafficObserver } from './esl-socket.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg, type MediaLimits } from './fsmrf-leg.js';
+import { PARK_HEADER, ParkedEndpoint, UUID_HEADER } from './parked-endpoint.js';
 import { withTimeout } from './timeout.js';
 
 export interface MediaServerOptions {
@@ -17,6 +18,11 @@ export interface MediaServerOptions {
   /** Limit for connecting and for creating one endpoint, ms. */
   connectTimeoutMs?: number;
   limits?: MediaLimits;
+  /**
+   * How the caller's and the seat's channels are driven (MEDIA_CONTROL): `socket`, each through its own event socket
+   * (fsmrf's endpoints); `shared`, parked by the dialplan and driven over the one inbound socket (docs/capacity.md).
+   */
+  control?: 'socket' | 'shared';
 }
 
 /** The connection to FreeSWITCH and the factory of legs. Raw fsmrf objects stay in src/media and src/sip. */
@@ -29,6 +35,9 @@ export class MediaServerConnection {
 
   /** Endpoint connections are taken over as they open (esl-socket.ts tuneConnection); else trimmed per endpoint. */
   private tuned = false;
+  /** MEDIA_CONTROL=shared: caller and seat channels are parked ones, made with this drachtio-srf. */
+  private shared: Srf | undefined;
+  private watchSharedLater: (() => void) | undefined;
 
   private constructor(
     private readonly ms: Mrf.MediaServer,
@@ -60,7 +69,26 @@ export class MediaServerConnection {
     log.info({ address: ms.address }, 'connected to FreeSWITCH');
     const conn = new MediaServerConnection(ms, clock, opts.limits ?? DEFAULT_MEDIA_LIMITS, timeoutMs);
     conn.takeOverSockets(log);
+    if (opts.control === 'shared') await conn.shareSocket(srf, log);
     return conn;
+  }
+
+  /**
+   * MEDIA_CONTROL=shared: the inbound socket also carries what parked channels send back — their execute results and
+   * DTMF — and nothing else of FreeSWITCH's other channels (fsmrf's endpoints, a baseline's): filters on the channel
+   * variable the dialplan sets (hotline_parked), DTMF (which carries no variables) and fsmrf's HEARTBEAT.
+   */
+  private async shareSocket(srf: Srf, log: Logger): Promise<void> {
+    const conn = this.ms.conn;
+    const commands = ['filter Event-Name HEARTBEAT', 'filter Event-Name DTMF', 'filter variable_hotline_parked true', 'event json CHANNEL_EXECUTE_COMPLETE DTMF'];
+    const replies = commands.map((c) => new Promise<string>((resolve) => conn.sendRecv(c, (evt) => resolve(evt.getHeader('Reply-Text') ?? ''))));
+    const got = await withTimeout(Promise.all(replies), this.timeoutMs, this.clock, 'connect', { onLate: null });
+    const refused = got.filter((r) => !r.startsWith('+OK'));
+    if (refused.length > 0) throw new MediaError('MEDIA_UNAVAILABLE', 'connect', `FreeSWITCH refused the shared socket's subscription: ${refused.join('; ')}`);
+    if (this.esl) watchShared(conn, () => this.esl);
+    else this.watchSharedLater = () => watchShared(conn, () => this.esl);
+    this.shared = srf;
+    log.info('media control: parked channels over one event socket (MEDIA_CONTROL=shared)');
   }
 
   /**
@@ -104,6 +132,7 @@ export class MediaServerConnection {
    * offer and its answer goes back in the ACK (the way audio flowed both ways in trials).
    */
   async legForRemoteSdp(remoteSdp: string): Promise<FsmrfLeg> {
+    if (this.shared) return this.parkedLeg(this.shared, remoteSdp);
     const ep = await withTimeout(this.ms.createEndpoint({ remoteSdp }), this.timeoutMs, this.clock, 'createEndpoint', {
       // An endpoint created after the time-out would hold a FreeSWITCH channel for ever: destroy it.
       onLate: (late) => late.destroy(),
@@ -114,6 +143,31 @@ export class MediaServerConnection {
       throw e;
     });
     return this.leg(ep);
+  }
+
+  /**
+   * MEDIA_CONTROL=shared: INVITE FreeSWITCH with the far end's SDP and the park header; the dialplan answers with the
+   * channel's uuid in a header and parks it. Its commands and results go over the shared socket.
+   */
+  private async parkedLeg(srf: Srf, remoteSdp: string): Promise<FsmrfLeg> {
+    const address = this.ms.sip.ipv4.udp.address;
+    const fail = (e: unknown): never => {
+      this.setupFailed?.();
+      if (e instanceof MediaError) this.report.error(e.code, 'createEndpoint');
+      throw e;
+    };
+    if (!address) return fail(new MediaError('MEDIA_UNAVAILABLE', 'createEndpoint', 'no drachtio_mrf profile address from FreeSWITCH yet'));
+    const dialog = await withTimeout(srf.createUAC(`sip:drachtio@${address}`, { localSdp: remoteSdp, headers: { [PARK_HEADER]: '1' } }), this.timeoutMs, this.clock, 'createEndpoint', {
+      // A channel answered after the time-out would stay parked for ever: hang it up.
+      onLate: (late) => late.destroy() as unknown as Promise<unknown>,
+    }).catch(fail);
+    // drachtio-srf keeps the 200 OK on a UAC dialog (its types do not say so).
+    const uuid = (dialog as unknown as { res?: { get(name: string): string | undefined } }).res?.get(UUID_HEADER);
+    if (!uuid) {
+      await (dialog.destroy() as unknown as Promise<unknown>).catch(() => undefined);
+      return fail(new MediaError('MEDIA_FAILED', 'createEndpoint', `FreeSWITCH answered without ${UUID_HEADER}: its drachtio_mrf dialplan lacks the hotline_parked extension (freeswitch-conf)`));
+    }
+    return new FsmrfLeg(new ParkedEndpoint(uuid, dialog, this.ms.conn), this.clock, this.limits, this.report);
   }
 
   /**
@@ -152,6 +206,8 @@ export class MediaServerConnection {
   /** Told what crosses each endpoint's event socket from now on (metrics: events, commands, bytes per call). */
   observeEsl(observer: EslTrafficObserver): void {
     this.esl = observer;
+    this.watchSharedLater?.();
+    this.watchSharedLater = undefined;
   }
 
   /** FreeSWITCH's idle CPU in percent from its last heartbeat (switch.conf event-heartbeat-interval); undefined before. */

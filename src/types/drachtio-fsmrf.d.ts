@@ -126,6 +126,15 @@ declare module 'drachtio-fsmrf' {
 
     class MediaServer extends EventEmitter {
       readonly address: string;
+      /** The inbound event socket fsmrf opened to FreeSWITCH (HEARTBEAT; MEDIA_CONTROL=shared drives parked channels on it). */
+      readonly conn: EslConnection & {
+        execute(app: string, arg: string, uuid: string, cb: (evt: EslEvent) => void): unknown;
+        api(command: string, args: string | string[], cb: (evt: EslEvent) => void): unknown;
+        on(event: string, fn: (evt: EslEvent) => void): unknown;
+        off(event: string, fn: (evt: EslEvent) => void): unknown;
+      };
+      /** Where FreeSWITCH's drachtio_mrf profile listens (from `sofia status`). */
+      readonly sip: { ipv4: { udp: { address?: string } } };
       maxSessions: number;
       currentSessions: number;
       cps: number;
