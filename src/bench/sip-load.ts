@@ -230,7 +230,7 @@ export function summarizeSide(steps: readonly StepResult[]): SideSummary {
 
 export interface SipLoadResult {
   status: 'done';
-  settings: { rates: number[]; stepSec: number; seats: number; talkMs: number; dtmfMs: number; maxFail: number; fsConf: string };
+  settings: { rates: number[]; stepSec: number; seats: number; talkMs: number; dtmfMs: number; maxFail: number; fsConf: string; mediaControl?: string };
   steps: StepResult[];
   baseline: SideSummary;
   hotline: SideSummary;
@@ -265,7 +265,8 @@ export function formatReport(r: SipLoadResult): string {
   out.push('acd bench sip-load: the hotline (SIPp → drachtio → acd → FreeSWITCH) beside FreeSWITCH alone running the same IVR');
   out.push(
     `call: greeting + menu, DTMF 1 after ${s.dtmfMs / 1000} s, queue, agent answers after 0.5 s, talks ${s.talkMs / 1000} s, hangs up; ` +
-      `${s.stepSec} s of arrivals per step; a step holds when ≤ ${round(s.maxFail * 100, 2)}% of its calls fail; ${s.seats} seats`,
+      `${s.stepSec} s of arrivals per step; a step holds when ≤ ${round(s.maxFail * 100, 2)}% of its calls fail; ${s.seats} seats` +
+      (s.mediaControl ? `; the app's MEDIA_CONTROL ${s.mediaControl}` : ''),
   );
   out.push('');
   const head = ['rate/s', 'side', 'offered', 'completed', 'failed', 'concurrent', 'setup ms', 'call s', 'cpu ms/call', 'held', 'failure reasons'];
@@ -568,6 +569,7 @@ interface Options {
   ignoreBusy?: boolean;
   appMaxCalls: string;
   profile?: string;
+  mediaControl: string;
   json?: boolean;
 }
 
@@ -588,6 +590,8 @@ interface Settings {
   appMaxCalls: number;
   /** Profile the servers during the steps at this rate (perf on FreeSWITCH and drachtio-server, V8 on the app). */
   profileRate: number | undefined;
+  /** The app's MEDIA_CONTROL: each channel through its own event socket, or parked ones over the shared socket. */
+  mediaControl: 'socket' | 'shared';
 }
 
 function parseOptions(o: Options): Settings {
@@ -619,7 +623,13 @@ function parseOptions(o: Options): Settings {
     ignoreBusy: o.ignoreBusy === true,
     appMaxCalls: posInt('app-max-calls', o.appMaxCalls),
     profileRate: o.profile === undefined ? undefined : profileRate(o.profile, rates),
+    mediaControl: mediaControl(o.mediaControl),
   };
+}
+
+function mediaControl(v: string): 'socket' | 'shared' {
+  if (v !== 'socket' && v !== 'shared') throw new InvalidInputError('media-control', `must be socket or shared (got ${JSON.stringify(v)})`);
+  return v;
 }
 
 function profileRate(v: string, rates: readonly number[]): number {
@@ -898,6 +908,7 @@ async function startApp(s: Settings, config: Config, runDir: string): Promise<Ba
     MAX_CONCURRENT_CALLS: String(s.appMaxCalls),
     TELEPHONY_ENABLED: 'true',
     LOG_LEVEL: 'info',
+    MEDIA_CONTROL: s.mediaControl,
   };
   // --profile: V8's sampling profiler over the whole run, written when the app exits (summarised at the end); tsx
   // hands Node's flags to the process it runs (NODE_OPTIONS may not carry --cpu-prof).
@@ -1135,7 +1146,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     }
     const result: SipLoadResult = {
       status: 'done',
-      settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf },
+      settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf, mediaControl: s.mediaControl },
       steps,
       baseline,
       hotline,
@@ -1184,6 +1195,7 @@ export function register(bench: Command): void {
     .option('--wait-busy <s>', 'wait this long for others to finish with the servers before skipping', '120')
     .option('--ignore-busy', 'run even while others use SIPp or the servers (a quick check; both sides\' figures are disturbed)')
     .option('--app-max-calls <n>', 'MAX_CONCURRENT_CALLS for the app under test', '1000')
+    .option('--media-control <mode>', "the app's MEDIA_CONTROL: socket (an event socket per FreeSWITCH channel) or shared (parked channels over one socket)", 'socket')
     .option('--profile <rate>', 'profile the steps at this rate: perf on FreeSWITCH (both sides) and drachtio-server, V8 on the app (whole run); top symbols in the report')
     .option('--json', 'print the result as JSON')
     .action(async (o: Options) => {
