@@ -80,11 +80,18 @@ export class MediaServerConnection {
    */
   private async shareSocket(srf: Srf, log: Logger): Promise<void> {
     const conn = this.ms.conn;
-    const commands = ['filter Event-Name HEARTBEAT', 'filter Event-Name DTMF', 'filter variable_hotline_parked true', 'event json CHANNEL_EXECUTE_COMPLETE DTMF'];
-    const replies = commands.map((c) => new Promise<string>((resolve) => conn.sendRecv(c, (evt) => resolve(evt.getHeader('Reply-Text') ?? ''))));
-    const got = await withTimeout(Promise.all(replies), this.timeoutMs, this.clock, 'connect', { onLate: null });
+    const subscribe = (): Promise<string[]> => {
+      const commands = ['filter Event-Name HEARTBEAT', 'filter Event-Name DTMF', 'filter variable_hotline_parked true', 'event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT'];
+      return Promise.all(commands.map((c) => new Promise<string>((resolve) => conn.sendRecv(c, (evt) => resolve(evt.getHeader('Reply-Text') ?? '')))));
+    };
+    // onLate null: a late reply is a subscription already in place, nothing to release.
+    const got = await withTimeout(subscribe(), this.timeoutMs, this.clock, 'connect', { onLate: null });
     const refused = got.filter((r) => !r.startsWith('+OK'));
     if (refused.length > 0) throw new MediaError('MEDIA_UNAVAILABLE', 'connect', `FreeSWITCH refused the shared socket's subscription: ${refused.join('; ')}`);
+    // modesl reconnects the inbound socket after FreeSWITCH restarts; a new socket has no filters or subscriptions.
+    conn.on('esl::ready', () => {
+      subscribe().catch((err: unknown) => log.error({ err }, 'shared event socket: subscribing again failed'));
+    });
     if (this.esl) watchShared(conn, () => this.esl);
     else this.watchSharedLater = () => watchShared(conn, () => this.esl);
     this.shared = srf;

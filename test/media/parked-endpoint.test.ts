@@ -102,8 +102,19 @@ describe('ParkedEndpoint (MEDIA_CONTROL=shared)', () => {
 /** The slice of fsmrf's MediaServer the shared mode uses: its inbound socket and the drachtio_mrf address. */
 class FakeMediaServer {
   sip = { ipv4: { udp: { address: '127.0.0.1:5080' } } };
-  conn = Object.assign(new FakeEsl(), { sendRecv: (_c: string, cb: (e: unknown) => void) => cb(evt({ 'Reply-Text': '+OK' })) });
+  subscribed: string[] = [];
+  reply = '+OK';
+  conn = Object.assign(new FakeEsl(), {
+    sendRecv: (c: string, cb: (e: unknown) => void) => {
+      this.subscribed.push(c);
+      cb(evt({ 'Reply-Text': this.reply }));
+    },
+    send: () => undefined,
+    parser: new EventEmitter(),
+  });
 }
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 class FakeSrf {
   invites: Array<{ uri: string; opts: { localSdp: string; headers: Headers } }> = [];
@@ -127,6 +138,23 @@ function sharedConnection(ms: FakeMediaServer, srf: FakeSrf): MediaServerConnect
 }
 
 describe('MediaServerConnection with MEDIA_CONTROL=shared', () => {
+  it('filters the shared socket to parked channels, DTMF and HEARTBEAT, and again after modesl reconnects it', async () => {
+    const ms = new FakeMediaServer();
+    const Ctor = MediaServerConnection as unknown as new (...a: unknown[]) => MediaServerConnection;
+    const conn = new Ctor(ms, new VirtualClock(), DEFAULT_MEDIA_LIMITS, 1000);
+    await (conn as unknown as { shareSocket(srf: unknown, log: unknown): Promise<void> }).shareSocket(new FakeSrf(), quiet);
+    const expected = ['filter Event-Name HEARTBEAT', 'filter Event-Name DTMF', 'filter variable_hotline_parked true', 'event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT'];
+    expect(ms.subscribed).toEqual(expected);
+    ms.conn.emit('esl::ready');
+    await Promise.resolve();
+    expect(ms.subscribed).toEqual([...expected, ...expected]);
+    // A FreeSWITCH that refuses is a start-up error, not a silent loss of every parked channel's results.
+    const refusing = new FakeMediaServer();
+    refusing.reply = '-ERR invalid';
+    const other = new Ctor(refusing, new VirtualClock(), DEFAULT_MEDIA_LIMITS, 1000);
+    await expect((other as unknown as { shareSocket(srf: unknown, log: unknown): Promise<void> }).shareSocket(new FakeSrf(), quiet)).rejects.toMatchObject({ code: 'MEDIA_UNAVAILABLE' });
+  });
+
   it('INVITEs FreeSWITCH with the park header and drives the channel named in its answer', async () => {
     const ms = new FakeMediaServer();
     const srf = new FakeSrf();
