@@ -104,13 +104,21 @@ export function watchTraffic(ep: Mrf.Endpoint, observer: EslTrafficObserver): vo
   socket.once('close', () => observer.closed(socket.bytesRead, socket.bytesWritten));
 }
 
-/** MEDIA_CONTROL=shared: count what crosses the one inbound socket (it stays open: no byte totals at close). */
+/**
+ * MEDIA_CONTROL=shared: the one inbound socket writes each command in one piece (as compactCommand, nothing rewritten)
+ * and counts what crosses it (it stays open: no byte totals at close).
+ */
 export function watchShared(conn: Mrf.EslConnection, observer: () => EslTrafficObserver | undefined): void {
   countReceived(conn, observer);
-  const send = conn.send.bind(conn);
   conn.send = (command: string, args?: Record<string, unknown>): void => {
     observer()?.sent(commandName(command, args));
-    send(command, args);
+    try {
+      if (!conn.socket) throw new Error('event socket closed');
+      conn.socket.write(compactCommand(command, args, undefined, false));
+    } catch (e) {
+      // As modesl's own send: a write on a closed socket is an 'error' event of the connection, not a throw.
+      conn.emit('error', e);
+    }
   };
 }
 

@@ -37,7 +37,6 @@ export class MediaServerConnection {
   private tuned = false;
   /** MEDIA_CONTROL=shared: caller and seat channels are parked ones, made with this drachtio-srf. */
   private shared: Srf | undefined;
-  private watchSharedLater: (() => void) | undefined;
 
   private constructor(
     private readonly ms: Mrf.MediaServer,
@@ -92,8 +91,7 @@ export class MediaServerConnection {
     conn.on('esl::ready', () => {
       subscribe().catch((err: unknown) => log.error({ err }, 'shared event socket: subscribing again failed'));
     });
-    if (this.esl) watchShared(conn, () => this.esl);
-    else this.watchSharedLater = () => watchShared(conn, () => this.esl);
+    watchShared(conn, () => this.esl);
     this.shared = srf;
     log.info('media control: parked channels over one event socket (MEDIA_CONTROL=shared)');
   }
@@ -213,8 +211,6 @@ export class MediaServerConnection {
   /** Told what crosses each endpoint's event socket from now on (metrics: events, commands, bytes per call). */
   observeEsl(observer: EslTrafficObserver): void {
     this.esl = observer;
-    this.watchSharedLater?.();
-    this.watchSharedLater = undefined;
   }
 
   /** FreeSWITCH's idle CPU in percent from its last heartbeat (switch.conf event-heartbeat-interval); undefined before. */

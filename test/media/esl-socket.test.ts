@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ApiMetrics } from '../../src/api/metrics.js';
-import { SUBSCRIPTION, UNUSED_EVENTS, commandName, compactCommand, trimSubscription, tuneConnection, watchTraffic, type EslTrafficObserver } from '../../src/media/esl-socket.js';
+import { SUBSCRIPTION, UNUSED_EVENTS, commandName, compactCommand, trimSubscription, tuneConnection, watchShared, watchTraffic, type EslTrafficObserver } from '../../src/media/esl-socket.js';
 
 /** A stand-in for modesl's outbound Connection: the parser's events, the written commands, the socket's byte counts. */
 class FakeConn extends EventEmitter {
@@ -132,6 +132,23 @@ describe('endpoint event sockets', () => {
     conn.send('api uuid_break u-1 all');
     expect(errors).toHaveLength(1);
     expect(obs.closes).toEqual([[5000, 0]]);
+  });
+
+  it('the shared socket (MEDIA_CONTROL=shared) writes each command in one piece, uuid and subscriptions as they are', () => {
+    const conn = new FakeConn();
+    const obs = recorder();
+    watchShared(conn as never, () => obs);
+    conn.send('event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT');
+    conn.send('sendmsg u-1', { 'call-command': 'execute', 'execute-app-name': 'playback', 'execute-app-arg': '/p/a.wav' });
+    expect(conn.chunks).toEqual(['event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT\n\n', 'sendmsg u-1\ncall-command: execute\nexecute-app-name: playback\nexecute-app-arg: /p/a.wav\n\n']);
+    expect(obs.sentNames).toEqual(['event', 'execute playback']);
+    conn.parser.emit('esl::event', event('DTMF'), { 'Content-Type': 'text/event-json', 'Content-Length': 300 }, '{}');
+    expect(obs.got).toEqual(['DTMF']);
+    const errors: unknown[] = [];
+    conn.on('error', (e) => errors.push(e));
+    conn.socket = null;
+    conn.send('api uuid_break u-1 all');
+    expect(errors).toHaveLength(1);
   });
 
   it('metrics count the traffic per event, command and direction', async () => {
