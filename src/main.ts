@@ -576,7 +576,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
   //    connections). Start-up fails only when none is reachable; the others keep being retried in the background.
   const mediaLog = log.child({ component: 'media' });
   const media = new MediaPool<FsmrfLeg>(
-    fsmrfPoolServers(srf, mediaServersFromEnv(config), { listenAddress: config.FSMRF_LISTEN_ADDRESS }, clock, mediaLog),
+    fsmrfPoolServers(srf, mediaServersFromEnv(config), { listenAddress: config.FSMRF_LISTEN_ADDRESS, control: config.MEDIA_CONTROL, esl: d.metrics.eslObserver() }, clock, mediaLog),
     clock,
     mediaLog,
     { heartbeatStaleMs: config.MEDIA_HEARTBEAT_STALE_MS, backoffMs: config.MEDIA_BACKOFF_MS },

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { AcdEvent } from '../acd/events.js';
 import { AGENT_STATES } from '../acd/model.js';
 import type { MediaObserver } from '../media/errors.js';
+import type { EslTrafficObserver } from '../media/esl-socket.js';
 import type { RedisCallObserver } from '../store/redis/acd-store.js';
 import type { WebhookObserver } from '../webhooks/dispatcher.js';
 import type { LiveKpis } from '../kpi/types.js';
@@ -46,6 +47,11 @@ export class ApiMetrics {
   readonly redisSeconds: Histogram<'function' | 'result'>;
   readonly callsShed: Counter<'reason'>;
   readonly webhookAttempts: Counter<'outcome'>;
+  readonly eslReceived: Counter<'event'>;
+  readonly eslReceivedBytes: Counter;
+  readonly eslSent: Counter<'command'>;
+  readonly eslSocketBytes: Counter<'direction'>;
+  readonly eslSockets: Counter;
   private sources: MetricsSources | undefined;
   private pipeline: PipelineSources = {};
 
@@ -93,6 +99,35 @@ export class ApiMetrics {
       name: 'hotline_webhook_deliveries_total',
       help: 'Webhook delivery attempts by outcome: delivered, failed (to be retried), dead (dead-lettered)',
       labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    // The endpoints' event sockets (one per FreeSWITCH channel): what a call costs in messages (docs/capacity.md).
+    this.eslReceived = new Counter({
+      name: 'hotline_esl_received_total',
+      help: 'Messages FreeSWITCH sent on endpoint event sockets, by event name (or reply kind: command/reply, api/response)',
+      labelNames: ['event'],
+      registers: [this.registry],
+    });
+    this.eslReceivedBytes = new Counter({
+      name: 'hotline_esl_received_body_bytes_total',
+      help: 'Bytes of the message bodies FreeSWITCH sent on endpoint event sockets (events carry channel variables)',
+      registers: [this.registry],
+    });
+    this.eslSent = new Counter({
+      name: 'hotline_esl_sent_total',
+      help: 'Commands sent on endpoint event sockets: "execute <app>", "api <command>", or the socket command',
+      labelNames: ['command'],
+      registers: [this.registry],
+    });
+    this.eslSocketBytes = new Counter({
+      name: 'hotline_esl_socket_bytes_total',
+      help: 'Bytes over the life of closed endpoint event sockets, by direction (in: from FreeSWITCH)',
+      labelNames: ['direction'],
+      registers: [this.registry],
+    });
+    this.eslSockets = new Counter({
+      name: 'hotline_esl_sockets_closed_total',
+      help: 'Endpoint event sockets closed (one per FreeSWITCH channel the app controlled)',
       registers: [this.registry],
     });
     const pipeline = (): PipelineSources => this.pipeline;
@@ -280,6 +315,22 @@ export class ApiMetrics {
 
   mediaObserver(): MediaObserver {
     return { error: (code, op) => this.mediaErrors.inc({ code, op }) };
+  }
+
+  /** For MediaServerConnection.observeEsl: the endpoint event sockets' traffic. */
+  eslObserver(): EslTrafficObserver {
+    return {
+      received: (event, bytes) => {
+        this.eslReceived.inc({ event });
+        if (bytes > 0) this.eslReceivedBytes.inc(bytes);
+      },
+      sent: (command) => this.eslSent.inc({ command }),
+      closed: (bytesIn, bytesOut) => {
+        this.eslSockets.inc();
+        this.eslSocketBytes.inc({ direction: 'in' }, bytesIn);
+        this.eslSocketBytes.inc({ direction: 'out' }, bytesOut);
+      },
+    };
   }
 
   redisObserver(): RedisCallObserver {

@@ -153,13 +153,24 @@ export interface StepResult {
    * hotline is FreeSWITCH + drachtio-server + the app. SIPp (the load generator) is not counted.
    */
   cpuMs: Record<string, number>;
+  /** The hotline's endpoint event-socket counters (hotline_esl_* from the app's /metrics) over the step; {} without them. */
+  esl?: Record<string, number>;
 }
 
 /**
  * A call counts only when both ends saw it through: the caller's scenario (answered, released by the far end within
  * 60 s) and an agent's (rang, answered, talked, hung up). Calls SIPp never managed to place count as failed too.
  */
-export function stepResult(input: { side: Side; rate: number; stepSec: number; caller: CallerStats; agentCalls: number; maxFail: number; cpuMs?: Record<string, number> }): StepResult {
+export function stepResult(input: {
+  side: Side;
+  rate: number;
+  stepSec: number;
+  caller: CallerStats;
+  agentCalls: number;
+  maxFail: number;
+  cpuMs?: Record<string, number>;
+  esl?: Record<string, number>;
+}): StepResult {
   const { caller } = input;
   const offered = Math.round(input.rate * input.stepSec);
   const completed = Math.min(caller.ok, input.agentCalls);
@@ -180,15 +191,22 @@ export function stepResult(input: { side: Side; rate: number; stepSec: number; c
     held: offered > 0 && failed <= input.maxFail * offered,
     reasons,
     cpuMs: input.cpuMs ?? {},
+    ...(input.esl && Object.keys(input.esl).length > 0 ? { esl: input.esl } : {}),
   };
 }
 
-/** CPU milliseconds per completed call over some steps (undefined without completed calls or CPU figures). */
-export function cpuPerCall(steps: readonly StepResult[]): number | undefined {
+/**
+ * CPU milliseconds per completed call over some steps (undefined without completed calls or CPU figures), of the
+ * servers `which` picks (default all: FreeSWITCH, drachtio-server and the app).
+ */
+export function cpuPerCall(steps: readonly StepResult[], which: (server: string) => boolean = () => true): number | undefined {
   const calls = steps.reduce((n, s) => n + s.completed, 0);
-  const ms = steps.reduce((n, s) => n + Object.values(s.cpuMs).reduce((a, b) => a + b, 0), 0);
+  const ms = steps.reduce((n, s) => n + Object.entries(s.cpuMs).reduce((a, [k, v]) => a + (which(k) ? v : 0), 0), 0);
   return calls > 0 && ms > 0 ? round(ms / calls, 1) : undefined;
 }
+
+/** The telephony servers (FreeSWITCH, drachtio-server), as against the app, whose CPU the goal counts apart. */
+const isTelephonyServer = (server: string): boolean => server !== 'app';
 
 export interface SideSummary {
   /** Highest rate (calls/s) whose step held; 0 when none did. */
@@ -201,8 +219,12 @@ export interface SideSummary {
   failedWhileHeld: number;
   /** The first rate that did not hold, if the ramp got there. */
   brokeAt: number | undefined;
-  /** Server CPU ms per completed call over the steps that held. */
+  /** CPU ms per completed call over the steps that held: all servers (FreeSWITCH, drachtio-server and the app). */
   cpuMsPerCall: number | undefined;
+  /** The same for the telephony servers only: FreeSWITCH and drachtio-server (the baseline: FreeSWITCH). */
+  serverCpuMsPerCall: number | undefined;
+  /** The same for the app only (undefined for the baseline). */
+  appCpuMsPerCall: number | undefined;
 }
 
 export function summarizeSide(steps: readonly StepResult[]): SideSummary {
@@ -214,17 +236,30 @@ export function summarizeSide(steps: readonly StepResult[]): SideSummary {
     failedWhileHeld: held.reduce((n, s) => n + s.failed, 0),
     brokeAt: steps.find((s) => !s.held)?.rate,
     cpuMsPerCall: cpuPerCall(held),
+    serverCpuMsPerCall: cpuPerCall(held, isTelephonyServer),
+    appCpuMsPerCall: cpuPerCall(held, (k) => k === 'app'),
   };
 }
 
 export interface SipLoadResult {
   status: 'done';
-  settings: { rates: number[]; stepSec: number; seats: number; talkMs: number; dtmfMs: number; maxFail: number; fsConf: string };
+  settings: { rates: number[]; stepSec: number; seats: number; talkMs: number; dtmfMs: number; maxFail: number; fsConf: string; mediaControl?: string };
   steps: StepResult[];
   baseline: SideSummary;
   hotline: SideSummary;
-  ratio: { sustainedCps: number; concurrentHeld: number; cpuMsPerCall: number };
+  ratio: { sustainedCps: number; concurrentHeld: number; cpuMsPerCall: number; serverCpuMsPerCall: number };
+  /** Where the time went, with --profile: perf's top symbols per server, the app's CPU profile by module. */
+  profiles?: ProfileSummary[];
   notes: string[];
+}
+
+export interface ProfileSummary {
+  side: Side;
+  rate: number | undefined;
+  server: string;
+  file: string;
+  /** The top lines: `perf report` (percent, object, symbol) or the app's modules / functions by self time. */
+  top: string[];
 }
 
 export function ratios(hotline: SideSummary, baseline: SideSummary): SipLoadResult['ratio'] {
@@ -233,6 +268,7 @@ export function ratios(hotline: SideSummary, baseline: SideSummary): SipLoadResu
     sustainedCps: r(hotline.sustainedCps, baseline.sustainedCps),
     concurrentHeld: r(hotline.concurrentHeld, baseline.concurrentHeld),
     cpuMsPerCall: r(hotline.cpuMsPerCall ?? NaN, baseline.cpuMsPerCall ?? NaN),
+    serverCpuMsPerCall: r(hotline.serverCpuMsPerCall ?? NaN, baseline.serverCpuMsPerCall ?? NaN),
   };
 }
 
@@ -242,7 +278,8 @@ export function formatReport(r: SipLoadResult): string {
   out.push('acd bench sip-load: the hotline (SIPp → drachtio → acd → FreeSWITCH) beside FreeSWITCH alone running the same IVR');
   out.push(
     `call: greeting + menu, DTMF 1 after ${s.dtmfMs / 1000} s, queue, agent answers after 0.5 s, talks ${s.talkMs / 1000} s, hangs up; ` +
-      `${s.stepSec} s of arrivals per step; a step holds when ≤ ${round(s.maxFail * 100, 2)}% of its calls fail; ${s.seats} seats`,
+      `${s.stepSec} s of arrivals per step; a step holds when ≤ ${round(s.maxFail * 100, 2)}% of its calls fail; ${s.seats} seats` +
+      (s.mediaControl ? `; the app's MEDIA_CONTROL ${s.mediaControl}` : ''),
   );
   out.push('');
   const head = ['rate/s', 'side', 'offered', 'completed', 'failed', 'concurrent', 'setup ms', 'call s', 'cpu ms/call', 'held', 'failure reasons'];
@@ -270,7 +307,9 @@ export function formatReport(r: SipLoadResult): string {
       [
         ['calls per second sustained', String(r.baseline.sustainedCps), String(r.hotline.sustainedCps), fmt(r.ratio.sustainedCps)],
         ['concurrent calls held', String(r.baseline.concurrentHeld), String(r.hotline.concurrentHeld), fmt(r.ratio.concurrentHeld)],
-        ['server CPU ms per call (held steps)', String(r.baseline.cpuMsPerCall ?? 'n/a'), String(r.hotline.cpuMsPerCall ?? 'n/a'), fmt(r.ratio.cpuMsPerCall)],
+        ['server CPU ms per call, FreeSWITCH + drachtio (held steps)', String(r.baseline.serverCpuMsPerCall ?? 'n/a'), String(r.hotline.serverCpuMsPerCall ?? 'n/a'), fmt(r.ratio.serverCpuMsPerCall)],
+        ['app CPU ms per call (held steps)', '-', String(r.hotline.appCpuMsPerCall ?? 'n/a'), ''],
+        ['all CPU ms per call, servers + app (held steps)', String(r.baseline.cpuMsPerCall ?? 'n/a'), String(r.hotline.cpuMsPerCall ?? 'n/a'), fmt(r.ratio.cpuMsPerCall)],
         ['failed calls (all steps)', String(r.baseline.failedCalls), String(r.hotline.failedCalls), ''],
         ['failed calls (steps that held)', String(r.baseline.failedWhileHeld), String(r.hotline.failedWhileHeld), ''],
         ['first rate that did not hold', r.baseline.brokeAt === undefined ? 'none' : String(r.baseline.brokeAt), r.hotline.brokeAt === undefined ? 'none' : String(r.hotline.brokeAt), ''],
@@ -279,8 +318,138 @@ export function formatReport(r: SipLoadResult): string {
   );
   const parts = cpuByServer(r.steps.filter((t) => t.side === 'hotline' && t.held));
   if (parts) out.push(`hotline server CPU ms per call by server (held steps): ${parts}`);
+  const esl = eslPerCall(r.steps.filter((t) => t.side === 'hotline' && t.held));
+  if (esl) out.push(...formatEsl(esl));
+  for (const p of r.profiles ?? []) {
+    out.push('', `profile: ${p.side}${p.rate === undefined ? '' : ` at ${p.rate}/s`}, ${p.server} (${p.file})`, ...p.top.map((l) => `  ${l}`));
+  }
   for (const n of r.notes) out.push(`note: ${n}`);
   return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Event-socket traffic (the app's hotline_esl_* counters) and profiles
+
+/** Series of Prometheus text whose metric name starts with `prefix`, by `name{labels}`. */
+export function parsePromText(text: string, prefix: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue;
+    const cut = line.lastIndexOf(' ');
+    const v = Number(line.slice(cut + 1));
+    if (cut > 0 && Number.isFinite(v)) out[line.slice(0, cut)] = v;
+  }
+  return out;
+}
+
+/** after − before, per series (a series new in `after` counts from 0); zero deltas left out. */
+export function diffCounters(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const d = v - (before[k] ?? 0);
+    if (d !== 0) out[k] = d;
+  }
+  return out;
+}
+
+/** The event-socket counters per completed call over some steps, or undefined without counters or calls. */
+export function eslPerCall(steps: readonly StepResult[]): Record<string, number> | undefined {
+  const calls = steps.reduce((n, s) => n + s.completed, 0);
+  const sums: Record<string, number> = {};
+  for (const s of steps) for (const [k, v] of Object.entries(s.esl ?? {})) sums[k] = (sums[k] ?? 0) + v;
+  if (calls === 0 || Object.keys(sums).length === 0) return undefined;
+  return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / calls]));
+}
+
+/** Lines of the report: messages, bytes and commands per call, the biggest first. */
+export function formatEsl(perCall: Record<string, number>): string[] {
+  const labelled = (name: string) =>
+    Object.entries(perCall)
+      .map(([k, v]) => [new RegExp(`^${name}\\{\\w+="([^"]*)"\\}$`).exec(k)?.[1], v] as const)
+      .filter((e): e is readonly [string, number] => e[0] !== undefined)
+      .sort((a, b) => b[1] - a[1]);
+  const sum = (xs: ReadonlyArray<readonly [string, number]>) => xs.reduce((n, [, v]) => n + v, 0);
+  const list = (xs: ReadonlyArray<readonly [string, number]>) => xs.map(([k, v]) => `${k} ${round(v, 1)}`).join(', ');
+  const received = labelled('hotline_esl_received_total');
+  const sent = labelled('hotline_esl_sent_total');
+  const kb = (k: string) => round((perCall[k] ?? 0) / 1024, 1);
+  return [
+    `hotline event sockets per completed call (held steps): ${round(perCall['hotline_esl_sockets_closed_total'] ?? 0, 2)} sockets, ` +
+      `${kb('hotline_esl_socket_bytes_total{direction="in"}')} KB in / ${kb('hotline_esl_socket_bytes_total{direction="out"}')} KB out ` +
+      `(event bodies ${kb('hotline_esl_received_body_bytes_total')} KB)`,
+    `  received ${round(sum(received), 1)}: ${list(received)}`,
+    `  sent ${round(sum(sent), 1)}: ${list(sent)}`,
+  ];
+}
+
+interface CpuProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/**
+ * Where a V8 CPU profile's samples fall: by module (package, src/ directory, node internals) and by function. With
+ * `window` (µs since the profile started), only the samples taken then (the profiled step, not start-up).
+ */
+export function summarizeCpuProfile(
+  profile: { nodes: CpuProfileNode[]; startTime: number; endTime: number; samples?: number[]; timeDeltas?: number[] },
+  top = 20,
+  window?: { fromUs: number; toUs: number },
+): string[] {
+  const hitsOf = new Map<number, number>();
+  let sampledUs = profile.endTime - profile.startTime;
+  if (window && profile.samples && profile.timeDeltas) {
+    let t = 0;
+    profile.samples.forEach((id, i) => {
+      t += profile.timeDeltas![i] ?? 0;
+      if (t >= window.fromUs && t < window.toUs) hitsOf.set(id, (hitsOf.get(id) ?? 0) + 1);
+    });
+    sampledUs = Math.max(0, Math.min(window.toUs, t) - window.fromUs);
+  } else {
+    for (const x of profile.nodes) hitsOf.set(x.id, x.hitCount ?? 0);
+  }
+  const hits = [...hitsOf.values()].reduce((n, h) => n + h, 0);
+  if (hits === 0) return ['(no samples)'];
+  const msPerHit = sampledUs / 1000 / hits;
+  const idle = new Set(['(idle)', '(program)']);
+  const byModule = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let busy = 0;
+  for (const x of profile.nodes) {
+    const h = hitsOf.get(x.id) ?? 0;
+    if (h === 0 || idle.has(x.callFrame.functionName)) continue;
+    busy += h;
+    const mod = moduleOf(x.callFrame.url, x.callFrame.functionName);
+    byModule.set(mod, (byModule.get(mod) ?? 0) + h);
+    const fn = `${x.callFrame.functionName || '(anonymous)'} ${mod}:${x.callFrame.lineNumber + 1}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + h);
+  }
+  if (busy === 0) return ['(idle throughout)'];
+  const pct = (h: number) => `${round((100 * h) / busy, 1)}%`.padStart(6);
+  const rank = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top);
+  return [
+    `busy ${round((busy * msPerHit) / 1000, 1)} s of ${round((hits * msPerHit) / 1000, 1)} s sampled; self time by module:`,
+    ...rank(byModule).map(([k, h]) => `${pct(h)}  ${k}`),
+    'by function:',
+    ...rank(byFunction).map(([k, h]) => `${pct(h)}  ${k}`),
+  ];
+}
+
+function moduleOf(url: string, functionName: string): string {
+  if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
+  if (url.startsWith('node:')) return 'node:' + (url.slice(5).split('/')[0] ?? '');
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const parts = url.slice(nm + 14).split('/');
+    return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] ?? url);
+  }
+  const src = url.lastIndexOf('/src/');
+  if (src >= 0) {
+    const parts = url.slice(src + 5).split('/');
+    return parts.length > 1 ? `src/${parts[0]}` : `src/${parts[0]}`;
+  }
+  return url;
 }
 
 /** "freeswitch 60, drachtio 20, app 80" over some steps, or undefined without calls. */
@@ -358,6 +527,8 @@ interface Options {
   waitBusy: string;
   ignoreBusy?: boolean;
   appMaxCalls: string;
+  profile?: string;
+  mediaControl: string;
   json?: boolean;
 }
 
@@ -376,6 +547,10 @@ interface Settings {
   waitBusySec: number;
   ignoreBusy: boolean;
   appMaxCalls: number;
+  /** Profile the servers during the steps at this rate (perf on FreeSWITCH and drachtio-server, V8 on the app). */
+  profileRate: number | undefined;
+  /** The app's MEDIA_CONTROL: each channel through its own event socket, or parked ones over the shared socket. */
+  mediaControl: 'socket' | 'shared';
 }
 
 function parseOptions(o: Options): Settings {
@@ -406,7 +581,20 @@ function parseOptions(o: Options): Settings {
     waitBusySec: posInt('wait-busy', o.waitBusy, 0),
     ignoreBusy: o.ignoreBusy === true,
     appMaxCalls: posInt('app-max-calls', o.appMaxCalls),
+    profileRate: o.profile === undefined ? undefined : profileRate(o.profile, rates),
+    mediaControl: mediaControl(o.mediaControl),
   };
+}
+
+function mediaControl(v: string): 'socket' | 'shared' {
+  if (v !== 'socket' && v !== 'shared') throw new InvalidInputError('media-control', `must be socket or shared (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+function profileRate(v: string, rates: readonly number[]): number {
+  const r = Number(v);
+  if (!rates.includes(r)) throw new InvalidInputError('profile', `must be one of --rates (got ${JSON.stringify(v)})`);
+  return r;
 }
 
 /** Why the benchmark cannot run here (no servers, no SIPp), or undefined. */
@@ -466,6 +654,9 @@ async function buildLoadOverlay(s: Settings, into: string): Promise<void> {
         await mkdir(join(dir, 'dialplan'), { recursive: true });
         await writeFile(join(dir, 'sip_profiles', 'load_baseline.xml'), fill(await readFile(join(LOAD_DIR, 'freeswitch', 'sip_profile.xml'), 'utf8')));
         await writeFile(join(dir, 'dialplan', 'load_baseline.xml'), fill(await readFile(join(LOAD_DIR, 'freeswitch', 'dialplan.xml'), 'utf8')));
+        // The hotline's FreeSWITCH dialplan as this checkout has it (what FreeSWITCH runs per endpoint is part of a
+        // call's cost), over whatever --fs-conf carries; its profile and ports stay --fs-conf's.
+        await copyFile(join(REPO, 'freeswitch-conf', 'dialplan', 'drachtio_mrf.xml'), join(dir, 'dialplan', 'drachtio_mrf.xml'));
       },
     },
   );
@@ -562,8 +753,15 @@ async function startApp(s: Settings, config: Config, runDir: string): Promise<Ba
     MAX_CONCURRENT_CALLS: String(s.appMaxCalls),
     TELEPHONY_ENABLED: 'true',
     LOG_LEVEL: 'info',
+    MEDIA_CONTROL: s.mediaControl,
   };
-  const child = spawn(join(REPO, 'node_modules', '.bin', 'tsx'), [join(REPO, 'src', 'cli.ts'), 'serve'], { cwd: runDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // --profile: V8's sampling profiler over the whole run, written when the app exits (summarised at the end); tsx
+  // hands Node's flags to the process it runs (NODE_OPTIONS may not carry --cpu-prof).
+  const profile = s.profileRate !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, 'app-cpuprof')}`] : [];
+  // The flow validator's worker (src/ivr/validate-off-thread.ts) imports tsx from the working directory, the run
+  // directory: let it find this checkout's packages there.
+  await symlink(join(REPO, 'node_modules'), join(runDir, 'node_modules'));
+  const child = spawn(join(REPO, 'node_modules', '.bin', 'tsx'), [...profile, join(REPO, 'src', 'cli.ts'), 'serve'], { cwd: runDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const app = new Background('app', child, join(runDir, 'app.log'));
   const ready = new Promise<boolean>((r) => {
     let buf = '';
@@ -608,9 +806,54 @@ function cpuOf(servers: Servers): Record<string, number> {
   return out;
 }
 
-async function step(s: Settings, runDir: string, side: Side, rate: number, servers: Servers): Promise<StepResult> {
+/** The app's hotline_esl_* and hotline_calls_shed_total counters, or {} when /metrics does not answer. */
+async function appCounters(): Promise<Record<string, number>> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${PORTS.http}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) return {};
+    const text = await res.text();
+    return { ...parsePromText(text, 'hotline_esl_'), ...parsePromText(text, 'hotline_calls_shed_total') };
+  } catch {
+    return {};
+  }
+}
+
+/** Callers the app refused with 503 during a step (its load shedding), by reason: failure reasons of the step. */
+export function shedReasons(counters: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counters)) {
+    const m = /^hotline_calls_shed_total\{reason="([^"]*)"\}$/.exec(k);
+    if (m && v > 0) out[`Shed503(${m[1]})`] = v;
+  }
+  return out;
+}
+
+/** `perf record` of one process (sampling its CPU clock), stopped with SIGINT at the end of the step. */
+function startPerf(pid: number, file: string): Background {
+  const child = spawn('perf', ['record', '-e', 'cpu-clock', '-F', '499', '-p', String(pid), '-o', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Background(`perf ${pid}`, child, `${file}.log`);
+}
+
+async function perfTop(file: string): Promise<string[]> {
+  const r = await run('perf', ['report', '-i', file, '--stdio', '--no-children', '--sort', 'dso,sym', '--percent-limit', '0.7', '-q'], { timeoutMs: 120_000 });
+  const lines = r.stdout.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
+  await writeFile(`${file}.txt`, r.stdout + r.stderr);
+  return lines.length > 0 ? lines.slice(0, 25) : [`(no report: ${r.stderr.trim().slice(0, 200)})`];
+}
+
+async function step(s: Settings, runDir: string, side: Side, rate: number, servers: Servers, profiles?: ProfileSummary[]): Promise<StepResult> {
   const agents = side === 'hotline' ? 'agents-hotline' : 'agents-baseline';
   const before = await agentsDone(runDir, agents);
+  const appBefore = side === 'hotline' ? await appCounters() : {};
+  const perf: Array<{ server: string; file: string; bg: Background }> = [];
+  if (profiles && s.profileRate === rate) {
+    for (const [server, b] of Object.entries(servers)) {
+      if (server === 'app' || b.child.pid === undefined) continue;
+      const file = join(runDir, `perf-${side}-${rate}-${server}.data`);
+      perf.push({ server, file, bg: startPerf(b.child.pid, file) });
+    }
+    await sleep(500);
+  }
   const cpuBefore = cpuOf(servers);
   const offered = Math.round(rate * s.stepSec);
   const name = `step-${side}-${rate}`;
@@ -641,7 +884,32 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
   const after = await agentsDone(runDir, agents);
   const cpuAfter = cpuOf(servers);
   const cpuMs = Object.fromEntries(Object.keys(servers).map((k) => [k, Math.round(cpuAfter[k]! - cpuBefore[k]!)]));
-  return stepResult({ side, rate, stepSec: s.stepSec, caller: callerStats(r.stats), agentCalls: after - before, maxFail: s.maxFail, cpuMs });
+  const app = side === 'hotline' ? diffCounters(appBefore, await appCounters()) : {};
+  const esl = Object.fromEntries(Object.entries(app).filter(([k]) => k.startsWith('hotline_esl_')));
+  for (const p of perf) {
+    // SIGINT lets perf write its file; stop() would follow with SIGTERM at once.
+    p.bg.child.kill('SIGINT');
+    await Promise.race([p.bg.exited, sleep(30_000)]);
+    await p.bg.stop();
+    profiles?.push({ side, rate, server: p.server, file: p.file, top: await perfTop(p.file) });
+  }
+  const result = stepResult({ side, rate, stepSec: s.stepSec, caller: callerStats(r.stats), agentCalls: after - before, maxFail: s.maxFail, cpuMs, esl });
+  return { ...result, reasons: { ...result.reasons, ...shedReasons(app) } };
+}
+
+/** The app's V8 profile (the biggest .cpuprofile: tsx's own process writes a small one too), summarised. */
+async function appProfile(runDir: string, appStartedAt: number, window: { from: number; to: number } | undefined): Promise<ProfileSummary | undefined> {
+  const dir = join(runDir, 'app-cpuprof');
+  if (!existsSync(dir)) return undefined;
+  const files = await Promise.all(
+    (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).map(async (f) => ({ f: join(dir, f), size: (await readFile(join(dir, f))).length })),
+  );
+  const biggest = files.sort((a, b) => b.size - a.size)[0];
+  if (!biggest) return undefined;
+  const profile = JSON.parse(await readFile(biggest.f, 'utf8')) as Parameters<typeof summarizeCpuProfile>[0];
+  // The profile's clock starts with the app's process (spawned at appStartedAt, to within its start-up).
+  const us = window ? { fromUs: (window.from - appStartedAt) * 1000, toUs: (window.to - appStartedAt) * 1000 } : undefined;
+  return { side: 'hotline', rate: undefined, server: window ? 'app (the profiled hotline step)' : 'app (whole run)', file: biggest.f, top: summarizeCpuProfile(profile, 20, us) };
 }
 
 export async function runSipLoad(s: Settings, progress: (line: string) => void): Promise<SipLoadResult | { status: 'skipped'; reason: string }> {
@@ -680,6 +948,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     await provisionSeats(s, config, runDir);
     await clearRedis(config.REDIS_URL);
     progress('starting the hotline (acd serve)');
+    const appStartedAt = Date.now();
     const app = await startApp(s, config, runDir);
     background.push(app);
     progress('registering the seats and setting them ready (*1)');
@@ -691,6 +960,9 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     const busyAgentsAtTop = Math.ceil(s.rates[s.rates.length - 1]! * (s.talkMs / 1000 + 1.5));
     if (busyAgentsAtTop > s.seats) notes.push(`at ${s.rates[s.rates.length - 1]} calls/s the hotline needs about ${busyAgentsAtTop} agents at once but only ${s.seats} seats exist: its calls would queue there (the baseline bridges without seats)`);
     const steps: StepResult[] = [];
+    const profiles: ProfileSummary[] | undefined = s.profileRate === undefined ? undefined : [];
+    let profiledStep: { from: number; to: number } | undefined;
+    if (profiles) notes.push(`profiled at ${s.profileRate}/s: perf adds a little CPU to FreeSWITCH and drachtio there, V8's profiler to the app throughout`);
     const broken = new Set<Side>();
     const started = Date.now();
     for (const rate of s.rates) {
@@ -704,7 +976,9 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
         if (side === 'hotline' && app.child.exitCode !== null) throw new SipLoadError(`the app exited (${app.child.exitCode}); see ${runDir}/app.log`);
         progress(`${side}: ${rate} calls/s for ${s.stepSec} s`);
         const servers: Servers = side === 'hotline' ? { freeswitch: freeswitch.proc, drachtio: drachtio, app } : { freeswitch: freeswitch.proc };
-        const r = await step(s, runDir, side, rate, servers);
+        const stepStart = Date.now();
+        const r = await step(s, runDir, side, rate, servers, profiles);
+        if (side === 'hotline' && rate === s.profileRate) profiledStep = { from: stepStart, to: Date.now() };
         steps.push(r);
         progress(`  ${r.completed}/${r.offered} completed, ${r.failed} failed, ${r.maxConcurrent} concurrent${r.held ? '' : ' — did not hold'}`);
         if (!r.held) broken.add(side);
@@ -720,13 +994,20 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     }
     const result: SipLoadResult = {
       status: 'done',
-      settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf },
+      settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf, mediaControl: s.mediaControl },
       steps,
       baseline,
       hotline,
       ratio: ratios(hotline, baseline),
+      ...(profiles ? { profiles } : {}),
       notes,
     };
+    if (profiles) {
+      // The app writes its profile as it exits: stop it first.
+      await app.stop(30_000);
+      const p = await appProfile(runDir, appStartedAt, profiledStep).catch((err: unknown) => ({ side: 'hotline' as const, rate: undefined, server: 'app', file: '-', top: [`(unreadable: ${String(err)})`] }));
+      if (p) profiles.push(p);
+    }
     await writeFile(join(runDir, 'result.json'), JSON.stringify(result, null, 2));
     progress(`result also in ${join(runDir, 'result.json')}`);
     return result;
@@ -762,6 +1043,8 @@ export function register(bench: Command): void {
     .option('--wait-busy <s>', 'wait this long for others to finish with the servers before skipping', '120')
     .option('--ignore-busy', 'run even while others use SIPp or the servers (a quick check; both sides\' figures are disturbed)')
     .option('--app-max-calls <n>', 'MAX_CONCURRENT_CALLS for the app under test', '1000')
+    .option('--media-control <mode>', "the app's MEDIA_CONTROL: socket (an event socket per FreeSWITCH channel) or shared (parked channels over one socket)", 'socket')
+    .option('--profile <rate>', 'profile the steps at this rate: perf on FreeSWITCH (both sides) and drachtio-server, V8 on the app (whole run); top symbols in the report')
     .option('--json', 'print the result as JSON')
     .action(async (o: Options) => {
       const settings = parseOptions(o);

@@ -104,6 +104,10 @@ export const envSchema = z.object({
   // media server: server i of FREESWITCH_SERVERS listens on FSMRF_LISTEN_PORT + i.
   FSMRF_LISTEN_ADDRESS: z.string().default('127.0.0.1'),
   FSMRF_LISTEN_PORT: int(8085, 1).pipe(z.number().max(65535)),
+  // How callers' and seats' FreeSWITCH channels are driven: `socket`, each through its own event socket (fsmrf's
+  // endpoints); `shared`, parked by the drachtio_mrf dialplan's hotline_parked extension and driven over the one
+  // inbound socket (no FreeSWITCH thread per channel; needs freeswitch-conf of this version). docs/capacity.md.
+  MEDIA_CONTROL: z.enum(['socket', 'shared']).default('socket'),
   SIP_DOMAIN: z.string().min(1).default('hotline.local'),
   // Start the SIP/media side at all; off lets the API + ACD run without drachtio/FreeSWITCH (tests, tools).
   TELEPHONY_ENABLED: bool(true),

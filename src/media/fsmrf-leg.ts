@@ -26,7 +26,38 @@ export const DEFAULT_MEDIA_LIMITS: MediaLimits = {
   voiceHits: 3,
 };
 
-/** A MediaLeg over one drachtio-fsmrf Endpoint. */
+/**
+ * Several files as one: FreeSWITCH's file_string:// plays them in order in one application. fsmrf's play() of a list
+ * and a delimited play_and_get_digits would first `set playback_delimiter` — one more execute, with its events
+ * carrying every channel variable, on every announcement. (A file of the list that cannot be opened is skipped.)
+ */
+export function fileList(files: readonly string[]): string {
+  return files.length === 1 ? files[0]! : `file_string://${files.join('!')}`;
+}
+
+/**
+ * What a leg uses of its endpoint: fsmrf's Endpoint (its own event socket per channel), or a ParkedEndpoint driven
+ * over the media server's shared socket (MEDIA_CONTROL=shared).
+ */
+export interface LegEndpoint {
+  readonly uuid: string;
+  readonly local: { sdp: string };
+  play(file: string | string[]): Promise<Mrf.PlayResult>;
+  playCollect(opts: Mrf.PlayCollectOptions): Promise<Mrf.PlayCollectResult>;
+  record(file: string, opts?: Mrf.RecordOptions): Promise<Mrf.RecordResult>;
+  execute(app: string, arg?: string): Promise<Mrf.EslEvent>;
+  api(command: string, args?: string | string[]): Promise<Mrf.EslEvent>;
+  bridge(other: string): Promise<void>;
+  unbridge(): Promise<void>;
+  modify(sdp: string): Promise<string>;
+  destroy(): Promise<void>;
+  on(event: 'dtmf', fn: (evt: Mrf.DtmfEvent) => void): unknown;
+  on(event: 'destroy', fn: (evt?: { reason?: string }) => void): unknown;
+  off(event: 'dtmf', fn: (evt: Mrf.DtmfEvent) => void): unknown;
+  off(event: 'destroy', fn: (evt?: { reason?: string }) => void): unknown;
+}
+
+/** A MediaLeg over one drachtio-fsmrf Endpoint (or a ParkedEndpoint of the same shape). */
 export class FsmrfLeg implements MediaLeg {
   private isGone = false;
   private remoteApplied = false;
@@ -34,11 +65,13 @@ export class FsmrfLeg implements MediaLeg {
   private backgroundFile: string | undefined;
   /** Bumped by every start/stop of music, so an operation over the music resumes it only if nobody else acted. */
   private musicGen = 0;
+  /** Applications this leg started that have not reported back (play, collect, record, detect_audio). */
+  private running = 0;
   private readonly goneListeners = new Set<GoneListener>();
   private readonly onDestroy = (evt?: { reason?: string }): void => this.markGone(evt?.reason ?? 'hangup');
 
   constructor(
-    private readonly ep: Mrf.Endpoint,
+    private readonly ep: LegEndpoint,
     private readonly clock: Clock,
     private readonly limits: MediaLimits = DEFAULT_MEDIA_LIMITS,
     private readonly observer?: MediaObserver,
@@ -73,7 +106,7 @@ export class FsmrfLeg implements MediaLeg {
     if (files.length === 0) return;
     this.ensureLive('play');
     const limit = opts?.timeoutMs ?? this.limits.playMs;
-    await this.guard('play', this.ep.play([...files]), limit + this.limits.graceMs);
+    await this.guard('play', this.track(this.ep.play([fileList(files)])), limit + this.limits.graceMs);
   }
 
   collect(opts: CollectOptions): Promise<string> {
@@ -88,9 +121,8 @@ export class FsmrfLeg implements MediaLeg {
       await this.playNow(prompts);
       prompts = [];
     }
-    const file = prompts.length > 0 ? prompts.join('!') : 'silence_stream://250';
-    if (prompts.length > 1) await this.guard('collect', this.ep.set('playback_delimiter', '!'), this.limits.commandMs);
-    const work = this.ep.playCollect({
+    const file = prompts.length > 0 ? fileList(prompts) : 'silence_stream://250';
+    const work = this.track(this.ep.playCollect({
       file,
       min: Math.max(1, opts.min),
       max: opts.max,
@@ -100,7 +132,7 @@ export class FsmrfLeg implements MediaLeg {
       digitTimeout: opts.interDigitMs,
       terminators: opts.terminators ?? '#',
       regexp: `[0-9*#]{${Math.max(1, opts.min)},${opts.max}}`,
-    });
+    }));
     // The prompts' length is unknown here; bound it by the play limit plus the digit windows.
     const limit = this.limits.playMs + opts.timeoutMs + opts.interDigitMs * opts.max + this.limits.graceMs;
     const r = await this.guard('collect', work, limit);
@@ -113,7 +145,7 @@ export class FsmrfLeg implements MediaLeg {
 
   private async recordNow(file: string, opts: RecordOptions): Promise<{ seconds: number }> {
     this.ensureLive('record');
-    const work = this.ep.record(file, { timeLimitSecs: opts.maxSec, silenceThresh: 200, silenceHits: opts.silenceSec });
+    const work = this.track(this.ep.record(file, { timeLimitSecs: opts.maxSec, silenceThresh: 200, silenceHits: opts.silenceSec }));
     const r = await this.guard('record', work, opts.maxSec * 1000 + this.limits.graceMs);
     return { seconds: Number(r.recordSeconds ?? 0) || 0 };
   }
@@ -127,7 +159,7 @@ export class FsmrfLeg implements MediaLeg {
     const { voiceThreshold, voiceHits } = this.limits;
     const evt = await this.guard(
       'waitForVoice',
-      this.ep.execute('detect_audio', `${voiceThreshold} ${voiceHits} ${timeoutMs}`),
+      this.track(this.ep.execute('detect_audio', `${voiceThreshold} ${voiceHits} ${timeoutMs}`)),
       timeoutMs + this.limits.graceMs,
     );
     // detect_audio sets detect_audio_timeout=false when it heard voice, true when the time ran out.
@@ -175,6 +207,9 @@ export class FsmrfLeg implements MediaLeg {
 
   private async breakAll(): Promise<void> {
     if (this.isGone) return;
+    // Nothing of ours runs on the channel (no music, every application reported back): a uuid_break would be an event
+    // socket round trip that stops nothing — starting the music after the menu, stopping it twice at the answer.
+    if (this.running === 0 && this.background === undefined) return;
     await this.guard('stopAudio', this.ep.api('uuid_break', `${this.ep.uuid} all`), this.limits.commandMs);
     const bg = this.background;
     this.background = undefined;
@@ -259,6 +294,16 @@ export class FsmrfLeg implements MediaLeg {
     this.ep.off('destroy', this.onDestroy);
     for (const fn of [...this.goneListeners]) fn(reason);
     this.goneListeners.clear();
+  }
+
+  /** Count an application as running until FreeSWITCH reports it done (also past our time limit for it). */
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.running++;
+    const done = (): void => {
+      this.running--;
+    };
+    void work.then(done, done);
+    return work;
   }
 
   private ensureLive(op: string): void {

@@ -4,7 +4,9 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { MediaError, type MediaErrorCode, type MediaObserver } from './errors.js';
 import { closeFsmrf, connectFsmrf } from './fsmrf-connect.js';
+import { trimSubscription, tuneConnection, watchShared, watchTraffic, type EslTrafficObserver } from './esl-socket.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg, type MediaLimits } from './fsmrf-leg.js';
+import { PARK_HEADER, ParkedEndpoint, UUID_HEADER } from './parked-endpoint.js';
 import type { MediaPoolServer } from './media-pool.js';
 import type { PooledServer } from './server-slot.js';
 import { withTimeout } from './timeout.js';
@@ -19,6 +21,13 @@ export interface MediaServerOptions {
   /** Limit for connecting and for creating one endpoint, ms. */
   connectTimeoutMs?: number;
   limits?: MediaLimits;
+  /**
+   * How the caller's and the seat's channels are driven (MEDIA_CONTROL): `socket`, each through its own event socket
+   * (fsmrf's endpoints); `shared`, parked by the dialplan and driven over the one inbound socket (docs/capacity.md).
+   */
+  control?: 'socket' | 'shared';
+  /** Told what crosses each endpoint's event socket (metrics: events, commands, bytes per call). */
+  esl?: EslTrafficObserver;
 }
 
 /**
@@ -30,6 +39,11 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
   private observer: MediaObserver | undefined;
   /** Late-bound, so legs made before observe() still report. */
   private readonly report: MediaObserver = { error: (code: MediaErrorCode, op: string) => this.observer?.error(code, op) };
+  private esl: EslTrafficObserver | undefined;
+  /** Endpoint connections are taken over as they open (esl-socket.ts tuneConnection); else trimmed per endpoint. */
+  private tuned = false;
+  /** MEDIA_CONTROL=shared: caller and seat channels are parked ones, made with this drachtio-srf. */
+  private shared: Srf | undefined;
 
   private constructor(
     private readonly ms: Mrf.MediaServer,
@@ -63,7 +77,50 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
     // fsmrf prints "lost connection ..., attempting to reconnect" on console when the socket ends unless it is
     // `closing`; nothing reconnects it (MediaPool makes a new connection) and the pool logs the loss itself.
     (ms as unknown as { closing: boolean }).closing = true;
-    return new MediaServerConnection(ms, clock, opts.limits ?? DEFAULT_MEDIA_LIMITS, timeoutMs);
+    const conn = new MediaServerConnection(ms, clock, opts.limits ?? DEFAULT_MEDIA_LIMITS, timeoutMs);
+    conn.esl = opts.esl;
+    conn.takeOverSockets(log);
+    if (opts.control === 'shared') await conn.shareSocket(mrf.srf, log);
+    return conn;
+  }
+
+  /**
+   * MEDIA_CONTROL=shared: the inbound socket also carries what parked channels send back — their execute results and
+   * DTMF — and nothing else of FreeSWITCH's other channels (fsmrf's endpoints, a baseline's): filters on the channel
+   * variable the dialplan sets (hotline_parked), DTMF (which carries no variables) and fsmrf's HEARTBEAT.
+   */
+  private async shareSocket(srf: Srf, log: Logger): Promise<void> {
+    const conn = this.ms.conn;
+    const subscribe = (): Promise<string[]> => {
+      const commands = ['filter Event-Name HEARTBEAT', 'filter Event-Name DTMF', 'filter variable_hotline_parked true', 'event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT'];
+      return Promise.all(commands.map((c) => new Promise<string>((resolve) => conn.sendRecv(c, (evt) => resolve(evt.getHeader('Reply-Text') ?? '')))));
+    };
+    // onLate null: a late reply is a subscription already in place, nothing to release.
+    const got = await withTimeout(subscribe(), this.timeoutMs, this.clock, 'connect', { onLate: null });
+    const refused = got.filter((r) => !r.startsWith('+OK'));
+    if (refused.length > 0) throw new MediaError('MEDIA_UNAVAILABLE', 'connect', `FreeSWITCH refused the shared socket's subscription: ${refused.join('; ')}`);
+    // A new socket (FreeSWITCH restarted) has no filters or subscriptions.
+    conn.on('esl::ready', () => {
+      subscribe().catch((err: unknown) => log.error({ err }, 'shared event socket: subscribing again failed'));
+    });
+    watchShared(conn, () => this.esl);
+    this.shared = srf;
+    log.info('media control: parked channels over one event socket (MEDIA_CONTROL=shared)');
+  }
+
+  /**
+   * fsmrf 4.1.2 keeps its event-socket server (modesl's esl.Server, which emits 'connection::open' for each of
+   * FreeSWITCH's outbound connections before fsmrf's Endpoint subscribes on it) in the private field `_server`: the one
+   * place we reach into fsmrf, to write each endpoint's commands compactly and count its traffic from the first byte.
+   */
+  private takeOverSockets(log: Logger): void {
+    const server = (this.ms as unknown as { _server?: { on?: (event: 'connection::open', fn: (conn: Mrf.EslConnection) => void) => unknown } })._server;
+    if (typeof server?.on !== 'function') {
+      log.warn('drachtio-fsmrf has no _server: each endpoint socket is trimmed once made (nixevent), its commands written as modesl writes them');
+      return;
+    }
+    server.on('connection::open', (conn) => tuneConnection(conn, () => this.esl));
+    this.tuned = true;
   }
 
   /** Each HEARTBEAT event from FreeSWITCH (fsmrf subscribes to them and keeps cpuIdle / currentSessions). */
@@ -109,7 +166,7 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
         throw e;
       },
     );
-    return { leg: new FsmrfLeg(endpoint, this.clock, this.limits, this.report), dialog };
+    return { leg: this.leg(endpoint), dialog };
   }
 
   /**
@@ -117,6 +174,7 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
    * offer and its answer goes back in the ACK (the way audio flowed both ways in trials).
    */
   async legForRemoteSdp(remoteSdp: string): Promise<FsmrfLeg> {
+    if (this.shared) return this.parkedLeg(this.shared, remoteSdp);
     const ep = await withTimeout(this.ms.createEndpoint({ remoteSdp }), this.timeoutMs, this.clock, 'createEndpoint', {
       // An endpoint created after the time-out would hold a FreeSWITCH channel for ever: destroy it.
       onLate: (late) => late.destroy(),
@@ -126,7 +184,32 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
       if (e instanceof MediaError) this.report.error(e.code, 'createEndpoint');
       throw e;
     });
-    return new FsmrfLeg(ep, this.clock, this.limits, this.report);
+    return this.leg(ep);
+  }
+
+  /**
+   * MEDIA_CONTROL=shared: INVITE FreeSWITCH with the far end's SDP and the park header; the dialplan answers with the
+   * channel's uuid in a header and parks it. Its commands and results go over the shared socket.
+   */
+  private async parkedLeg(srf: Srf, remoteSdp: string): Promise<FsmrfLeg> {
+    const address = this.ms.sip.ipv4.udp.address;
+    const fail = (e: unknown): never => {
+      this.setupFailed?.();
+      if (e instanceof MediaError) this.report.error(e.code, 'createEndpoint');
+      throw e;
+    };
+    if (!address) return fail(new MediaError('MEDIA_UNAVAILABLE', 'createEndpoint', 'no drachtio_mrf profile address from FreeSWITCH yet'));
+    const dialog = await withTimeout(srf.createUAC(`sip:drachtio@${address}`, { localSdp: remoteSdp, headers: { [PARK_HEADER]: '1' } }), this.timeoutMs, this.clock, 'createEndpoint', {
+      // A channel answered after the time-out would stay parked for ever: hang it up.
+      onLate: (late) => late.destroy() as unknown as Promise<unknown>,
+    }).catch(fail);
+    // drachtio-srf keeps the 200 OK on a UAC dialog (its types do not say so).
+    const uuid = (dialog as unknown as { res?: { get(name: string): string | undefined } }).res?.get(UUID_HEADER);
+    if (!uuid) {
+      await (dialog.destroy() as unknown as Promise<unknown>).catch(() => undefined);
+      return fail(new MediaError('MEDIA_FAILED', 'createEndpoint', `FreeSWITCH answered without ${UUID_HEADER}: its drachtio_mrf dialplan lacks the hotline_parked extension (freeswitch-conf)`));
+    }
+    return new FsmrfLeg(new ParkedEndpoint(uuid, dialog, this.ms.conn), this.clock, this.limits, this.report);
   }
 
   /**
@@ -140,6 +223,15 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
       if (e instanceof MediaError) this.report.error(e.code, 'createEndpoint');
       throw e;
     });
+    return this.leg(ep);
+  }
+
+  /** Every endpoint becomes a leg here (where its socket could not be taken over as it opened: trimmed and counted now). */
+  private leg(ep: Mrf.Endpoint): FsmrfLeg {
+    if (!this.tuned) {
+      if (this.esl) watchTraffic(ep, this.esl);
+      trimSubscription(ep);
+    }
     return new FsmrfLeg(ep, this.clock, this.limits, this.report);
   }
 
@@ -177,7 +269,7 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
 export function fsmrfPoolServers(
   srf: Srf,
   servers: readonly { name: string; host: string; port: number; secret: string; listenPort: number }[],
-  opts: { listenAddress: string; connectTimeoutMs?: number; limits?: MediaLimits },
+  opts: { listenAddress: string; connectTimeoutMs?: number; limits?: MediaLimits; control?: 'socket' | 'shared'; esl?: EslTrafficObserver },
   clock: Clock,
   log: Logger,
 ): MediaPoolServer<FsmrfLeg>[] {
@@ -187,7 +279,7 @@ export function fsmrfPoolServers(
     connect: () =>
       MediaServerConnection.connect(
         mrf,
-        { host: m.host, port: m.port, secret: m.secret, listenAddress: opts.listenAddress, listenPort: m.listenPort, connectTimeoutMs: opts.connectTimeoutMs, limits: opts.limits },
+        { host: m.host, port: m.port, secret: m.secret, listenAddress: opts.listenAddress, listenPort: m.listenPort, connectTimeoutMs: opts.connectTimeoutMs, limits: opts.limits, control: opts.control, esl: opts.esl },
         clock,
         log.child({ mediaServer: m.name }),
       ),

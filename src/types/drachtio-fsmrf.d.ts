@@ -2,6 +2,7 @@
 // node_modules/drachtio-fsmrf/lib/{mrf,mediaserver,endpoint}.js (4.1.2).
 declare module 'drachtio-fsmrf' {
   import type { EventEmitter } from 'node:events';
+  import type { Socket } from 'node:net';
   import type Srf from 'drachtio-srf';
 
   namespace Mrf {
@@ -27,6 +28,20 @@ declare module 'drachtio-fsmrf' {
     interface EslEvent {
       getHeader(name: string): string | undefined;
       getBody(): string;
+    }
+
+    /**
+     * The endpoint's outbound event socket (drachtio-modesl 1.3 lib/esl/Connection.js): only what src/media/esl-socket.ts
+     * uses. `send` writes a command without awaiting its reply; `sendRecv` queues a callback for the next command/reply.
+     */
+    interface EslConnection {
+      socket: Socket | null;
+      parser?: EventEmitter;
+      send(command: string, args?: Record<string, unknown>): void;
+      sendRecv(command: string, cb: (evt: EslEvent) => void): void;
+      /** The CHANNEL_DATA FreeSWITCH sent on connecting; null before it arrives. */
+      getInfo(): EslEvent | null;
+      emit(event: string, ...args: unknown[]): boolean;
     }
 
     interface PlayOptions {
@@ -88,6 +103,8 @@ declare module 'drachtio-fsmrf' {
       readonly local: NetworkConnection;
       readonly remote: NetworkConnection;
       readonly connected: boolean;
+      /** null once the socket has closed. */
+      readonly conn: EslConnection | null;
       dialog: Srf.Dialog;
       play(file: string | string[] | PlayOptions): Promise<PlayResult>;
       playCollect(opts: PlayCollectOptions): Promise<PlayCollectResult>;
@@ -109,6 +126,15 @@ declare module 'drachtio-fsmrf' {
 
     class MediaServer extends EventEmitter {
       readonly address: string;
+      /** The inbound event socket fsmrf opened to FreeSWITCH (HEARTBEAT; MEDIA_CONTROL=shared drives parked channels on it). */
+      readonly conn: EslConnection & {
+        execute(app: string, arg: string, uuid: string, cb: (evt: EslEvent) => void): unknown;
+        api(command: string, args: string | string[], cb: (evt: EslEvent) => void): unknown;
+        on(event: string, fn: (evt: EslEvent) => void): unknown;
+        off(event: string, fn: (evt: EslEvent) => void): unknown;
+      };
+      /** Where FreeSWITCH's drachtio_mrf profile listens (from `sofia status`). */
+      readonly sip: { ipv4: { udp: { address?: string } } };
       maxSessions: number;
       currentSessions: number;
       cps: number;

@@ -6,7 +6,13 @@ import {
   agentCallsDone,
   callerStats,
   cpuPerCall,
+  diffCounters,
+  eslPerCall,
+  formatEsl,
   formatReport,
+  parsePromText,
+  shedReasons,
+  summarizeCpuProfile,
   parseSippStats,
   ratios,
   sippDurationMs,
@@ -90,7 +96,8 @@ describe('summary and report', () => {
   it('takes the highest rate that held, its concurrency, and every failed call', () => {
     const s = summarizeSide([step('hotline', 2, true, 36), step('hotline', 4, true, 75, 1), step('hotline', 6, false, 130)]);
     // CPU per call over the steps that held: (2·150 + 4·150) ms / (20 + 39) calls.
-    expect(s).toEqual({ sustainedCps: 4, concurrentHeld: 75, failedCalls: 8, failedWhileHeld: 1, brokeAt: 6, cpuMsPerCall: 15.3 });
+    // The telephony servers apart (2·100 + 4·100)/59, and the app (2·50 + 4·50)/59.
+    expect(s).toEqual({ sustainedCps: 4, concurrentHeld: 75, failedCalls: 8, failedWhileHeld: 1, brokeAt: 6, cpuMsPerCall: 15.3, serverCpuMsPerCall: 10.2, appCpuMsPerCall: 5.1 });
     expect(summarizeSide([step('baseline', 2, false, 30)])).toMatchObject({ sustainedCps: 0, concurrentHeld: 0, brokeAt: 2 });
   });
 
@@ -99,7 +106,7 @@ describe('summary and report', () => {
     const hotline = summarizeSide([step('hotline', 2, true, 38), step('hotline', 4, false, 80)]);
     const ratio = ratios(hotline, baseline);
     // CPU per call: hotline 2·150/20 = 15, baseline (2·100 + 4·100)/60 = 10.
-    expect(ratio).toEqual({ sustainedCps: 0.5, concurrentHeld: 0.528, cpuMsPerCall: 1.5 });
+    expect(ratio).toEqual({ sustainedCps: 0.5, concurrentHeld: 0.528, cpuMsPerCall: 1.5, serverCpuMsPerCall: 1 });
     expect(ratios(hotline, summarizeSide([])).sustainedCps).toBeNaN();
     const result: SipLoadResult = {
       status: 'done',
@@ -114,11 +121,89 @@ describe('summary and report', () => {
     expect(text).toMatch(/calls per second sustained\s+4\s+2\s+0\.5/);
     expect(text).toMatch(/concurrent calls held\s+72\s+38\s+0\.528/);
     expect(text).toMatch(/failed calls \(all steps\)\s+0\s+7/);
-    expect(text).toMatch(/server CPU ms per call \(held steps\)\s+10\s+15\s+1\.5/);
+    expect(text).toMatch(/server CPU ms per call, FreeSWITCH \+ drachtio \(held steps\)\s+10\s+10\s+1$/m);
+    expect(text).toMatch(/app CPU ms per call \(held steps\)\s+-\s+5$/m);
+    expect(text).toMatch(/all CPU ms per call, servers \+ app \(held steps\)\s+10\s+15\s+1\.5/);
     expect(text).toMatch(/^4\s+hotline\s+40\s+33\s+7\s+80\s+5\s+18\s+18\.2\s+NO\s+FailedTimeoutOnRecv 7$/m);
     expect(text).toContain('note: baseline held every rate tried');
     // Held hotline steps only (rate 2: 20 calls, freeswitch 200 ms, app 100 ms).
     expect(text).toContain('hotline server CPU ms per call by server (held steps): freeswitch 10, app 5');
+  });
+});
+
+describe('event-socket traffic and profiles', () => {
+  const metrics = [
+    '# HELP hotline_esl_received_total Messages',
+    '# TYPE hotline_esl_received_total counter',
+    'hotline_esl_received_total{event="CHANNEL_EXECUTE_COMPLETE"} 40',
+    'hotline_esl_received_total{event="DTMF"} 2',
+    'hotline_esl_sent_total{command="execute playback"} 8',
+    'hotline_esl_sent_total{command="api uuid_break"} 6',
+    'hotline_esl_socket_bytes_total{direction="in"} 409600',
+    'hotline_esl_socket_bytes_total{direction="out"} 20480',
+    'hotline_esl_received_body_bytes_total 307200',
+    'hotline_esl_sockets_closed_total 8',
+    'hotline_calls_total{disposition="completed"} 4',
+  ].join('\n');
+
+  it('reads the counters of one prefix and subtracts two readings', () => {
+    const after = parsePromText(metrics, 'hotline_esl_');
+    expect(after['hotline_esl_received_total{event="DTMF"}']).toBe(2);
+    expect(after['hotline_calls_total{disposition="completed"}']).toBeUndefined();
+    expect(Object.keys(after)).toHaveLength(8);
+    const d = diffCounters({ 'hotline_esl_received_total{event="DTMF"}': 2, 'hotline_esl_sockets_closed_total': 2 }, after);
+    expect(d['hotline_esl_received_total{event="DTMF"}']).toBeUndefined();
+    expect(d['hotline_esl_sockets_closed_total']).toBe(6);
+    expect(d['hotline_esl_received_total{event="CHANNEL_EXECUTE_COMPLETE"}']).toBe(40);
+  });
+
+  it('names the callers the app shed with 503, by reason', () => {
+    expect(shedReasons({ 'hotline_calls_shed_total{reason="media-cpu"}': 12, 'hotline_calls_shed_total{reason="overloaded"}': 0, 'hotline_esl_sockets_closed_total': 3 })).toEqual({ 'Shed503(media-cpu)': 12 });
+  });
+
+  it('divides by the completed calls of the steps and prints messages, bytes and commands per call', () => {
+    const r = stepResult({ side: 'hotline', rate: 1, stepSec: 4, caller: caller({ ok: 4 }), agentCalls: 4, maxFail: 0, esl: parsePromText(metrics, 'hotline_esl_') });
+    expect(eslPerCall([{ ...r, esl: {} }])).toBeUndefined();
+    const per = eslPerCall([r])!;
+    expect(per['hotline_esl_sockets_closed_total']).toBe(2);
+    const lines = formatEsl(per);
+    expect(lines[0]).toBe('hotline event sockets per completed call (held steps): 2 sockets, 100 KB in / 5 KB out (event bodies 75 KB)');
+    expect(lines[1]).toBe('  received 10.5: CHANNEL_EXECUTE_COMPLETE 10, DTMF 0.5');
+    expect(lines[2]).toBe('  sent 3.5: execute playback 2, api uuid_break 1.5');
+  });
+
+  it('sums a V8 profile by module and function, idle left out', () => {
+    const node = (id: number, functionName: string, url: string, hitCount: number) => ({ id, callFrame: { functionName, url, lineNumber: 9 }, hitCount });
+    const lines = summarizeCpuProfile({
+      startTime: 0,
+      endTime: 10_000_000, // 10 s in µs over 100 samples
+      nodes: [
+        node(1, '(idle)', '', 50),
+        node(2, 'parse', 'file:///x/node_modules/drachtio-modesl/lib/esl/Parser.js', 30),
+        node(3, 'step', 'file:///x/src/ivr/interpreter.ts', 15),
+        node(4, '(garbage collector)', '', 5),
+      ],
+    });
+    expect(lines[0]).toBe('busy 5 s of 10 s sampled; self time by module:');
+    expect(lines[1]).toBe('   60%  drachtio-modesl');
+    expect(lines).toContain('   30%  src/ivr');
+    expect(lines).toContain('   10%  (garbage collector)');
+    expect(lines).toContain('   60%  parse drachtio-modesl:10');
+  });
+
+  it('counts only the samples of a window when asked (the profiled step, not start-up)', () => {
+    const node = (id: number, functionName: string, url: string) => ({ id, callFrame: { functionName, url, lineNumber: 0 }, hitCount: 99 });
+    const profile = {
+      startTime: 0,
+      endTime: 4000,
+      nodes: [node(1, 'compile', 'node:internal/modules/x'), node(2, 'parse', 'file:///x/node_modules/drachtio-srf/lib/p.js'), node(3, 'step', 'file:///x/src/ivr/i.ts')],
+      samples: [1, 2, 3, 1],
+      timeDeltas: [1000, 1000, 1000, 1000],
+    };
+    const lines = summarizeCpuProfile(profile, 5, { fromUs: 1500, toUs: 3500 });
+    expect(lines[0]).toBe('busy 0 s of 0 s sampled; self time by module:');
+    expect(lines.slice(1, 3).sort()).toEqual(['   50%  drachtio-srf', '   50%  src/ivr']);
+    expect(summarizeCpuProfile(profile, 5, { fromUs: 9000, toUs: 9500 })).toEqual(['(no samples)']);
   });
 });
 

@@ -29,7 +29,9 @@ class FakeEndpoint extends EventEmitter {
     this.collected.push(opts);
     return this.hold();
   }
+  sets = 0;
   set(): Promise<unknown> {
+    this.sets++;
     return Promise.resolve({});
   }
   execute(app: string, arg?: string): Promise<unknown> {
@@ -183,7 +185,8 @@ describe('FsmrfLeg', () => {
     expect(ep.executed).toEqual(['endless_playback /p/moh.wav']);
     const played = l.play(['/p/position.wav']);
     await clock.advanceAsync(1000); // the broken loop does not report back here; the leg waits 1 s at most
-    expect(ep.apiCalls.filter((c) => c === 'uuid_break ep-1 all').length).toBe(2);
+    // One break, for the loop: starting the music on an idle leg broke nothing.
+    expect(ep.apiCalls.filter((c) => c === 'uuid_break ep-1 all').length).toBe(1);
     ep.pending.at(-1)!.resolve({}); // the prompt finished
     await played;
     await clock.advanceAsync(0);
@@ -222,5 +225,55 @@ describe('FsmrfLeg', () => {
     expect(ep.collected[0]).toMatchObject({ file: 'silence_stream://250', timeout: 5000 });
     ep.pending[1]!.resolve({ digits: '' });
     expect(await p).toBe('');
+  });
+
+  it('breaks only what runs: no uuid_break on an idle leg, one while a prompt or the music plays', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    await l.stopAudio();
+    await l.startBackground('/p/moh.wav');
+    expect(ep.apiCalls).toEqual([]);
+    const stopped = l.stopAudio(); // the music
+    await clock.advanceAsync(1000); // the loop's completion is awaited 1 s at most
+    await stopped;
+    expect(ep.apiCalls).toEqual(['uuid_break ep-1 all']);
+    await l.stopAudio(); // nothing left
+    expect(ep.apiCalls).toHaveLength(1);
+    const played = l.play(['/p/a.wav']);
+    await flushMicrotasks();
+    await l.stopAudio(); // the prompt
+    expect(ep.apiCalls).toHaveLength(2);
+    ep.pending.at(-1)!.resolve({});
+    await played;
+    await flushMicrotasks();
+    await l.stopAudio();
+    expect(ep.apiCalls).toHaveLength(2);
+    // An application past its time limit still runs in FreeSWITCH until it reports back: it is still broken.
+    const stuck = l.play(['/p/b.wav'], { timeoutMs: 100 }).catch((e: unknown) => e);
+    await clock.advanceAsync(1100);
+    expect((await stuck) as MediaError).toMatchObject({ code: 'MEDIA_TIMEOUT' });
+    const n = ep.apiCalls.length;
+    await l.stopAudio();
+    expect(ep.apiCalls).toHaveLength(n + 1);
+  });
+
+  it('several files go to FreeSWITCH as one file_string:// list: one execute per announcement, no playback_delimiter set', async () => {
+    const clock = new VirtualClock();
+    const { ep, leg: l } = leg(clock);
+    const played = l.play(['/p/position.wav', '/p/num/3.wav', 'tone_stream://%(500,0,800)']);
+    await flushMicrotasks();
+    expect(ep.played).toEqual([['file_string:///p/position.wav!/p/num/3.wav!tone_stream://%(500,0,800)']]);
+    ep.pending[0]!.resolve({});
+    await played;
+    const got = l.collect({ prompts: ['/p/menu.wav', '/p/en/menu.wav'], min: 1, max: 1, timeoutMs: 5000, interDigitMs: 3000 });
+    await flushMicrotasks();
+    expect(ep.collected[0]).toMatchObject({ file: 'file_string:///p/menu.wav!/p/en/menu.wav' });
+    ep.pending[1]!.resolve({ digits: '2' });
+    expect(await got).toBe('2');
+    expect(ep.sets).toBe(0);
+    // One file stays as it is (FreeSWITCH reports a missing one as FILE NOT FOUND).
+    void l.play(['/p/a.wav']).catch(() => undefined);
+    await flushMicrotasks();
+    expect(ep.played.at(-1)).toEqual(['/p/a.wav']);
   });
 });

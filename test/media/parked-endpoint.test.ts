@@ -1,0 +1,179 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.js';
+import { DEFAULT_MEDIA_LIMITS, FsmrfLeg } from '../../src/media/fsmrf-leg.js';
+import { MediaServerConnection } from '../../src/media/media-server.js';
+import { PARK_HEADER, ParkedEndpoint, UUID_HEADER } from '../../src/media/parked-endpoint.js';
+
+type Headers = Record<string, string>;
+const evt = (h: Headers, body = '') => ({ getHeader: (n: string) => h[n], getBody: () => body });
+
+/** The shared inbound socket: executes and api calls recorded, answered when the test says. */
+class FakeEsl extends EventEmitter {
+  executed: Array<{ app: string; arg: string; uuid: string; done: (e: ReturnType<typeof evt>) => void }> = [];
+  apis: Array<{ command: string; args: string | string[]; done: (e: ReturnType<typeof evt>) => void }> = [];
+  execute(app: string, arg: string, uuid: string, cb: (e: ReturnType<typeof evt>) => void): void {
+    this.executed.push({ app, arg, uuid, done: cb });
+  }
+  api(command: string, args: string | string[], cb: (e: ReturnType<typeof evt>) => void): void {
+    this.apis.push({ command, args, done: cb });
+  }
+}
+
+class FakeDialog extends EventEmitter {
+  remote = { sdp: 'v=0 fs' };
+  byes = 0;
+  destroy(): Promise<void> {
+    this.byes++;
+    return Promise.resolve();
+  }
+  modify(): Promise<string> {
+    return Promise.resolve('v=0 new');
+  }
+}
+
+function parked() {
+  const esl = new FakeEsl();
+  const dialog = new FakeDialog();
+  const ep = new ParkedEndpoint('ch-1', dialog as never, esl);
+  return { esl, dialog, ep };
+}
+
+describe('ParkedEndpoint (MEDIA_CONTROL=shared)', () => {
+  it('runs applications on its channel over the shared socket and reads their results as fsmrf does', async () => {
+    const { esl, ep } = parked();
+    expect(ep.local.sdp).toBe('v=0 fs');
+    const played = ep.play(['file_string:///p/a.wav!/p/b.wav']);
+    expect(esl.executed[0]).toMatchObject({ app: 'playback', arg: 'file_string:///p/a.wav!/p/b.wav', uuid: 'ch-1' });
+    esl.executed[0]!.done(evt({ 'Application-Response': 'FILE PLAYED' }));
+    await played;
+    const missing = ep.play(['/p/none.wav']).catch((e: unknown) => e);
+    esl.executed[1]!.done(evt({ 'Application-Response': 'FILE NOT FOUND' }));
+    expect(String(await missing)).toContain('File Not Found');
+    const got = ep.playCollect({ file: '/p/menu.wav', min: 1, max: 1, tries: 1, timeout: 1, digitTimeout: 3000, terminators: '#', regexp: '[0-9*#]{1,1}' });
+    expect(esl.executed[2]!.arg).toBe('1 1 1 1 # /p/menu.wav silence_stream://250 myDigitBuffer [0-9*#]{1,1} 3000');
+    esl.executed[2]!.done(evt({ Application: 'play_and_get_digits', variable_myDigitBuffer: '1' }));
+    expect((await got).digits).toBe('1');
+    const rec = ep.record('/r/x.wav', { timeLimitSecs: 60, silenceThresh: 200, silenceHits: 5 });
+    expect(esl.executed[3]!.arg).toBe('/r/x.wav 60 200 5');
+    esl.executed[3]!.done(evt({ Application: 'record', variable_record_seconds: '7' }));
+    expect((await rec).recordSeconds).toBe('7');
+  });
+
+  it('bridges and breaks with api commands, failing on -ERR', async () => {
+    const { esl, ep } = parked();
+    const ok = ep.bridge('ch-2');
+    expect(esl.apis[0]).toMatchObject({ command: 'uuid_bridge', args: ['ch-1', 'ch-2'] });
+    esl.apis[0]!.done(evt({}, '+OK ch-2'));
+    await ok;
+    const bad = ep.bridge('gone').catch((e: unknown) => e);
+    esl.apis[1]!.done(evt({}, '-ERR no such channel'));
+    expect(String(await bad)).toContain('-ERR');
+  });
+
+  it('says destroy when FreeSWITCH ends the channel, hears its DTMF until then, and hangs up by BYE once', async () => {
+    const { esl, dialog, ep } = parked();
+    const digits: string[] = [];
+    const destroyed: unknown[] = [];
+    ep.on('dtmf', (d: { dtmf: string }) => digits.push(d.dtmf));
+    ep.on('destroy', (e: unknown) => destroyed.push(e));
+    esl.emit('esl::event::DTMF::ch-1', evt({ 'DTMF-Digit': '*' }));
+    esl.emit('esl::event::DTMF::ch-9', evt({ 'DTMF-Digit': '5' })); // another channel's
+    expect(digits).toEqual(['*']);
+    dialog.emit('destroy');
+    expect(destroyed).toEqual([{ reason: 'hangup' }]);
+    esl.emit('esl::event::DTMF::ch-1', evt({ 'DTMF-Digit': '1' }));
+    expect(digits).toEqual(['*']);
+    expect(esl.listenerCount('esl::event::DTMF::ch-1')).toBe(0);
+    await ep.destroy(); // already gone: no BYE
+    expect(dialog.byes).toBe(0);
+    await expect(ep.execute('playback', '/p/a.wav')).rejects.toThrow('no longer active');
+
+    const second = parked();
+    const said: unknown[] = [];
+    second.ep.on('destroy', (e: unknown) => said.push(e));
+    await Promise.all([second.ep.destroy(), second.ep.destroy()]);
+    expect(second.dialog.byes).toBe(1);
+    second.dialog.emit('destroy'); // the BYE's own end of the dialog: ours, not the far end's
+    expect(said).toEqual([]);
+  });
+});
+
+/** The slice of fsmrf's MediaServer the shared mode uses: its inbound socket and the drachtio_mrf address. */
+class FakeMediaServer {
+  sip = { ipv4: { udp: { address: '127.0.0.1:5080' } } };
+  subscribed: string[] = [];
+  reply = '+OK';
+  conn = Object.assign(new FakeEsl(), {
+    sendRecv: (c: string, cb: (e: unknown) => void) => {
+      this.subscribed.push(c);
+      cb(evt({ 'Reply-Text': this.reply }));
+    },
+    send: () => undefined,
+    parser: new EventEmitter(),
+  });
+}
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+class FakeSrf {
+  invites: Array<{ uri: string; opts: { localSdp: string; headers: Headers } }> = [];
+  answerHeaders: Headers = { [UUID_HEADER]: 'ch-7' };
+  last: (FakeDialog & { res: { get(n: string): string | undefined } }) | undefined;
+  createUAC(uri: string, opts: { localSdp: string; headers: Headers }): Promise<FakeDialog> {
+    this.invites.push({ uri, opts });
+    const h = this.answerHeaders;
+    this.last = Object.assign(new FakeDialog(), { res: { get: (n: string) => h[n] } });
+    return Promise.resolve(this.last);
+  }
+}
+
+function sharedConnection(ms: FakeMediaServer, srf: FakeSrf): MediaServerConnection {
+  // The constructor is private (connect() builds it over a real fsmrf connection); the shared mode is switched on as
+  // connect() does.
+  const Ctor = MediaServerConnection as unknown as new (...a: unknown[]) => MediaServerConnection;
+  const conn = new Ctor(ms, new VirtualClock(), DEFAULT_MEDIA_LIMITS, 1000);
+  (conn as unknown as { shared: unknown }).shared = srf;
+  return conn;
+}
+
+describe('MediaServerConnection with MEDIA_CONTROL=shared', () => {
+  it('filters the shared socket to parked channels, DTMF and HEARTBEAT, and again after modesl reconnects it', async () => {
+    const ms = new FakeMediaServer();
+    const Ctor = MediaServerConnection as unknown as new (...a: unknown[]) => MediaServerConnection;
+    const conn = new Ctor(ms, new VirtualClock(), DEFAULT_MEDIA_LIMITS, 1000);
+    await (conn as unknown as { shareSocket(srf: unknown, log: unknown): Promise<void> }).shareSocket(new FakeSrf(), quiet);
+    const expected = ['filter Event-Name HEARTBEAT', 'filter Event-Name DTMF', 'filter variable_hotline_parked true', 'event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT'];
+    expect(ms.subscribed).toEqual(expected);
+    ms.conn.emit('esl::ready');
+    await Promise.resolve();
+    expect(ms.subscribed).toEqual([...expected, ...expected]);
+    // A FreeSWITCH that refuses is a start-up error, not a silent loss of every parked channel's results.
+    const refusing = new FakeMediaServer();
+    refusing.reply = '-ERR invalid';
+    const other = new Ctor(refusing, new VirtualClock(), DEFAULT_MEDIA_LIMITS, 1000);
+    await expect((other as unknown as { shareSocket(srf: unknown, log: unknown): Promise<void> }).shareSocket(new FakeSrf(), quiet)).rejects.toMatchObject({ code: 'MEDIA_UNAVAILABLE' });
+  });
+
+  it('INVITEs FreeSWITCH with the park header and drives the channel named in its answer', async () => {
+    const ms = new FakeMediaServer();
+    const srf = new FakeSrf();
+    const leg = await sharedConnection(ms, srf).legForRemoteSdp('v=0 seat');
+    expect(srf.invites).toEqual([{ uri: 'sip:drachtio@127.0.0.1:5080', opts: { localSdp: 'v=0 seat', headers: { [PARK_HEADER]: '1' } } }]);
+    expect(leg).toBeInstanceOf(FsmrfLeg);
+    expect(leg.id).toBe('ch-7');
+    expect(leg.localSdp).toBe('v=0 fs');
+  });
+
+  it('an answer without the channel uuid (an old dialplan) is hung up and reported as a set-up failure', async () => {
+    const ms = new FakeMediaServer();
+    const srf = new FakeSrf();
+    srf.answerHeaders = {};
+    const conn = sharedConnection(ms, srf);
+    let failures = 0;
+    conn.onSetupFailure(() => failures++);
+    await expect(conn.legForRemoteSdp('v=0')).rejects.toMatchObject({ code: 'MEDIA_FAILED' });
+    expect(srf.last!.byes).toBe(1);
+    expect(failures).toBe(1);
+  });
+});
