@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InvalidInputError } from '../core/errors.js';
 import { capacity, contactsPerAgentHour, DEFAULT_BUSY_HOUR_SHARE, type CapacityInput, type CapacityRow } from '../erlang/capacity.js';
 import { parseNumber } from './erlang.js';
+import { columnWidths } from './text.js';
 
 /**
  * The per-call costs `acd capacity` assumes unless told otherwise. They come from `acd bench sip-load` on the 2-core
@@ -85,7 +86,7 @@ export function formatCapacity(rows: readonly CapacityRow[], i: CapacityInput): 
     String(r.drachtioServers),
     int(r.redisOpsPerSecond),
   ]);
-  const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => row[c]!.length)));
+  const widths = columnWidths([head, ...body]);
   const line = (cells: string[]): string => `| ${cells.map((c, k) => c.padStart(widths[k]!)).join(' | ')} |`;
   return [
     `busy hour: ${i.contactsPerAgentHour.toFixed(1)} contacts per agent; AHT ${i.ahtSeconds} s (talk ${i.talkSeconds} s); ` +
