@@ -76,6 +76,31 @@ export class Background {
     await new Promise<void>((r) => this.log.end(() => r()));
   }
 
+  /**
+   * True once the process prints `marker` on stdout (e.g. the app's "hotline-acd started" line); false when it exits
+   * first or `timeoutMs` passes.
+   */
+  async printed(marker: string, timeoutMs: number): Promise<boolean> {
+    const out = this.child.stdout;
+    let onData: ((d: Buffer) => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const seen = new Promise<boolean>((r) => {
+      let buf = '';
+      onData = (d: Buffer): void => {
+        // Keep a tail long enough for a marker split across chunks.
+        buf = (buf + d.toString()).slice(-8192);
+        if (buf.includes(marker)) r(true);
+      };
+      out?.on('data', onData);
+    });
+    try {
+      return await Promise.race([seen, this.exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+    } finally {
+      clearTimeout(timer);
+      if (onData) out?.off('data', onData);
+    }
+  }
+
   /** SIGKILL now (a crash, as the scale-out suite needs), and wait for the exit. */
   async kill(): Promise<void> {
     if (this.running) this.child.kill('SIGKILL');

@@ -763,22 +763,7 @@ async function startApp(s: Settings, config: Config, runDir: string): Promise<Ba
   await symlink(join(REPO, 'node_modules'), join(runDir, 'node_modules'));
   const child = spawn(join(REPO, 'node_modules', '.bin', 'tsx'), [...profile, join(REPO, 'src', 'cli.ts'), 'serve'], { cwd: runDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const app = new Background('app', child, join(runDir, 'app.log'));
-  const ready = new Promise<boolean>((r) => {
-    let buf = '';
-    const onData = (d: Buffer) => {
-      buf = (buf + d.toString()).slice(-4096);
-      if (buf.includes('"msg":"hotline-acd started"')) {
-        child.stdout?.off('data', onData);
-        r(true);
-      }
-    };
-    child.stdout?.on('data', onData);
-    void app.exited.then(() => r(false));
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const ok = await Promise.race([ready, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 60_000)))]);
-  clearTimeout(timer);
-  if (!ok) {
+  if (!(await app.printed('"msg":"hotline-acd started"', 60_000))) {
     await app.stop();
     const log = existsSync(join(runDir, 'app.log')) ? (await readFile(join(runDir, 'app.log'), 'utf8')).slice(-1500) : '';
     throw new SipLoadError(`the app did not start (acd serve); end of ${join(runDir, 'app.log')}:\n${log}`);

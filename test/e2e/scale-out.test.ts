@@ -147,22 +147,7 @@ async function startApp(i: 0 | 1): Promise<Background> {
   const logFile = join(dir, `app-${i + 1}-${++appStarts}.log`);
   const app = new Background(INSTANCES[i]!, child, logFile);
   appLogs[i] = logFile;
-  const ready = new Promise<boolean>((r) => {
-    let buf = '';
-    const onData = (d: Buffer): void => {
-      buf = (buf + d.toString()).slice(-8192);
-      if (buf.includes('"msg":"hotline-acd started"')) {
-        child.stdout?.off('data', onData);
-        r(true);
-      }
-    };
-    child.stdout?.on('data', onData);
-    void app.exited.then(() => r(false));
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const ok = await Promise.race([ready, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 60_000)))]);
-  clearTimeout(timer);
-  if (!ok) {
+  if (!(await app.printed('"msg":"hotline-acd started"', 60_000))) {
     await app.stop();
     const log = await readFile(logFile, 'utf8').catch(() => '');
     throw new Error(`acd serve (${INSTANCES[i]!}) did not start; end of its log:\n${log.slice(-2000)}`);
