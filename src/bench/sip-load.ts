@@ -25,6 +25,7 @@ import {
   type OwnFreeswitch,
   type TelephonyPaths,
 } from './servers.js';
+import { acdLeftovers, formatOverload, overloadVerdicts, recordsSince, shedInCounts, shedTimeline, shedTiming, type OverloadStep, type ShedBucket, type ShedTiming, type Verdict, type Leftovers } from './overload.js';
 
 /**
  * `acd bench sip-load`: real calls through the hotline (SIPp caller → drachtio-server → this app → FreeSWITCH media,
@@ -142,6 +143,8 @@ export interface StepResult {
   created: number;
   /** Calls that went all the way: the caller's scenario succeeded and an agent answered, talked and hung up. */
   completed: number;
+  /** Calls refused at once with 503 or 480 carrying Retry-After (the app's load shedding): not failed. */
+  shed: number;
   failed: number;
   maxConcurrent: number;
   setupMs: number;
@@ -155,6 +158,10 @@ export interface StepResult {
   cpuMs: Record<string, number>;
   /** The hotline's endpoint event-socket counters (hotline_esl_* from the app's /metrics) over the step; {} without them. */
   esl?: Record<string, number>;
+  /** How fast the shed calls got their 503/480 (SIPp's "shed" response time), when some were shed. */
+  shedTiming?: ShedTiming;
+  /** Shed fraction per 5 s of the step (SIPp -trace_counts), when some were shed. */
+  timeline?: ShedBucket[];
 }
 
 /**
@@ -168,15 +175,19 @@ export function stepResult(input: {
   caller: CallerStats;
   agentCalls: number;
   maxFail: number;
+  /** Calls the caller's scenario ended through its "shed" branch (503/480 with Retry-After): successful for SIPp. */
+  shed?: number;
   cpuMs?: Record<string, number>;
   esl?: Record<string, number>;
 }): StepResult {
   const { caller } = input;
   const offered = Math.round(input.rate * input.stepSec);
-  const completed = Math.min(caller.ok, input.agentCalls);
-  const failed = Math.max(0, offered - completed);
+  const shed = Math.min(input.shed ?? 0, caller.ok);
+  const answered = caller.ok - shed;
+  const completed = Math.min(answered, input.agentCalls);
+  const failed = Math.max(0, offered - completed - shed);
   const reasons = { ...caller.reasons };
-  if (caller.ok > input.agentCalls) reasons.NoAgentAnswered = caller.ok - input.agentCalls;
+  if (answered > input.agentCalls) reasons.NoAgentAnswered = answered - input.agentCalls;
   if (caller.created < offered) reasons.NotPlaced = offered - caller.created;
   return {
     side: input.side,
@@ -184,11 +195,13 @@ export function stepResult(input: {
     offered,
     created: caller.created,
     completed,
+    shed,
     failed,
     maxConcurrent: caller.maxConcurrent,
     setupMs: caller.setupMs,
     callSec: caller.callSec,
-    held: offered > 0 && failed <= input.maxFail * offered,
+    // Sustained means served: a step where calls are shed did not hold that rate, however cleanly it shed them.
+    held: offered > 0 && failed + shed <= input.maxFail * offered,
     reasons,
     cpuMs: input.cpuMs ?? {},
     ...(input.esl && Object.keys(input.esl).length > 0 ? { esl: input.esl } : {}),
@@ -250,6 +263,8 @@ export interface SipLoadResult {
   ratio: { sustainedCps: number; concurrentHeld: number; cpuMsPerCall: number; serverCpuMsPerCall: number };
   /** Where the time went, with --profile: perf's top symbols per server, the app's CPU profile by module. */
   profiles?: ProfileSummary[];
+  /** With --overload: the step at factor × the sustainable rate, what was left after it, the verdicts. */
+  overload?: { step: OverloadStep; leftovers: Leftovers; verdicts: Verdict[]; settleSec: number };
   notes: string[];
 }
 
@@ -278,17 +293,19 @@ export function formatReport(r: SipLoadResult): string {
   out.push('acd bench sip-load: the hotline (SIPp → drachtio → acd → FreeSWITCH) beside FreeSWITCH alone running the same IVR');
   out.push(
     `call: greeting + menu, DTMF 1 after ${s.dtmfMs / 1000} s, queue, agent answers after 0.5 s, talks ${s.talkMs / 1000} s, hangs up; ` +
-      `${s.stepSec} s of arrivals per step; a step holds when ≤ ${round(s.maxFail * 100, 2)}% of its calls fail; ${s.seats} seats` +
+      `${s.stepSec} s of arrivals per step; a step holds when ≤ ${round(s.maxFail * 100, 2)}% of its calls fail or are shed (503/480 with Retry-After); ${s.seats} seats` +
       (s.mediaControl ? `; the app's MEDIA_CONTROL ${s.mediaControl}` : ''),
   );
   out.push('');
-  const head = ['rate/s', 'side', 'offered', 'completed', 'failed', 'concurrent', 'setup ms', 'call s', 'cpu ms/call', 'held', 'failure reasons'];
+  const head = ['rate/s', 'side', 'offered', 'completed', 'shed', 'failed', 'shed %', 'concurrent', 'setup ms', 'call s', 'cpu ms/call', 'held', 'failure reasons'];
   const rows = r.steps.map((t) => [
     String(t.rate),
     t.side,
     String(t.offered),
     String(t.completed),
+    String(t.shed),
     String(t.failed),
+    t.offered > 0 ? String(round((100 * t.shed) / t.offered, 1)) : '-',
     String(t.maxConcurrent),
     Number.isFinite(t.setupMs) ? String(t.setupMs) : '-',
     Number.isFinite(t.callSec) ? String(t.callSec) : '-',
@@ -323,6 +340,7 @@ export function formatReport(r: SipLoadResult): string {
   for (const p of r.profiles ?? []) {
     out.push('', `profile: ${p.side}${p.rate === undefined ? '' : ` at ${p.rate}/s`}, ${p.server} (${p.file})`, ...p.top.map((l) => `  ${l}`));
   }
+  if (r.overload) out.push(...formatOverload(r.overload.step, r.overload.leftovers, r.overload.verdicts, r.overload.settleSec));
   for (const n of r.notes) out.push(`note: ${n}`);
   return out.join('\n');
 }
@@ -529,6 +547,10 @@ interface Options {
   appMaxCalls: string;
   profile?: string;
   mediaControl: string;
+  overload?: boolean;
+  overloadRate?: string;
+  overloadFactor: string;
+  settleSeconds: string;
   json?: boolean;
 }
 
@@ -551,6 +573,11 @@ interface Settings {
   profileRate: number | undefined;
   /** The app's MEDIA_CONTROL: each channel through its own event socket, or parked ones over the shared socket. */
   mediaControl: 'socket' | 'shared';
+  /**
+   * --overload: after the ramp (hotline only), or straight away at --overload-rate, one step at `factor` × the
+   * sustainable rate, then the checks `settleSec` after its last arrival (src/bench/overload.ts).
+   */
+  overload: { rate: number | undefined; factor: number; settleSec: number } | undefined;
 }
 
 function parseOptions(o: Options): Settings {
@@ -583,7 +610,18 @@ function parseOptions(o: Options): Settings {
     appMaxCalls: posInt('app-max-calls', o.appMaxCalls),
     profileRate: o.profile === undefined ? undefined : profileRate(o.profile, rates),
     mediaControl: mediaControl(o.mediaControl),
+    overload: o.overload || o.overloadRate !== undefined ? overloadOptions(o) : undefined,
   };
+}
+
+function overloadOptions(o: Options): NonNullable<Settings['overload']> {
+  const rate = o.overloadRate === undefined ? undefined : Number(o.overloadRate);
+  if (rate !== undefined && !(rate > 0)) throw new InvalidInputError('overload-rate', `must be a positive number (got ${JSON.stringify(o.overloadRate)})`);
+  const factor = Number(o.overloadFactor);
+  if (!(factor > 1)) throw new InvalidInputError('overload-factor', `must be above 1 (got ${JSON.stringify(o.overloadFactor)})`);
+  const settleSec = Number(o.settleSeconds);
+  if (!Number.isInteger(settleSec) || settleSec < 0) throw new InvalidInputError('settle-seconds', `must be an integer ≥ 0 (got ${JSON.stringify(o.settleSeconds)})`);
+  return { rate, factor, settleSec };
 }
 
 function mediaControl(v: string): 'socket' | 'shared' {
@@ -666,12 +704,23 @@ function sippArgs(scenario: string, extra: string[]): string[] {
   return ['-sf', join(LOAD_DIR, 'sipp', scenario), '-nostdin', '-i', '127.0.0.1', '-mi', '127.0.0.1', '-trace_err', ...extra];
 }
 
-async function sippOnce(runDir: string, name: string, scenario: string, extra: string[], timeoutMs: number): Promise<{ code: number | null; stats: SippStatRow[] }> {
+async function sippOnce(
+  runDir: string,
+  name: string,
+  scenario: string,
+  extra: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stats: SippStatRow[]; counts: SippStatRow[] }> {
   const stf = join(runDir, `${name}.csv`);
-  const r = await run('sipp', [...sippArgs(scenario, extra), '-trace_stat', '-stf', stf, '-fd', '1'], { cwd: runDir, timeoutMs });
+  // -trace_counts: per message of the scenario (e.g. the 503 of the shed branch), cumulative, every -fd seconds, in
+  // <scenario>_<pid>_counts.csv (SIPp picks the name): the file that was not there before is this run's.
+  const countsBefore = new Set((await readdir(runDir)).filter((f) => f.endsWith('_counts.csv')));
+  const r = await run('sipp', [...sippArgs(scenario, extra), '-trace_stat', '-stf', stf, '-trace_counts', '-fd', '1'], { cwd: runDir, timeoutMs });
   await writeFile(join(runDir, `${name}.out`), r.stdout + r.stderr);
   const stats = existsSync(stf) ? parseSippStats(await readFile(stf, 'utf8')) : [];
-  return { code: r.code, stats };
+  const countsFile = (await readdir(runDir)).find((f) => f.endsWith('_counts.csv') && !countsBefore.has(f));
+  const counts = countsFile ? parseSippStats(await readFile(join(runDir, countsFile), 'utf8')) : [];
+  return { code: r.code, stats, counts };
 }
 
 function startAgents(runDir: string, name: string, port: number, rtpPort: number, talkMs: number): Background {
@@ -878,8 +927,13 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
     await p.bg.stop();
     profiles?.push({ side, rate, server: p.server, file: p.file, top: await perfTop(p.file) });
   }
-  const result = stepResult({ side, rate, stepSec: s.stepSec, caller: callerStats(r.stats), agentCalls: after - before, maxFail: s.maxFail, cpuMs, esl });
-  return { ...result, reasons: { ...result.reasons, ...shedReasons(app) } };
+  const shed = shedInCounts(r.counts[r.counts.length - 1]);
+  const result = stepResult({ side, rate, stepSec: s.stepSec, caller: callerStats(r.stats), agentCalls: after - before, maxFail: s.maxFail, shed, cpuMs, esl });
+  return {
+    ...result,
+    reasons: { ...result.reasons, ...shedReasons(app) },
+    ...(shed > 0 ? { shedTiming: shedTiming(r.stats), timeline: shedTimeline(r.counts, 5) } : {}),
+  };
 }
 
 /** The app's V8 profile (the biggest .cpuprofile: tsx's own process writes a small one too), summarised. */
@@ -950,8 +1004,11 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     if (profiles) notes.push(`profiled at ${s.profileRate}/s: perf adds a little CPU to FreeSWITCH and drachtio there, V8's profiler to the app throughout`);
     const broken = new Set<Side>();
     const started = Date.now();
-    for (const rate of s.rates) {
-      for (const side of ['baseline', 'hotline'] as const) {
+    // --overload measures the hotline alone: the ramp (unless --overload-rate gives the sustainable rate) finds R.
+    const ramp = s.overload?.rate !== undefined ? [] : s.rates;
+    const sides = s.overload ? (['hotline'] as const) : (['baseline', 'hotline'] as const);
+    for (const rate of ramp) {
+      for (const side of sides) {
         if (broken.has(side)) continue;
         if ((Date.now() - started) / 1000 > s.maxSeconds) {
           notes.push(`stopped at ${rate} calls/s: --max-seconds ${s.maxSeconds} reached`);
@@ -970,12 +1027,46 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
         // Let FreeSWITCH and the app settle between steps (sessions torn down, RTP ports back).
         await sleep(2_000);
       }
-      if (broken.size === 2) break;
+      if (broken.size === sides.length) break;
     }
     const baseline = summarizeSide(steps.filter((t) => t.side === 'baseline'));
     const hotline = summarizeSide(steps.filter((t) => t.side === 'hotline'));
     for (const [side, sum] of [['baseline', baseline], ['hotline', hotline]] as const) {
-      if (sum.brokeAt === undefined) notes.push(`${side} held every rate tried: its figure is a lower bound (try higher --rates)`);
+      if (ramp.length > 0 && (sides as readonly Side[]).includes(side) && sum.brokeAt === undefined) notes.push(`${side} held every rate tried: its figure is a lower bound (try higher --rates)`);
+    }
+    let overload: SipLoadResult['overload'];
+    if (s.overload) {
+      const sustained = s.overload.rate ?? hotline.sustainedCps;
+      if (sustained <= 0) notes.push('overload: no sustainable rate (no step held): nothing to double');
+      else {
+        const rate = round(sustained * s.overload.factor, 2);
+        if (app.child.exitCode !== null) throw new SipLoadError(`the app exited (${app.child.exitCode}); see ${runDir}/app.log`);
+        progress(`overload: ${rate} calls/s (${s.overload.factor} × ${sustained}) for ${s.stepSec} s, then the checks ${s.overload.settleSec} s after the last arrival`);
+        const stepStart = Date.now();
+        const r = await step(s, runDir, 'hotline', rate, { freeswitch: freeswitch.proc, drachtio, app });
+        steps.push(r);
+        progress(`  ${r.completed}/${r.offered} completed, ${r.shed} shed, ${r.failed} failed`);
+        const checkAt = stepStart + (s.stepSec + s.overload.settleSec) * 1000;
+        if (Date.now() < checkAt) await sleep(checkAt - Date.now());
+        const leftovers: Leftovers = {
+          fsChannels: await freeswitch.channelCount(),
+          ...(await acdLeftovers(config.REDIS_URL, HOTLINE_ID)),
+          ...(await recordsSince(config.DATABASE_URL, s.schema, stepStart - 1000)),
+        };
+        const o: OverloadStep = {
+          rate,
+          sustainedRate: sustained,
+          factor: s.overload.factor,
+          offered: r.offered,
+          completed: r.completed,
+          shed: r.shed,
+          failed: r.failed,
+          reasons: r.reasons,
+          timing: r.shedTiming ?? { meanMs: NaN, under: {} },
+          timeline: r.timeline ?? [],
+        };
+        overload = { step: o, leftovers, verdicts: overloadVerdicts(o, leftovers, s.overload.settleSec), settleSec: s.overload.settleSec };
+      }
     }
     const result: SipLoadResult = {
       status: 'done',
@@ -985,6 +1076,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
       hotline,
       ratio: ratios(hotline, baseline),
       ...(profiles ? { profiles } : {}),
+      ...(overload ? { overload } : {}),
       notes,
     };
     if (profiles) {
@@ -1030,6 +1122,10 @@ export function register(bench: Command): void {
     .option('--app-max-calls <n>', 'MAX_CONCURRENT_CALLS for the app under test', '1000')
     .option('--media-control <mode>', "the app's MEDIA_CONTROL: socket (an event socket per FreeSWITCH channel) or shared (parked channels over one socket)", 'socket')
     .option('--profile <rate>', 'profile the steps at this rate: perf on FreeSWITCH (both sides) and drachtio-server, V8 on the app (whole run); top symbols in the report')
+    .option('--overload', 'issue 12 "Overload": the hotline alone up the --rates ramp to its sustainable rate R, then one step at --overload-factor × R; PASS/FAIL per criterion --settle-seconds after its last arrival')
+    .option('--overload-rate <r>', 'the sustainable rate R to double, without the ramp (implies --overload)')
+    .option('--overload-factor <f>', 'the overload step\'s rate as a multiple of R', '2')
+    .option('--settle-seconds <n>', 'after the overload step\'s last arrival, wait this long before checking what is left', '60')
     .option('--json', 'print the result as JSON')
     .action(async (o: Options) => {
       const settings = parseOptions(o);

@@ -69,6 +69,15 @@ describe('step verdicts', () => {
     expect(r).toMatchObject({ offered: 100, completed: 95, failed: 5, held: false, reasons: { NoAgentAnswered: 2, NotPlaced: 2 } });
   });
 
+  it('tells shed calls (503/480 with Retry-After, a success for SIPp) from completed and failed ones', () => {
+    // 100 offered: SIPp saw 97 scenarios through, 30 of them by the shed branch; agents finished 65 calls.
+    const r = stepResult({ side: 'hotline', rate: 10, stepSec: 10, caller: caller({ ok: 97, failed: 3 }), agentCalls: 65, maxFail: 0.01, shed: 30 });
+    expect(r).toMatchObject({ offered: 100, completed: 65, shed: 30, failed: 5, held: false, reasons: { NoAgentAnswered: 2 } });
+    // Shedding cleanly is still not sustaining the rate: a step that sheds more than --max-fail does not hold.
+    const clean = stepResult({ side: 'hotline', rate: 10, stepSec: 10, caller: caller(), agentCalls: 60, maxFail: 0.01, shed: 40 });
+    expect(clean).toMatchObject({ completed: 60, shed: 40, failed: 0, held: false });
+  });
+
   it('tolerates exactly the allowed fraction and not one call more', () => {
     const at = stepResult({ side: 'baseline', rate: 10, stepSec: 10, caller: caller({ ok: 99, failed: 1 }), agentCalls: 99, maxFail: 0.01 });
     expect(at).toMatchObject({ failed: 1, held: true });
@@ -84,6 +93,7 @@ describe('summary and report', () => {
     offered: rate * 10,
     created: rate * 10,
     completed: rate * 10 - failed,
+    shed: 0,
     failed,
     maxConcurrent,
     setupMs: 5,
@@ -124,7 +134,7 @@ describe('summary and report', () => {
     expect(text).toMatch(/server CPU ms per call, FreeSWITCH \+ drachtio \(held steps\)\s+10\s+10\s+1$/m);
     expect(text).toMatch(/app CPU ms per call \(held steps\)\s+-\s+5$/m);
     expect(text).toMatch(/all CPU ms per call, servers \+ app \(held steps\)\s+10\s+15\s+1\.5/);
-    expect(text).toMatch(/^4\s+hotline\s+40\s+33\s+7\s+80\s+5\s+18\s+18\.2\s+NO\s+FailedTimeoutOnRecv 7$/m);
+    expect(text).toMatch(/^4\s+hotline\s+40\s+33\s+0\s+7\s+0\s+80\s+5\s+18\s+18\.2\s+NO\s+FailedTimeoutOnRecv 7$/m);
     expect(text).toContain('note: baseline held every rate tried');
     // Held hotline steps only (rate 2: 20 calls, freeswitch 200 ms, app 100 ms).
     expect(text).toContain('hotline server CPU ms per call by server (held steps): freeswitch 10, app 5');

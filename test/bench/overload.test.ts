@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatOverload, invitesInCounts, overloadVerdicts, shedInCounts, shedTimeline, shedTiming, shedWithin, type Leftovers, type OverloadStep } from '../../src/bench/overload.js';
+import { callerStats, parseSippStats } from '../../src/bench/sip-load.js';
+
+// acd bench sip-load --overload: the shed calls from SIPp's files, and the verdicts. No servers needed.
+// The fixtures are real SIPp 3.6.1 files of test/e2e/load/sipp/caller.xml (100 calls at 10/s) against a UAS that
+// answered every INVITE with 503 + Retry-After.
+const fixture = (f: string) => readFileSync(join(import.meta.dirname, 'fixtures', f), 'utf8');
+
+/** A -trace_counts file by hand: cumulative INVITEs sent and 503/480 received at the given seconds. */
+function counts(points: Array<[sec: number, invites: number, r503: number, r480?: number]>): string {
+  const head = 'CurrentTime;ElapsedTime;0_Pause_Sessions;0_Pause_Unexp;1_INVITE_Sent;1_INVITE_Retrans;1_INVITE_Timeout;5_503_Recv;5_503_Retrans;6_480_Recv;6_480_Retrans;7_200_Recv;';
+  const t0 = 1796645000;
+  const line = ([s, inv, r503, r480 = 0]: [number, number, number, number?]) => {
+    const us = String(Math.round((s % 1) * 1e6)).padStart(6, '0');
+    const el = `00:00:${String(Math.floor(s)).padStart(2, '0')}:${us}`;
+    return `2026-12-07\t12:00:00.000000\t${(t0 + s).toFixed(6)};${el};0;0;${inv};3;0;${r503};1;${r480};0;${inv - r503 - r480};`;
+  };
+  return [head, ...points.map(line)].join('\n') + '\n';
+}
+
+describe('shed calls in SIPp files', () => {
+  it('counts the 503s of the shed branch and times them (real SIPp files)', () => {
+    const c = parseSippStats(fixture('caller-shed-counts.csv'));
+    expect(invitesInCounts(c[c.length - 1])).toBe(100);
+    expect(shedInCounts(c[c.length - 1])).toBe(100);
+    const st = parseSippStats(fixture('caller-shed-stat.csv'));
+    // The shed branch is a successful end of the scenario, not an SIPp failure.
+    expect(callerStats(st)).toMatchObject({ created: 100, ok: 100, failed: 0 });
+    const t = shedTiming(st);
+    expect(t.under).toEqual({ '<100': 100, '<500': 0, '<1000': 0, '<2000': 0, '<5000': 0, '>=5000': 0 });
+    expect(t.meanMs).toBeLessThan(100);
+    expect(shedWithin(t, 1000)).toBe(100);
+    expect(shedWithin(t, 50)).toBe(0);
+    // 10 calls/s for 10 s in 5 s buckets: SIPp's once-a-second lines land just after each second.
+    const tl = shedTimeline(c, 5);
+    expect(tl.map((b) => b.offered).reduce((a, b) => a + b, 0)).toBe(100);
+    expect(tl.every((b) => b.shedPct === 100)).toBe(true);
+  });
+
+  it('adds 480s to the 503s and ignores retransmissions', () => {
+    const c = parseSippStats(counts([[1, 10, 2, 1]]));
+    expect(shedInCounts(c[0])).toBe(3);
+    expect(invitesInCounts(c[0])).toBe(10);
+    expect(shedInCounts(undefined)).toBe(0);
+  });
+
+  it('gives the shed fraction per bucket from cumulative lines, until the last INVITE', () => {
+    const c = parseSippStats(
+      counts([
+        [0, 0, 0],
+        [1.003, 20, 0],
+        [5.001, 100, 10],
+        [10.004, 200, 60],
+        [15.002, 300, 110],
+        [20.001, 300, 110],
+        [30.001, 300, 110],
+      ]),
+    );
+    const tl = shedTimeline(c, 5);
+    // 5.001 falls in the second bucket (the lines come a few ms after each second).
+    expect(tl).toEqual([
+      { fromSec: 0, toSec: 5, offered: 20, shed: 0, shedPct: 0 },
+      { fromSec: 5, toSec: 10, offered: 80, shed: 10, shedPct: 12.5 },
+      { fromSec: 10, toSec: 15, offered: 100, shed: 50, shedPct: 50 },
+      { fromSec: 15, toSec: 20, offered: 100, shed: 50, shedPct: 50 },
+    ]);
+    expect(shedTimeline([], 5)).toEqual([]);
+  });
+});
+
+describe('overload verdicts', () => {
+  const step = (over: Partial<OverloadStep> = {}): OverloadStep => ({
+    rate: 20,
+    sustainedRate: 10,
+    factor: 2,
+    offered: 600,
+    completed: 330,
+    shed: 270,
+    failed: 0,
+    reasons: { 'Shed503(media-cpu)': 270 },
+    timing: { meanMs: 3.2, under: { '<100': 268, '<500': 2, '<1000': 0, '<2000': 0, '<5000': 0, '>=5000': 0 } },
+    timeline: [
+      { fromSec: 0, toSec: 5, offered: 100, shed: 10, shedPct: 10 },
+      { fromSec: 5, toSec: 10, offered: 100, shed: 50, shedPct: 50 },
+      { fromSec: 10, toSec: 15, offered: 100, shed: 60, shedPct: 60 },
+      { fromSec: 15, toSec: 20, offered: 100, shed: 50, shedPct: 50 },
+      { fromSec: 20, toSec: 25, offered: 100, shed: 55, shedPct: 55 },
+      { fromSec: 25, toSec: 30, offered: 100, shed: 45, shedPct: 45 },
+    ],
+    ...over,
+  });
+  const clean: Leftovers = { fsChannels: 0, agentStates: { ready: 130 }, acdCalls: 0, records: { answered: 330 }, duplicateRecords: 0 };
+
+  it('passes a clean overload: every criterion', () => {
+    const v = overloadVerdicts(step(), clean, 60);
+    expect(v.map((x) => x.pass)).toEqual([true, true, true, true, true, true]);
+    const text = formatOverload(step(), clean, v, 60).join('\n');
+    expect(text).toContain('overload: 20 calls/s = 2 × the sustainable 10 calls/s');
+    expect(text).toContain('offered 600, completed 330, shed 270 (45%), failed 0');
+    expect(text).toContain('0-5s 10/100 10% | 5-10s 50/100 50%');
+    expect(text).toMatch(/PASS {2}shedding follows the load \(not all-or-nothing\): 6 buckets of 5 s: 6 partly shed, 0 shed entirely/);
+    expect(text).toMatch(/^overload: PASS \(6\/6 criteria\)$/m);
+  });
+
+  it('fails each criterion on its own evidence', () => {
+    const failedCalls = overloadVerdicts(step({ completed: 320, failed: 10 }), { ...clean, records: { answered: 320 } }, 60);
+    expect(failedCalls.filter((x) => !x.pass).map((x) => x.criterion)).toEqual(['accepted calls completed with their prompts']);
+    const slowShed = overloadVerdicts(step({ timing: { meanMs: 900, under: { '<100': 200, '<500': 0, '<1000': 0, '<2000': 70 } } }), clean, 60);
+    expect(slowShed.filter((x) => !x.pass).map((x) => x.criterion)).toEqual(['the rest shed with 503/480 + Retry-After at once']);
+    const left = overloadVerdicts(step(), { ...clean, fsChannels: 4, agentStates: { ready: 128, 'on-call': 2 }, acdCalls: 2 }, 60);
+    expect(left.filter((x) => !x.pass).map((x) => x.criterion)).toEqual(['FreeSWITCH channels 0 after 60 s', 'no agent stuck']);
+    // A record for a shed call (overload disposition) or a call recorded twice.
+    const records = overloadVerdicts(step(), { ...clean, records: { answered: 330, overload: 3 } }, 60);
+    expect(records.filter((x) => !x.pass).map((x) => x.criterion)).toEqual(['one call record per accepted call, none for shed calls']);
+    expect(overloadVerdicts(step(), { ...clean, duplicateRecords: 1 }, 60)[4]!.pass).toBe(false);
+  });
+
+  it('calls a step that refuses everything for a while all-or-nothing', () => {
+    const onOff = step({
+      timeline: [
+        { fromSec: 0, toSec: 5, offered: 100, shed: 0, shedPct: 0 },
+        { fromSec: 5, toSec: 10, offered: 100, shed: 100, shedPct: 100 },
+        { fromSec: 10, toSec: 15, offered: 100, shed: 0, shedPct: 0 },
+      ],
+    });
+    const v = overloadVerdicts(onOff, clean, 60);
+    expect(v[5]).toMatchObject({ pass: false, detail: '3 buckets of 5 s: 0 partly shed, 1 shed entirely, 2 not shed' });
+    // Shedding nothing at twice the sustainable rate is no pass either (nothing was shed at once).
+    expect(overloadVerdicts(step({ shed: 0, completed: 600 }), { ...clean, records: { answered: 600 } }, 60)[1]!.pass).toBe(false);
+  });
+});
