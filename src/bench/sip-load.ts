@@ -25,7 +25,7 @@ import {
   type OwnFreeswitch,
   type TelephonyPaths,
 } from './servers.js';
-import { acdLeftovers, formatOverload, overloadVerdicts, recordsSince, shedInCounts, shedTimeline, shedTiming, type OverloadStep, type ShedBucket, type ShedTiming, type Verdict, type Leftovers } from './overload.js';
+import { acdLeftovers, formatOverload, overloadVerdicts, recordsSince, shedInCounts, shedTimeline, shedTiming, shedWithin, type OverloadStep, type ShedBucket, type ShedTiming, type Verdict, type Leftovers } from './overload.js';
 
 /**
  * `acd bench sip-load`: real calls through the hotline (SIPp caller → drachtio-server → this app → FreeSWITCH media,
@@ -175,19 +175,23 @@ export function stepResult(input: {
   caller: CallerStats;
   agentCalls: number;
   maxFail: number;
-  /** Calls the caller's scenario ended through its "shed" branch (503/480 with Retry-After): successful for SIPp. */
+  /** Calls the caller's scenario ended through its "shed" branch (503/480 with Retry-After) within 1 s. */
   shed?: number;
+  /** Calls that took the shed branch too, but slowly (≥ 1 s: a set-up that failed, not a shed): failed. */
+  slowShed?: number;
   cpuMs?: Record<string, number>;
   esl?: Record<string, number>;
 }): StepResult {
   const { caller } = input;
   const offered = Math.round(input.rate * input.stepSec);
   const shed = Math.min(input.shed ?? 0, caller.ok);
-  const answered = caller.ok - shed;
+  const slowShed = Math.min(input.slowShed ?? 0, caller.ok - shed);
+  const answered = caller.ok - shed - slowShed;
   const completed = Math.min(answered, input.agentCalls);
   const failed = Math.max(0, offered - completed - shed);
   const reasons = { ...caller.reasons };
   if (answered > input.agentCalls) reasons.NoAgentAnswered = answered - input.agentCalls;
+  if (slowShed > 0) reasons.Slow503 = slowShed;
   if (caller.created < offered) reasons.NotPlaced = offered - caller.created;
   return {
     side: input.side,
@@ -927,12 +931,16 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
     await p.bg.stop();
     profiles?.push({ side, rate, server: p.server, file: p.file, top: await perfTop(p.file) });
   }
-  const shed = shedInCounts(r.counts[r.counts.length - 1]);
-  const result = stepResult({ side, rate, stepSec: s.stepSec, caller: callerStats(r.stats), agentCalls: after - before, maxFail: s.maxFail, shed, cpuMs, esl });
+  // Shed means refused at once: a 503/480 that took a second or more (e.g. after a media set-up that timed out) is a
+  // failed call that ended the same way, and counts as failed (Slow503).
+  const shedAll = shedInCounts(r.counts[r.counts.length - 1]);
+  const timing = shedTiming(r.stats);
+  const shed = Math.min(shedAll, shedWithin(timing, 1000));
+  const result = stepResult({ side, rate, stepSec: s.stepSec, caller: callerStats(r.stats), agentCalls: after - before, maxFail: s.maxFail, shed, slowShed: shedAll - shed, cpuMs, esl });
   return {
     ...result,
     reasons: { ...result.reasons, ...shedReasons(app) },
-    ...(shed > 0 ? { shedTiming: shedTiming(r.stats), timeline: shedTimeline(r.counts, 5) } : {}),
+    ...(shedAll > 0 ? { shedTiming: timing, timeline: shedTimeline(r.counts, 5) } : {}),
   };
 }
 

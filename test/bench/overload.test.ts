@@ -108,8 +108,8 @@ describe('overload verdicts', () => {
   it('fails each criterion on its own evidence', () => {
     const failedCalls = overloadVerdicts(step({ completed: 320, failed: 10 }), { ...clean, records: { answered: 320 } }, 60);
     expect(failedCalls.filter((x) => !x.pass).map((x) => x.criterion)).toEqual(['accepted calls completed with their prompts']);
-    const slowShed = overloadVerdicts(step({ timing: { meanMs: 900, under: { '<100': 200, '<500': 0, '<1000': 0, '<2000': 70 } } }), clean, 60);
-    expect(slowShed.filter((x) => !x.pass).map((x) => x.criterion)).toEqual(['the rest shed with 503/480 + Retry-After at once']);
+    const slowShed = overloadVerdicts(step({ shed: 200, failed: 70, completed: 330, reasons: { Slow503: 70 } }), clean, 60);
+    expect(slowShed.filter((x) => !x.pass).map((x) => x.criterion)).toEqual(['accepted calls completed with their prompts', 'the rest shed with 503/480 + Retry-After at once']);
     const left = overloadVerdicts(step(), { ...clean, fsChannels: 4, agentStates: { ready: 128, 'on-call': 2 }, acdCalls: 2 }, 60);
     expect(left.filter((x) => !x.pass).map((x) => x.criterion)).toEqual(['FreeSWITCH channels 0 after 60 s', 'no agent stuck']);
     // A record for a shed call (overload disposition) or a call recorded twice.

@@ -76,6 +76,9 @@ describe('step verdicts', () => {
     // Shedding cleanly is still not sustaining the rate: a step that sheds more than --max-fail does not hold.
     const clean = stepResult({ side: 'hotline', rate: 10, stepSec: 10, caller: caller(), agentCalls: 60, maxFail: 0.01, shed: 40 });
     expect(clean).toMatchObject({ completed: 60, shed: 40, failed: 0, held: false });
+    // A 503 after a second or more (a set-up that timed out) is a failure that ended in the shed branch.
+    const slow = stepResult({ side: 'hotline', rate: 10, stepSec: 10, caller: caller(), agentCalls: 60, maxFail: 0.01, shed: 30, slowShed: 10 });
+    expect(slow).toMatchObject({ completed: 60, shed: 30, failed: 10, reasons: { Slow503: 10 } });
   });
 
   it('tolerates exactly the allowed fraction and not one call more', () => {
