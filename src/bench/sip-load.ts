@@ -301,7 +301,7 @@ export function formatReport(r: SipLoadResult): string {
       (s.mediaControl ? `; the app's MEDIA_CONTROL ${s.mediaControl}` : ''),
   );
   out.push('');
-  const head = ['rate/s', 'side', 'offered', 'completed', 'shed', 'failed', 'shed %', 'concurrent', 'setup ms', 'call s', 'cpu ms/call', 'held', 'failure reasons'];
+  const head = ['rate/s', 'side', 'offered', 'completed', 'shed', 'failed', 'shed %', 'concurrent', 'setup ms', 'call s', 'cpu ms/call', 'held', 'reasons (failures; the app\'s 503s)'];
   const rows = r.steps.map((t) => [
     String(t.rate),
     t.side,
