@@ -1030,7 +1030,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
         const r = await step(s, runDir, side, rate, servers, profiles);
         if (side === 'hotline' && rate === s.profileRate) profiledStep = { from: stepStart, to: Date.now() };
         steps.push(r);
-        progress(`  ${r.completed}/${r.offered} completed, ${r.failed} failed, ${r.maxConcurrent} concurrent${r.held ? '' : ' — did not hold'}`);
+        progress(`  ${r.completed}/${r.offered} completed, ${r.shed} shed, ${r.failed} failed, ${r.maxConcurrent} concurrent${r.held ? '' : ' — did not hold'}`);
         if (!r.held) broken.add(side);
         // Let FreeSWITCH and the app settle between steps (sessions torn down, RTP ports back).
         await sleep(2_000);
