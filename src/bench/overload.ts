@@ -45,31 +45,62 @@ export interface ShedBucket {
   toSec: number;
   /** INVITEs sent in the bucket. */
   offered: number;
-  /** 503/480 received in the bucket (a shed answers within milliseconds, so in the INVITE's bucket but at its edge). */
+  /** Of those INVITEs, the ones answered 503/480 within 1 s (by when the INVITE went out, not when the 503 came). */
   shed: number;
   /** shed / offered, percent; NaN without offers. */
   shedPct: number;
 }
 
+/** One -trace_rtt sample: when it ended (ms since SIPp started), how long it took, which response-time counter. */
+export interface RttSample {
+  atMs: number;
+  ms: number;
+  rtd: string;
+}
+
+/** SIPp's -trace_rtt file (`Date_ms;response_time_ms;rtd_no`, the counter by name). */
+export function parseRtt(text: string): RttSample[] {
+  return text
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(';'))
+    .filter((c) => c.length >= 3 && c[0] !== '')
+    .map(([at, ms, rtd]) => ({ atMs: Number(at), ms: Number(ms), rtd: rtd! }))
+    .filter((x) => Number.isFinite(x.atMs) && Number.isFinite(x.ms));
+}
+
+/** A shed is a refusal at once: a 503/480 within this long. Slower ones are failed set-ups in disguise (Slow503). */
+export const SHED_WITHIN_MS = 1000;
+
+/** The 503/480 of the "shed" branch, split at SHED_WITHIN_MS. */
+export function shedSplit(rtt: readonly RttSample[]): { shed: number; slow: number } {
+  const all = rtt.filter((x) => x.rtd === 'shed');
+  const shed = all.filter((x) => x.ms < SHED_WITHIN_MS).length;
+  return { shed, slow: all.length - shed };
+}
+
 /**
- * Shed fraction over time from the cumulative -trace_counts lines (one a second with -fd 1): per `bucketSec`
- * bucket, INVITEs sent and 503/480 received. Buckets after the last INVITE are left out (the load has stopped).
+ * Shed fraction over time: per `bucketSec` bucket of the step, the INVITEs sent (the cumulative -trace_counts lines,
+ * one a second with -fd 1) and, of the sheds (-trace_rtt samples of "shed" within SHED_WITHIN_MS), those whose
+ * INVITE went out then (the sample's end minus its duration: a 503 that lags does not land in a later bucket).
+ * Buckets after the last INVITE are left out (the load has stopped).
  */
-export function shedTimeline(rows: readonly SippStatRow[], bucketSec = 5): ShedBucket[] {
-  const start = Number(/(\d+\.\d+)\s*$/.exec(rows[0]?.['CurrentTime'] ?? '')?.[1]);
-  const points = rows.map((r) => ({ t: elapsedSec(r, start), offered: invitesInCounts(r), shed: shedInCounts(r) })).filter((p) => Number.isFinite(p.t));
+export function shedTimeline(counts: readonly SippStatRow[], rtt: readonly RttSample[], bucketSec = 5): ShedBucket[] {
+  const start = Number(/(\d+\.\d+)\s*$/.exec(counts[0]?.['CurrentTime'] ?? '')?.[1]);
+  const points = counts.map((r) => ({ t: elapsedSec(r, start), offered: invitesInCounts(r) })).filter((p) => Number.isFinite(p.t));
   const total = points.reduce((m, p) => Math.max(m, p.offered), 0);
+  const sheds = rtt.filter((x) => x.rtd === 'shed' && x.ms < SHED_WITHIN_MS).map((x) => (x.atMs - x.ms) / 1000);
   const out: ShedBucket[] = [];
-  let prev = { offered: 0, shed: 0 };
-  for (let from = 0; prev.offered < total; from += bucketSec) {
+  let prev = 0;
+  for (let from = 0; prev < total && from < 3600 * 24; from += bucketSec) {
     const to = from + bucketSec;
-    // The latest line at or before the bucket's end (the counters are cumulative).
-    const at = points.filter((p) => p.t <= to + 1e-6).pop() ?? prev;
-    if (from > 3600 * 24) break;
-    const offered = at.offered - prev.offered;
-    const shed = at.shed - prev.shed;
+    // The line nearest the bucket's end (cumulative counters; SIPp writes a line a few ms after each second).
+    const near = points.reduce<(typeof points)[number] | undefined>((best, p) => (best === undefined || Math.abs(p.t - to) < Math.abs(best.t - to) ? p : best), undefined);
+    const at = Math.max(prev, near?.offered ?? prev);
+    const offered = at - prev;
+    const shed = sheds.filter((t) => t >= from && t < to).length;
     out.push({ fromSec: from, toSec: to, offered, shed, shedPct: offered > 0 ? round((100 * shed) / offered, 1) : NaN });
-    prev = { offered: at.offered, shed: at.shed };
+    prev = at;
   }
   return out;
 }

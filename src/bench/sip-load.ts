@@ -25,7 +25,7 @@ import {
   type OwnFreeswitch,
   type TelephonyPaths,
 } from './servers.js';
-import { acdLeftovers, formatOverload, overloadVerdicts, recordsSince, shedInCounts, shedTimeline, shedTiming, shedWithin, type OverloadStep, type ShedBucket, type ShedTiming, type Verdict, type Leftovers } from './overload.js';
+import { acdLeftovers, formatOverload, overloadVerdicts, recordsSince, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, SHED_WITHIN_MS, type RttSample, type OverloadStep, type ShedBucket, type ShedTiming, type Verdict, type Leftovers } from './overload.js';
 
 /**
  * `acd bench sip-load`: real calls through the hotline (SIPp caller → drachtio-server → this app → FreeSWITCH media,
@@ -714,17 +714,22 @@ async function sippOnce(
   scenario: string,
   extra: string[],
   timeoutMs: number,
-): Promise<{ code: number | null; stats: SippStatRow[]; counts: SippStatRow[] }> {
+): Promise<{ code: number | null; stats: SippStatRow[]; counts: SippStatRow[]; rtt: RttSample[] }> {
   const stf = join(runDir, `${name}.csv`);
   // -trace_counts: per message of the scenario (e.g. the 503 of the shed branch), cumulative, every -fd seconds, in
-  // <scenario>_<pid>_counts.csv (SIPp picks the name): the file that was not there before is this run's.
-  const countsBefore = new Set((await readdir(runDir)).filter((f) => f.endsWith('_counts.csv')));
-  const r = await run('sipp', [...sippArgs(scenario, extra), '-trace_stat', '-stf', stf, '-trace_counts', '-fd', '1'], { cwd: runDir, timeoutMs });
+  // <scenario>_<pid>_counts.csv (SIPp picks the name): the file that was not there before is this run's. Likewise
+  // -trace_rtt: every response time (e.g. INVITE → 503 of the shed branch) as it ends, in <scenario>_<pid>_rtt.csv.
+  const traces = (f: string) => f.endsWith('_counts.csv') || f.endsWith('_rtt.csv');
+  const before = new Set((await readdir(runDir)).filter(traces));
+  const r = await run('sipp', [...sippArgs(scenario, extra), '-trace_stat', '-stf', stf, '-trace_counts', '-fd', '1', '-trace_rtt', '-rtt_freq', '1'], { cwd: runDir, timeoutMs });
   await writeFile(join(runDir, `${name}.out`), r.stdout + r.stderr);
   const stats = existsSync(stf) ? parseSippStats(await readFile(stf, 'utf8')) : [];
-  const countsFile = (await readdir(runDir)).find((f) => f.endsWith('_counts.csv') && !countsBefore.has(f));
+  const fresh = (await readdir(runDir)).filter((f) => traces(f) && !before.has(f));
+  const countsFile = fresh.find((f) => f.endsWith('_counts.csv'));
+  const rttFile = fresh.find((f) => f.endsWith('_rtt.csv'));
   const counts = countsFile ? parseSippStats(await readFile(join(runDir, countsFile), 'utf8')) : [];
-  return { code: r.code, stats, counts };
+  const rtt = rttFile ? parseRtt(await readFile(join(runDir, rttFile), 'utf8')) : [];
+  return { code: r.code, stats, counts, rtt };
 }
 
 function startAgents(runDir: string, name: string, port: number, rtpPort: number, talkMs: number): Background {
@@ -935,12 +940,14 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
   // failed call that ended the same way, and counts as failed (Slow503).
   const shedAll = shedInCounts(r.counts[r.counts.length - 1]);
   const timing = shedTiming(r.stats);
-  const shed = Math.min(shedAll, shedWithin(timing, 1000));
+  // Each 503/480's own time from -trace_rtt; without it (no samples), SIPp's repartition of the "shed" counter.
+  const split = shedSplit(r.rtt);
+  const shed = Math.min(shedAll, split.shed + split.slow === shedAll ? split.shed : shedWithin(timing, SHED_WITHIN_MS));
   const result = stepResult({ side, rate, stepSec: s.stepSec, caller: callerStats(r.stats), agentCalls: after - before, maxFail: s.maxFail, shed, slowShed: shedAll - shed, cpuMs, esl });
   return {
     ...result,
     reasons: { ...result.reasons, ...shedReasons(app) },
-    ...(shedAll > 0 ? { shedTiming: timing, timeline: shedTimeline(r.counts, 5) } : {}),
+    ...(shedAll > 0 ? { shedTiming: timing, timeline: shedTimeline(r.counts, r.rtt, 5) } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatOverload, invitesInCounts, overloadVerdicts, shedInCounts, shedTimeline, shedTiming, shedWithin, type Leftovers, type OverloadStep } from '../../src/bench/overload.js';
+import { formatOverload, invitesInCounts, overloadVerdicts, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, type Leftovers, type OverloadStep, type RttSample } from '../../src/bench/overload.js';
 import { callerStats, parseSippStats } from '../../src/bench/sip-load.js';
 
 // acd bench sip-load --overload: the shed calls from SIPp's files, and the verdicts. No servers needed.
@@ -34,10 +34,16 @@ describe('shed calls in SIPp files', () => {
     expect(t.meanMs).toBeLessThan(100);
     expect(shedWithin(t, 1000)).toBe(100);
     expect(shedWithin(t, 50)).toBe(0);
+    const rtt = parseRtt(fixture('caller-shed-rtt.csv'));
+    expect(rtt).toHaveLength(100);
+    expect(rtt[0]).toEqual({ atMs: expect.any(Number), ms: expect.any(Number), rtd: 'shed' });
+    expect(shedSplit(rtt)).toEqual({ shed: 100, slow: 0 });
     // 10 calls/s for 10 s in 5 s buckets: SIPp's once-a-second lines land just after each second.
-    const tl = shedTimeline(c, 5);
+    const tl = shedTimeline(c, rtt, 5);
+    // Every call was shed; a bucket's edge may put one INVITE on either side (the lines come a few ms late).
     expect(tl.map((b) => b.offered).reduce((a, b) => a + b, 0)).toBe(100);
-    expect(tl.every((b) => b.shedPct === 100)).toBe(true);
+    expect(tl.map((b) => b.shed).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(99);
+    expect(tl.every((b) => b.shedPct >= 95)).toBe(true);
   });
 
   it('adds 480s to the 503s and ignores retransmissions', () => {
@@ -47,27 +53,39 @@ describe('shed calls in SIPp files', () => {
     expect(shedInCounts(undefined)).toBe(0);
   });
 
-  it('gives the shed fraction per bucket from cumulative lines, until the last INVITE', () => {
+  it('gives the shed fraction per bucket by when the INVITE went out, until the last INVITE', () => {
     const c = parseSippStats(
       counts([
         [0, 0, 0],
         [1.003, 20, 0],
-        [5.001, 100, 10],
-        [10.004, 200, 60],
-        [15.002, 300, 110],
-        [20.001, 300, 110],
+        [5.002, 100, 10],
+        [10.003, 200, 60],
+        [15.001, 300, 110],
+        [20.002, 300, 110],
         [30.001, 300, 110],
       ]),
     );
-    const tl = shedTimeline(c, 5);
-    // 5.001 falls in the second bucket (the lines come a few ms after each second).
-    expect(tl).toEqual([
-      { fromSec: 0, toSec: 5, offered: 20, shed: 0, shedPct: 0 },
-      { fromSec: 5, toSec: 10, offered: 80, shed: 10, shedPct: 12.5 },
+    // Sheds by INVITE time (end − duration): 10 in 0-5 s, refused at once; 40 of 5-10 s; 50 of 10-15 s, 20 of them
+    // answered only in the next bucket (a lagging 503 still counts where its INVITE was); two slow 503s (≥ 1 s:
+    // failures, not sheds) and a 200 OK's set-up time do not count.
+    const at = (invSec: number, ms: number, rtd = 'shed'): RttSample => ({ atMs: invSec * 1000 + ms, ms, rtd });
+    const rtt = [
+      ...Array.from({ length: 10 }, (_, i) => at(1 + i * 0.1, 3)),
+      ...Array.from({ length: 40 }, (_, i) => at(5.5 + i * 0.1, 5)),
+      ...Array.from({ length: 30 }, (_, i) => at(10 + i * 0.1, 40)),
+      ...Array.from({ length: 20 }, (_, i) => at(14.5 + i * 0.02, 900)),
+      at(6, 1500),
+      at(7, 1000),
+      at(8, 20, 'setup'),
+    ];
+    expect(shedSplit(rtt)).toEqual({ shed: 100, slow: 2 });
+    // Offered per bucket from the counts line nearest its end (5.002 s for 0-5 s).
+    expect(shedTimeline(c, rtt, 5)).toEqual([
+      { fromSec: 0, toSec: 5, offered: 100, shed: 10, shedPct: 10 },
+      { fromSec: 5, toSec: 10, offered: 100, shed: 40, shedPct: 40 },
       { fromSec: 10, toSec: 15, offered: 100, shed: 50, shedPct: 50 },
-      { fromSec: 15, toSec: 20, offered: 100, shed: 50, shedPct: 50 },
     ]);
-    expect(shedTimeline([], 5)).toEqual([]);
+    expect(shedTimeline([], [], 5)).toEqual([]);
   });
 });
 
