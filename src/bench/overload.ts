@@ -105,6 +105,28 @@ export function shedTimeline(counts: readonly SippStatRow[], rtt: readonly RttSa
   return out;
 }
 
+/**
+ * The longest stretch in which the hotline refused every call: consecutive sheds in the order the INVITEs went out
+ * (from -trace_rtt: "shed" within SHED_WITHIN_MS against "setup", a 200 OK), as calls and seconds from the first
+ * INVITE of the stretch to the next one that was answered. The old fixed back-off showed here as seconds of sheds.
+ */
+export function longestRefusal(rtt: readonly RttSample[]): { calls: number; sec: number } {
+  const calls = rtt
+    .filter((x) => (x.rtd === 'shed' && x.ms < SHED_WITHIN_MS) || x.rtd === 'setup')
+    .map((x) => ({ t: (x.atMs - x.ms) / 1000, shed: x.rtd === 'shed' }))
+    .sort((a, b) => a.t - b.t);
+  let best = { calls: 0, sec: 0 };
+  let run: { from: number; n: number } | undefined;
+  for (const c of [...calls, { t: calls[calls.length - 1]?.t ?? 0, shed: false }]) {
+    if (c.shed) run = run ? { from: run.from, n: run.n + 1 } : { from: c.t, n: 1 };
+    else if (run) {
+      if (run.n > best.calls) best = { calls: run.n, sec: round(c.t - run.from, 2) };
+      run = undefined;
+    }
+  }
+  return best;
+}
+
 export interface ShedTiming {
   /** Mean INVITE → 503/480 (the "shed" response-time counter), ms. */
   meanMs: number;
@@ -161,6 +183,8 @@ export interface OverloadStep {
   reasons: Record<string, number>;
   timing: ShedTiming;
   timeline: ShedBucket[];
+  /** The longest stretch of consecutive refusals (longestRefusal). */
+  longestRefusal: { calls: number; sec: number };
 }
 
 export interface Verdict {
@@ -214,8 +238,10 @@ export function overloadVerdicts(step: OverloadStep, left: Leftovers, settleSec:
     },
     {
       criterion: 'shedding follows the load (not all-or-nothing)',
-      pass: step.shed > 0 && step.completed > 0 && allShed.length === 0,
-      detail: `${arrivals.length} buckets of ${bucketWidth(step.timeline)} s: ${partial.length} partly shed, ${allShed.length} shed entirely, ${arrivals.length - partial.length - allShed.length} not shed`,
+      pass: step.shed > 0 && step.completed > 0 && allShed.length === 0 && step.longestRefusal.sec < bucketWidth(step.timeline),
+      detail:
+        `${arrivals.length} buckets of ${bucketWidth(step.timeline)} s: ${partial.length} partly shed, ${allShed.length} shed entirely, ` +
+        `${arrivals.length - partial.length - allShed.length} not shed; longest run of refusals ${step.longestRefusal.calls} calls in a row (${step.longestRefusal.sec} s)`,
     },
   ];
 }

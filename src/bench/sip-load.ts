@@ -25,7 +25,7 @@ import {
   type OwnFreeswitch,
   type TelephonyPaths,
 } from './servers.js';
-import { acdLeftovers, formatOverload, overloadVerdicts, recordsSince, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, SHED_WITHIN_MS, type RttSample, type OverloadStep, type ShedBucket, type ShedTiming, type Verdict, type Leftovers } from './overload.js';
+import { acdLeftovers, formatOverload, overloadVerdicts, recordsSince, longestRefusal, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, SHED_WITHIN_MS, type RttSample, type OverloadStep, type ShedBucket, type ShedTiming, type Verdict, type Leftovers } from './overload.js';
 
 /**
  * `acd bench sip-load`: real calls through the hotline (SIPp caller → drachtio-server → this app → FreeSWITCH media,
@@ -160,8 +160,10 @@ export interface StepResult {
   esl?: Record<string, number>;
   /** How fast the shed calls got their 503/480 (SIPp's "shed" response time), when some were shed. */
   shedTiming?: ShedTiming;
-  /** Shed fraction per 5 s of the step (SIPp -trace_counts), when some were shed. */
+  /** Shed fraction per 5 s of the step (SIPp -trace_counts and -trace_rtt), when some were shed. */
   timeline?: ShedBucket[];
+  /** The longest stretch of consecutive refusals, when some were shed. */
+  longestRefusal?: { calls: number; sec: number };
 }
 
 /**
@@ -947,7 +949,7 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
   return {
     ...result,
     reasons: { ...result.reasons, ...shedReasons(app) },
-    ...(shedAll > 0 ? { shedTiming: timing, timeline: shedTimeline(r.counts, r.rtt, 5) } : {}),
+    ...(shedAll > 0 ? { shedTiming: timing, timeline: shedTimeline(r.counts, r.rtt, 5), longestRefusal: longestRefusal(r.rtt) } : {}),
   };
 }
 
@@ -1079,6 +1081,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
           reasons: r.reasons,
           timing: r.shedTiming ?? { meanMs: NaN, under: {} },
           timeline: r.timeline ?? [],
+          longestRefusal: r.longestRefusal ?? { calls: 0, sec: 0 },
         };
         overload = { step: o, leftovers, verdicts: overloadVerdicts(o, leftovers, s.overload.settleSec), settleSec: s.overload.settleSec };
       }

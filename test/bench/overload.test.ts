@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatOverload, invitesInCounts, overloadVerdicts, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, type Leftovers, type OverloadStep, type RttSample } from '../../src/bench/overload.js';
+import { formatOverload, invitesInCounts, longestRefusal, overloadVerdicts, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, type Leftovers, type OverloadStep, type RttSample } from '../../src/bench/overload.js';
 import { callerStats, parseSippStats } from '../../src/bench/sip-load.js';
 
 // acd bench sip-load --overload: the shed calls from SIPp's files, and the verdicts. No servers needed.
@@ -86,6 +86,11 @@ describe('shed calls in SIPp files', () => {
       { fromSec: 10, toSec: 15, offered: 100, shed: 50, shedPct: 50 },
     ]);
     expect(shedTimeline([], [], 5)).toEqual([]);
+    // In INVITE order: the one 200 (INVITE at 8 s) cuts the sheds in two: 35 from 1.0 s, then 64 from 8.1 s to the
+    // last INVITE (14.88 s: the end of the data ends a stretch too).
+    expect(longestRefusal(rtt)).toEqual({ calls: 64, sec: 6.78 });
+    expect(longestRefusal([at(1, 5, 'setup'), at(2, 5), at(2.5, 5), at(3, 5, 'setup')])).toEqual({ calls: 2, sec: 1 });
+    expect(longestRefusal([])).toEqual({ calls: 0, sec: 0 });
   });
 });
 
@@ -108,6 +113,7 @@ describe('overload verdicts', () => {
       { fromSec: 20, toSec: 25, offered: 100, shed: 55, shedPct: 55 },
       { fromSec: 25, toSec: 30, offered: 100, shed: 45, shedPct: 45 },
     ],
+    longestRefusal: { calls: 6, sec: 0.3 },
     ...over,
   });
   const clean: Leftovers = { fsChannels: 0, agentStates: { ready: 130 }, acdCalls: 0, records: { answered: 330 }, duplicateRecords: 0 };
@@ -119,7 +125,7 @@ describe('overload verdicts', () => {
     expect(text).toContain('overload: 20 calls/s = 2 × the sustainable 10 calls/s');
     expect(text).toContain('offered 600, completed 330, shed 270 (45%), failed 0');
     expect(text).toContain('0-5s 10/100 10% | 5-10s 50/100 50%');
-    expect(text).toMatch(/PASS {2}shedding follows the load \(not all-or-nothing\): 6 buckets of 5 s: 6 partly shed, 0 shed entirely/);
+    expect(text).toMatch(/PASS {2}shedding follows the load \(not all-or-nothing\): 6 buckets of 5 s: 6 partly shed, 0 shed entirely, 0 not shed; longest run of refusals 6 calls in a row \(0\.3 s\)/);
     expect(text).toMatch(/^overload: PASS \(6\/6 criteria\)$/m);
   });
 
@@ -145,7 +151,9 @@ describe('overload verdicts', () => {
       ],
     });
     const v = overloadVerdicts(onOff, clean, 60);
-    expect(v[5]).toMatchObject({ pass: false, detail: '3 buckets of 5 s: 0 partly shed, 1 shed entirely, 2 not shed' });
+    expect(v[5]).toMatchObject({ pass: false, detail: '3 buckets of 5 s: 0 partly shed, 1 shed entirely, 2 not shed; longest run of refusals 6 calls in a row (0.3 s)' });
+    // Refusing every call for a whole bucket's length fails even when the buckets' edges split the stretch.
+    expect(overloadVerdicts(step({ longestRefusal: { calls: 120, sec: 5.2 } }), clean, 60)[5]!.pass).toBe(false);
     // Shedding nothing at twice the sustainable rate is no pass either (nothing was shed at once).
     expect(overloadVerdicts(step({ shed: 0, completed: 600 }), { ...clean, records: { answered: 600 } }, 60)[1]!.pass).toBe(false);
   });
