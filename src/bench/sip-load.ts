@@ -25,7 +25,7 @@ import {
   type OwnFreeswitch,
   type TelephonyPaths,
 } from './servers.js';
-import { acdLeftovers, formatOverload, overloadVerdicts, recordsSince, longestRefusal, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, SHED_WITHIN_MS, type RttSample, type OverloadStep, type ShedBucket, type ShedTiming, type Verdict, type Leftovers } from './overload.js';
+import { acdLeftovers, formatOverload, overloadVerdicts, recordsSince, answeredInCounts, longestRefusal, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, SHED_WITHIN_MS, type RttSample, type OverloadStep, type ShedBucket, type ShedTiming, type Verdict, type Leftovers } from './overload.js';
 
 /**
  * `acd bench sip-load`: real calls through the hotline (SIPp caller → drachtio-server → this app → FreeSWITCH media,
@@ -162,6 +162,8 @@ export interface StepResult {
   shedTiming?: ShedTiming;
   /** Shed fraction per 5 s of the step (SIPp -trace_counts and -trace_rtt), when some were shed. */
   timeline?: ShedBucket[];
+  /** Calls the far end answered (200 OK), from SIPp's -trace_counts. */
+  accepted?: number;
   /** The longest stretch of consecutive refusals, when some were shed. */
   longestRefusal?: { calls: number; sec: number };
 }
@@ -949,6 +951,7 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
   return {
     ...result,
     reasons: { ...result.reasons, ...shedReasons(app) },
+    ...(r.counts.length > 0 ? { accepted: answeredInCounts(r.counts[r.counts.length - 1]) } : {}),
     ...(shedAll > 0 ? { shedTiming: timing, timeline: shedTimeline(r.counts, r.rtt, 5), longestRefusal: longestRefusal(r.rtt) } : {}),
   };
 }
@@ -1013,8 +1016,9 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     background.push(startAgents(runDir, 'agents-baseline', PORTS.baselineAgent, RTP.baselineAgent, s.talkMs));
     await sleep(1_000);
 
-    const busyAgentsAtTop = Math.ceil(s.rates[s.rates.length - 1]! * (s.talkMs / 1000 + 1.5));
-    if (busyAgentsAtTop > s.seats) notes.push(`at ${s.rates[s.rates.length - 1]} calls/s the hotline needs about ${busyAgentsAtTop} agents at once but only ${s.seats} seats exist: its calls would queue there (the baseline bridges without seats)`);
+    const topRate = s.overload?.rate !== undefined ? s.overload.rate : s.rates[s.rates.length - 1]!;
+    const busyAgentsAtTop = Math.ceil(topRate * (s.talkMs / 1000 + 1.5));
+    if (busyAgentsAtTop > s.seats) notes.push(`at ${topRate} calls/s the hotline needs about ${busyAgentsAtTop} agents at once but only ${s.seats} seats exist: its calls would queue there (the baseline bridges without seats)`);
     const steps: StepResult[] = [];
     const profiles: ProfileSummary[] | undefined = s.profileRate === undefined ? undefined : [];
     let profiledStep: { from: number; to: number } | undefined;
@@ -1075,6 +1079,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
           sustainedRate: sustained,
           factor: s.overload.factor,
           offered: r.offered,
+          accepted: r.accepted ?? r.completed,
           completed: r.completed,
           shed: r.shed,
           failed: r.failed,

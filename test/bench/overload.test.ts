@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatOverload, invitesInCounts, longestRefusal, overloadVerdicts, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, type Leftovers, type OverloadStep, type RttSample } from '../../src/bench/overload.js';
+import { answeredInCounts, formatOverload, invitesInCounts, longestRefusal, overloadVerdicts, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, type Leftovers, type OverloadStep, type RttSample } from '../../src/bench/overload.js';
 import { callerStats, parseSippStats } from '../../src/bench/sip-load.js';
 
 // acd bench sip-load --overload: the shed calls from SIPp's files, and the verdicts. No servers needed.
@@ -25,6 +25,7 @@ describe('shed calls in SIPp files', () => {
   it('counts the 503s of the shed branch and times them (real SIPp files)', () => {
     const c = parseSippStats(fixture('caller-shed-counts.csv'));
     expect(invitesInCounts(c[c.length - 1])).toBe(100);
+    expect(answeredInCounts(c[c.length - 1])).toBe(0);
     expect(shedInCounts(c[c.length - 1])).toBe(100);
     const st = parseSippStats(fixture('caller-shed-stat.csv'));
     // The shed branch is a successful end of the scenario, not an SIPp failure.
@@ -100,6 +101,7 @@ describe('overload verdicts', () => {
     sustainedRate: 10,
     factor: 2,
     offered: 600,
+    accepted: 330,
     completed: 330,
     shed: 270,
     failed: 0,
@@ -123,17 +125,20 @@ describe('overload verdicts', () => {
     expect(v.map((x) => x.pass)).toEqual([true, true, true, true, true, true]);
     const text = formatOverload(step(), clean, v, 60).join('\n');
     expect(text).toContain('overload: 20 calls/s = 2 × the sustainable 10 calls/s');
-    expect(text).toContain('offered 600, completed 330, shed 270 (45%), failed 0');
+    expect(text).toContain('offered 600, accepted 330, completed 330, shed 270 (45%), failed 0');
     expect(text).toContain('0-5s 10/100 10% | 5-10s 50/100 50%');
     expect(text).toMatch(/PASS {2}shedding follows the load \(not all-or-nothing\): 6 buckets of 5 s: 6 partly shed, 0 shed entirely, 0 not shed; longest run of refusals 6 calls in a row \(0\.3 s\)/);
     expect(text).toMatch(/^overload: PASS \(6\/6 criteria\)$/m);
   });
 
   it('fails each criterion on its own evidence', () => {
-    const failedCalls = overloadVerdicts(step({ completed: 320, failed: 10 }), { ...clean, records: { answered: 320 } }, 60);
+    // 10 accepted calls dropped by silence detection: recorded (one record per accepted call), but not completed.
+    const failedCalls = overloadVerdicts(step({ completed: 320, failed: 10 }), { ...clean, records: { answered: 320, silent: 10 } }, 60);
     expect(failedCalls.filter((x) => !x.pass).map((x) => x.criterion)).toEqual(['accepted calls completed with their prompts']);
-    const slowShed = overloadVerdicts(step({ shed: 200, failed: 70, completed: 330, reasons: { Slow503: 70 } }), clean, 60);
-    expect(slowShed.filter((x) => !x.pass).map((x) => x.criterion)).toEqual(['accepted calls completed with their prompts', 'the rest shed with 503/480 + Retry-After at once']);
+    // 70 refused only after a second or more: not accepted, not shed at once, no record.
+    const slowShed = overloadVerdicts(step({ shed: 200, failed: 70, reasons: { Slow503: 70 } }), clean, 60);
+    expect(slowShed.filter((x) => !x.pass).map((x) => x.criterion)).toEqual(['the rest shed with 503/480 + Retry-After at once']);
+    expect(slowShed[1]!.detail).toContain('270 not accepted: 200 shed within 1 s (33.3% of offered), 70 answered 503 later (failed), 0 neither');
     const left = overloadVerdicts(step(), { ...clean, fsChannels: 4, agentStates: { ready: 128, 'on-call': 2 }, acdCalls: 2 }, 60);
     expect(left.filter((x) => !x.pass).map((x) => x.criterion)).toEqual(['FreeSWITCH channels 0 after 60 s', 'no agent stuck']);
     // A record for a shed call (overload disposition) or a call recorded twice.
@@ -155,6 +160,6 @@ describe('overload verdicts', () => {
     // Refusing every call for a whole bucket's length fails even when the buckets' edges split the stretch.
     expect(overloadVerdicts(step({ longestRefusal: { calls: 120, sec: 5.2 } }), clean, 60)[5]!.pass).toBe(false);
     // Shedding nothing at twice the sustainable rate is no pass either (nothing was shed at once).
-    expect(overloadVerdicts(step({ shed: 0, completed: 600 }), { ...clean, records: { answered: 600 } }, 60)[1]!.pass).toBe(false);
+    expect(overloadVerdicts(step({ shed: 0, accepted: 600, completed: 600 }), { ...clean, records: { answered: 600 } }, 60)[1]!.pass).toBe(false);
   });
 });
