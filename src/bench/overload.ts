@@ -76,7 +76,7 @@ export function parseRtt(text: string): RttSample[] {
     .filter((x) => Number.isFinite(x.atMs) && Number.isFinite(x.ms));
 }
 
-/** A shed is a refusal at once: a 503/480 within this long. Slower ones are failed set-ups in disguise (Slow503). */
+/** A shed is a refusal at once: a 503/480 within this long. Slower ones (a late refusal, or a set-up that timed out) count as failed (Slow503). */
 export const SHED_WITHIN_MS = 1000;
 
 /** The 503/480 of the "shed" branch, split at SHED_WITHIN_MS. */

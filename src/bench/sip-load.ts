@@ -940,8 +940,8 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
     await p.bg.stop();
     profiles?.push({ side, rate, server: p.server, file: p.file, top: await perfTop(p.file) });
   }
-  // Shed means refused at once: a 503/480 that took a second or more (e.g. after a media set-up that timed out) is a
-  // failed call that ended the same way, and counts as failed (Slow503).
+  // Shed means refused at once: a 503/480 that took a second or more (a refusal stuck behind other work, or a media
+  // set-up that timed out) counts as failed (Slow503).
   const shedAll = shedInCounts(r.counts[r.counts.length - 1]);
   const timing = shedTiming(r.stats);
   // Each 503/480's own time from -trace_rtt; without it (no samples), SIPp's repartition of the "shed" counter.
