@@ -30,6 +30,7 @@ import type { CallRecordSink, TransferTarget } from './call/ports.js';
 import type { CallDataSink } from './ivr/channel.js';
 import { CallRegistry } from './call/registry.js';
 import { AdmissionController } from './call/admission.js';
+import { EventLoopLoad } from './core/loop-load.js';
 import type { FsmrfLeg } from './media/fsmrf-leg.js';
 import { fsmrfPoolServers } from './media/media-server.js';
 import { MediaPool } from './media/media-pool.js';
@@ -660,6 +661,8 @@ async function startTelephony(d: TelephonyDeps): Promise<
   // 5. Calls.
   // Admission control (src/call/admission.ts): inbound set-ups report their own latency and outcome
   // (src/sip/inbound.ts), so media.onSetupFailure is no longer needed here.
+  const loopLoad = new EventLoopLoad();
+  loopLoad.start();
   const admission = new AdmissionController(
     clock,
     {
@@ -667,10 +670,13 @@ async function startTelephony(d: TelephonyDeps): Promise<
       hardIdleCpu: config.MEDIA_MIN_IDLE_CPU,
       latencyTargetMs: config.SETUP_LATENCY_TARGET_MS,
       maxSetups: config.SETUP_LIMIT_MAX,
+      loopBusySoft: config.APP_LOOP_BUSY_SOFT,
+      loopBusyMax: config.APP_LOOP_BUSY_MAX,
     },
     // The idle CPU of the server the next call would go to; with no media server in service every call sheds.
     () => media.cpuIdle,
     () => media.healthyCount,
+    () => loopLoad.busy(),
   );
   d.metrics.setPipelineSources({ admission: () => admission.state() });
   const registry = new CallRegistry(clock, config.MAX_CONCURRENT_CALLS, admission, d.metrics.shedObserver());
@@ -801,6 +807,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
       await housekeeping.close();
       await seats.close();
       acd.stop();
+      loopLoad.stop();
       media.close();
       disconnectDrachtio(srf);
     },

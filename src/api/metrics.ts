@@ -91,7 +91,7 @@ export class ApiMetrics {
     });
     this.callsShed = new Counter({
       name: 'hotline_calls_shed_total',
-      help: 'Incoming calls refused with 503, by reason (draining, overloaded, media-down, setup-limit, media-cpu)',
+      help: 'Incoming calls refused with 503, by reason (draining, overloaded, media-down, setup-limit, media-cpu, app-busy)',
       labelNames: ['reason'],
       registers: [this.registry],
     });
@@ -181,6 +181,7 @@ export class ApiMetrics {
     admissionGauge('hotline_admission_setup_limit', 'Media set-ups allowed in flight now (adapted to set-up latency and failures; new calls beyond it get 503)', (x) => x.setupLimit);
     admissionGauge('hotline_admission_setups_in_flight', 'Admitted calls whose media endpoint is being set up', (x) => x.setupsInFlight);
     admissionGauge('hotline_admission_cpu_fraction', "Share of new calls admitted by FreeSWITCH's idle CPU now (1 above MEDIA_SOFT_IDLE_CPU, 0 at MEDIA_MIN_IDLE_CPU)", (x) => x.cpuAdmitFraction);
+    admissionGauge('hotline_admission_loop_fraction', "Share of new calls admitted by the app's event-loop utilisation now (1 at or below APP_LOOP_BUSY_SOFT, 0 at APP_LOOP_BUSY_MAX)", (x) => x.loopAdmitFraction);
     // One query per scrape feeds the three work-order gauges.
     let orders: Promise<{ escalated: number; overdueComplaints: number; open: number } | undefined> | undefined;
     const readOrders = (): Promise<{ escalated: number; overdueComplaints: number; open: number } | undefined> => {

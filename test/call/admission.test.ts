@@ -59,7 +59,7 @@ describe('AdmissionController: shedding that follows the live load', () => {
     d.setup.failed();
     d.setup.failed();
     d.setup.succeeded();
-    expect(c.state()).toEqual({ setupLimit: 9, setupsInFlight: 0, cpuAdmitFraction: 1 });
+    expect(c.state()).toEqual({ setupLimit: 9, setupsInFlight: 0, cpuAdmitFraction: 1, loopAdmitFraction: 1 });
   });
 
   it('a set-up still in flight past the target counts as slow at once (not only at its time-out), and only once', () => {
@@ -157,6 +157,56 @@ describe('AdmissionController: shedding that follows the live load', () => {
     expect(pattern(floor, 2)).toBe('AA');
     idle2 = 9.9;
     expect(pattern(floor, 2)).toBe('RR');
+  });
+
+  it("the app's event loop is a ramp too (soft 0.8, max 0.95): refusals say app-busy, the stricter ramp of the two sets the share", () => {
+    let busy: number | undefined = 0.875; // half-way
+    let idle = 90;
+    const c = new AdmissionController(new VirtualClock(), { ...BASE, maxSetups: 1000, loopBusySoft: 0.8, loopBusyMax: 0.95 }, () => idle, () => 1, () => busy);
+    expect(pattern(c, 8)).toBe('RARARARA');
+    expect(c.tryAdmit()).toEqual({ ok: false, reason: 'app-busy', retryAfterSec: 3 });
+    c.tryAdmit(); // the accumulator's admitted half
+    busy = 0.95;
+    expect(pattern(c, 4)).toBe('RRRR');
+    busy = 0.5;
+    expect(pattern(c, 4)).toBe('AAAA');
+    busy = undefined; // not measured yet
+    expect(pattern(c, 4)).toBe('AAAA');
+    // Both squeezed: one share, the stricter (25 % from the CPU), not 50 % of 25 %.
+    busy = 0.875;
+    idle = 15;
+    expect(pattern(c, 8)).toBe('RRRARRRA');
+    expect(c.tryAdmit()).toMatchObject({ ok: false, reason: 'media-cpu' });
+    expect(c.state()).toMatchObject({ cpuAdmitFraction: 0.25, loopAdmitFraction: 0.5 });
+    // Off without loopBusyMax (or 0), whatever the loop says.
+    const off = new AdmissionController(new VirtualClock(), { ...BASE, maxSetups: 1000 }, () => 90, () => 1, () => 1);
+    expect(pattern(off, 4)).toBe('AAAA');
+  });
+
+  it('an app whose loop saturates at 10.5 calls/s, offered 20/s: the loop ramp keeps it below saturation and admits about 10/s', () => {
+    const clock = new VirtualClock();
+    // A call's work spread over its 13 s (set-up, prompts, the queue, the agent, the hang-up): 10 calls/s keep the
+    // loop 95 % busy.
+    const CALL_MS = 13_000;
+    const admittedAt: number[] = [];
+    const busy = (): number => Math.min(1, (admittedAt.filter((t) => t > clock.now() - CALL_MS).length * 0.095 * 1000) / CALL_MS);
+    let readBusy: number | undefined;
+    const c = new AdmissionController(clock, { ...BASE, maxSetups: 1000, loopBusySoft: 0.8, loopBusyMax: 0.95 }, () => 90, () => 1, () => readBusy);
+    let saturated = 0;
+    for (let ms = 0; ms < 120_000; ms += 50) {
+      clock.advance(50);
+      if (ms % 500 === 0) readBusy = busy(); // read every half second, as EventLoopLoad does
+      if (busy() >= 1) saturated++;
+      const d = c.tryAdmit(); // one call every 50 ms: 20 calls/s
+      if (d.ok) {
+        d.setup.succeeded();
+        admittedAt.push(clock.now());
+      }
+    }
+    const perSec = admittedAt.length / 120;
+    expect(perSec).toBeGreaterThan(8.5);
+    expect(perSec).toBeLessThan(10.5);
+    expect(saturated).toBe(0);
   });
 
   it('Retry-After grows with the depth of the cut: 1 s for a light squeeze, 5 s for a full stop', () => {
