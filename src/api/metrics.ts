@@ -28,7 +28,7 @@ export interface PipelineSources {
   /** Work orders still needing someone (src/workflow): escalated not accepted, complaints overdue, all open. */
   workOrders?: () => Promise<{ escalated: number; overdueComplaints: number; open: number }>;
   /** Admission control of new calls (src/call/admission.ts): its set-up limit and CPU share now. */
-  admission?: () => { setupLimit: number; setupsInFlight: number; cpuAdmitFraction: number };
+  admission?: () => { setupLimit: number; setupsInFlight: number; cpuAdmitFraction: number; loopAdmitFraction: number };
   /** The media servers of FREESWITCH_SERVERS (src/media/media-pool.ts), by host:port. */
   mediaServers?: () => readonly { name: string; up: boolean; sessions: number; cpuIdle: number | undefined }[];
 }
