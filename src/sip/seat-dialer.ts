@@ -2,7 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { CallError } from '../call/errors.js';
-import type { AnsweredSeat, RingingSeat, SeatDialer } from '../call/ports.js';
+import type { AnsweredSeat, DirectMedia, MediaPeer, RingingSeat, SeatDialer } from '../call/ports.js';
 import type { FsmrfLeg } from '../media/fsmrf-leg.js';
 import type { MediaLegFactory } from '../media/media-pool.js';
 import { SrfSeat } from './dialogs.js';
@@ -30,7 +30,7 @@ export class SipSeatDialer implements SeatDialer {
     private readonly sipDomain: string,
   ) {}
 
-  async ring(agentId: string, call: { callId: string; callerNumber: string; mediaNear?: string }): Promise<RingingSeat> {
+  async ring(agentId: string, call: { callId: string; callerNumber: string; mediaNear?: string; direct?: DirectMedia }): Promise<RingingSeat> {
     const [reg] = await this.registrations.contacts(agentId, this.clock.now());
     if (!reg) throw new CallError('SEAT_UNREACHABLE', `agent ${agentId} has no registered seat`, { agentId });
 
@@ -71,6 +71,31 @@ export class SipSeatDialer implements SeatDialer {
         await uac.destroy();
         throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
       }
+      const proxy = behindNat(reg.contact, reg.source) ? `sip:${reg.source}` : undefined;
+      const peer = call.direct?.();
+      const callerAnswer = peer ? await this.offerToCaller(peer, uac.sdp, agentId, call.callId) : undefined;
+      if (callerAnswer !== undefined) {
+        let dialog: Srf.Dialog;
+        try {
+          dialog = await uac.ack(callerAnswer);
+        } catch (err) {
+          // No seat dialog: end its answered call (ACK + BYE). The caller's media points at a seat that is gone; the
+          // session, told of the failure, re-anchors or ends the caller.
+          await uac.destroy().catch(() => undefined);
+          throw err;
+        }
+        seat = new SrfSeat(dialog, undefined, proxy);
+        if (cancelled) {
+          // The CANCEL came while the caller was being re-INVITEd (the seat had answered already).
+          await seat.hangup();
+          throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
+        }
+        return seat;
+      }
+      if (cancelled) {
+        await uac.destroy();
+        throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
+      }
       try {
         leg = await this.media.legForRemoteSdp(uac.sdp, { near: call.mediaNear });
       } catch (err) {
@@ -88,7 +113,7 @@ export class SipSeatDialer implements SeatDialer {
         await Promise.allSettled([answeredLeg.release(), uac.destroy()]);
         throw err;
       }
-      seat = new SrfSeat(dialog, leg, behindNat(reg.contact, reg.source) ? `sip:${reg.source}` : undefined);
+      seat = new SrfSeat(dialog, leg, proxy);
       if (cancelled) {
         await Promise.all([seat.hangup(), leg.release()]);
         throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
@@ -104,7 +129,7 @@ export class SipSeatDialer implements SeatDialer {
         if (cancelled) return;
         cancelled = true;
         if (seat) {
-          await Promise.all([seat.hangup(), seat.leg.release()]);
+          await Promise.all([seat.hangup(), seat.leg?.release()]);
           return;
         }
         if (invite) {
@@ -120,6 +145,20 @@ export class SipSeatDialer implements SeatDialer {
         }
       },
     };
+  }
+
+  /**
+   * Media release: the seat's offer goes to the caller by re-INVITE, the caller's answer will go in the seat's ACK.
+   * Undefined when the caller refused or the re-INVITE failed: the seat is then anchored in FreeSWITCH as usual, so
+   * a caller that cannot move its media still talks to the agent.
+   */
+  private async offerToCaller(peer: MediaPeer, seatOffer: string, agentId: string, callId: string): Promise<string | undefined> {
+    try {
+      return await peer.reinvite(seatOffer);
+    } catch (err) {
+      this.log.warn({ err, agentId, callId }, 'caller refused the seat media (re-INVITE): seat anchored in the media server');
+      return undefined;
+    }
   }
 }
 
