@@ -48,10 +48,25 @@ export interface SrfMediaPeerOptions {
 }
 
 /**
+ * A MediaPeer that can take its last re-INVITE back (src/sip only): a seat whose answer was handed to the caller but
+ * that did not become the call's seat after all (the CANCEL crossed, its ACK failed) must not keep the caller's media.
+ */
+export interface RevertibleMediaPeer extends MediaPeer {
+  /** Re-INVITE the far end with the SDP it had from us before the last reinvite(). Never throws. */
+  revert(): Promise<void>;
+}
+
+export function isRevertible(peer: MediaPeer): peer is RevertibleMediaPeer {
+  return typeof (peer as Partial<RevertibleMediaPeer>).revert === 'function';
+}
+
+/**
  * Media release over the caller's drachtio Dialog: re-INVITE it with a seat's offer (its media leaves FreeSWITCH),
  * or without an offer to anchor it in a new FreeSWITCH leg again. One re-INVITE at a time, in call order.
  */
-export class SrfMediaPeer implements MediaPeer {
+export class SrfMediaPeer implements RevertibleMediaPeer {
+  /** The SDP the far end had from us before the last reinvite() (its media-server leg's, still alive then). */
+  private beforeLast: string | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly dialog: ModifiableDialog;
   private readonly clock: Clock;
@@ -70,7 +85,9 @@ export class SrfMediaPeer implements MediaPeer {
 
   reinvite(offerSdp: string): Promise<string> {
     return this.serial(async () => {
+      const before = this.dialog.local.sdp;
       const answer = await this.modify(offerSdp);
+      this.beforeLast = before;
       if (typeof answer !== 'string' || answer === '') {
         // srf ACKed already; a 200 OK without an answer leaves the far end's media where it was.
         throw new MediaPeerError('REINVITE_FAILED', 'the re-INVITE was answered without SDP');
@@ -102,6 +119,20 @@ export class SrfMediaPeer implements MediaPeer {
       // refresh, hold) offers the live leg, not nothing.
       this.dialog.local.sdp = leg.localSdp;
       return leg;
+    });
+  }
+
+  revert(): Promise<void> {
+    return this.serial(async () => {
+      const sdp = this.beforeLast;
+      this.beforeLast = undefined;
+      if (sdp === undefined) return;
+      try {
+        await this.modify(sdp);
+      } catch (err) {
+        // The caller is gone (or refuses): the session ends or re-anchors it; nothing more to do here.
+        this.log.info({ err }, 'could not move the caller back to its media-server leg');
+      }
     });
   }
 

@@ -6,6 +6,7 @@ import type { AnsweredSeat, DirectMedia, MediaPeer, RingingSeat, SeatDialer } fr
 import type { FsmrfLeg } from '../media/fsmrf-leg.js';
 import type { MediaLegFactory } from '../media/media-pool.js';
 import { SrfSeat } from './dialogs.js';
+import { isRevertible } from './media-peer.js';
 import type { RegistrationStore } from './registrations.js';
 
 /** What drachtio-srf's createUAC resolves to with `noAck: true` and no local SDP (a late-offer INVITE). */
@@ -79,15 +80,16 @@ export class SipSeatDialer implements SeatDialer {
         try {
           dialog = await uac.ack(callerAnswer);
         } catch (err) {
-          // No seat dialog: end its answered call (ACK + BYE). The caller's media points at a seat that is gone; the
-          // session, told of the failure, re-anchors or ends the caller.
-          await uac.destroy().catch(() => undefined);
+          // No seat dialog: end its answered call (ACK + BYE), and give the caller its media-server leg back (the
+          // session still holds it: it releases it only once it has the seat).
+          await Promise.allSettled([uac.destroy(), revert(peer)]);
           throw err;
         }
         seat = new SrfSeat(dialog, undefined, proxy);
         if (cancelled) {
-          // The CANCEL came while the caller was being re-INVITEd (the seat had answered already).
-          await seat.hangup();
+          // The CANCEL came while the caller was being re-INVITEd (the seat had answered already): the caller goes
+          // back to its media-server leg, which the session still holds.
+          await Promise.allSettled([seat.hangup(), revert(peer)]);
           throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
         }
         return seat;
@@ -160,6 +162,11 @@ export class SipSeatDialer implements SeatDialer {
       return undefined;
     }
   }
+}
+
+/** Take the caller's media back from a seat that did not become the call's (see RevertibleMediaPeer). */
+async function revert(peer: MediaPeer | undefined): Promise<void> {
+  if (peer && isRevertible(peer)) await peer.revert();
 }
 
 /**

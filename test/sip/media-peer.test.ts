@@ -184,4 +184,34 @@ describe('SrfMediaPeer.reanchor', () => {
     expect(asked).toBe(0);
     expect(d.local.sdp).toBe('v=0 fs-original');
   });
+
+  it('revert: the caller gets back the SDP it had before the last reinvite (its media-server leg), once', async () => {
+    const d = new FakeDialog();
+    const peer = peerOver(d, { legForRemoteSdp: () => Promise.reject(new Error('unused')) });
+    const answered = peer.reinvite('v=0 seat');
+    await flushMicrotasks();
+    d.ok('v=0 caller-answer');
+    await answered;
+    const back = peer.revert();
+    await flushMicrotasks();
+    expect(d.pending[0]!.sdp).toBe('v=0 fs-original');
+    d.ok('v=0 caller-answer-2');
+    await back;
+    expect(d.local.sdp).toBe('v=0 fs-original');
+    await peer.revert();
+    expect(d.pending).toHaveLength(0);
+  });
+
+  it('revert never throws (the caller hung up meanwhile)', async () => {
+    const d = new FakeDialog();
+    const peer = peerOver(d, { legForRemoteSdp: () => Promise.reject(new Error('unused')) });
+    const answered = peer.reinvite('v=0 seat');
+    await flushMicrotasks();
+    d.ok('v=0 caller-answer');
+    await answered;
+    const back = peer.revert();
+    await flushMicrotasks();
+    d.refuse(481);
+    await expect(back).resolves.toBeUndefined();
+  });
 });

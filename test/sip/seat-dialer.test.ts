@@ -104,8 +104,13 @@ describe('SipSeatDialer', () => {
         this.offers.push(offer);
         return new Promise((ok, fail) => (this.settle = { ok, fail }));
       }
+      reverted = 0;
       reanchor(): Promise<never> {
         return Promise.reject(new Error('unused'));
+      }
+      revert(): Promise<void> {
+        this.reverted++;
+        return Promise.resolve();
       }
       answer(sdp: string): void {
         this.settle!.ok(sdp);
@@ -156,6 +161,7 @@ describe('SipSeatDialer', () => {
       expect(srf.acked).toEqual(['v=0 caller-answer']);
       expect(seat.leg).toBeUndefined();
       expect(legs).toHaveLength(0);
+      expect(peer.reverted).toBe(0);
       await ringing.cancel(); // the session giving up later: BYE to the seat, nothing to release
       expect(srf.dialog.destroyed).toBe(1);
     });
@@ -191,6 +197,8 @@ describe('SipSeatDialer', () => {
       expect(srf.acked).toEqual(['v=0 caller-answer']);
       expect(srf.dialog.destroyed).toBe(1);
       expect(legs).toHaveLength(0);
+      // The caller's media goes back to its media-server leg, which the session still holds.
+      expect(peer.reverted).toBe(1);
     });
 
     it('a CANCEL crossing a refused re-INVITE: the seat is ended without a media leg', async () => {
@@ -203,6 +211,7 @@ describe('SipSeatDialer', () => {
       await expect(ringing.answered).rejects.toMatchObject({ code: 'SEAT_CANCELLED' });
       expect(srf.destroyed).toBe(1);
       expect(legs).toHaveLength(0);
+      expect(peer.reverted).toBe(0);
     });
   });
 });
