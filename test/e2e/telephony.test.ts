@@ -357,6 +357,8 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
   it('media release: the caller hangs up while talking straight to the seat; the seat gets BYE, the record is written, the agent is free', async () => {
     expect((await register(D)).code).toBe(0);
     await sleep(300);
+    // D may still be in the previous call's wrap-up (5 s).
+    for (let i = 0; i < 40 && (await agentState(D)) === 'wrap-up'; i++) await sleep(250);
     await store.setReady(D.user).catch(() => undefined);
     const agent = seat('agent_answers_direct_waits_for_bye.xml', D);
     const call = await sipp('caller_press1_direct_hangs_up_while_talking.xml', ['-s', DIRECT_NUMBER, '-key', 'caller', '13900000009', SIP], 40_000);
