@@ -764,7 +764,9 @@ async function startApp(s: Settings, config: Config, runDir: string): Promise<Ba
     TELEPHONY_ENABLED: 'true',
     LOG_LEVEL: 'info',
     MEDIA_CONTROL: s.mediaControl,
-    ...(s.mediaRelease ? { MEDIA_RELEASE_QUEUES: APP_QUEUE, SILENT_CALL_QUEUES: '' } : {}),
+    // No silent-call script (it listens on the caller's media): an empty SILENT_CALL_QUEUES would mean its default,
+    // every queue, so it names none of the bench's.
+    ...(s.mediaRelease ? { MEDIA_RELEASE_QUEUES: APP_QUEUE, SILENT_CALL_QUEUES: 'none' } : {}),
   };
   // --profile: V8's sampling profiler over the whole run, written when the app exits (summarised at the end); tsx
   // hands Node's flags to the process it runs (NODE_OPTIONS may not carry --cpu-prof).
@@ -1040,7 +1042,7 @@ export function register(bench: Command): void {
     .option('--ignore-busy', 'run even while others use SIPp or the servers (a quick check; both sides\' figures are disturbed)')
     .option('--app-max-calls <n>', 'MAX_CONCURRENT_CALLS for the app under test', '1000')
     .option('--media-control <mode>', "the app's MEDIA_CONTROL: socket (an event socket per FreeSWITCH channel) or shared (parked channels over one socket)", 'socket')
-    .option('--media-release', "release the app's media while agents talk (MEDIA_RELEASE_QUEUES=the bench queue, no silent-call script); the baseline is unchanged")
+    .option('--media-release', "release the app's media while agents talk (MEDIA_RELEASE_QUEUES=the bench queue, SILENT_CALL_QUEUES=none); the baseline is unchanged")
     .option('--profile <rate>', 'profile the steps at this rate: perf on FreeSWITCH (both sides) and drachtio-server, V8 on the app (whole run); top symbols in the report')
     .option('--json', 'print the result as JSON')
     .action(async (o: Options) => {
