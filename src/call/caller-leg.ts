@@ -1,4 +1,4 @@
-import { MediaError } from '../media/errors.js';
+import { isMediaError, MediaError } from '../media/errors.js';
 import type { CollectOptions, DtmfListener, GoneListener, MediaLeg, RecordOptions } from '../media/leg.js';
 import type { MediaPeer } from './ports.js';
 
@@ -72,11 +72,11 @@ export class CallerLeg implements MediaLeg {
   }
 
   play(files: readonly string[], opts?: { timeoutMs?: number }): Promise<void> {
-    return this.withLeg('play', (l) => l.play(files, opts));
+    return this.withLeg('play', (l) => l.play(files, opts), () => undefined);
   }
 
   collect(opts: CollectOptions): Promise<string> {
-    return this.withLeg('collect', (l) => l.collect(opts));
+    return this.withLeg('collect', (l) => l.collect(opts), () => '');
   }
 
   record(file: string, opts: RecordOptions): Promise<{ seconds: number }> {
@@ -88,7 +88,7 @@ export class CallerLeg implements MediaLeg {
   }
 
   startBackground(file: string): Promise<void> {
-    return this.withLeg('startBackground', (l) => l.startBackground(file));
+    return this.withLeg('startBackground', (l) => l.startBackground(file), () => undefined);
   }
 
   recordSession(file: string): Promise<void> {
@@ -140,8 +140,20 @@ export class CallerLeg implements MediaLeg {
     ];
   }
 
-  private async withLeg<T>(op: string, fn: (leg: MediaLeg) => Promise<T>): Promise<T> {
-    return fn(await this.leg(op));
+  /**
+   * `stopped`: what the operation answers when detach() released its leg under it. FreeSWITCH answers uuid_break at
+   * once and the broken application reports back later, so a prompt still under way at the seat's answer (the
+   * queue's first announcement) ends with the leg, as MEDIA_GONE: that is audio stopped for the talk, not the
+   * caller leaving (the IVR channel reads MEDIA_GONE as a hangup).
+   */
+  private async withLeg<T>(op: string, fn: (leg: MediaLeg) => Promise<T>, stopped?: () => T): Promise<T> {
+    const leg = await this.leg(op);
+    try {
+      return await fn(leg);
+    } catch (err) {
+      if (stopped && isMediaError(err, 'MEDIA_GONE') && this.current !== leg && !this.gone) return stopped();
+      throw err;
+    }
   }
 
   /** The leg carrying the caller now, re-anchoring a detached caller first (one re-INVITE for concurrent operations). */

@@ -133,9 +133,17 @@ export class ScriptedLeg implements MediaLeg {
     return Promise.resolve();
   }
 
+  /**
+   * How long after stopAudio() the broken operations report back. FreeSWITCH answers uuid_break at once and the
+   * application's completion comes later: an operation can still be pending when stopAudio() has returned.
+   */
+  stopLatencyMs = 0;
+
   stopAudio(): Promise<void> {
     if (!this.gone) this.events.push('stop');
-    for (const b of [...this.breakers]) b();
+    const breakers = [...this.breakers];
+    if (this.stopLatencyMs === 0) for (const b of breakers) b();
+    else this.clock.setTimeout(() => breakers.forEach((b) => b()), this.stopLatencyMs);
     return Promise.resolve();
   }
 
