@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowRegistry } from '../../src/ivr/registry.js';
 import { closeHarness, run, shippedFlowsWithE2e, world, type CallOptions } from './harness.js';
 
-// Repro (sip-load --media-release): a seat answering while the queue's first announcement still plays on the
-// caller's leg. detach() releases that leg; the announcement's play fails MEDIA_GONE, which the IVR channel reads
-// as the caller hanging up: the call ends 20 ms after the release.
+// A seat answering while the queue's first announcement still plays on the caller's leg (sip-load --media-release:
+// the seat answers 0.5 s after the offer). detach() releases that leg; FreeSWITCH reports the broken playback only
+// after uuid_break has returned, so the play ends with the leg (MEDIA_GONE), which the IVR channel would read as the
+// caller hanging up: every such call ended 20 ms after the release.
 let flows: FlowRegistry;
 let remove: (() => Promise<void>) | undefined;
 beforeAll(async () => {
