@@ -349,7 +349,7 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
     expect(rc.code, rc.out).toBe(0);
     expect(legsWhileTalking).toBe(0);
     const rec = await record('13900000008');
-    expect(rec).toMatchObject({ agent_id: D.user, queue_id: 'direct', flow_id: 'direct', survey_rating: 2, disposition: 'completed' });
+    expect(rec).toMatchObject({ agent_id: D.user, queue_id: 'direct', flow_id: 'direct', survey_rating: 2, disposition: 'answered' });
     expect(await legsSettle()).toBe(0);
     expect(['wrap-up', 'ready']).toContain(await agentState(D));
   });
