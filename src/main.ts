@@ -689,6 +689,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
     silentAgentKey: config.SILENT_CALL_AGENT_KEY,
     lateWhisper: queueOption(() => d.flows.queues(), 'lateWhisper', queueList(config.LATE_WHISPER_QUEUES)),
     record: queueOption(() => d.flows.queues(), 'record', queueList(config.RECORD_QUEUES)),
+    releaseMedia: queueOption(() => d.flows.queues(), 'releaseMedia', queueList(config.MEDIA_RELEASE_QUEUES)),
   };
   const isQueue = (id: string): boolean => (d.flows.queues() ?? []).some((q) => q.id === id);
   const seatDialer = new SipSeatDialer(srf, media, registrations, clock, log, config.SIP_DOMAIN);

@@ -91,11 +91,13 @@ export interface QueuePeakPlan {
   dipSec?: number;
 }
 
-/** Silent-call script on the agent leg, late-answer apology whisper, recording. */
+/** Silent-call script on the agent leg, late-answer apology whisper, recording, media release for the talk. */
 export interface QueueTelephony {
   silentCall?: boolean;
   lateWhisper?: boolean;
   record?: boolean;
+  /** Caller and agent talk directly, FreeSWITCH leaves the call until the caller needs the IVR again. */
+  releaseMedia?: boolean;
 }
 
 /** A call asking to be queued. */

@@ -42,6 +42,8 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LOAD_DIR = join(REPO, 'test', 'e2e', 'load');
 const HOTLINE_ID = 'sip-load';
 const APP_NUMBER = '55501';
+/** The app's queue in test/e2e/load/flows (the one --media-release releases). */
+const APP_QUEUE = 'load';
 const BASELINE_NUMBER = '55500';
 const SIP_DOMAIN = 'hotline.local';
 const DTMF_PCAP = '/usr/share/sip-tester/dtmf_2833_1.pcap';
@@ -264,7 +266,7 @@ export function summarizeSide(steps: readonly StepResult[]): SideSummary {
 
 export interface SipLoadResult {
   status: 'done';
-  settings: { rates: number[]; stepSec: number; seats: number; talkMs: number; dtmfMs: number; maxFail: number; fsConf: string; mediaControl?: string };
+  settings: { rates: number[]; stepSec: number; seats: number; talkMs: number; dtmfMs: number; maxFail: number; fsConf: string; mediaControl?: string; mediaRelease?: boolean };
   steps: StepResult[];
   baseline: SideSummary;
   hotline: SideSummary;
@@ -302,7 +304,8 @@ export function formatReport(r: SipLoadResult): string {
   out.push(
     `call: greeting + menu, DTMF 1 after ${s.dtmfMs / 1000} s, queue, agent answers after 0.5 s, talks ${s.talkMs / 1000} s, hangs up; ` +
       `${s.stepSec} s of arrivals per step; a step holds when ≤ ${round(s.maxFail * 100, 2)}% of its calls fail or are shed (503/480 with Retry-After); ${s.seats} seats` +
-      (s.mediaControl ? `; the app's MEDIA_CONTROL ${s.mediaControl}` : ''),
+      (s.mediaControl ? `; the app's MEDIA_CONTROL ${s.mediaControl}` : '') +
+      (s.mediaRelease ? '; media released while the agent talks (the app re-INVITEs the caller to the seat)' : ''),
   );
   out.push('');
   const head = ['rate/s', 'side', 'offered', 'completed', 'shed', 'failed', 'shed %', 'concurrent', 'setup ms', 'call s', 'cpu ms/call', 'held', 'reasons (failures; the app\'s 503s)'];
@@ -559,6 +562,7 @@ interface Options {
   overloadRate?: string;
   overloadFactor: string;
   settleSeconds: string;
+  mediaRelease?: boolean;
   json?: boolean;
 }
 
@@ -586,6 +590,11 @@ interface Settings {
    * sustainable rate, then the checks `settleSec` after its last arrival (src/bench/overload.ts).
    */
   overload: { rate: number | undefined; factor: number; settleSec: number } | undefined;
+  /**
+   * The app's queue releases media (MEDIA_RELEASE_QUEUES): caller and seat talk RTP to each other, FreeSWITCH carries
+   * the IVR and the queue only. The silent-call script (which listens on the caller's leg) is off for it.
+   */
+  mediaRelease: boolean;
 }
 
 function parseOptions(o: Options): Settings {
@@ -619,6 +628,7 @@ function parseOptions(o: Options): Settings {
     profileRate: o.profile === undefined ? undefined : profileRate(o.profile, rates),
     mediaControl: mediaControl(o.mediaControl),
     overload: o.overload || o.overloadRate !== undefined ? overloadOptions(o) : undefined,
+    mediaRelease: o.mediaRelease === true,
   };
 }
 
@@ -816,6 +826,9 @@ async function startApp(s: Settings, config: Config, runDir: string): Promise<Ba
     TELEPHONY_ENABLED: 'true',
     LOG_LEVEL: 'info',
     MEDIA_CONTROL: s.mediaControl,
+    // No silent-call script (it listens on the caller's media): an empty SILENT_CALL_QUEUES would mean its default,
+    // every queue, so it names none of the bench's.
+    ...(s.mediaRelease ? { MEDIA_RELEASE_QUEUES: APP_QUEUE, SILENT_CALL_QUEUES: 'none' } : {}),
   };
   // --profile: V8's sampling profiler over the whole run, written when the app exits (summarised at the end); tsx
   // hands Node's flags to the process it runs (NODE_OPTIONS may not carry --cpu-prof).
@@ -1093,7 +1106,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     }
     const result: SipLoadResult = {
       status: 'done',
-      settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf, mediaControl: s.mediaControl },
+      settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf, mediaControl: s.mediaControl, mediaRelease: s.mediaRelease },
       steps,
       baseline,
       hotline,
@@ -1144,6 +1157,7 @@ export function register(bench: Command): void {
     .option('--ignore-busy', 'run even while others use SIPp or the servers (a quick check; both sides\' figures are disturbed)')
     .option('--app-max-calls <n>', 'MAX_CONCURRENT_CALLS for the app under test', '1000')
     .option('--media-control <mode>', "the app's MEDIA_CONTROL: socket (an event socket per FreeSWITCH channel) or shared (parked channels over one socket)", 'socket')
+    .option('--media-release', "release the app's media while agents talk (MEDIA_RELEASE_QUEUES=the bench queue, SILENT_CALL_QUEUES=none); the baseline is unchanged")
     .option('--profile <rate>', 'profile the steps at this rate: perf on FreeSWITCH (both sides) and drachtio-server, V8 on the app (whole run); top symbols in the report')
     .option('--overload', 'issue 12 "Overload": the hotline alone up the --rates ramp to its sustainable rate R, then one step at --overload-factor × R; PASS/FAIL per criterion --settle-seconds after its last arrival')
     .option('--overload-rate <r>', 'the sustainable rate R to double, without the ramp (implies --overload)')

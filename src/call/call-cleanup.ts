@@ -6,7 +6,7 @@ export async function releaseAgent(ctx: CallContext, place: AcdPlace, by: 'agent
   const a = ctx.agent;
   if (!a) return;
   ctx.agent = undefined;
-  await Promise.all([a.seat.hangup(), a.seat.leg.release()]);
+  await Promise.all([a.seat.hangup(), a.seat.leg?.release()]);
   await place.leave(by);
 }
 

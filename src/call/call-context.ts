@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { MediaLeg } from '../media/leg.js';
+import type { CallerLeg } from './caller-leg.js';
 import { CallTimers } from './call-timers.js';
 import type { AnsweredSeat, CallAcd, CallRecordSink, DialogSignal, RingingSeat, SeatDialer, TransferResolver } from './ports.js';
 import type { CallRecord } from './record.js';
@@ -21,6 +22,12 @@ export interface QueueSettings {
   lateWhisper: boolean;
   /** The silent-call script on the agent leg: automatic or not, its seconds, and the agent's key to start it. */
   silentCall: { auto: boolean; silenceSec: number; agentKey: string };
+  /**
+   * Media release: when the seat answers without a late-answer whisper, the caller is re-INVITEd to the seat and the
+   * caller's media-server leg is released for the talk (src/call/caller-leg.ts). Only for queues that neither record
+   * nor run the silent-call script (hotline.ts makes sure): both need the media.
+   */
+  releaseMedia: boolean;
   /** A returning caller's choice (src/acd/model.ts CallRequest.hold); absent: the queue's sticky rule. */
   hold?: { agentId: string; sec: number } | 'none';
 }
@@ -50,6 +57,12 @@ export interface SessionDeps {
 
 export interface CallerSide {
   leg: MediaLeg;
+  signal: DialogSignal;
+}
+
+/** The caller as the call's parts see it: its media may be released and brought back (CallerLeg). */
+export interface CallerParty {
+  leg: CallerLeg;
   signal: DialogSignal;
 }
 
@@ -87,7 +100,7 @@ export class CallContext {
 
   constructor(
     readonly deps: SessionDeps,
-    readonly caller: CallerSide,
+    readonly caller: CallerParty,
     info: { callId: string; callerNumber: string; calledNumber: string; flowId?: string },
   ) {
     this.callId = info.callId;

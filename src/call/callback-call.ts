@@ -57,6 +57,12 @@ export class CallbackCalls implements CallbackCaller {
       return failed(err === undefined || seatFailureOwner(err) === 'seat' ? 'agent-missed' : 'failed', err === undefined ? 'agent rang out' : errText(err));
     }
     const seat: AnsweredSeat = first.ok;
+    // Rung without `direct`, the seat always has its media leg (the customer is bridged to it).
+    const seatLeg = seat.leg;
+    if (!seatLeg) {
+      await seat.hangup();
+      return failed('failed', 'the seat answered without a media leg');
+    }
     const agentAnsweredAt = clock.now();
     let agentLeft = false;
     let onAgentGone!: () => void;
@@ -64,21 +70,21 @@ export class CallbackCalls implements CallbackCaller {
       agentLeft = true;
       r('agent-gone');
     }));
-    const offs = [seat.onHangup(onAgentGone), seat.leg.onGone(onAgentGone)];
+    const offs = [seat.onHangup(onAgentGone), seatLeg.onGone(onAgentGone)];
     const endAll = async (customer?: CustomerLeg): Promise<void> => {
       for (const off of offs) off();
-      await Promise.allSettled([seat.hangup(), seat.leg.release(), customer?.hangup(), customer?.leg.release()]);
+      await Promise.allSettled([seat.hangup(), seatLeg.release(), customer?.hangup(), customer?.leg.release()]);
     };
     try {
       await hooks.agentAnswered();
       // 2. Progress for the agent until the trunk's own early media (or the answer) comes through the bridge.
-      await seat.leg.startBackground(deps.ringback).catch((err: unknown) => log.warn({ err }, 'ring-back to the agent failed'));
+      await seatLeg.startBackground(deps.ringback).catch((err: unknown) => log.warn({ err }, 'ring-back to the agent failed'));
 
       // 3. The customer.
       let dialing: DialingCustomer;
       try {
         // The customer's leg on the agent's media server: the two are bridged there.
-        dialing = await deps.trunk.dial(req.number, { callId: req.callId, callerId: deps.callerId, mediaNear: seat.leg.id });
+        dialing = await deps.trunk.dial(req.number, { callId: req.callId, callerId: deps.callerId, mediaNear: seatLeg.id });
       } catch (err) {
         log.error({ err }, 'dialling the customer failed');
         await endAll();
@@ -86,8 +92,8 @@ export class CallbackCalls implements CallbackCaller {
       }
       const bridged = dialing.media.then(async (leg) => {
         if (agentLeft) return;
-        await seat.leg.stopAudio();
-        await seat.leg.bridge(leg);
+        await seatLeg.stopAudio();
+        await seatLeg.bridge(leg);
       });
       bridged.catch(() => undefined);
       let ringTimer: ReturnType<Clock['setTimeout']> | undefined;

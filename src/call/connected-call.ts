@@ -15,6 +15,15 @@ export type ConnectedResult =
   | { outcome: 'end'; disposition: 'silent' | 'error'; endedBy: 'system' | 'error' };
 
 /**
+ * Whether a seat answering now must first hear the late-answer whisper (the caller waited past the answer window):
+ * the whisper needs the seat's media leg, so such an answer is never connected directly (media release).
+ */
+export function lateWhisperDue(ctx: CallContext, settings: QueueSettings, queuedAt: number): boolean {
+  const lateAfter = answerWindowMs({ rings: settings.answerRings, ...ctx.deps.ring });
+  return settings.lateWhisper && ctx.deps.clock.now() - queuedAt > lateAfter;
+}
+
+/**
  * The answered call: whisper to the agent if the caller waited long, record, bridge, and the silent-call script on
  * the agent leg (automatic, or on the agent's key). Returns when one side leaves, the caller is silent, or the
  * agent transfers.
@@ -31,27 +40,35 @@ export async function runConnected(ctx: CallContext, place: AcdPlace, seat: Answ
     agentLeft = true;
     agentGone.resolve('agent-gone');
   };
-  ctx.offs.push(seat.onHangup(onAgentGone), seat.leg.onGone(onAgentGone), seat.onRefer((target) => refer.resolve(target)));
+  const seatLeg = seat.leg;
+  ctx.offs.push(seat.onHangup(onAgentGone), seat.onRefer((target) => refer.resolve(target)));
+  if (seatLeg) ctx.offs.push(seatLeg.onGone(onAgentGone));
 
   const waitedMs = clock.now() - queuedAt;
-  const lateAfter = answerWindowMs({ rings: settings.answerRings, ...ctx.deps.ring });
   try {
-    if (settings.lateWhisper && waitedMs > lateAfter) {
-      // The standard: answered after more than three rings, the agent apologises first; tell them so.
-      await Promise.race([seat.leg.play(prompts.lateWhisper(Math.round(waitedMs / 1000))), agentGone.promise]);
-      ctx.record.whispered = true;
+    if (!seatLeg) {
+      // Media released: the seat's media goes straight to the caller (the SIP side re-INVITEd the caller with the
+      // seat's offer), so the caller's media-server leg carries nothing now. The music stops with it.
+      ctx.log.info({ agentId }, 'media released: caller and agent talk directly');
+      await caller.detach();
+    } else {
+      if (lateWhisperDue(ctx, settings, queuedAt)) {
+        // The standard: answered after more than three rings, the agent apologises first; tell them so.
+        await Promise.race([seatLeg.play(prompts.lateWhisper(Math.round(waitedMs / 1000))), agentGone.promise]);
+        ctx.record.whispered = true;
+      }
+      if (agentLeft) throw new MediaError('MEDIA_GONE', 'whisper', 'the agent hung up before the bridge');
+      await caller.stopAudio();
+      if (settings.record) {
+        const file = `${ctx.deps.recordingsDir}/${ctx.callId}.wav`;
+        await caller.recordSession(file);
+        ctx.record.recordingFile = file;
+      }
+      await caller.bridge(seatLeg);
     }
-    if (agentLeft) throw new MediaError('MEDIA_GONE', 'whisper', 'the agent hung up before the bridge');
-    await caller.stopAudio();
-    if (settings.record) {
-      const file = `${ctx.deps.recordingsDir}/${ctx.callId}.wav`;
-      await caller.recordSession(file);
-      ctx.record.recordingFile = file;
-    }
-    await caller.bridge(seat.leg);
   } catch (err) {
     if (ctx.isEnded()) return { outcome: 'ended' };
-    if (agentLeft || seat.leg.gone || isMediaError(err, 'MEDIA_GONE')) {
+    if (agentLeft || seatLeg?.gone || isMediaError(err, 'MEDIA_GONE')) {
       if (caller.gone) return { outcome: 'ended' };
       // The agent hung up before the bridge: no silent script, no bridge; the caller goes on (survey or queue).
       await caller.stopAudio().catch(() => undefined);
@@ -61,13 +78,17 @@ export async function runConnected(ctx: CallContext, place: AcdPlace, seat: Answ
     return { outcome: 'end', disposition: 'error', endedBy: 'error' };
   }
 
+  // The script listens on the caller's media and the agent's key comes on the seat's: neither exists once media is
+  // released (hotline.ts releases media only for queues without the automatic script).
   const script = new SilentScript(ctx, settings, silent);
-  ctx.offs.push(
-    seat.leg.onDtmf((d) => {
-      if (d === settings.silentCall.agentKey) script.start();
-    }),
-  );
-  if (settings.silentCall.auto) script.start();
+  if (seatLeg) {
+    ctx.offs.push(
+      seatLeg.onDtmf((d) => {
+        if (d === settings.silentCall.agentKey) script.start();
+      }),
+    );
+    if (settings.silentCall.auto) script.start();
+  }
 
   // After a REFER to an unknown target the agent stays on the call: further REFERs are not awaited.
   let referred: Promise<{ refer: string }> = refer.promise.then((t) => ({ refer: t }));

@@ -18,6 +18,8 @@ export interface QueuePolicy {
   silentAgentKey: string;
   lateWhisper(queueId: string): boolean;
   record(queueId: string): boolean;
+  /** Release the caller's media to the seat for the talk; only where neither record nor silentAuto says otherwise. */
+  releaseMedia(queueId: string): boolean;
 }
 
 export interface InboundCall {
@@ -68,11 +70,13 @@ export class HotlineCalls {
       { callId: call.callId, callerNumber: call.callerNumber, calledNumber: call.calledNumber, flowId: call.flow.id },
     );
     deps.registry.add(session);
+    session.callerLeg.onAttached((leg) => tracking.callerLegChanged(leg));
     // Fire and forget: the caller hears the IVR whatever Redis does; a lost arrival costs one webhook, logged here.
     Promise.resolve()
       .then(() => deps.store.recordArrival({ callId: call.callId, callerNumber: call.callerNumber, calledNumber: call.calledNumber, ownerInstance: deps.session.instanceId, flowId: call.flow.id }))
       .catch((err: unknown) => log.warn({ err }, 'call arrival not appended to the ACD event stream (no call.arrived webhook for it)'));
-    const channel = new MediaCallChannel(session, call.leg, call.signal, deps.files, log, call.callerNumber, call.calledNumber);
+    // The session's caller leg, not call.leg: with media release the caller's leg changes during the call.
+    const channel = new MediaCallChannel(session, session.callerLeg, call.signal, deps.files, log, call.callerNumber, call.calledNumber);
     const queue = new SessionQueuePort(
       session,
       (req, queueId) => this.settings(call.flow, req, queueId),
@@ -106,10 +110,14 @@ export class HotlineCalls {
    * rewritten when a seat answers (its dialog added), removed once the record is written. Never in the call's way:
    * a failed write is logged, and costs only the record and the BYE should this instance die during the call.
    */
-  private tracking(call: InboundCall, log: Logger): { seatAnswered: (seat: AnsweredSeat) => void; untrack: () => Promise<void> } {
+  private tracking(
+    call: InboundCall,
+    log: Logger,
+  ): { seatAnswered: (seat: AnsweredSeat) => void; callerLegChanged: (leg: MediaLeg) => void; untrack: () => Promise<void> } {
     const { store, session } = this.deps;
     // The caller's dialog and its FreeSWITCH channel's: both are ended by the reaper should this instance die.
-    const caller = [call.signal.ref, call.leg.ref].filter((r) => r !== undefined);
+    let caller = [call.signal.ref, call.leg.ref].filter((r) => r !== undefined);
+    let seat: Array<Readonly<Record<string, string>>> = [];
     const entry: TrackedCall = {
       callId: call.callId,
       ownerInstance: session.instanceId,
@@ -126,9 +134,16 @@ export class HotlineCalls {
     };
     write('track', () => store.trackCall(entry));
     return {
-      seatAnswered: (seat) => {
-        const refs = [seat.ref, seat.leg.ref].filter((r) => r !== undefined);
-        if (refs.length > 0) write('seat dialog', () => store.trackCall({ ...entry, dialogs: [...caller, ...refs] }));
+      seatAnswered: (answered) => {
+        seat = [answered.ref, answered.leg?.ref].filter((r) => r !== undefined);
+        const dialogs = [...caller, ...seat];
+        if (seat.length > 0) write('seat dialog', () => store.trackCall({ ...entry, dialogs }));
+      },
+      // The caller's media came back on a new FreeSWITCH channel (after media release): the reaper must end that one.
+      callerLegChanged: (leg) => {
+        caller = [call.signal.ref, leg.ref].filter((r) => r !== undefined);
+        const dialogs = [...caller, ...seat];
+        write('caller media', () => store.trackCall({ ...entry, dialogs }));
       },
       untrack: () => {
         write('untrack', () => store.untrackCall(entry.ownerInstance, entry.callId));
@@ -150,6 +165,9 @@ export class HotlineCalls {
       record: p.record(queueId),
       lateWhisper: p.lateWhisper(queueId),
       silentCall: { auto: p.silentAuto(queueId), silenceSec: p.silentSec, agentKey: p.silentAgentKey },
+      // Recording and the automatic silent-call script need the caller's media for the talk: where either is on,
+      // the media stays, whatever the release option says ("keep those features where they are configured").
+      releaseMedia: p.releaseMedia(queueId) && !p.record(queueId) && !p.silentAuto(queueId),
       ...(req.hold !== undefined ? { hold: req.hold } : {}),
     };
   }

@@ -19,11 +19,27 @@ export interface DialogSignal {
   hangup(): Promise<void>;
   /** The far end hung up (BYE). */
   onHangup(fn: () => void): () => void;
+  /** Present when the far end's media can be moved by re-INVITE (the caller's dialog): media release. */
+  readonly media?: MediaPeer;
 }
 
-/** A seat's answered call: its media leg and its dialog (with REFER for blind transfer). */
+/**
+ * Moving a caller's media off the media server and back (media release, QueueSettings.releaseMedia): the SIP side
+ * re-INVITEs the caller. Session descriptions are opaque strings here; only src/sip and src/media read them.
+ */
+export interface MediaPeer {
+  /** Re-INVITE the far end with another party's offer (a seat's); resolves with its answer. Rejects on refusal. */
+  reinvite(offerSdp: string): Promise<string>;
+  /** Re-INVITE without an offer and anchor the far end's answer-offer in a new media leg; resolves with that leg. */
+  reanchor(placement: MediaPlacement): Promise<MediaLeg>;
+}
+
+/**
+ * A seat's answered call: its dialog (with REFER for blind transfer) and its media leg, or none when its media goes
+ * straight to the caller (the seat's offer was answered by the caller through MediaPeer.reinvite: media released).
+ */
 export interface AnsweredSeat extends DialogSignal {
-  readonly leg: MediaLeg;
+  readonly leg: MediaLeg | undefined;
   onRefer(fn: (target: string) => void): () => void;
 }
 
@@ -43,9 +59,20 @@ export interface MediaPlacement {
   mediaNear?: string;
 }
 
+/**
+ * Asked when the seat answers: the caller's MediaPeer to hand the seat's offer to (media released, no seat leg), or
+ * undefined to anchor the seat in a media leg as usual. Asked at the answer because whether the agent must hear the
+ * late-answer whisper (which needs a media leg) depends on how long the caller has waited by then.
+ */
+export type DirectMedia = () => MediaPeer | undefined;
+
 export interface SeatDialer {
-  /** Start ringing the agent's registered seat; rejects with SEAT_UNREACHABLE when it has no registration. */
-  ring(agentId: string, call: { callId: string; callerNumber: string } & MediaPlacement): Promise<RingingSeat>;
+  /**
+   * Start ringing the agent's registered seat; rejects with SEAT_UNREACHABLE when it has no registration. With
+   * `direct`, an answer may connect the seat's media straight to the caller; if the caller refuses that re-INVITE the
+   * seat is anchored in a media leg instead.
+   */
+  ring(agentId: string, call: { callId: string; callerNumber: string; direct?: DirectMedia } & MediaPlacement): Promise<RingingSeat>;
 }
 
 /**

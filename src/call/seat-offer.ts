@@ -1,9 +1,10 @@
 import type { Offer } from '../acd/model.js';
 import type { AcdPlace } from './acd-place.js';
 import { answerWindowMs, ringsHeard } from './answer-timer.js';
+import { lateWhisperDue } from './connected-call.js';
 import { deferred, type CallContext, type QueueSettings } from './call-context.js';
 import { seatFailureOwner } from './errors.js';
-import type { AnsweredSeat, RingingSeat } from './ports.js';
+import type { AnsweredSeat, DirectMedia, RingingSeat } from './ports.js';
 
 /** How ringing one offered seat ended. */
 export type SeatOfferResult = AnsweredSeat | 'next' | 'ended' | 'cancelled';
@@ -23,7 +24,8 @@ export async function offerSeat(ctx: CallContext, place: AcdPlace, offer: Offer,
   let seat: RingingSeat;
   try {
     // The seat's leg on the caller's media server: the two are bridged there.
-    seat = await seats.ring(agentId, { callId: ctx.callId, callerNumber: ctx.record.callerNumber, mediaNear: ctx.caller.leg.id });
+    const direct = directMedia(ctx, settings, queuedAt);
+    seat = await seats.ring(agentId, { callId: ctx.callId, callerNumber: ctx.record.callerNumber, mediaNear: ctx.caller.leg.id, ...(direct ? { direct } : {}) });
   } catch (err) {
     ctx.log.warn({ err, agentId }, 'seat could not be rung');
     return seatFailed(ctx, place, agentId, err);
@@ -53,7 +55,7 @@ export async function offerSeat(ctx: CallContext, place: AcdPlace, offer: Offer,
   if (first === 'stopped' || ctx.isEnded()) {
     // The caller left (or shutdown) while the seat rang: cleanup cancelled the seat and freed the agent; an answer
     // that won the race is hung up here too.
-    if (typeof first === 'object' && !('failed' in first)) await Promise.all([first.hangup(), first.leg.release()]);
+    if (typeof first === 'object' && !('failed' in first)) await Promise.all([first.hangup(), first.leg?.release()]);
     return 'ended';
   }
   if (first === 'no-answer' || first === 'cancelled') {
@@ -101,4 +103,15 @@ async function redirect(ctx: CallContext, place: AcdPlace, agentId: string): Pro
   await place.noAnswer();
   ctx.phase = 'queued';
   return 'next';
+}
+
+/**
+ * Media release for this offer: asked at the seat's answer, it hands the seat's offer to the caller unless the
+ * agent must hear the late-answer whisper first (that needs the seat's media leg) or the caller's media is not
+ * where it can be moved from (already released, or a dialog that cannot be re-INVITEd).
+ */
+function directMedia(ctx: CallContext, settings: QueueSettings, queuedAt: number): DirectMedia | undefined {
+  const peer = ctx.caller.signal.media;
+  if (!settings.releaseMedia || !peer || !ctx.caller.leg.canDetach) return undefined;
+  return () => (lateWhisperDue(ctx, settings, queuedAt) || ctx.caller.leg.detached || ctx.isEnded() ? undefined : peer);
 }

@@ -1,5 +1,6 @@
 import { AcdPlace } from './acd-place.js';
 import { CallContext, type CallerSide, type QueueSettings, type SessionDeps } from './call-context.js';
+import { CallerLeg } from './caller-leg.js';
 import { cleanupCall } from './call-cleanup.js';
 import { runConnected } from './connected-call.js';
 import { OfferInbox } from './offer-inbox.js';
@@ -32,12 +33,21 @@ export class CallSession {
 
   constructor(deps: SessionDeps, caller: CallerSide, info: { callId: string; callerNumber: string; calledNumber: string; flowId?: string }) {
     this.callId = info.callId;
-    this.ctx = new CallContext(deps, caller, info);
+    const leg = new CallerLeg(caller.leg, caller.signal.media);
+    this.ctx = new CallContext(deps, { leg, signal: caller.signal }, info);
     this.place = new AcdPlace(this.ctx);
     this.ctx.offs.push(caller.signal.onHangup(() => void this.callerHungUp()));
     // The caller's media gone is the caller hanging up, unless its media server was lost: then the record says
     // error (an abandon rate must not count our failures), through the same cleanup.
-    this.ctx.offs.push(caller.leg.onGone((reason) => void (isMediaServerLoss(reason) ? this.end('error', 'error') : this.callerHungUp())));
+    this.ctx.offs.push(leg.onGone((reason) => void (isMediaServerLoss(reason) ? this.end('error', 'error') : this.callerHungUp())));
+  }
+
+  /**
+   * The caller's media as every part of the call must use it (the IVR channel too): one object whose leg may be
+   * released during the talk and brought back after (media release).
+   */
+  get callerLeg(): CallerLeg {
+    return this.ctx.caller.leg;
   }
 
   get ended(): boolean {

@@ -169,6 +169,9 @@ export const envSchema = z.object({
   // RECORDINGS_DIR (same list syntax).
   LATE_WHISPER_QUEUES: z.string().default('*'),
   RECORD_QUEUES: z.string().default(''),
+  // Queues whose talk leaves FreeSWITCH (media release: caller and seat re-INVITEd to each other) where neither
+  // recording nor the silent-call script is on for them; empty = none.
+  MEDIA_RELEASE_QUEUES: z.string().default(''),
 
   // Peak-load emergency plan (standard §5), hotline-wide defaults; a queue may override them in queues.yaml
   // `peakPlan:`. Level 1 at PLAN_LEVEL1_WAITING callers waiting sustained PLAN_SUSTAIN_SEC, level 2 at

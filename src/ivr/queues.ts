@@ -56,7 +56,7 @@ export const queuesSchema = {
           telephony: {
             type: 'object',
             additionalProperties: false,
-            properties: { silentCall: { type: 'boolean' }, lateWhisper: { type: 'boolean' }, record: { type: 'boolean' } },
+            properties: { silentCall: { type: 'boolean' }, lateWhisper: { type: 'boolean' }, record: { type: 'boolean' }, releaseMedia: { type: 'boolean' } },
           },
           peakPlan: {
             type: 'object',
@@ -125,6 +125,17 @@ export function compileQueues(src: SourceFile, data: { queues: QueueFile[] }, is
       const at = yamlField in q.peakPlan ? ['queues', i, 'peakPlan', yamlField] : ['queues', i, 'peakPlan'];
       issues.push(src.issue(at, 'error', 'bad-peak-plan', `queue "${q.id}" field "peakPlan.${yamlField}"${p.slice(p.indexOf(':'))}`));
     }
+  });
+  // Media release needs the talk's media nowhere: a queue that asks for it and, in the same block, for recording or
+  // the silent-call script contradicts itself (the environment's defaults only make release give way, hotline.ts).
+  data.queues.forEach((q, i) => {
+    const t = q.telephony;
+    if (!t?.releaseMedia) return;
+    const needs = [t.record ? 'record' : '', t.silentCall ? 'silentCall' : ''].filter((f) => f !== '');
+    if (needs.length === 0) return;
+    issues.push(
+      src.issue(['queues', i, 'telephony', 'releaseMedia'], 'error', 'release-needs-media', `queue "${q.id}" field "telephony.releaseMedia": media release cannot keep ${needs.join(' and ')} (both need the call's media); set ${needs.map((n) => `${n}: false`).join(', ')} or releaseMedia: false`),
+    );
   });
   data.queues.forEach((q, i) => {
     const to = q.overflow?.toQueue;

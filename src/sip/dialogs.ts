@@ -1,5 +1,5 @@
 import type Srf from 'drachtio-srf';
-import type { AnsweredSeat, DialogSignal } from '../call/ports.js';
+import type { AnsweredSeat, DialogSignal, MediaPeer } from '../call/ports.js';
 import type { MediaLeg } from '../media/leg.js';
 import { dialogRef } from './orphans.js';
 
@@ -16,10 +16,14 @@ export class SrfDialogSignal implements DialogSignal {
 
   readonly ref: Readonly<Record<string, string>> | undefined;
 
-  /** `proxy`: where in-dialog requests must go instead of the far end's Contact (it is behind NAT). */
+  /**
+   * `proxy`: where in-dialog requests must go instead of the far end's Contact (it is behind NAT). `media`: the far
+   * end's media can be moved by re-INVITE (a hotline caller's dialog).
+   */
   constructor(
     protected readonly dialog: Srf.Dialog,
     proxy?: string,
+    readonly media?: MediaPeer,
   ) {
     dialog.on('destroy', this.onDestroy);
     const ref = dialogRef(dialog, proxy);
@@ -58,7 +62,10 @@ export function referTarget(referTo: string): string | undefined {
   return m?.[1] ? decodeURIComponent(m[1]) : undefined;
 }
 
-/** A seat's answered dialog with its FreeSWITCH leg; REFER (blind transfer) is accepted with 202. */
+/**
+ * A seat's answered dialog with its FreeSWITCH leg, or none when its media goes straight to the caller (media
+ * released); REFER (blind transfer) is accepted with 202.
+ */
 export class SrfSeat extends SrfDialogSignal implements AnsweredSeat {
   private readonly referFns = new Set<(target: string) => void>();
   private readonly onReferReq = (req: Srf.SrfRequest, res: Srf.SrfResponse): void => {
@@ -73,7 +80,7 @@ export class SrfSeat extends SrfDialogSignal implements AnsweredSeat {
 
   constructor(
     dialog: Srf.Dialog,
-    readonly leg: MediaLeg,
+    readonly leg: MediaLeg | undefined,
     proxy?: string,
   ) {
     super(dialog, proxy);

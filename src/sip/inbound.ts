@@ -12,6 +12,7 @@ import type { Authenticator, CredentialLookup } from './auth.js';
 import { route } from './dialplan.js';
 import { SrfDialogSignal } from './dialogs.js';
 import type { FailureLimiter } from './failure-limiter.js';
+import { SrfMediaPeer } from './media-peer.js';
 import { rejectHostile } from './registrar.js';
 import { behindNat } from './seat-dialer.js';
 import { shedResponse } from './shed-response.js';
@@ -85,6 +86,7 @@ async function handleInvite(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: Inb
 /**
  * Answer with a FreeSWITCH endpoint, or respond and return undefined (cancelled, no media). `setup` learns how long
  * the endpoint took and whether it came (admission control): only that step, not the caller's side of the answer.
+ * With `setup` (a hotline call) the dialog can also move the caller's media by re-INVITE (media release).
  */
 async function answer(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: InboundDeps, setup?: SetupTicket): Promise<{ leg: FsmrfLeg; signal: SrfDialogSignal } | undefined> {
   let cancelled = false;
@@ -108,7 +110,8 @@ async function answer(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: InboundDe
   }
   try {
     const dialog = await deps.srf.createUAS(req, res, { localSdp: leg.localSdp });
-    return { leg, signal: new SrfDialogSignal(dialog, natProxy(req)) };
+    const media = setup ? new SrfMediaPeer(dialog, deps.media, deps.log) : undefined;
+    return { leg, signal: new SrfDialogSignal(dialog, natProxy(req), media) };
   } catch (err) {
     deps.log.info({ err }, 'caller gone before the answer');
     await leg.release();

@@ -2,10 +2,11 @@ import type Srf from 'drachtio-srf';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { CallError } from '../call/errors.js';
-import type { AnsweredSeat, RingingSeat, SeatDialer } from '../call/ports.js';
+import type { AnsweredSeat, DirectMedia, MediaPeer, RingingSeat, SeatDialer } from '../call/ports.js';
 import type { FsmrfLeg } from '../media/fsmrf-leg.js';
 import type { MediaLegFactory } from '../media/media-pool.js';
 import { SrfSeat } from './dialogs.js';
+import { isRevertible } from './media-peer.js';
 import type { RegistrationStore } from './registrations.js';
 
 /** What drachtio-srf's createUAC resolves to with `noAck: true` and no local SDP (a late-offer INVITE). */
@@ -30,7 +31,7 @@ export class SipSeatDialer implements SeatDialer {
     private readonly sipDomain: string,
   ) {}
 
-  async ring(agentId: string, call: { callId: string; callerNumber: string; mediaNear?: string }): Promise<RingingSeat> {
+  async ring(agentId: string, call: { callId: string; callerNumber: string; mediaNear?: string; direct?: DirectMedia }): Promise<RingingSeat> {
     const [reg] = await this.registrations.contacts(agentId, this.clock.now());
     if (!reg) throw new CallError('SEAT_UNREACHABLE', `agent ${agentId} has no registered seat`, { agentId });
 
@@ -38,6 +39,8 @@ export class SipSeatDialer implements SeatDialer {
     let cancelled = false;
     let seat: SrfSeat | undefined;
     let leg: FsmrfLeg | undefined;
+    /** The caller's media peer when the seat's answer went to the caller (media release). */
+    let peer: MediaPeer | undefined;
 
     const answered = (async (): Promise<AnsweredSeat> => {
       let uac: LateOfferAnswer;
@@ -71,6 +74,32 @@ export class SipSeatDialer implements SeatDialer {
         await uac.destroy();
         throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
       }
+      const proxy = behindNat(reg.contact, reg.source) ? `sip:${reg.source}` : undefined;
+      peer = call.direct?.();
+      const callerAnswer = peer ? await this.offerToCaller(peer, uac.sdp, agentId, call.callId) : undefined;
+      if (callerAnswer !== undefined) {
+        let dialog: Srf.Dialog;
+        try {
+          dialog = await uac.ack(callerAnswer);
+        } catch (err) {
+          // No seat dialog: end its answered call (ACK + BYE), and give the caller its media-server leg back (the
+          // session still holds it: it releases it only once it has the seat).
+          await Promise.allSettled([uac.destroy(), revert(peer)]);
+          throw err;
+        }
+        seat = new SrfSeat(dialog, undefined, proxy);
+        if (cancelled) {
+          // The CANCEL came while the caller was being re-INVITEd (the seat had answered already): the caller goes
+          // back to its media-server leg, which the session still holds.
+          await Promise.allSettled([seat.hangup(), revert(peer)]);
+          throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
+        }
+        return seat;
+      }
+      if (cancelled) {
+        await uac.destroy();
+        throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
+      }
       try {
         leg = await this.media.legForRemoteSdp(uac.sdp, { near: call.mediaNear });
       } catch (err) {
@@ -88,7 +117,7 @@ export class SipSeatDialer implements SeatDialer {
         await Promise.allSettled([answeredLeg.release(), uac.destroy()]);
         throw err;
       }
-      seat = new SrfSeat(dialog, leg, behindNat(reg.contact, reg.source) ? `sip:${reg.source}` : undefined);
+      seat = new SrfSeat(dialog, leg, proxy);
       if (cancelled) {
         await Promise.all([seat.hangup(), leg.release()]);
         throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
@@ -104,7 +133,9 @@ export class SipSeatDialer implements SeatDialer {
         if (cancelled) return;
         cancelled = true;
         if (seat) {
-          await Promise.all([seat.hangup(), seat.leg.release()]);
+          // An answer the session did not take (it stopped waiting just before): a direct seat had the caller's
+          // media, which goes back to the caller's media-server leg, still the session's.
+          await Promise.all([seat.hangup(), seat.leg ? seat.leg.release() : revert(peer)]);
           return;
         }
         if (invite) {
@@ -121,6 +152,25 @@ export class SipSeatDialer implements SeatDialer {
       },
     };
   }
+
+  /**
+   * Media release: the seat's offer goes to the caller by re-INVITE, the caller's answer will go in the seat's ACK.
+   * Undefined when the caller refused or the re-INVITE failed: the seat is then anchored in FreeSWITCH as usual, so
+   * a caller that cannot move its media still talks to the agent.
+   */
+  private async offerToCaller(peer: MediaPeer, seatOffer: string, agentId: string, callId: string): Promise<string | undefined> {
+    try {
+      return await peer.reinvite(seatOffer);
+    } catch (err) {
+      this.log.warn({ err, agentId, callId }, 'caller refused the seat media (re-INVITE): seat anchored in the media server');
+      return undefined;
+    }
+  }
+}
+
+/** Take the caller's media back from a seat that did not become the call's (see RevertibleMediaPeer). */
+async function revert(peer: MediaPeer | undefined): Promise<void> {
+  if (peer && isRevertible(peer)) await peer.revert();
 }
 
 /**

@@ -141,6 +141,8 @@ describe('summary and report', () => {
     expect(text).toContain('note: baseline held every rate tried');
     // Held hotline steps only (rate 2: 20 calls, freeswitch 200 ms, app 100 ms).
     expect(text).toContain('hotline server CPU ms per call by server (held steps): freeswitch 10, app 5');
+    expect(text).not.toContain('media released');
+    expect(formatReport({ ...result, settings: { ...result.settings, mediaRelease: true } })).toContain('; media released while the agent talks');
   });
 });
 

@@ -40,7 +40,7 @@ describe("the call's logger", () => {
       store: w.store,
       flows,
       files: { prompt: (f) => basename(f, '.wav'), number: (n) => [`#${n}`] },
-      policy: { silentAuto: () => false, silentSec: 5, silentAgentKey: '*', lateWhisper: () => true, record: () => false },
+      policy: { silentAuto: () => false, silentSec: 5, silentAgentKey: '*', lateWhisper: () => true, record: () => false, releaseMedia: () => false },
       wait: { expectedWaitSec: () => undefined },
     });
     const leg = new ScriptedLeg('caller-x', w.clock);

@@ -24,7 +24,7 @@ import { MediaError } from '../../src/media/errors.js';
 import type { CollectOptions, DtmfListener, GoneListener, MediaLeg } from '../../src/media/leg.js';
 import { AcdBridge } from '../../src/call/acd-bridge.js';
 import { CallError } from '../../src/call/errors.js';
-import type { AnsweredSeat, CallRecordSink, DialogSignal, RingingSeat, SeatDialer } from '../../src/call/ports.js';
+import type { AnsweredSeat, CallRecordSink, DialogSignal, DirectMedia, MediaPeer, RingingSeat, SeatDialer } from '../../src/call/ports.js';
 import type { CallRecord } from '../../src/call/record.js';
 import type { CallSession, SessionDeps } from '../../src/call/session.js';
 
@@ -133,9 +133,17 @@ export class ScriptedLeg implements MediaLeg {
     return Promise.resolve();
   }
 
+  /**
+   * How long after stopAudio() the broken operations report back. FreeSWITCH answers uuid_break at once and the
+   * application's completion comes later: an operation can still be pending when stopAudio() has returned.
+   */
+  stopLatencyMs = 0;
+
   stopAudio(): Promise<void> {
     if (!this.gone) this.events.push('stop');
-    for (const b of [...this.breakers]) b();
+    const breakers = [...this.breakers];
+    if (this.stopLatencyMs === 0) for (const b of breakers) b();
+    else this.clock.setTimeout(() => breakers.forEach((b) => b()), this.stopLatencyMs);
     return Promise.resolve();
   }
 
@@ -200,8 +208,52 @@ export class ScriptedLeg implements MediaLeg {
   }
 }
 
+/**
+ * The caller's dialog re-INVITEd (media release): `reinvite` answers a seat's offer after `reinviteMs`, `reanchor`
+ * brings the caller back on a new ScriptedLeg after `reanchorMs`. Either can be set to refuse.
+ */
+export class ScriptedPeer implements MediaPeer {
+  reinviteMs = 50;
+  reanchorMs = 100;
+  refuseReinvite = false;
+  refuseReanchor = false;
+  /** The offers the caller was re-INVITEd with, in order. */
+  readonly reinvites: string[] = [];
+  /** Legs the caller was brought back on, in order. */
+  readonly anchored: ScriptedLeg[] = [];
+
+  /** `caller`: the call's first leg; a leg brought back presses what the caller had left to press on it. */
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly callId: string,
+    private readonly caller: ScriptedLeg,
+  ) {}
+
+  private after(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
+  }
+
+  async reinvite(offerSdp: string): Promise<string> {
+    this.reinvites.push(offerSdp);
+    await this.after(this.reinviteMs);
+    if (this.refuseReinvite) throw new Error('re-INVITE refused: 488');
+    return `answer-to:${offerSdp}`;
+  }
+
+  async reanchor(): Promise<MediaLeg> {
+    await this.after(this.reanchorMs);
+    if (this.refuseReanchor) throw new MediaError('MEDIA_FAILED', 'reanchor', 'no media server');
+    const leg = new ScriptedLeg(`caller-${this.callId}-${this.anchored.length + 2}`, this.clock);
+    leg.presses = this.caller.presses;
+    leg.digits = this.caller.digits;
+    this.anchored.push(leg);
+    return leg;
+  }
+}
+
 export class FakeSignal implements DialogSignal {
   hangups = 0;
+  media?: ScriptedPeer;
   /** What the SIP adapter would give (DialogSignal.ref); tests name the dialog to find it in the tracking entry. */
   ref?: Readonly<Record<string, string>>;
   private readonly fns = new Set<() => void>();
@@ -218,11 +270,8 @@ export class FakeSignal implements DialogSignal {
   }
 }
 
-export class FakeSeat extends FakeSignal implements AnsweredSeat {
+class SeatDialogFake extends FakeSignal {
   private readonly referFns = new Set<(t: string) => void>();
-  constructor(readonly leg: ScriptedLeg) {
-    super();
-  }
   onRefer(fn: (t: string) => void): () => void {
     this.referFns.add(fn);
     return () => this.referFns.delete(fn);
@@ -230,10 +279,26 @@ export class FakeSeat extends FakeSignal implements AnsweredSeat {
   refer(target: string): void {
     for (const fn of [...this.referFns]) fn(target);
   }
+}
+
+export class FakeSeat extends SeatDialogFake implements AnsweredSeat {
+  constructor(readonly leg: ScriptedLeg) {
+    super();
+  }
+
   /** The agent hangs up: BYE on the dialog, the media leg ends. */
   agentBye(): void {
     this.remoteBye();
     this.leg.hangUp('agent-bye');
+  }
+}
+
+/** A seat whose media went straight to the caller (media release): no leg of ours. */
+export class DirectSeat extends SeatDialogFake implements AnsweredSeat {
+  readonly leg = undefined;
+
+  agentBye(): void {
+    this.remoteBye();
   }
 }
 
@@ -265,7 +330,10 @@ export class ScriptedSeats implements SeatDialer {
 
   constructor(private readonly clock: VirtualClock) {}
 
-  ring(agentId: string, call?: { mediaNear?: string }): Promise<RingingSeat> {
+  /** Answers connected straight to the caller (DirectMedia gave a peer and the caller took the offer), by agent. */
+  readonly direct = new Map<string, DirectSeat>();
+
+  ring(agentId: string, call?: { mediaNear?: string; direct?: DirectMedia }): Promise<RingingSeat> {
     const script = this.scripts.get(agentId) ?? 'never';
     if (this.dead) return Promise.reject(new Error('instance dead'));
     if (script === 'unreachable') return Promise.reject(new CallError('SEAT_UNREACHABLE', agentId));
@@ -300,12 +368,30 @@ export class ScriptedSeats implements SeatDialer {
     } else if (script !== 'never') {
       timer = this.clock.setTimeout(() => {
         if (cancelled || this.dead) return;
-        const leg = new ScriptedLeg(`seat-${agentId}`, this.clock);
-        this.legs.push(leg);
-        const seat = new FakeSeat(leg);
-        seat.ref = { callId: `seat-dialog-${agentId}` };
-        this.answered.set(agentId, seat);
-        settle.resolve(seat);
+        // As SipSeatDialer: the seat's offer to the caller when media is released (the anchored leg if the caller
+        // refuses), else a media leg for the seat.
+        const peer = call?.direct?.();
+        const answer = async (): Promise<FakeSeat | DirectSeat> => {
+          if (peer) {
+            try {
+              await peer.reinvite(`seat-offer-${agentId}`);
+              const seat = new DirectSeat();
+              this.direct.set(agentId, seat);
+              return seat;
+            } catch {
+              // The caller refused the seat's offer: the seat is anchored as usual.
+            }
+          }
+          const leg = new ScriptedLeg(`seat-${agentId}`, this.clock);
+          this.legs.push(leg);
+          const seat = new FakeSeat(leg);
+          this.answered.set(agentId, seat);
+          return seat;
+        };
+        answer().then((seat) => {
+          seat.ref = { callId: `seat-dialog-${agentId}` };
+          settle.resolve(seat);
+        }, settle.reject);
       }, script.answerAfterMs);
     }
     return Promise.resolve({
@@ -444,12 +530,16 @@ export interface CallOptions {
   callerNumber?: string;
   /** Callback requests and messages the flow saves. */
   data?: CallDataSink;
+  /** The caller's dialog can be re-INVITEd (media release); the test scripts it through LiveTestCall.peer. */
+  reinvitable?: boolean;
 }
 
 export interface LiveTestCall {
   callId: string;
   leg: ScriptedLeg;
   signal: FakeSignal;
+  /** The caller's re-INVITEs (CallOptions.reinvitable). */
+  peer: ScriptedPeer | undefined;
   /** HotlineCalls.handle's promise: resolves once the call's cleanup ran. */
   done: Promise<void>;
   /** The call's owner (for a look at the record being built). */
@@ -499,6 +589,7 @@ export const DEFAULT_POLICY: QueuePolicy = {
   silentAgentKey: '9',
   lateWhisper: () => true,
   record: () => false,
+  releaseMedia: () => false,
 };
 
 export interface WorldOptions {
@@ -607,6 +698,7 @@ export async function world(
     leg.presses = [...(o.presses ?? ['1', '2'])];
     const signal = new FakeSignal();
     signal.ref = { callId: `caller-dialog-${callId}` };
+    if (o.reinvitable) signal.media = new ScriptedPeer(clock, callId, leg);
     const hotline = new HotlineCalls({
       session: { ...deps },
       log: silentLogger,
@@ -628,6 +720,7 @@ export async function world(
       callId,
       leg,
       signal,
+      peer: signal.media,
       done,
       session: () => sessions.get(callId)!,
       hangUp: () => {

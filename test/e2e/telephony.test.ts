@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { appendFile, cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -40,6 +40,9 @@ const SCHEMA = `e2e_tel_${RUN}`;
 const A = { user: `e2ea${RUN}`, password: 'secret-agent-a', contactPort: 5391, regPort: 5381 };
 const B = { user: `e2eb${RUN}`, password: 'secret-agent-b', contactPort: 5392, regPort: 5382 };
 const C = { user: `e2ec${RUN}`, password: 'secret-agent-c', contactPort: 5393, regPort: 5383 };
+/** The agent of the `direct` queue (media release). */
+const D = { user: `e2ed${RUN}`, password: 'secret-agent-d', contactPort: 5394, regPort: 5384 };
+const DIRECT_NUMBER = '7102';
 
 let server: Server;
 let store: RedisAcdStore;
@@ -103,6 +106,24 @@ async function record(callerNumber: string): Promise<Record<string, unknown> | u
   return undefined;
 }
 
+/** FreeSWITCH legs this process holds (every media server, as /healthz reports them). */
+async function mediaLegs(): Promise<number> {
+  const body = (await (await fetch(`${server.httpUrl}/healthz`)).json()) as { checks: { media?: { info?: { servers?: { legs: number }[] } } } };
+  const servers = body.checks.media?.info?.servers;
+  if (!servers) throw new Error(`no media servers in /healthz: ${JSON.stringify(body)}`);
+  return servers.reduce((n, m) => n + m.legs, 0);
+}
+
+/** The legs count once the call's clean-up has run (it may trail the call record by a moment). */
+async function legsSettle(): Promise<number> {
+  let legs = await mediaLegs();
+  for (let i = 0; i < 20 && legs > 0; i++) {
+    await sleep(150);
+    legs = await mediaLegs();
+  }
+  return legs;
+}
+
 async function agentState(agent: typeof A): Promise<string> {
   const a = await store.agent(agent.user);
   return a ? `${a.state}${a.reason ? `(${a.reason})` : ''}` : 'none';
@@ -116,6 +137,12 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
     await cp(resolve(import.meta.dirname, '../../ivr-flows'), join(dir, 'flows'), { recursive: true });
     await cp(resolve(import.meta.dirname, 'flows/e2e.yaml'), join(dir, 'flows/e2e.yaml'));
     await cp(resolve(import.meta.dirname, 'flows/barge.yaml'), join(dir, 'flows/barge.yaml'));
+    await cp(resolve(import.meta.dirname, 'flows/direct.yaml'), join(dir, 'flows/direct.yaml'));
+    // The media-release queue (MEDIA_RELEASE_QUEUES below): its own skill, so only agent D takes its calls.
+    await appendFile(
+      join(dir, 'flows/queues.yaml'),
+      ['  - id: direct', '    name: Direct media (e2e)', '    requiredSkills: [{ skill: direct, minLevel: 1 }]', '    wrapUpSec: 5', '    maxWaitSec: 120', ''].join('\n'),
+    );
     await mkdir(join(dir, 'recordings'));
     const config = loadConfig({
       HOTLINE_ID: `e2e${RUN}`,
@@ -141,7 +168,9 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
       // Short rings keep the suite quick: 3 rings of 1 s on + 1 s off = 6 s before redirect on no answer.
       RING_ON_MS: '1000',
       RING_OFF_MS: '1000',
-      SILENT_CALL_QUEUES: '*',
+      // Not the media-release queue: the silent-call script needs the caller's media in FreeSWITCH.
+      SILENT_CALL_QUEUES: 'general,complaints,specialists',
+      MEDIA_RELEASE_QUEUES: 'direct',
       RECORD_QUEUES: 'general',
       SILENT_CALL_SEC: '5',
       SHUTDOWN_DRAIN_MS: '3000',
@@ -155,7 +184,7 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
     });
     server = await startServer(config, createLogger(config.LOG_LEVEL));
     await server.pg.skills.add('general').catch(() => undefined);
-    for (const [a, skill] of [[A, 'general'], [B, 'general'], [C, 'complaints']] as const) {
+    for (const [a, skill] of [[A, 'general'], [B, 'general'], [C, 'complaints'], [D, 'direct']] as const) {
       await server.pg.agents.create(
         { sipUsername: a.user, name: a.user, password: a.password, realm: DOMAIN, skills: [{ skill, level: 3, primary: true }] },
         { createMissingSkills: true },
@@ -299,6 +328,47 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
     expect(call.code, call.out).toBe(0);
     const rec = await record('13900000006');
     expect(rec).toMatchObject({ agent_id: C.user, transfer_target: 'complaints', survey_rating: 2 });
+  });
+
+  it('media release: caller and seat talk without FreeSWITCH; after the agent hangs up the caller is re-anchored and the survey digit is stored', async () => {
+    expect((await register(D)).code).toBe(0);
+    await sleep(300);
+    await store.setReady(D.user).catch(() => undefined);
+    const agent = seat('agent_answers_direct_talks_hangs_up.xml', D);
+    const call = sipp('caller_press1_direct_agent_hangs_up_reanchored_survey_rated_2.xml', ['-s', DIRECT_NUMBER, '-key', 'caller', '13900000008', SIP], 60_000);
+    // While the agent talks (6 s from its answer): no FreeSWITCH leg for the call, neither the caller's nor a seat's.
+    let legsWhileTalking: number | undefined;
+    for (let i = 0; i < 80 && legsWhileTalking === undefined; i++) {
+      if ((await agentState(D)) === 'on-call') {
+        await sleep(1500);
+        legsWhileTalking = await mediaLegs();
+      } else await sleep(250);
+    }
+    const [rs, rc] = await Promise.all([agent, call]);
+    expect(rs.code, rs.out).toBe(0);
+    expect(rc.code, rc.out).toBe(0);
+    expect(legsWhileTalking).toBe(0);
+    const rec = await record('13900000008');
+    expect(rec).toMatchObject({ agent_id: D.user, queue_id: 'direct', flow_id: 'direct', survey_rating: 2, disposition: 'answered' });
+    expect(await legsSettle()).toBe(0);
+    expect(['wrap-up', 'ready']).toContain(await agentState(D));
+  });
+
+  it('media release: the caller hangs up while talking straight to the seat; the seat gets BYE, the record is written, the agent is free', async () => {
+    expect((await register(D)).code).toBe(0);
+    await sleep(300);
+    // D may still be in the previous call's wrap-up (5 s).
+    for (let i = 0; i < 40 && (await agentState(D)) === 'wrap-up'; i++) await sleep(250);
+    await store.setReady(D.user).catch(() => undefined);
+    const agent = seat('agent_answers_direct_waits_for_bye.xml', D);
+    const call = await sipp('caller_press1_direct_hangs_up_while_talking.xml', ['-s', DIRECT_NUMBER, '-key', 'caller', '13900000009', SIP], 40_000);
+    const rs = await agent;
+    expect(call.code, call.out).toBe(0);
+    expect(rs.code, rs.out).toBe(0);
+    const rec = await record('13900000009');
+    expect(rec).toMatchObject({ agent_id: D.user, queue_id: 'direct' });
+    expect(await legsSettle()).toBe(0);
+    expect(['wrap-up', 'ready']).toContain(await agentState(D));
   });
 
   it('a seat dials *21: the INVITE is challenged, answered with a tone, and the agent is not-ready(break)', async () => {

@@ -142,6 +142,23 @@ describe('flow validation rules', () => {
     }
   });
 
+  it('queues.yaml telephony.releaseMedia: alone it passes; with record or silentCall in the same block it is refused in one line', async () => {
+    const { mkdtemp, writeFile, rm, mkdir } = await import('node:fs/promises');
+    const dir = await mkdtemp('/tmp/ivr-release-');
+    try {
+      await mkdir(join(dir, 'calendars'));
+      const q = (t: string): string => `version: 1\nqueues:\n  - id: sales\n    name: Sales\n    telephony: ${t}\n`;
+      await writeFile(join(dir, 'queues.yaml'), q('{ releaseMedia: true, silentCall: false }'));
+      expect(await lines(dir)).toEqual([]);
+      await writeFile(join(dir, 'queues.yaml'), q('{ releaseMedia: true, record: true, silentCall: true }'));
+      expect(await lines(dir)).toEqual([
+        `${dir}/queues.yaml:5:32: error: queue "sales" field "telephony.releaseMedia": media release cannot keep record and silentCall (both need the call's media); set record: false, silentCall: false or releaseMedia: false`,
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the published JSON Schema is up to date (acd flows schema -o ivr-flows/flow.schema.json)', () => {
     expect(JSON.parse(readFileSync('ivr-flows/flow.schema.json', 'utf8'))).toEqual(publishedFlowSchema());
     expect(readFileSync('ivr-flows/hotline.yaml', 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\/flow\.schema\.json/);

@@ -27,9 +27,9 @@ const queue = z
     stickyAgentSec: z.number(),
     maxWaitSec: z.number(),
     telephony: z
-      .object({ silentCall: z.boolean().optional(), lateWhisper: z.boolean().optional(), record: z.boolean().optional() })
+      .object({ silentCall: z.boolean().optional(), lateWhisper: z.boolean().optional(), record: z.boolean().optional(), releaseMedia: z.boolean().optional() })
       .optional()
-      .describe('queues.yaml `telephony:`; options left out follow SILENT_CALL_QUEUES, LATE_WHISPER_QUEUES, RECORD_QUEUES'),
+      .describe('queues.yaml `telephony:`; options left out follow SILENT_CALL_QUEUES, LATE_WHISPER_QUEUES, RECORD_QUEUES, MEDIA_RELEASE_QUEUES'),
     waiting: z.number().int().describe('calls waiting now (Redis)'),
   })
   .meta({ id: 'Queue' });
