@@ -95,6 +95,16 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
       const commands = ['filter Event-Name HEARTBEAT', 'filter Event-Name DTMF', 'filter variable_hotline_parked true', 'event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT'];
       return Promise.all(commands.map((c) => new Promise<string>((resolve) => conn.sendRecv(c, (evt) => resolve(evt.getHeader('Reply-Text') ?? '')))));
     };
+    // Without the dialplan's hotline_parked extension every call would fail at its first endpoint: say so once, now.
+    const dialplan = await withTimeout(
+      new Promise<string>((resolve) => this.ms.conn.api('xml_locate', 'dialplan context name drachtio_mrf', (evt) => resolve(evt.getBody() ?? ''))),
+      this.timeoutMs,
+      this.clock,
+      'connect',
+      { onLate: null },
+    );
+    const missing = parkedDialplanProblem(dialplan);
+    if (missing) throw new MediaError('MEDIA_UNAVAILABLE', 'connect', `FreeSWITCH at ${this.ms.address}: ${missing}`);
     // onLate null: a late reply is a subscription already in place, nothing to release.
     const got = await withTimeout(subscribe(), this.timeoutMs, this.clock, 'connect', { onLate: null });
     const refused = got.filter((r) => !r.startsWith('+OK'));
@@ -284,4 +294,18 @@ export function fsmrfPoolServers(
         log.child({ mediaServer: m.name }),
       ),
   }));
+}
+
+/**
+ * What is wrong with FreeSWITCH's drachtio_mrf dialplan context (the XML `xml_locate dialplan context name
+ * drachtio_mrf` returns) for MEDIA_CONTROL=shared, in one line; undefined when it has the hotline_parked extension.
+ */
+export function parkedDialplanProblem(contextXml: string): string | undefined {
+  if (!/<context\b[^>]*name="drachtio_mrf"/.test(contextXml)) {
+    return 'MEDIA_CONTROL=shared needs the drachtio_mrf dialplan context of freeswitch-conf/dialplan/drachtio_mrf.xml, and FreeSWITCH has none (copy the file and reloadxml, or set MEDIA_CONTROL=socket)';
+  }
+  if (!/<extension\b[^>]*name="hotline_parked"/.test(contextXml)) {
+    return "MEDIA_CONTROL=shared needs the hotline_parked extension of freeswitch-conf/dialplan/drachtio_mrf.xml in FreeSWITCH's drachtio_mrf dialplan (copy the file and reloadxml, or set MEDIA_CONTROL=socket)";
+  }
+  return undefined;
 }
