@@ -535,6 +535,8 @@ interface TelephonyDeps {
 export function queueList(spec: string): (queueId: string) => boolean {
   const items = spec.split(',').map((s) => s.trim()).filter(Boolean);
   if (items.includes('*')) return () => true;
+  // An empty variable means the default (src/config/index.ts), so "no queue" needs a word of its own.
+  if (items.length === 1 && items[0] === 'none') return () => false;
   const set = new Set(items);
   return (q) => set.has(q);
 }

@@ -161,7 +161,7 @@ export const envSchema = z.object({
   SEAT_OUTBOUND_PATTERN: z.string().default('').refine((v) => { try { new RegExp(v); return true; } catch { return false; } }, 'not a regular expression'),
   SIP_TRUNK: z.string().default(''),
   // The silent-call script on the agent leg (standard §2): queues where it starts by itself (comma list, * = all,
-  // empty = none), its seconds of silence, and the DTMF key an agent presses to start it.
+  // none = no queue; an empty variable means the default), its seconds of silence, and the DTMF key an agent presses to start it.
   SILENT_CALL_QUEUES: z.string().default('*'),
   SILENT_CALL_SEC: int(5, 1),
   SILENT_CALL_AGENT_KEY: z.string().regex(/^[0-9*#]$/, 'one DTMF key').default('*'),
@@ -170,7 +170,7 @@ export const envSchema = z.object({
   LATE_WHISPER_QUEUES: z.string().default('*'),
   RECORD_QUEUES: z.string().default(''),
   // Queues whose talk leaves FreeSWITCH (media release: caller and seat re-INVITEd to each other) where neither
-  // recording nor the silent-call script is on for them; empty = none.
+  // recording nor the silent-call script is on for them (same list syntax).
   MEDIA_RELEASE_QUEUES: z.string().default(''),
 
   // Peak-load emergency plan (standard §5), hotline-wide defaults; a queue may override them in queues.yaml
