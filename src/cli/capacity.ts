@@ -38,6 +38,7 @@ interface RawFlags {
   cores: string;
   channels: string;
   maxUtilization: string;
+  mediaRelease: string;
   json?: boolean;
 }
 
@@ -63,6 +64,7 @@ export function inputsFromFlags(f: RawFlags): CapacityInput[] {
     coresPerServer: n('--cores', f.cores),
     channelsPerServer: n('--channels', f.channels),
     maxUtilization: n('--max-utilization', f.maxUtilization),
+    releasedTalkShare: n('--media-release', f.mediaRelease),
   };
   return sizes.map((agents) => ({ ...base, agents }));
 }
@@ -94,7 +96,8 @@ export function formatCapacity(rows: readonly CapacityRow[], i: CapacityInput): 
       `${i.selfServiceSeconds} s per self-service call`,
     `per call: FreeSWITCH ${i.fsSetupMs} ms + ${i.fsMediaMsPerChannelSecond} ms per channel-second, app ${i.appMsPerCall} ms, drachtio ${i.drachtioMsPerCall} ms, ` +
       `${i.redisOpsPerCall} Redis commands; servers of ${i.coresPerServer} cores, ≤ ${i.channelsPerServer} channels each, planned to ${(i.maxUtilization * 100).toFixed(0)}% CPU; ` +
-      'media servers, app instances and drachtio-servers include one spare (N+1)',
+      'media servers, app instances and drachtio-servers include one spare (N+1)' +
+      ((i.releasedTalkShare ?? 0) > 0 ? `; the talk of ${((i.releasedTalkShare ?? 0) * 100).toFixed(0)}% of agent calls without FreeSWITCH (media release)` : ''),
     '',
     line(head),
     `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
@@ -125,6 +128,7 @@ export function register(program: Command): void {
     .option('--cores <n>', 'cores per media server / drachtio host', String(d.coresPerServer))
     .option('--channels <n>', 'channels one media server may carry', String(d.channelsPerServer))
     .option('--max-utilization <fraction>', 'highest planned CPU utilisation', '0.7')
+    .option('--media-release <fraction>', "share of agent calls whose talk leaves FreeSWITCH (queues with releaseMedia)", '0')
     .option('--json', 'print JSON rows')
     .action((flags: RawFlags) => {
       const inputs = inputsFromFlags(flags);

@@ -49,6 +49,11 @@ export interface CapacityInput {
   readonly channelsPerServer: number;
   /** Highest CPU utilisation planned for (headroom for bursts and failover). */
   readonly maxUtilization: number;
+  /**
+   * Share of agent calls whose talk leaves FreeSWITCH (media release, docs/capacity.md): neither leg holds a channel
+   * while they talk. 0 when absent.
+   */
+  readonly releasedTalkShare?: number;
 }
 
 export interface CapacityRow {
@@ -111,6 +116,8 @@ function validate(i: CapacityInput): void {
   requirePositive('coresPerServer', i.coresPerServer);
   requirePositive('channelsPerServer', i.channelsPerServer);
   requireFractionAboveZero('maxUtilization', i.maxUtilization);
+  const share = requireNonNegative('releasedTalkShare', i.releasedTalkShare ?? 0);
+  if (share > 1) requireFractionAboveZero('releasedTalkShare', share);
 }
 
 export function capacity(i: CapacityInput): CapacityRow {
@@ -122,10 +129,11 @@ export function capacity(i: CapacityInput): CapacityRow {
   const asa = q.asaSeconds ?? 0;
   const perSecond = (agentCalls + selfService) / 3600;
   // Little's law per stretch of a call: channels up = arrival rate × time up. The caller's channel lives through the
-  // IVR, the wait, the talk and the survey; the seat's only through the talk.
+  // IVR, the wait, the talk and the survey; the seat's only through the talk. A released talk holds neither.
   const agentRate = agentCalls / 3600;
-  const callerChannels = agentRate * (i.ivrSeconds + asa + i.talkSeconds + i.surveySeconds) + (selfService / 3600) * i.selfServiceSeconds;
-  const seatChannels = agentRate * i.talkSeconds;
+  const anchoredTalk = i.talkSeconds * (1 - (i.releasedTalkShare ?? 0));
+  const callerChannels = agentRate * (i.ivrSeconds + asa + anchoredTalk + i.surveySeconds) + (selfService / 3600) * i.selfServiceSeconds;
+  const seatChannels = agentRate * anchoredTalk;
   const meanChannels = callerChannels + seatChannels;
   // Channels up at once are Poisson-like (many independent calls): plan for mean + 3 standard deviations.
   const peakChannels = Math.ceil(meanChannels + 3 * Math.sqrt(meanChannels));

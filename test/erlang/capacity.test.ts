@@ -100,9 +100,24 @@ describe('capacity', () => {
       cores: '2',
       channels: '2000',
       maxUtilization: '0.7',
+      mediaRelease: '0',
     };
     expect(inputsFromFlags(flags).map((i) => i.agents)).toEqual([100, 500]);
     expect(() => inputsFromFlags({ ...flags, agents: '100,x' })).toThrow(/--agents/);
     expect(() => inputsFromFlags({ ...flags, fsMediaMs: '1ms' })).toThrow(/--fs-media-ms/);
   });
 });
+
+describe('media release in the sizing', () => {
+  it('a released talk holds no channel: at share 1 the channels are the IVR, the wait and the survey only', () => {
+    const kept = capacity({ ...base, agents: 500 });
+    const released = capacity({ ...base, agents: 500, releasedTalkShare: 1 });
+    const half = capacity({ ...base, agents: 500, releasedTalkShare: 0.5 });
+    const rate = kept.agentCallsPerHour / 3600;
+    expect(kept.meanChannels - released.meanChannels).toBeCloseTo(rate * 150 * 2, 6);
+    expect(kept.meanChannels - half.meanChannels).toBeCloseTo(rate * 150, 6);
+    expect(released.mediaServers).toBeLessThanOrEqual(kept.mediaServers);
+    expect(() => capacity({ ...base, releasedTalkShare: 1.5 })).toThrow(/releasedTalkShare/);
+  });
+});
+
