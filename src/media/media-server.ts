@@ -6,7 +6,7 @@ import { MediaError, type MediaErrorCode, type MediaObserver } from './errors.js
 import { closeFsmrf, connectFsmrf } from './fsmrf-connect.js';
 import { trimSubscription, tuneConnection, watchShared, watchTraffic, type EslTrafficObserver } from './esl-socket.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg, type MediaLimits } from './fsmrf-leg.js';
-import { PARK_HEADER, ParkedEndpoint, UUID_HEADER } from './parked-endpoint.js';
+import { PARK_HEADER, ParkedEndpoint, SharedExecutions, UUID_HEADER } from './parked-endpoint.js';
 import type { MediaPoolServer } from './media-pool.js';
 import type { PooledServer } from './server-slot.js';
 import { withTimeout } from './timeout.js';
@@ -44,6 +44,8 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
   private tuned = false;
   /** MEDIA_CONTROL=shared: caller and seat channels are parked ones, made with this drachtio-srf. */
   private shared: Srf | undefined;
+  /** MEDIA_CONTROL=shared: the parked channels' executes over the inbound socket, matched to their results. */
+  private executions: SharedExecutions | undefined;
 
   private constructor(
     private readonly ms: Mrf.MediaServer,
@@ -174,7 +176,7 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
    * offer and its answer goes back in the ACK (the way audio flowed both ways in trials).
    */
   async legForRemoteSdp(remoteSdp: string): Promise<FsmrfLeg> {
-    if (this.shared) return this.parkedLeg(this.shared, remoteSdp);
+    if (this.shared) return this.parkedLeg(this.shared, (this.executions ??= new SharedExecutions(this.ms.conn)), remoteSdp);
     const ep = await withTimeout(this.ms.createEndpoint({ remoteSdp }), this.timeoutMs, this.clock, 'createEndpoint', {
       // An endpoint created after the time-out would hold a FreeSWITCH channel for ever: destroy it.
       onLate: (late) => late.destroy(),
@@ -191,7 +193,7 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
    * MEDIA_CONTROL=shared: INVITE FreeSWITCH with the far end's SDP and the park header; the dialplan answers with the
    * channel's uuid in a header and parks it. Its commands and results go over the shared socket.
    */
-  private async parkedLeg(srf: Srf, remoteSdp: string): Promise<FsmrfLeg> {
+  private async parkedLeg(srf: Srf, esl: SharedExecutions, remoteSdp: string): Promise<FsmrfLeg> {
     const address = this.ms.sip.ipv4.udp.address;
     const fail = (e: unknown): never => {
       this.setupFailed?.();
@@ -209,7 +211,7 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
       await (dialog.destroy() as unknown as Promise<unknown>).catch(() => undefined);
       return fail(new MediaError('MEDIA_FAILED', 'createEndpoint', `FreeSWITCH answered without ${UUID_HEADER}: its drachtio_mrf dialplan lacks the hotline_parked extension (freeswitch-conf)`));
     }
-    return new FsmrfLeg(new ParkedEndpoint(uuid, dialog, this.ms.conn), this.clock, this.limits, this.report);
+    return new FsmrfLeg(new ParkedEndpoint(uuid, dialog, esl), this.clock, this.limits, this.report);
   }
 
   /**
