@@ -30,6 +30,9 @@ export interface MediaServerOptions {
   esl?: EslTrafficObserver;
 }
 
+/** The applications the drachtio_mrf dialplan's hotline_parked extension runs (freeswitch-conf), never the app. */
+export const PARK_DIALPLAN_APPS = ['multiset', 'answer', 'park'] as const;
+
 /**
  * The connection to one FreeSWITCH and the factory of its legs (MediaPool holds one per media server). Raw fsmrf
  * objects stay in src/media and src/sip.
@@ -94,7 +97,17 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
   private async shareSocket(srf: Srf, log: Logger): Promise<void> {
     const conn = this.ms.conn;
     const subscribe = (): Promise<string[]> => {
-      const commands = ['filter Event-Name HEARTBEAT', 'filter Event-Name DTMF', 'filter variable_hotline_parked true', 'event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT'];
+      const commands = [
+        'filter Event-Name HEARTBEAT',
+        'filter Event-Name DTMF',
+        'filter variable_hotline_parked true',
+        // A `-` filter drops what matches it (mod_event_socket). The results of the drachtio_mrf dialplan's own
+        // applications on a parked channel — its multiset and answer, and its park when the channel hangs up — carry
+        // hotline_parked too: a third of the CHANNEL_EXECUTE_COMPLETE events (each with every channel variable) that
+        // FreeSWITCH serialised and the app parsed per call, for nobody (the app runs none of these on parked channels).
+        ...PARK_DIALPLAN_APPS.map((app) => `filter Application -${app}`),
+        'event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT',
+      ];
       return Promise.all(commands.map((c) => new Promise<string>((resolve) => conn.sendRecv(c, (evt) => resolve(evt.getHeader('Reply-Text') ?? '')))));
     };
     // onLate null: a late reply is a subscription already in place, nothing to release.

@@ -144,7 +144,15 @@ describe('MediaServerConnection with MEDIA_CONTROL=shared', () => {
     const Ctor = MediaServerConnection as unknown as new (...a: unknown[]) => MediaServerConnection;
     const conn = new Ctor(ms, new VirtualClock(), DEFAULT_MEDIA_LIMITS, 1000);
     await (conn as unknown as { shareSocket(srf: unknown, log: unknown): Promise<void> }).shareSocket(new FakeSrf(), quiet);
-    const expected = ['filter Event-Name HEARTBEAT', 'filter Event-Name DTMF', 'filter variable_hotline_parked true', 'event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT'];
+    const expected = [
+      'filter Event-Name HEARTBEAT',
+      'filter Event-Name DTMF',
+      'filter variable_hotline_parked true',
+      'filter Application -multiset',
+      'filter Application -answer',
+      'filter Application -park',
+      'event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT',
+    ];
     expect(ms.subscribed).toEqual(expected);
     ms.conn.emit('esl::ready');
     await Promise.resolve();
