@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type Mrf from 'drachtio-fsmrf';
+import { linearEslParsing } from './esl-parse.js';
 
 /**
  * Connecting to one FreeSWITCH, as drachtio-fsmrf 4.1.2's `Mrf#connect` does (lib/mrf.js), but holding the event
@@ -18,6 +19,8 @@ import type Mrf from 'drachtio-fsmrf';
  */
 const fsmrfRequire = createRequire(createRequire(import.meta.url).resolve('drachtio-fsmrf'));
 const esl = fsmrfRequire('drachtio-modesl') as { Connection: new (host: string, port: number, secret: string, ready: () => void) => EslInbound };
+// modesl's event parsing without its quadratic Event construction (esl-parse.ts): every event of every socket.
+linearEslParsing(fsmrfRequire('drachtio-modesl/lib/esl/Parser') as Parameters<typeof linearEslParsing>[0], fsmrfRequire('drachtio-modesl/lib/esl/Event') as Parameters<typeof linearEslParsing>[1]);
 const MediaServerCtor = fsmrfRequire('./mediaserver') as new (
   conn: EslInbound,
   mrf: Mrf,

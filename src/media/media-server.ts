@@ -6,7 +6,7 @@ import { MediaError, type MediaErrorCode, type MediaObserver } from './errors.js
 import { closeFsmrf, connectFsmrf } from './fsmrf-connect.js';
 import { trimSubscription, tuneConnection, watchShared, watchTraffic, type EslTrafficObserver } from './esl-socket.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg, type MediaLimits } from './fsmrf-leg.js';
-import { PARK_HEADER, ParkedEndpoint, UUID_HEADER } from './parked-endpoint.js';
+import { PARK_HEADER, ParkedEndpoint, SharedExecutions, UUID_HEADER } from './parked-endpoint.js';
 import type { MediaPoolServer } from './media-pool.js';
 import type { PooledServer } from './server-slot.js';
 import { withTimeout } from './timeout.js';
@@ -30,6 +30,9 @@ export interface MediaServerOptions {
   esl?: EslTrafficObserver;
 }
 
+/** The applications the drachtio_mrf dialplan's hotline_parked extension runs (freeswitch-conf), never the app. */
+export const PARK_DIALPLAN_APPS = ['multiset', 'answer', 'park'] as const;
+
 /**
  * The connection to one FreeSWITCH and the factory of its legs (MediaPool holds one per media server). Raw fsmrf
  * objects stay in src/media and src/sip.
@@ -44,6 +47,8 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
   private tuned = false;
   /** MEDIA_CONTROL=shared: caller and seat channels are parked ones, made with this drachtio-srf. */
   private shared: Srf | undefined;
+  /** MEDIA_CONTROL=shared: the parked channels' executes over the inbound socket, matched to their results. */
+  private executions: SharedExecutions | undefined;
 
   private constructor(
     private readonly ms: Mrf.MediaServer,
@@ -92,7 +97,17 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
   private async shareSocket(srf: Srf, log: Logger): Promise<void> {
     const conn = this.ms.conn;
     const subscribe = (): Promise<string[]> => {
-      const commands = ['filter Event-Name HEARTBEAT', 'filter Event-Name DTMF', 'filter variable_hotline_parked true', 'event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT'];
+      const commands = [
+        'filter Event-Name HEARTBEAT',
+        'filter Event-Name DTMF',
+        'filter variable_hotline_parked true',
+        // A `-` filter drops what matches it (mod_event_socket). The results of the drachtio_mrf dialplan's own
+        // applications on a parked channel — its multiset and answer, and its park when the channel hangs up — carry
+        // hotline_parked too: a third of the CHANNEL_EXECUTE_COMPLETE events (each with every channel variable) that
+        // FreeSWITCH serialised and the app parsed per call, for nobody (the app runs none of these on parked channels).
+        ...PARK_DIALPLAN_APPS.map((app) => `filter Application -${app}`),
+        'event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT',
+      ];
       return Promise.all(commands.map((c) => new Promise<string>((resolve) => conn.sendRecv(c, (evt) => resolve(evt.getHeader('Reply-Text') ?? '')))));
     };
     // Without the dialplan's hotline_parked extension every call would fail at its first endpoint: say so once, now.
@@ -184,7 +199,7 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
    * offer and its answer goes back in the ACK (the way audio flowed both ways in trials).
    */
   async legForRemoteSdp(remoteSdp: string): Promise<FsmrfLeg> {
-    if (this.shared) return this.parkedLeg(this.shared, remoteSdp);
+    if (this.shared) return this.parkedLeg(this.shared, (this.executions ??= new SharedExecutions(this.ms.conn)), remoteSdp);
     const ep = await withTimeout(this.ms.createEndpoint({ remoteSdp }), this.timeoutMs, this.clock, 'createEndpoint', {
       // An endpoint created after the time-out would hold a FreeSWITCH channel for ever: destroy it.
       onLate: (late) => late.destroy(),
@@ -201,7 +216,7 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
    * MEDIA_CONTROL=shared: INVITE FreeSWITCH with the far end's SDP and the park header; the dialplan answers with the
    * channel's uuid in a header and parks it. Its commands and results go over the shared socket.
    */
-  private async parkedLeg(srf: Srf, remoteSdp: string): Promise<FsmrfLeg> {
+  private async parkedLeg(srf: Srf, esl: SharedExecutions, remoteSdp: string): Promise<FsmrfLeg> {
     const address = this.ms.sip.ipv4.udp.address;
     const fail = (e: unknown): never => {
       this.setupFailed?.();
@@ -219,7 +234,7 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
       await (dialog.destroy() as unknown as Promise<unknown>).catch(() => undefined);
       return fail(new MediaError('MEDIA_FAILED', 'createEndpoint', `FreeSWITCH answered without ${UUID_HEADER}: its drachtio_mrf dialplan lacks the hotline_parked extension (freeswitch-conf)`));
     }
-    return new FsmrfLeg(new ParkedEndpoint(uuid, dialog, this.ms.conn), this.clock, this.limits, this.report);
+    return new FsmrfLeg(new ParkedEndpoint(uuid, dialog, esl), this.clock, this.limits, this.report);
   }
 
   /**

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.js';
 import { DEFAULT_MEDIA_LIMITS, FsmrfLeg } from '../../src/media/fsmrf-leg.js';
 import { MediaServerConnection } from '../../src/media/media-server.js';
-import { PARK_HEADER, ParkedEndpoint, UUID_HEADER } from '../../src/media/parked-endpoint.js';
+import { PARK_HEADER, ParkedEndpoint, SharedExecutions, UUID_HEADER } from '../../src/media/parked-endpoint.js';
 
 type Headers = Record<string, string>;
 const evt = (h: Headers, body = '') => ({ getHeader: (n: string) => h[n], getBody: () => body });
@@ -143,7 +144,15 @@ describe('MediaServerConnection with MEDIA_CONTROL=shared', () => {
     const Ctor = MediaServerConnection as unknown as new (...a: unknown[]) => MediaServerConnection;
     const conn = new Ctor(ms, new VirtualClock(), DEFAULT_MEDIA_LIMITS, 1000);
     await (conn as unknown as { shareSocket(srf: unknown, log: unknown): Promise<void> }).shareSocket(new FakeSrf(), quiet);
-    const expected = ['filter Event-Name HEARTBEAT', 'filter Event-Name DTMF', 'filter variable_hotline_parked true', 'event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT'];
+    const expected = [
+      'filter Event-Name HEARTBEAT',
+      'filter Event-Name DTMF',
+      'filter variable_hotline_parked true',
+      'filter Application -multiset',
+      'filter Application -answer',
+      'filter Application -park',
+      'event json CHANNEL_EXECUTE_COMPLETE DTMF HEARTBEAT',
+    ];
     expect(ms.subscribed).toEqual(expected);
     ms.conn.emit('esl::ready');
     await Promise.resolve();
@@ -175,5 +184,53 @@ describe('MediaServerConnection with MEDIA_CONTROL=shared', () => {
     await expect(conn.legForRemoteSdp('v=0')).rejects.toMatchObject({ code: 'MEDIA_FAILED' });
     expect(srf.last!.byes).toBe(1);
     expect(failures).toBe(1);
+  });
+});
+
+describe('SharedExecutions (the shared socket\'s executes)', () => {
+  // The inbound Connection is an EventEmitter2 with `::` wildcards (drachtio-modesl 1.3), as here.
+  const modeslRequire = createRequire(createRequire(createRequire(import.meta.url).resolve('drachtio-fsmrf')).resolve('drachtio-modesl'));
+  const { EventEmitter2 } = modeslRequire('eventemitter2') as { EventEmitter2: new (o: object) => EventEmitter & { off(e: string, f: unknown): unknown } };
+
+  function inbound() {
+    const conn = Object.assign(new EventEmitter2({ wildcard: true, delimiter: '::' }), {
+      sent: [] as Array<{ command: string; args?: Record<string, unknown> }>,
+      send(command: string, args?: Record<string, unknown>) {
+        conn.sent.push({ command, ...(args ? { args } : {}) });
+      },
+      api: () => undefined,
+    });
+    return conn;
+  }
+
+  it('writes what modesl writes and resolves each execute with its own CHANNEL_EXECUTE_COMPLETE', () => {
+    const conn = inbound();
+    const x = new SharedExecutions(conn);
+    const got: string[] = [];
+    const id1 = x.execute('playback', '/p/a.wav', 'ch-1', (e) => got.push(`1:${e.getHeader('Application-Response')}`));
+    const id2 = x.execute('detect_audio', '300 3 1000', 'ch-1', (e) => got.push(`2:${e.getHeader('variable_detect_audio_timeout')}`));
+    x.execute('hangup', undefined, 'ch-2', () => got.push('3'));
+    expect(conn.sent[0]).toEqual({ command: 'sendmsg ch-1', args: { 'execute-app-name': 'playback', 'execute-app-arg': '/p/a.wav', 'call-command': 'execute', 'Event-UUID': id1 } });
+    expect(Object.keys(conn.sent[0]!.args!)).toEqual(['execute-app-name', 'execute-app-arg', 'call-command', 'Event-UUID']);
+    expect(conn.sent[2]!.args).not.toHaveProperty('execute-app-arg');
+    expect(x.waiting).toBe(3);
+    // Another execute's result, one of another client (no Application-UUID of ours), then the two in reverse order.
+    conn.emit('esl::event::CHANNEL_EXECUTE_COMPLETE::ch-1', evt({ 'Application-UUID': 'not-ours' }));
+    conn.emit('esl::event::CHANNEL_EXECUTE_COMPLETE::ch-1', evt({ 'Application-UUID': id2, variable_detect_audio_timeout: 'false' }));
+    conn.emit('esl::event::CHANNEL_EXECUTE_COMPLETE::ch-1', evt({ 'Application-UUID': id1, 'Application-Response': 'FILE PLAYED' }));
+    conn.emit('esl::event::CHANNEL_EXECUTE_COMPLETE::ch-1', evt({ 'Application-UUID': id1, 'Application-Response': 'again' }));
+    expect(got).toEqual(['2:false', '1:FILE PLAYED']);
+    expect(x.waiting).toBe(1);
+    conn.emit('esl::end');
+    expect(x.waiting).toBe(0);
+  });
+
+  it('drives a ParkedEndpoint end to end', async () => {
+    const conn = inbound();
+    const ep = new ParkedEndpoint('ch-9', new FakeDialog() as never, new SharedExecutions(conn));
+    const played = ep.play('/p/hello.wav');
+    const id = conn.sent[0]!.args!['Event-UUID'] as string;
+    conn.emit('esl::event::CHANNEL_EXECUTE_COMPLETE::ch-9', evt({ 'Application-UUID': id, 'Application-Response': 'FILE PLAYED', variable_playback_ms: '1200' }));
+    expect((await played).playbackMilliseconds).toBe('1200');
   });
 });
