@@ -105,7 +105,10 @@ class FakeMediaServer {
   sip = { ipv4: { udp: { address: '127.0.0.1:5080' } } };
   subscribed: string[] = [];
   reply = '+OK';
+  /** What `api xml_locate dialplan context name drachtio_mrf` answers (the start-up check of the dialplan). */
+  dialplan = '<context name="drachtio_mrf"><extension name="hotline_parked"></extension></context>';
   conn = Object.assign(new FakeEsl(), {
+    api: (_command: string, _args: string | string[], cb: (e: ReturnType<typeof evt>) => void) => cb(evt({}, this.dialplan)),
     sendRecv: (c: string, cb: (e: unknown) => void) => {
       this.subscribed.push(c);
       cb(evt({ 'Reply-Text': this.reply }));
@@ -162,6 +165,18 @@ describe('MediaServerConnection with MEDIA_CONTROL=shared', () => {
     refusing.reply = '-ERR invalid';
     const other = new Ctor(refusing, new VirtualClock(), DEFAULT_MEDIA_LIMITS, 1000);
     await expect((other as unknown as { shareSocket(srf: unknown, log: unknown): Promise<void> }).shareSocket(new FakeSrf(), quiet)).rejects.toMatchObject({ code: 'MEDIA_UNAVAILABLE' });
+  });
+
+  it('a FreeSWITCH whose drachtio_mrf dialplan lacks the hotline_parked extension is a start-up error naming it, before any subscription', async () => {
+    const ms = new FakeMediaServer();
+    ms.dialplan = '<context name="drachtio_mrf"><extension name="drachtio_fsmrf"></extension></context>';
+    const Ctor = MediaServerConnection as unknown as new (...a: unknown[]) => MediaServerConnection;
+    const conn = new Ctor(ms, new VirtualClock(), DEFAULT_MEDIA_LIMITS, 1000);
+    await expect((conn as unknown as { shareSocket(srf: unknown, log: unknown): Promise<void> }).shareSocket(new FakeSrf(), quiet)).rejects.toMatchObject({
+      code: 'MEDIA_UNAVAILABLE',
+      message: expect.stringMatching(/hotline_parked extension .*MEDIA_CONTROL=socket/),
+    });
+    expect(ms.subscribed).toEqual([]);
   });
 
   it('INVITEs FreeSWITCH with the park header and drives the channel named in its answer', async () => {
