@@ -1156,7 +1156,7 @@ export function register(bench: Command): void {
     .option('--wait-busy <s>', 'wait this long for others to finish with the servers before skipping', '120')
     .option('--ignore-busy', 'run even while others use SIPp or the servers (a quick check; both sides\' figures are disturbed)')
     .option('--app-max-calls <n>', 'MAX_CONCURRENT_CALLS for the app under test', '1000')
-    .option('--media-control <mode>', "the app's MEDIA_CONTROL: socket (an event socket per FreeSWITCH channel) or shared (parked channels over one socket)", 'socket')
+    .option('--media-control <mode>', "the app's MEDIA_CONTROL: socket (an event socket per FreeSWITCH channel) or shared (parked channels over one socket)", 'shared')
     .option('--media-release', "release the app's media while agents talk (MEDIA_RELEASE_QUEUES=the bench queue, SILENT_CALL_QUEUES=none); the baseline is unchanged")
     .option('--profile <rate>', 'profile the steps at this rate: perf on FreeSWITCH (both sides) and drachtio-server, V8 on the app (whole run); top symbols in the report')
     .option('--overload', 'issue 12 "Overload": the hotline alone up the --rates ramp to its sustainable rate R, then one step at --overload-factor × R; PASS/FAIL per criterion --settle-seconds after its last arrival')

