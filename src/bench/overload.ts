@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { Db } from '../store/pg/db.js';
 import { keyPrefix } from '../store/redis/keys.js';
-import type { SippStatRow } from './sip-load.js';
+import { sippDurationMs, sumColumns, type SippStatRow } from './sipp-stats.js';
 
 /**
  * Issue 12's "Overload" requirement, measured by `acd bench sip-load --overload`: at twice the sustainable rate the
@@ -19,29 +19,23 @@ import type { SippStatRow } from './sip-load.js';
 
 /** Calls shed so far in one -trace_counts line: the 503 and 480 the scenario received (its "shed" branch). */
 export function shedInCounts(row: SippStatRow | undefined): number {
-  let n = 0;
-  for (const [k, v] of Object.entries(row ?? {})) if (/^\d+_(503|480)_Recv$/.test(k)) n += Number(v) || 0;
-  return n;
+  return sumColumns(row, /^\d+_(503|480)_Recv$/);
 }
 
 /** Calls the far end answered (the INVITE's 200 OK: the caller scenario receives no other) in one -trace_counts line. */
 export function answeredInCounts(row: SippStatRow | undefined): number {
-  let n = 0;
-  for (const [k, v] of Object.entries(row ?? {})) if (/^\d+_200_Recv$/.test(k)) n += Number(v) || 0;
-  return n;
+  return sumColumns(row, /^\d+_200_Recv$/);
 }
 
 /** INVITEs sent so far (first transmissions, not retransmissions) in one -trace_counts line. */
 export function invitesInCounts(row: SippStatRow | undefined): number {
-  let n = 0;
-  for (const [k, v] of Object.entries(row ?? {})) if (/^\d+_INVITE_Sent$/.test(k)) n += Number(v) || 0;
-  return n;
+  return sumColumns(row, /^\d+_INVITE_Sent$/);
 }
 
 /** Seconds since SIPp started, from a -trace_counts line's ElapsedTime (HH:MM:SS:µs) or its CurrentTime's epoch. */
 function elapsedSec(row: SippStatRow, start: number): number {
-  const m = /^(\d+):(\d+):(\d+):(\d+)$/.exec((row['ElapsedTime'] ?? '').trim());
-  if (m) return (Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3]) + Number(m[4]) / 1e6;
+  const elapsedMs = sippDurationMs(row['ElapsedTime']);
+  if (Number.isFinite(elapsedMs)) return elapsedMs / 1000;
   const epoch = Number(/(\d+\.\d+)\s*$/.exec(row['CurrentTime'] ?? '')?.[1]);
   return Number.isFinite(epoch) ? epoch - start : NaN;
 }
@@ -149,9 +143,7 @@ export function shedTiming(rows: readonly SippStatRow[]): ShedTiming {
     const m = /^ResponseTimeRepartitionshed_(<|>=)(\d+)$/.exec(k);
     if (m) under[`${m[1]}${m[2]}`] = Number(v) || 0;
   }
-  const d = /^(\d+):(\d+):(\d+):(\d+)$/.exec((last['ResponseTimeshed(C)'] ?? '').trim());
-  const meanMs = d ? ((Number(d[1]) * 60 + Number(d[2])) * 60 + Number(d[3])) * 1000 + Number(d[4]) / 1000 : NaN;
-  return { meanMs: round(meanMs, 1), under };
+  return { meanMs: round(sippDurationMs(last['ResponseTimeshed(C)']), 1), under };
 }
 
 /** Shed calls answered within `ms` (a repartition boundary: 100, 500, 1000, 2000 or 5000). */

@@ -25,6 +25,7 @@ import {
   type OwnFreeswitch,
   type TelephonyPaths,
 } from './servers.js';
+import { parseSippStats, sippDurationMs, type SippStatRow } from './sipp-stats.js';
 import { acdLeftovers, formatOverload, overloadVerdicts, recordsSince, answeredInCounts, longestRefusal, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, SHED_WITHIN_MS, type RttSample, type OverloadStep, type ShedBucket, type ShedTiming, type Verdict, type Leftovers } from './overload.js';
 
 /**
@@ -71,30 +72,6 @@ export type Side = 'baseline' | 'hotline';
 
 // ---------------------------------------------------------------------------------------------------------------
 // SIPp statistics and verdicts (pure)
-
-/** One line of SIPp's -trace_stat file, by column name. */
-export type SippStatRow = Readonly<Record<string, string>>;
-
-export function parseSippStats(text: string): SippStatRow[] {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length === 0) return [];
-  const header = lines[0]!.split(';');
-  return lines.slice(1).map((line) => {
-    const cells = line.split(';');
-    const row: Record<string, string> = {};
-    header.forEach((name, i) => {
-      if (name !== '') row[name] = cells[i] ?? '';
-    });
-    return row;
-  });
-}
-
-/** SIPp's durations are `HH:MM:SS:microseconds`. */
-export function sippDurationMs(s: string | undefined): number {
-  const m = /^(\d+):(\d+):(\d+):(\d+)$/.exec((s ?? '').trim());
-  if (!m) return NaN;
-  return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number(m[4]) / 1000;
-}
 
 const num = (row: SippStatRow | undefined, key: string): number => {
   const v = Number(row?.[key]);

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { answeredInCounts, formatOverload, invitesInCounts, longestRefusal, overloadVerdicts, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, type Leftovers, type OverloadStep, type RttSample } from '../../src/bench/overload.js';
-import { callerStats, parseSippStats } from '../../src/bench/sip-load.js';
+import { callerStats } from '../../src/bench/sip-load.js';
+import { parseSippStats } from '../../src/bench/sipp-stats.js';
 
 // acd bench sip-load --overload: the shed calls from SIPp's files, and the verdicts. No servers needed.
 // The fixtures are real SIPp 3.6.1 files of test/e2e/load/sipp/caller.xml (100 calls at 10/s) against a UAS that

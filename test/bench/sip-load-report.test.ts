@@ -13,9 +13,7 @@ import {
   parsePromText,
   shedReasons,
   summarizeCpuProfile,
-  parseSippStats,
   ratios,
-  sippDurationMs,
   stepResult,
   summarizeSide,
   treeCpuMs,
@@ -23,6 +21,7 @@ import {
   type SipLoadResult,
   type StepResult,
 } from '../../src/bench/sip-load.js';
+import { parseSippStats, sippDurationMs } from '../../src/bench/sipp-stats.js';
 
 // The bench's arithmetic, on a real SIPp -trace_stat file (a hotline step of 10 calls at 2 calls/s), and its skip
 // path. Needs no servers, so it lives here and `npm test` runs it (test/e2e holds only what needs the servers;
