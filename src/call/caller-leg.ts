@@ -48,11 +48,6 @@ export class CallerLeg implements MediaLeg {
     return this.current === undefined && !this.gone;
   }
 
-  /** Whether the caller's media can be released at all (its dialog can be re-INVITEd back). */
-  get canDetach(): boolean {
-    return this.peer !== undefined;
-  }
-
   /** Told of every leg that starts carrying the caller after the first (the call's tracking entry names it). */
   onAttached(fn: (leg: MediaLeg) => void): () => void {
     this.attachedFns.add(fn);

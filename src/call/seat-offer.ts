@@ -112,6 +112,7 @@ async function redirect(ctx: CallContext, place: AcdPlace, agentId: string): Pro
  */
 function directMedia(ctx: CallContext, settings: QueueSettings, queuedAt: number): DirectMedia | undefined {
   const peer = ctx.caller.signal.media;
-  if (!settings.releaseMedia || !peer || !ctx.caller.leg.canDetach) return undefined;
+  // The session built the caller's CallerLeg from this same peer, so the leg can be brought back after.
+  if (!settings.releaseMedia || !peer) return undefined;
   return () => (lateWhisperDue(ctx, settings, queuedAt) || ctx.caller.leg.detached || ctx.isEnded() ? undefined : peer);
 }
