@@ -107,7 +107,8 @@ export class HotlineCalls {
 
   /**
    * The call's tracking entry in the ACD store (AcdStore.trackCall): written at the answer with the caller's dialog,
-   * rewritten when a seat answers (its dialog added), removed once the record is written. Never in the call's way:
+   * rewritten when a seat answers (its dialog added) and when the caller's media comes back on a new FreeSWITCH
+   * channel (after media release), removed once the record is written. Never in the call's way:
    * a failed write is logged, and costs only the record and the BYE should this instance die during the call.
    */
   private tracking(
@@ -115,8 +116,9 @@ export class HotlineCalls {
     log: Logger,
   ): { seatAnswered: (seat: AnsweredSeat) => void; callerLegChanged: (leg: MediaLeg) => void; untrack: () => Promise<void> } {
     const { store, session } = this.deps;
-    // The caller's dialog and its FreeSWITCH channel's: both are ended by the reaper should this instance die.
-    let caller = [call.signal.ref, call.leg.ref].filter((r) => r !== undefined);
+    // A party's dialog and its FreeSWITCH channel's: both are ended by the reaper should this instance die.
+    const refs = (signal: DialogSignal, leg: MediaLeg | undefined) => [signal.ref, leg?.ref].filter((r) => r !== undefined);
+    let caller = refs(call.signal, call.leg);
     let seat: Array<Readonly<Record<string, string>>> = [];
     const entry: TrackedCall = {
       callId: call.callId,
@@ -133,17 +135,19 @@ export class HotlineCalls {
       last = last.then(op).catch((err: unknown) => log.warn({ err }, `call tracking: ${what} failed (a dead instance's reaper would miss this call)`));
     };
     write('track', () => store.trackCall(entry));
+    const retrack = (what: string): void => {
+      const dialogs = [...caller, ...seat];
+      write(what, () => store.trackCall({ ...entry, dialogs }));
+    };
     return {
       seatAnswered: (answered) => {
-        seat = [answered.ref, answered.leg?.ref].filter((r) => r !== undefined);
-        const dialogs = [...caller, ...seat];
-        if (seat.length > 0) write('seat dialog', () => store.trackCall({ ...entry, dialogs }));
+        seat = refs(answered, answered.leg);
+        if (seat.length > 0) retrack('seat dialog');
       },
       // The caller's media came back on a new FreeSWITCH channel (after media release): the reaper must end that one.
       callerLegChanged: (leg) => {
-        caller = [call.signal.ref, leg.ref].filter((r) => r !== undefined);
-        const dialogs = [...caller, ...seat];
-        write('caller media', () => store.trackCall({ ...entry, dialogs }));
+        caller = refs(call.signal, leg);
+        retrack('caller media');
       },
       untrack: () => {
         write('untrack', () => store.untrackCall(entry.ownerInstance, entry.callId));
