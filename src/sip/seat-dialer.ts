@@ -35,6 +35,9 @@ export class SipSeatDialer implements SeatDialer {
     const [reg] = await this.registrations.contacts(agentId, this.clock.now());
     if (!reg) throw new CallError('SEAT_UNREACHABLE', `agent ${agentId} has no registered seat`, { agentId });
 
+    // A seat behind NAT is reached where its REGISTER came from, for the INVITE and every in-dialog request after.
+    const proxy = behindNat(reg.contact, reg.source) ? `sip:${reg.source}` : undefined;
+    const cancelledError = (): CallError => new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
     let invite: Srf.SrfRequest | undefined;
     let cancelled = false;
     let seat: SrfSeat | undefined;
@@ -49,7 +52,7 @@ export class SipSeatDialer implements SeatDialer {
           reg.contact,
           {
             noAck: true,
-            ...(behindNat(reg.contact, reg.source) ? { proxy: `sip:${reg.source}` } : {}),
+            ...(proxy ? { proxy } : {}),
             headers: {
               From: `<sip:${encodeURIComponent(call.callerNumber || 'anonymous')}@${this.sipDomain}>`,
               'X-Hotline-Call-Id': call.callId,
@@ -66,15 +69,14 @@ export class SipSeatDialer implements SeatDialer {
         )) as unknown as LateOfferAnswer;
       } catch (err) {
         const status = (err as { status?: number }).status;
-        if (cancelled || status === 487) throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
+        if (cancelled || status === 487) throw cancelledError();
         throw new CallError('SEAT_REJECTED', `seat of ${agentId} answered ${status ?? String(err)}`, { agentId, status }, { cause: err });
       }
       if (cancelled) {
         // The 200 OK crossed our CANCEL: complete and end the dialog so the seat stops ringing.
         await uac.destroy();
-        throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
+        throw cancelledError();
       }
-      const proxy = behindNat(reg.contact, reg.source) ? `sip:${reg.source}` : undefined;
       peer = call.direct?.();
       const callerAnswer = peer ? await this.offerToCaller(peer, uac.sdp, agentId, call.callId) : undefined;
       if (callerAnswer !== undefined) {
@@ -92,13 +94,13 @@ export class SipSeatDialer implements SeatDialer {
           // The CANCEL came while the caller was being re-INVITEd (the seat had answered already): the caller goes
           // back to its media-server leg, which the session still holds.
           await Promise.allSettled([seat.hangup(), revert(peer)]);
-          throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
+          throw cancelledError();
         }
         return seat;
       }
       if (cancelled) {
         await uac.destroy();
-        throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
+        throw cancelledError();
       }
       try {
         leg = await this.media.legForRemoteSdp(uac.sdp, { near: call.mediaNear });
@@ -120,7 +122,7 @@ export class SipSeatDialer implements SeatDialer {
       seat = new SrfSeat(dialog, leg, proxy);
       if (cancelled) {
         await Promise.all([seat.hangup(), leg.release()]);
-        throw new CallError('SEAT_CANCELLED', `ringing ${agentId} cancelled`, { agentId });
+        throw cancelledError();
       }
       return seat;
     })();
