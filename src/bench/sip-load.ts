@@ -26,6 +26,7 @@ import {
   type TelephonyPaths,
 } from './servers.js';
 import { parseSippStats, sippDurationMs, type SippStatRow } from './sipp-stats.js';
+import { sampleLoop, type LoopSummary } from './loop-sampler.js';
 import { acdLeftovers, formatOverload, overloadVerdicts, recordsSince, answeredInCounts, longestRefusal, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, SHED_WITHIN_MS, type RttSample, type OverloadStep, type ShedBucket, type ShedTiming, type Verdict, type Leftovers } from './overload.js';
 
 /**
@@ -145,6 +146,8 @@ export interface StepResult {
   accepted?: number;
   /** The longest stretch of consecutive refusals, when some were shed. */
   longestRefusal?: { calls: number; sec: number };
+  /** The app's event loop during the step (hotline side, when its /metrics answered). */
+  loop?: LoopSummary;
 }
 
 /**
@@ -325,6 +328,11 @@ export function formatReport(r: SipLoadResult): string {
   if (parts) out.push(`hotline server CPU ms per call by server (held steps): ${parts}`);
   const esl = eslPerCall(r.steps.filter((t) => t.side === 'hotline' && t.held));
   if (esl) out.push(...formatEsl(esl));
+  for (const t of r.steps) {
+    if (t.loop) {
+      out.push(`app event loop at ${t.rate}/s: utilisation mean ${t.loop.busyMean}, max ${t.loop.busyMax} (smoothed); lag p99 at most ${t.loop.lagP99MaxMs} ms (${t.loop.samples} readings)`);
+    }
+  }
   for (const p of r.profiles ?? []) {
     out.push('', `profile: ${p.side}${p.rate === undefined ? '' : ` at ${p.rate}/s`}, ${p.server} (${p.file})`, ...p.top.map((l) => `  ${l}`));
   }
@@ -892,6 +900,7 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
     await sleep(500);
   }
   const cpuBefore = cpuOf(servers);
+  const loop = side === 'hotline' ? sampleLoop(`http://127.0.0.1:${PORTS.http}/metrics`) : undefined;
   const offered = Math.round(rate * s.stepSec);
   const name = `step-${side}-${rate}`;
   const target = `127.0.0.1:${side === 'hotline' ? PORTS.drachtioSip : PORTS.baselineSip}`;
@@ -915,6 +924,7 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
     ],
     (budgetSec + 30) * 1000,
   );
+  const loopSummary = await loop?.stop();
   if (r.stats.length === 0) throw new SipLoadError(`SIPp wrote no statistics for ${name} (exit ${r.code}); see ${runDir}/${name}.out`);
   // The agents' SIPp writes its statistics every second: let the last hang-ups of this step land in the file.
   await sleep(2_500);
@@ -942,6 +952,7 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
     ...result,
     reasons: { ...result.reasons, ...shedReasons(app) },
     ...(r.counts.length > 0 ? { accepted: answeredInCounts(r.counts[r.counts.length - 1]) } : {}),
+    ...(loopSummary ? { loop: loopSummary } : {}),
     ...(shedAll > 0 ? { shedTiming: timing, timeline: shedTimeline(r.counts, r.rtt, 5), longestRefusal: longestRefusal(r.rtt) } : {}),
   };
 }

@@ -23,6 +23,11 @@ import type { Clock } from '../core/clock.js';
  *   above, the app itself saturated first, and every SIP message then waited its turn behind the backlog: refusals
  *   that should go out at once took 0.5–2 s (drachtio's log: 100 Trying in 1 ms, our 503 a median 535 ms later),
  *   and admitted calls got their prompts late. Keeping the loop below saturation keeps the refusals immediate.
+ *   Utilisation rather than the loop's delay (how late a timer fires, which is the harm itself): a call loads the
+ *   loop for its whole length, so by the time the delay shows, the calls already admitted carry it past saturation;
+ *   a ramp on the delay alone (20 → 200 ms) swung between refusing everything and a backlog of 2 s in the fluid
+ *   model of the saturation test in test/call/admission.test.ts (tried there; the utilisation ramp holds). The
+ *   delay is on /metrics for operators (hotline_nodejs_eventloop_lag_*, prom-client's default metrics).
  *
  * The two work at different points. While set-ups are quick (tens of ms on the load bench), a limit of even one set-up
  * allows 25 calls/s, so the set-up limit binds only near the cliff where FreeSWITCH stops answering in time; it is
@@ -78,6 +83,8 @@ export interface AdmissionState {
   cpuAdmitFraction: number;
   /** Share of new calls the app's event-loop signal admits now (0..1; 1 when off or not measured yet). */
   loopAdmitFraction: number;
+  /** The reading behind it (0..1), undefined before the first. */
+  loopBusy: number | undefined;
 }
 
 const MIN_RETRY_SEC = 1;
@@ -127,7 +134,7 @@ export class AdmissionController implements AdmissionControl {
 
   state(): AdmissionState {
     this.noteLate();
-    return { setupLimit: Math.floor(this.limit), setupsInFlight: this.open.size, cpuAdmitFraction: this.cpuFraction(), loopAdmitFraction: this.loopFraction() };
+    return { setupLimit: Math.floor(this.limit), setupsInFlight: this.open.size, cpuAdmitFraction: this.cpuFraction(), loopAdmitFraction: this.loopFraction(), loopBusy: this.loopBusy() };
   }
 
   /** The event-loop ramp's share for the last reading. */

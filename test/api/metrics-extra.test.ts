@@ -157,6 +157,17 @@ describe('/metrics: the extra series of issue 10', () => {
     expect(await series('hotline_calls_shed_total', { reason: 'setup-limit' })).toBe(1);
   });
 
+  it("admission control: the app's event-loop utilisation it reads, and the share that ramp admits", async () => {
+    let busy: number | undefined;
+    const admission = new AdmissionController(w.clock, { softIdleCpu: 30, hardIdleCpu: 10, latencyTargetMs: 500, maxSetups: 10, loopBusySoft: 0.9, loopBusyMax: 0.98 }, () => 80, () => 1, () => busy);
+    w.metrics.setPipelineSources({ admission: () => admission.state() });
+    expect(await series('hotline_event_loop_utilization')).toBe(0); // not read yet
+    expect(await series('hotline_admission_loop_fraction')).toBe(1);
+    busy = 0.94;
+    expect(await series('hotline_event_loop_utilization')).toBe(0.94);
+    expect(await series('hotline_admission_loop_fraction')).toBeCloseTo(0.5, 10);
+  });
+
   it('PostgreSQL spool depth', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'acd-spool-metric-'));
     const pg = openPgStore({ url: TEST_DATABASE_URL, schema: w.tdb.schema, spoolDir: dir, clock: w.clock, logger: silentLogger });

@@ -59,7 +59,7 @@ describe('AdmissionController: shedding that follows the live load', () => {
     d.setup.failed();
     d.setup.failed();
     d.setup.succeeded();
-    expect(c.state()).toEqual({ setupLimit: 9, setupsInFlight: 0, cpuAdmitFraction: 1, loopAdmitFraction: 1 });
+    expect(c.state()).toEqual({ setupLimit: 9, setupsInFlight: 0, cpuAdmitFraction: 1, loopAdmitFraction: 1, loopBusy: undefined });
   });
 
   it('a set-up still in flight past the target counts as slow at once (not only at its time-out), and only once', () => {

@@ -1,0 +1,72 @@
+/**
+ * The app's event loop during a load step, read off its /metrics every couple of seconds: the utilisation admission
+ * control sheds on (hotline_event_loop_utilization, smoothed) and prom-client's lag p99
+ * (hotline_nodejs_eventloop_lag_p99_seconds, how late its timers fired). Printed beside each hotline step so that a
+ * step refused as `app-busy` shows how busy, and how late, the loop really was.
+ */
+export interface LoopSummary {
+  samples: number;
+  busyMean: number;
+  busyMax: number;
+  /** The worst lag p99 seen (ms). */
+  lagP99MaxMs: number;
+}
+
+export interface LoopReading {
+  busy?: number;
+  lagP99Sec?: number;
+}
+
+/** The two gauges in a Prometheus text page (absent ones are undefined). */
+export function loopReading(text: string): LoopReading {
+  const out: LoopReading = {};
+  for (const line of text.split('\n')) {
+    const [name, value] = line.split(' ');
+    const v = Number(value);
+    if (!Number.isFinite(v)) continue;
+    if (name === 'hotline_event_loop_utilization') out.busy = v;
+    else if (name === 'hotline_nodejs_eventloop_lag_p99_seconds') out.lagP99Sec = v;
+  }
+  return out;
+}
+
+export function summarise(readings: LoopReading[]): LoopSummary | undefined {
+  const busy = readings.map((r) => r.busy).filter((x): x is number => x !== undefined);
+  const lag = readings.map((r) => r.lagP99Sec).filter((x): x is number => x !== undefined);
+  if (busy.length === 0) return undefined;
+  return {
+    samples: busy.length,
+    busyMean: round2(busy.reduce((a, b) => a + b, 0) / busy.length),
+    busyMax: round2(Math.max(...busy)),
+    lagP99MaxMs: lag.length > 0 ? Math.round(Math.max(...lag) * 1000) : 0,
+  };
+}
+
+/** Polls `url` every `everyMs` until stop(); stop() resolves with the summary (undefined when nothing answered). */
+export function sampleLoop(url: string, everyMs = 2_000): { stop(): Promise<LoopSummary | undefined> } {
+  const readings: LoopReading[] = [];
+  let stopped = false;
+  const poll = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(everyMs) });
+        if (res.ok) readings.push(loopReading(await res.text()));
+      } catch {
+        // The app is too busy to answer in time: that step's other figures say so.
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  };
+  const running = poll();
+  return {
+    async stop() {
+      stopped = true;
+      await running;
+      return summarise(readings);
+    },
+  };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
