@@ -7,6 +7,7 @@ import type { MediaLeg } from '../media/leg.js';
 import type { FsmrfLeg } from '../media/fsmrf-leg.js';
 import type { MediaLegFactory } from '../media/media-pool.js';
 import { withTimeout } from '../media/timeout.js';
+import { freeSrfGate, type SrfReinviteGate } from './srf-gate.js';
 
 export type MediaPeerErrorCode =
   | 'REINVITE_REFUSED' // the far end answered the re-INVITE with a failure status (details.status)
@@ -31,11 +32,9 @@ interface OfferToAnswer {
 }
 
 /** The part of a drachtio Dialog this needs (srf's types lack the noAck overload and the internals below). */
-interface ModifiableDialog {
+interface ModifiableDialog extends SrfReinviteGate {
   modify(sdp: string | undefined, opts?: { noAck?: boolean }): Promise<string | OfferToAnswer>;
   local: { sdp?: string };
-  /** srf's one-re-INVITE-at-a-time gate (lib/dialog.js). */
-  _reinvitesInProgress?: { count: number; admitOne: (() => void)[] };
 }
 
 export interface SrfMediaPeerOptions {
@@ -151,23 +150,10 @@ export class SrfMediaPeer implements RevertibleMediaPeer {
       this.dialog.local.sdp = before;
       const status = (err as { status?: number }).status;
       if (typeof status === 'number') {
-        this.freeSrfGate();
+        freeSrfGate(this.dialog, this.log);
         throw new MediaPeerError('REINVITE_REFUSED', `re-INVITE answered ${status}`, { status }, { cause: err });
       }
       throw new MediaPeerError('REINVITE_FAILED', `re-INVITE failed: ${String(err)}`, {}, { cause: err });
     }
-  }
-
-  /**
-   * drachtio-srf 5.0.29 lets one re-INVITE per dialog through at a time, but a failure answer (488, 491, 408) never
-   * gives its turn back (only a 200 OK does): every later modify() of the dialog would wait for ever. Give it back.
-   */
-  private freeSrfGate(): void {
-    const gate = this.dialog._reinvitesInProgress;
-    if (!gate || gate.count <= 0) return;
-    gate.count--;
-    const next = gate.admitOne.shift();
-    if (next) setImmediate(next);
-    this.log.debug({ waiting: gate.count }, 're-INVITE refused: srf re-INVITE gate released');
   }
 }
