@@ -7,6 +7,7 @@ import type { MediaLeg } from '../media/leg.js';
 import type { FsmrfLeg } from '../media/fsmrf-leg.js';
 import type { MediaLegFactory } from '../media/media-pool.js';
 import { withTimeout } from '../media/timeout.js';
+import { ReinviteRelay, type RelayDialog } from './reinvite-relay.js';
 import { freeSrfGate, type SrfReinviteGate } from './srf-gate.js';
 
 export type MediaPeerErrorCode =
@@ -59,14 +60,29 @@ export function isRevertible(peer: MediaPeer): peer is RevertibleMediaPeer {
   return typeof (peer as Partial<RevertibleMediaPeer>).revert === 'function';
 }
 
+/** A MediaPeer that can relay re-INVITEs with the seat that has its media (src/sip only; see ReinviteRelay). */
+export interface RelayingMediaPeer extends MediaPeer {
+  /**
+   * Relay re-INVITEs between the far end and `seat` (its media goes straight to that seat now) until the returned
+   * stop function is called, the far end is re-anchored or reverted, or either dialog ends.
+   */
+  relayWith(seat: Srf.Dialog): () => void;
+}
+
+export function isRelaying(peer: MediaPeer): peer is RelayingMediaPeer {
+  return typeof (peer as Partial<RelayingMediaPeer>).relayWith === 'function';
+}
+
 /**
  * Media release over the caller's drachtio Dialog: re-INVITE it with a seat's offer (its media leaves FreeSWITCH),
  * or without an offer to anchor it in a new FreeSWITCH leg again. One re-INVITE at a time, in call order.
  */
-export class SrfMediaPeer implements RevertibleMediaPeer {
+export class SrfMediaPeer implements RevertibleMediaPeer, RelayingMediaPeer {
   /** The SDP the far end had from us before the last reinvite() (its media-server leg's, still alive then). */
   private beforeLast: string | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Re-INVITEs relayed with the seat that has the far end's media (media released), while it has it. */
+  private relay: ReinviteRelay | undefined;
   private readonly dialog: ModifiableDialog;
   private readonly clock: Clock;
   private readonly legTimeoutMs: number;
@@ -95,7 +111,20 @@ export class SrfMediaPeer implements RevertibleMediaPeer {
     });
   }
 
+  relayWith(seat: Srf.Dialog): () => void {
+    this.relay?.stop();
+    const relay = new ReinviteRelay(this.dialog as unknown as RelayDialog, seat, (work) => this.serial(work), this.log);
+    this.relay = relay;
+    return () => {
+      relay.stop();
+      if (this.relay === relay) this.relay = undefined;
+    };
+  }
+
   reanchor(placement: MediaPlacement): Promise<MediaLeg> {
+    // The far end's media leaves the seat: its re-INVITEs are no longer the seat's business. Stopped now, not when
+    // the queue gets to it, so no re-INVITE from the seat is queued behind it and sent to the re-anchored far end.
+    this.stopRelay();
     return this.serial(async () => {
       // What the far end last had from us: the only answer left to ACK with if no leg can be made.
       const lastSdp = this.dialog.local.sdp;
@@ -122,6 +151,8 @@ export class SrfMediaPeer implements RevertibleMediaPeer {
   }
 
   revert(): Promise<void> {
+    // As reanchor: the far end goes back to its media-server leg, away from the seat.
+    this.stopRelay();
     return this.serial(async () => {
       const sdp = this.beforeLast;
       this.beforeLast = undefined;
@@ -133,6 +164,11 @@ export class SrfMediaPeer implements RevertibleMediaPeer {
         this.log.info({ err }, 'could not move the caller back to its media-server leg');
       }
     });
+  }
+
+  private stopRelay(): void {
+    this.relay?.stop();
+    this.relay = undefined;
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
