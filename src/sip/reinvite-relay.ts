@@ -102,8 +102,14 @@ export class ReinviteRelay {
         this.log.info({ err, from, status }, 're-INVITE relayed during media release not accepted');
         return;
       }
+      if (typeof answer !== 'string' || answer.trim() === '') {
+        // srf ACKed a 200 OK without SDP: the other party keeps its media as it was, and there is no answer to give.
+        this.log.warn({ from }, 're-INVITE relayed during media release answered without SDP');
+        this.send(res, 500, {});
+        return;
+      }
       // For the 200 OK we send by hand srf records nothing: keep local.sdp what this party last got from us, for a
-      // later auto-answer (offerless re-INVITE, after stop()) and for srf's hold detection.
+      // later auto-answer by srf (an offerless re-INVITE, any re-INVITE after stop()).
       asking.local.sdp = answer;
       this.send(res, 200, { body: answer, headers: { Contact: asking.local.contact, 'Content-Type': 'application/sdp' } });
     };

@@ -199,6 +199,16 @@ describe('ReinviteRelay (media release)', () => {
     expect(c.sent).toEqual([{ status: 500, opts: {} }]);
   });
 
+  it('a 200 OK without SDP from the other party: 500 to the asker (there is no answer to give it)', async () => {
+    const { caller, seat } = await directTalk();
+    const res = caller.reinviteFromFarEnd('v=0 caller a=sendonly');
+    await flushMicrotasks();
+    seat.ok('');
+    await flushMicrotasks();
+    expect(res.sent).toEqual([{ status: 500, opts: {} }]);
+    expect(caller.local.sdp).toBe('v=0 seat-offer');
+  });
+
   it('an offerless re-INVITE is answered here with what the party last had from us, not relayed', async () => {
     const { caller, seat } = await directTalk();
     const res = caller.reinviteFromFarEnd('');
