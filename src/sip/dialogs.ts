@@ -78,10 +78,15 @@ export class SrfSeat extends SrfDialogSignal implements AnsweredSeat {
     for (const fn of [...this.referFns]) fn(target);
   };
 
+  /**
+   * `stopRelay`: ends the relay of re-INVITEs between this seat and the caller whose media it has (media released).
+   * srf drops the seat dialog's listeners itself once our BYE is answered, not the caller's: the relay must stop.
+   */
   constructor(
     dialog: Srf.Dialog,
     readonly leg: MediaLeg | undefined,
     proxy?: string,
+    private readonly stopRelay?: () => void,
   ) {
     super(dialog, proxy);
     dialog.on('refer', this.onReferReq);
@@ -95,6 +100,7 @@ export class SrfSeat extends SrfDialogSignal implements AnsweredSeat {
   }
 
   override async hangup(): Promise<void> {
+    this.stopRelay?.();
     this.dialog.off('refer', this.onReferReq);
     await super.hangup();
   }

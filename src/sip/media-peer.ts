@@ -7,6 +7,8 @@ import type { MediaLeg } from '../media/leg.js';
 import type { FsmrfLeg } from '../media/fsmrf-leg.js';
 import type { MediaLegFactory } from '../media/media-pool.js';
 import { withTimeout } from '../media/timeout.js';
+import { ReinviteRelay, type RelayDialog } from './reinvite-relay.js';
+import { freeSrfGate, type SrfReinviteGate } from './srf-gate.js';
 
 export type MediaPeerErrorCode =
   | 'REINVITE_REFUSED' // the far end answered the re-INVITE with a failure status (details.status)
@@ -31,11 +33,9 @@ interface OfferToAnswer {
 }
 
 /** The part of a drachtio Dialog this needs (srf's types lack the noAck overload and the internals below). */
-interface ModifiableDialog {
+interface ModifiableDialog extends SrfReinviteGate {
   modify(sdp: string | undefined, opts?: { noAck?: boolean }): Promise<string | OfferToAnswer>;
   local: { sdp?: string };
-  /** srf's one-re-INVITE-at-a-time gate (lib/dialog.js). */
-  _reinvitesInProgress?: { count: number; admitOne: (() => void)[] };
 }
 
 export interface SrfMediaPeerOptions {
@@ -60,14 +60,29 @@ export function isRevertible(peer: MediaPeer): peer is RevertibleMediaPeer {
   return typeof (peer as Partial<RevertibleMediaPeer>).revert === 'function';
 }
 
+/** A MediaPeer that can relay re-INVITEs with the seat that has its media (src/sip only; see ReinviteRelay). */
+export interface RelayingMediaPeer extends MediaPeer {
+  /**
+   * Relay re-INVITEs between the far end and `seat` (its media goes straight to that seat now) until the returned
+   * stop function is called, the far end is re-anchored or reverted, or either dialog ends.
+   */
+  relayWith(seat: Srf.Dialog): () => void;
+}
+
+export function isRelaying(peer: MediaPeer): peer is RelayingMediaPeer {
+  return typeof (peer as Partial<RelayingMediaPeer>).relayWith === 'function';
+}
+
 /**
  * Media release over the caller's drachtio Dialog: re-INVITE it with a seat's offer (its media leaves FreeSWITCH),
  * or without an offer to anchor it in a new FreeSWITCH leg again. One re-INVITE at a time, in call order.
  */
-export class SrfMediaPeer implements RevertibleMediaPeer {
+export class SrfMediaPeer implements RevertibleMediaPeer, RelayingMediaPeer {
   /** The SDP the far end had from us before the last reinvite() (its media-server leg's, still alive then). */
   private beforeLast: string | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Re-INVITEs relayed with the seat that has the far end's media (media released), while it has it. */
+  private relay: ReinviteRelay | undefined;
   private readonly dialog: ModifiableDialog;
   private readonly clock: Clock;
   private readonly legTimeoutMs: number;
@@ -96,7 +111,20 @@ export class SrfMediaPeer implements RevertibleMediaPeer {
     });
   }
 
+  relayWith(seat: Srf.Dialog): () => void {
+    this.relay?.stop();
+    const relay = new ReinviteRelay(this.dialog as unknown as RelayDialog, seat, (work) => this.serial(work), this.log);
+    this.relay = relay;
+    return () => {
+      relay.stop();
+      if (this.relay === relay) this.relay = undefined;
+    };
+  }
+
   reanchor(placement: MediaPlacement): Promise<MediaLeg> {
+    // The far end's media leaves the seat: its re-INVITEs are no longer the seat's business. Stopped now, not when
+    // the queue gets to it, so no re-INVITE from the seat is queued behind it and sent to the re-anchored far end.
+    this.stopRelay();
     return this.serial(async () => {
       // What the far end last had from us: the only answer left to ACK with if no leg can be made.
       const lastSdp = this.dialog.local.sdp;
@@ -123,6 +151,8 @@ export class SrfMediaPeer implements RevertibleMediaPeer {
   }
 
   revert(): Promise<void> {
+    // As reanchor: the far end goes back to its media-server leg, away from the seat.
+    this.stopRelay();
     return this.serial(async () => {
       const sdp = this.beforeLast;
       this.beforeLast = undefined;
@@ -134,6 +164,11 @@ export class SrfMediaPeer implements RevertibleMediaPeer {
         this.log.info({ err }, 'could not move the caller back to its media-server leg');
       }
     });
+  }
+
+  private stopRelay(): void {
+    this.relay?.stop();
+    this.relay = undefined;
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
@@ -151,23 +186,10 @@ export class SrfMediaPeer implements RevertibleMediaPeer {
       this.dialog.local.sdp = before;
       const status = (err as { status?: number }).status;
       if (typeof status === 'number') {
-        this.freeSrfGate();
+        freeSrfGate(this.dialog, this.log);
         throw new MediaPeerError('REINVITE_REFUSED', `re-INVITE answered ${status}`, { status }, { cause: err });
       }
       throw new MediaPeerError('REINVITE_FAILED', `re-INVITE failed: ${String(err)}`, {}, { cause: err });
     }
-  }
-
-  /**
-   * drachtio-srf 5.0.29 lets one re-INVITE per dialog through at a time, but a failure answer (488, 491, 408) never
-   * gives its turn back (only a 200 OK does): every later modify() of the dialog would wait for ever. Give it back.
-   */
-  private freeSrfGate(): void {
-    const gate = this.dialog._reinvitesInProgress;
-    if (!gate || gate.count <= 0) return;
-    gate.count--;
-    const next = gate.admitOne.shift();
-    if (next) setImmediate(next);
-    this.log.debug({ waiting: gate.count }, 're-INVITE refused: srf re-INVITE gate released');
   }
 }

@@ -6,7 +6,7 @@ import type { AnsweredSeat, DirectMedia, MediaPeer, RingingSeat, SeatDialer } fr
 import type { FsmrfLeg } from '../media/fsmrf-leg.js';
 import type { MediaLegFactory } from '../media/media-pool.js';
 import { SrfSeat } from './dialogs.js';
-import { isRevertible } from './media-peer.js';
+import { isRelaying, isRevertible } from './media-peer.js';
 import type { RegistrationStore } from './registrations.js';
 
 /** What drachtio-srf's createUAC resolves to with `noAck: true` and no local SDP (a late-offer INVITE). */
@@ -89,7 +89,10 @@ export class SipSeatDialer implements SeatDialer {
           await Promise.allSettled([uac.destroy(), revert(peer)]);
           throw err;
         }
-        seat = new SrfSeat(dialog, undefined, proxy);
+        // From now on the caller and the seat talk directly: each one's re-INVITEs (hold, new address) must reach
+        // the other. The relay stops at the seat's hangup, at the caller's re-anchor or revert, or when a dialog ends.
+        const stopRelay = peer && isRelaying(peer) ? peer.relayWith(dialog) : undefined;
+        seat = new SrfSeat(dialog, undefined, proxy, stopRelay);
         if (cancelled) {
           // The CANCEL came while the caller was being re-INVITEd (the seat had answered already): the caller goes
           // back to its media-server leg, which the session still holds.

@@ -371,6 +371,25 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
     expect(['wrap-up', 'ready']).toContain(await agentState(D));
   });
 
+  it("media release: the caller's hold re-INVITE during the direct talk is relayed to the seat and answered with the seat's answer", async () => {
+    expect((await register(D)).code).toBe(0);
+    await sleep(300);
+    // D may still be in the previous call's wrap-up (5 s).
+    for (let i = 0; i < 40 && (await agentState(D)) === 'wrap-up'; i++) await sleep(250);
+    await store.setReady(D.user).catch(() => undefined);
+    // The seat checks the relayed re-INVITE (o=user1, a=sendonly) and answers a=recvonly; the caller checks that its
+    // 200 OK carries that answer (o=seat, a=recvonly) and not the seat's old offer, which srf alone would send.
+    const agent = seat('agent_answers_direct_hold_relayed_waits_for_bye.xml', D);
+    const call = await sipp('caller_press1_direct_hold_relayed_hangs_up.xml', ['-s', DIRECT_NUMBER, '-key', 'caller', '13900000010', SIP], 40_000);
+    const rs = await agent;
+    expect(call.code, call.out).toBe(0);
+    expect(rs.code, rs.out).toBe(0);
+    const rec = await record('13900000010');
+    expect(rec).toMatchObject({ agent_id: D.user, queue_id: 'direct' });
+    expect(await legsSettle()).toBe(0);
+    expect(['wrap-up', 'ready']).toContain(await agentState(D));
+  });
+
   it('a seat dials *21: the INVITE is challenged, answered with a tone, and the agent is not-ready(break)', async () => {
     expect((await register(A)).code).toBe(0);
     await sleep(300);

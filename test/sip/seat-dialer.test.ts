@@ -169,6 +169,30 @@ describe('SipSeatDialer', () => {
       expect(peer.reverted).toBe(1);
     });
 
+    it("a caller's peer that relays re-INVITEs: relaying with the seat's dialog from the ACK on, stopped at the seat's hangup", async () => {
+      const { srf, dialer } = await setUp('2006');
+      const peer = Object.assign(new ScriptedPeer(), {
+        relays: [] as unknown[],
+        stopped: 0,
+        relayWith(seat: unknown): () => void {
+          this.relays.push(seat);
+          return () => {
+            this.stopped++;
+          };
+        },
+      });
+      const ringing = await dialer.ring('2006', { callId: 'c7', callerNumber: '1380', direct: () => peer });
+      await flushMicrotasks();
+      expect(peer.relays).toEqual([]);
+      peer.answer('v=0 caller-answer');
+      const seat = await ringing.answered;
+      expect(peer.relays).toEqual([srf.dialog]);
+      expect(peer.stopped).toBe(0);
+      await seat.hangup();
+      expect(peer.stopped).toBe(1);
+      expect(srf.dialog.destroyed).toBe(1);
+    });
+
     it('no peer at the answer (the whisper needs a leg): anchored in the media server as usual', async () => {
       const { srf, legs, dialer } = await setUp('2002');
       const ringing = await dialer.ring('2002', { callId: 'c3', callerNumber: '1380', direct: () => undefined });
