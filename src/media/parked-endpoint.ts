@@ -19,8 +19,8 @@ export const UUID_HEADER = 'X-Channel-Uuid';
 export interface SharedEsl {
   execute(app: string, arg: string, uuid: string, cb: (evt: Mrf.EslEvent) => void): unknown;
   api(command: string, args: string | string[], cb: (evt: Mrf.EslEvent) => void): unknown;
-  on(event: string, fn: (evt: Mrf.EslEvent) => void): unknown;
-  off(event: string, fn: (evt: Mrf.EslEvent) => void): unknown;
+  /** Hear one channel's DTMF events until the returned function is called. */
+  onDtmf(uuid: string, fn: (evt: Mrf.EslEvent) => void): () => void;
 }
 
 /** The inbound Connection's own methods SharedExecutions builds on (drachtio-modesl 1.3). */
@@ -42,6 +42,12 @@ export interface EslInbound {
  */
 export class SharedExecutions implements SharedEsl {
   private readonly pending = new Map<string, (evt: Mrf.EslEvent) => void>();
+  /**
+   * Each channel's DTMF listener, by its uuid, behind one wildcard listener: a listener per channel on the Connection
+   * made every channel's end walk the whole eventemitter2 tree (recursivelyGarbageCollect), whose DTMF branch had a
+   * leaf per live channel: with ~800 channels up it was 4 % of the app's busy time (docs/capacity.md, long calls).
+   */
+  private readonly dtmf = new Map<string, (evt: Mrf.EslEvent) => void>();
 
   constructor(private readonly conn: EslInbound) {
     conn.on('esl::event::CHANNEL_EXECUTE_COMPLETE::*', (evt) => {
@@ -52,8 +58,17 @@ export class SharedExecutions implements SharedEsl {
       this.pending.delete(id);
       cb(evt);
     });
+    conn.on('esl::event::DTMF::*', (evt) => {
+      const uuid = evt.getHeader('Unique-ID');
+      if (uuid) this.dtmf.get(uuid)?.(evt);
+    });
     // The socket is gone for good (MediaPool makes a new connection): no result will come, as with modesl's listeners.
     conn.on('esl::end', () => this.pending.clear());
+  }
+
+  /** Channels whose DTMF is listened to (tests). */
+  get dtmfListeners(): number {
+    return this.dtmf.size;
   }
 
   /** Executes sent and not yet reported back (tests). */
@@ -76,19 +91,18 @@ export class SharedExecutions implements SharedEsl {
     return this.conn.api(command, args, cb);
   }
 
-  on(event: string, fn: (evt: Mrf.EslEvent) => void): unknown {
-    return this.conn.on(event, fn);
-  }
-
-  off(event: string, fn: (evt: Mrf.EslEvent) => void): unknown {
-    return this.conn.off(event, fn);
+  onDtmf(uuid: string, fn: (evt: Mrf.EslEvent) => void): () => void {
+    this.dtmf.set(uuid, fn);
+    return () => {
+      if (this.dtmf.get(uuid) === fn) this.dtmf.delete(uuid);
+    };
   }
 }
 
 export class ParkedEndpoint extends EventEmitter {
   readonly local: { sdp: string };
   private gone = false;
-  private readonly dtmfEvent: string;
+  private readonly stopDtmf: () => void;
   private readonly onDtmf = (evt: Mrf.EslEvent): void => {
     this.emit('dtmf', { dtmf: evt.getHeader('DTMF-Digit'), duration: evt.getHeader('DTMF-Duration'), source: evt.getHeader('DTMF-Source') });
   };
@@ -104,8 +118,7 @@ export class ParkedEndpoint extends EventEmitter {
   ) {
     super();
     this.local = { sdp: dialog.remote.sdp };
-    this.dtmfEvent = `esl::event::DTMF::${uuid}`;
-    esl.on(this.dtmfEvent, this.onDtmf);
+    this.stopDtmf = esl.onDtmf(uuid, this.onDtmf);
     dialog.on('destroy', this.onBye);
   }
 
@@ -194,7 +207,7 @@ export class ParkedEndpoint extends EventEmitter {
   private end(): boolean {
     if (this.gone) return false;
     this.gone = true;
-    this.esl.off(this.dtmfEvent, this.onDtmf);
+    this.stopDtmf();
     this.dialog.off('destroy', this.onBye);
     return true;
   }

@@ -19,6 +19,10 @@ class FakeEsl extends EventEmitter {
   api(command: string, args: string | string[], cb: (e: ReturnType<typeof evt>) => void): void {
     this.apis.push({ command, args, done: cb });
   }
+  onDtmf(uuid: string, fn: (e: ReturnType<typeof evt>) => void): () => void {
+    this.on(`esl::event::DTMF::${uuid}`, fn);
+    return () => this.off(`esl::event::DTMF::${uuid}`, fn);
+  }
 }
 
 class FakeDialog extends EventEmitter {
@@ -238,6 +242,28 @@ describe('SharedExecutions (the shared socket\'s executes)', () => {
     expect(x.waiting).toBe(1);
     conn.emit('esl::end');
     expect(x.waiting).toBe(0);
+  });
+
+  it("routes each channel's DTMF by its Unique-ID through one listener: channels coming and going leave the Connection's listeners as they were", () => {
+    const conn = inbound();
+    const x = new SharedExecutions(conn);
+    const listeners = conn.listenerCount('esl::event::DTMF::ch-1');
+    const eps = Array.from({ length: 50 }, (_, i) => new ParkedEndpoint(`ch-${i}`, new FakeDialog() as never, x));
+    const heard: string[] = [];
+    eps[7]!.on('dtmf', (d: { dtmf: string }) => heard.push(`7:${d.dtmf}`));
+    eps[8]!.on('dtmf', (d: { dtmf: string }) => heard.push(`8:${d.dtmf}`));
+    conn.emit('esl::event::DTMF::ch-7', evt({ 'Unique-ID': 'ch-7', 'DTMF-Digit': '*' }));
+    conn.emit('esl::event::DTMF::ch-8', evt({ 'Unique-ID': 'ch-8', 'DTMF-Digit': '1' }));
+    conn.emit('esl::event::DTMF::other', evt({ 'Unique-ID': 'other', 'DTMF-Digit': '9' })); // not one of ours
+    expect(heard).toEqual(['7:*', '8:1']);
+    expect(x.dtmfListeners).toBe(50);
+    expect(conn.listenerCount('esl::event::DTMF::ch-1')).toBe(listeners);
+    // FreeSWITCH ends channel 7 (its BYE): it hears nothing more, and the others still do.
+    (eps[7] as unknown as { dialog: EventEmitter }).dialog.emit('destroy');
+    conn.emit('esl::event::DTMF::ch-7', evt({ 'Unique-ID': 'ch-7', 'DTMF-Digit': '2' }));
+    conn.emit('esl::event::DTMF::ch-8', evt({ 'Unique-ID': 'ch-8', 'DTMF-Digit': '3' }));
+    expect(heard).toEqual(['7:*', '8:1', '8:3']);
+    expect(x.dtmfListeners).toBe(49);
   });
 
   it('drives a ParkedEndpoint end to end', async () => {
