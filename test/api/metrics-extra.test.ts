@@ -158,7 +158,7 @@ describe('/metrics: the extra series of issue 10', () => {
   });
 
   it("admission control: the app's event-loop utilisation it reads, and the share that ramp admits", async () => {
-    let busy: number | undefined;
+    let busy: number | undefined = undefined; // not read yet
     const admission = new AdmissionController(w.clock, { softIdleCpu: 30, hardIdleCpu: 10, latencyTargetMs: 500, maxSetups: 10, loopBusySoft: 0.9, loopBusyMax: 0.98 }, () => 80, () => 1, () => busy);
     w.metrics.setPipelineSources({ admission: () => admission.state() });
     expect(await series('hotline_event_loop_utilization')).toBe(0); // not read yet
