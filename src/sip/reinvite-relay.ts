@@ -45,10 +45,6 @@ export class ReinviteRelay {
     seat.on('destroy', this.onDestroy);
   }
 
-  get active(): boolean {
-    return !this.stopped;
-  }
-
   /** Idempotent. srf removes a dialog's listeners itself when it ends; off() on it is harmless. */
   stop(): void {
     if (this.stopped) return;
@@ -109,9 +105,9 @@ export class ReinviteRelay {
         return;
       }
       // For the 200 OK we send by hand srf records nothing: keep local.sdp what this party last got from us, for a
-      // later auto-answer by srf (an offerless re-INVITE, any re-INVITE after stop()).
+      // later auto-answer by srf (an offerless re-INVITE, any re-INVITE after stop()); the answer is that SDP.
       asking.local.sdp = answer;
-      this.send(res, 200, { body: answer, headers: { Contact: asking.local.contact, 'Content-Type': 'application/sdp' } });
+      this.answerLocally(asking, res);
     };
     this.callerQueue(work).catch((err: unknown) => {
       this.log.warn({ err, from }, 're-INVITE relay failed');
@@ -119,7 +115,7 @@ export class ReinviteRelay {
     });
   }
 
-  /** srf's own answer to a re-INVITE nobody listens to (lib/dialog.js, case 'INVITE'). */
+  /** 200 with the SDP this party last had from us: srf's own answer to a re-INVITE nobody listens to (lib/dialog.js, case 'INVITE'). */
   private answerLocally(dialog: RelayDialog, res: Srf.SrfResponse): void {
     this.send(res, 200, { body: dialog.local.sdp, headers: { Contact: dialog.local.contact, 'Content-Type': 'application/sdp' } });
   }
