@@ -1,3 +1,5 @@
+import { parsePromText } from './prom-text.js';
+
 /**
  * The app's event loop during a load step, read off its /metrics every couple of seconds: the utilisation admission
  * control sheds on (hotline_event_loop_utilization, smoothed) and prom-client's lag p99
@@ -17,17 +19,15 @@ export interface LoopReading {
   lagP99Sec?: number;
 }
 
+const BUSY = 'hotline_event_loop_utilization';
+const LAG_P99 = 'hotline_nodejs_eventloop_lag_p99_seconds';
+
 /** The two gauges in a Prometheus text page (absent ones are undefined). */
 export function loopReading(text: string): LoopReading {
-  const out: LoopReading = {};
-  for (const line of text.split('\n')) {
-    const [name, value] = line.split(' ');
-    const v = Number(value);
-    if (!Number.isFinite(v)) continue;
-    if (name === 'hotline_event_loop_utilization') out.busy = v;
-    else if (name === 'hotline_nodejs_eventloop_lag_p99_seconds') out.lagP99Sec = v;
-  }
-  return out;
+  const series = parsePromText(text, 'hotline_');
+  const busy = series[BUSY];
+  const lagP99Sec = series[LAG_P99];
+  return { ...(busy !== undefined ? { busy } : {}), ...(lagP99Sec !== undefined ? { lagP99Sec } : {}) };
 }
 
 export function summarise(readings: LoopReading[]): LoopSummary | undefined {

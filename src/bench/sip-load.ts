@@ -27,6 +27,7 @@ import {
 } from './servers.js';
 import { parseSippStats, sippDurationMs, type SippStatRow } from './sipp-stats.js';
 import { sampleLoop, type LoopSummary } from './loop-sampler.js';
+import { parsePromText } from './prom-text.js';
 import { acdLeftovers, formatOverload, overloadVerdicts, recordsSince, answeredInCounts, longestRefusal, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, SHED_WITHIN_MS, type RttSample, type OverloadStep, type ShedBucket, type ShedTiming, type Verdict, type Leftovers } from './overload.js';
 
 /**
@@ -343,18 +344,6 @@ export function formatReport(r: SipLoadResult): string {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Event-socket traffic (the app's hotline_esl_* counters) and profiles
-
-/** Series of Prometheus text whose metric name starts with `prefix`, by `name{labels}`. */
-export function parsePromText(text: string, prefix: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(prefix)) continue;
-    const cut = line.lastIndexOf(' ');
-    const v = Number(line.slice(cut + 1));
-    if (cut > 0 && Number.isFinite(v)) out[line.slice(0, cut)] = v;
-  }
-  return out;
-}
 
 /** after − before, per series (a series new in `after` counts from 0); zero deltas left out. */
 export function diffCounters(before: Record<string, number>, after: Record<string, number>): Record<string, number> {

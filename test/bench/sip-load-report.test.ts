@@ -10,7 +10,6 @@ import {
   eslPerCall,
   formatEsl,
   formatReport,
-  parsePromText,
   shedReasons,
   summarizeCpuProfile,
   ratios,
@@ -22,6 +21,7 @@ import {
   type StepResult,
 } from '../../src/bench/sip-load.js';
 import { parseSippStats, sippDurationMs } from '../../src/bench/sipp-stats.js';
+import { parsePromText } from '../../src/bench/prom-text.js';
 
 // The bench's arithmetic, on a real SIPp -trace_stat file (a hotline step of 10 calls at 2 calls/s), and its skip
 // path. Needs no servers, so it lives here and `npm test` runs it (test/e2e holds only what needs the servers;
