@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AcdEvent } from '../acd/events.js';
+import type { AdmissionState } from '../call/admission.js';
 import { AGENT_STATES } from '../acd/model.js';
 import type { MediaObserver } from '../media/errors.js';
 import type { EslTrafficObserver } from '../media/esl-socket.js';
@@ -27,8 +28,8 @@ export interface PipelineSources {
   reviewsOverdue?: () => Promise<number | undefined>;
   /** Work orders still needing someone (src/workflow): escalated not accepted, complaints overdue, all open. */
   workOrders?: () => Promise<{ escalated: number; overdueComplaints: number; open: number }>;
-  /** Admission control of new calls (src/call/admission.ts): its set-up limit and CPU share now. */
-  admission?: () => { setupLimit: number; setupsInFlight: number; cpuAdmitFraction: number; loopAdmitFraction: number; loopBusy?: number };
+  /** Admission control of new calls (src/call/admission.ts): its set-up limit, its shares and the loop reading now. */
+  admission?: () => AdmissionState;
   /** The media servers of FREESWITCH_SERVERS (src/media/media-pool.ts), by host:port. */
   mediaServers?: () => readonly { name: string; up: boolean; sessions: number; cpuIdle: number | undefined }[];
 }
@@ -183,7 +184,6 @@ export class ApiMetrics {
     admissionGauge('hotline_admission_cpu_fraction', "Share of new calls admitted by FreeSWITCH's idle CPU now (1 above MEDIA_SOFT_IDLE_CPU, 0 at MEDIA_MIN_IDLE_CPU)", (x) => x.cpuAdmitFraction);
     admissionGauge('hotline_admission_loop_fraction', "Share of new calls admitted by the app's event-loop utilisation now (1 at or below APP_LOOP_BUSY_SOFT, 0 at APP_LOOP_BUSY_MAX)", (x) => x.loopAdmitFraction);
     admissionGauge('hotline_event_loop_utilization', "The app's event-loop utilisation (0..1, smoothed over the last half seconds) that admission reads", (x) => x.loopBusy ?? 0);
-
     // One query per scrape feeds the three work-order gauges.
     let orders: Promise<{ escalated: number; overdueComplaints: number; open: number } | undefined> | undefined;
     const readOrders = (): Promise<{ escalated: number; overdueComplaints: number; open: number } | undefined> => {
