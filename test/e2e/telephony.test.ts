@@ -131,6 +131,14 @@ async function agentState(agent: typeof A): Promise<string> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Register the seat and make the agent ready, once out of its previous call's wrap-up (5 s). */
+async function registeredAndReady(agent: typeof A): Promise<void> {
+  expect((await register(agent)).code).toBe(0);
+  await sleep(300);
+  for (let i = 0; i < 40 && (await agentState(agent)) === 'wrap-up'; i++) await sleep(250);
+  await store.setReady(agent.user).catch(() => undefined);
+}
+
 describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + SIPp)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hotline-e2e-'));
@@ -355,11 +363,7 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
   });
 
   it('media release: the caller hangs up while talking straight to the seat; the seat gets BYE, the record is written, the agent is free', async () => {
-    expect((await register(D)).code).toBe(0);
-    await sleep(300);
-    // D may still be in the previous call's wrap-up (5 s).
-    for (let i = 0; i < 40 && (await agentState(D)) === 'wrap-up'; i++) await sleep(250);
-    await store.setReady(D.user).catch(() => undefined);
+    await registeredAndReady(D);
     const agent = seat('agent_answers_direct_waits_for_bye.xml', D);
     const call = await sipp('caller_press1_direct_hangs_up_while_talking.xml', ['-s', DIRECT_NUMBER, '-key', 'caller', '13900000009', SIP], 40_000);
     const rs = await agent;
@@ -372,11 +376,7 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
   });
 
   it("media release: the caller's hold re-INVITE during the direct talk is relayed to the seat and answered with the seat's answer", async () => {
-    expect((await register(D)).code).toBe(0);
-    await sleep(300);
-    // D may still be in the previous call's wrap-up (5 s).
-    for (let i = 0; i < 40 && (await agentState(D)) === 'wrap-up'; i++) await sleep(250);
-    await store.setReady(D.user).catch(() => undefined);
+    await registeredAndReady(D);
     // The seat checks the relayed re-INVITE (o=user1, a=sendonly) and answers a=recvonly; the caller checks that its
     // 200 OK carries that answer (o=seat, a=recvonly) and not the seat's old offer, which srf alone would send.
     const agent = seat('agent_answers_direct_hold_relayed_waits_for_bye.xml', D);
