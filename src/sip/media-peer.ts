@@ -112,7 +112,7 @@ export class SrfMediaPeer implements RevertibleMediaPeer, RelayingMediaPeer {
   }
 
   relayWith(seat: Srf.Dialog): () => void {
-    this.relay?.stop();
+    this.stopRelay();
     const relay = new ReinviteRelay(this.dialog as unknown as RelayDialog, seat, (work) => this.serial(work), this.log);
     this.relay = relay;
     return () => {
