@@ -158,6 +158,13 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
     };
   }
 
+  /** `status` on the inbound event socket: answered by its listener thread even while FreeSWITCH's scheduler lags. */
+  probe(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.ms.conn.api('status', '', () => resolve());
+    });
+  }
+
   /**
    * The event socket ended (FreeSWITCH stopped or the network cut it: modesl's 'esl::end', which fsmrf would turn
    * into the MediaServer's 'end' were it not marked closing) or the MediaServer failed ('error').

@@ -16,6 +16,11 @@ export interface PooledServer<L> {
   onHeartbeat(fn: () => void): () => void;
   /** The event socket ended or failed. Returns the unsubscribe. */
   onLost(fn: (why: string) => void): () => void;
+  /**
+   * Resolves when the server answers a command on its event socket: asked when its heartbeat is late, to tell a
+   * busy FreeSWITCH (alive, its heartbeat delayed behind its calls) from a hung one. May never settle.
+   */
+  probe(): Promise<void>;
   observe(observer: MediaObserver): void;
   disconnect(): void;
 }
@@ -29,6 +34,11 @@ export interface SlotOptions {
   heartbeatStaleMs: number;
   /** Before two heartbeats have shown the interval: how long a connected server may stay silent (default 25 s). */
   firstBeatGraceMs?: number;
+  /**
+   * Once the heartbeat is stale, how long the server has to answer a probe before it is taken out of service
+   * (default 3 s). Meanwhile it takes no new calls; its calls go on.
+   */
+  probeTimeoutMs?: number;
   /** Consecutive set-up time-outs that take a server out of service (it reconnects afterwards). */
   maxSetupTimeouts?: number;
   /** Reconnect back-off: first delay, doubling up to the last. */
@@ -58,6 +68,8 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
   /** Set-ups under way, and legs made since the last heartbeat (which its Session-Count does not yet include). */
   inFlight = 0;
   private sinceBeat = 0;
+  /** Heartbeats that went stale while the server still answered its probe (logged with each). */
+  private lateBeats = 0;
   private readonly legs = new Set<L>();
   private attempts = 0;
   private staleTimer: TimerHandle | undefined;
@@ -199,7 +211,40 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
     this.lastBeatAt = now;
     this.clock.clearTimeout(this.staleTimer);
     const limit = this.staleAfterMs();
-    this.staleTimer = this.clock.setTimeout(() => this.down(`no heartbeat for ${limit} ms`), limit + 1);
+    this.staleTimer = this.clock.setTimeout(() => this.probeLate(limit), limit + 1);
+  }
+
+  /**
+   * The heartbeat is `limit` ms late. A FreeSWITCH busy with its calls can send it that late (on the load bench, at
+   * normal priority on a full 2-core box, 5 s late on both app instances at once) while its event socket still
+   * answers; taking it out of service then ended every call it carried. So ask it first: an answer within
+   * probeTimeoutMs keeps it in service (the staleness clock restarts), none takes it out as before. While the
+   * probe is out it is not `healthy`, so no new call goes to it.
+   */
+  private probeLate(limit: number): void {
+    const server = this.server;
+    if (this.state !== 'up' || !server) return;
+    const waitMs = this.opts.probeTimeoutMs ?? 3000;
+    let settled = false;
+    const settle = (answered: boolean, why?: string): void => {
+      if (settled) return;
+      settled = true;
+      this.clock.clearTimeout(this.staleTimer);
+      // A late outcome for a connection already replaced or closed has nothing left to decide.
+      if (this.server !== server || this.state !== 'up') return;
+      if (!answered) {
+        this.down(`no heartbeat for ${limit} ms${why ? `; ${why}` : ''}`);
+        return;
+      }
+      this.lateBeats++;
+      this.log.warn({ heartbeatLateMs: this.clock.now() - this.lastBeatAt, lateBeats: this.lateBeats }, 'media server heartbeat late, but it answers: kept in service');
+      this.beat(false);
+    };
+    this.staleTimer = this.clock.setTimeout(() => settle(false, `no answer to a probe within ${waitMs} ms`), waitMs);
+    server.probe().then(
+      () => settle(true),
+      (err: unknown) => settle(false, `probe failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
   }
 
   /** Take the server out of service: disconnect, end its legs, reconnect later. */

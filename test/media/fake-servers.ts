@@ -61,6 +61,15 @@ export class FakeServer implements PooledServer<PoolLeg> {
     this.disconnected = true;
   }
 
+  /** Hung: answers no probe (and, by the test's choice, sends no heartbeat). */
+  frozen = false;
+  probes = 0;
+
+  probe(): Promise<void> {
+    this.probes++;
+    return this.frozen ? new Promise<void>(() => undefined) : Promise.resolve();
+  }
+
   heartbeat(cpuIdle: number, sessions: number): void {
     this.cpuIdle = cpuIdle;
     this.currentSessions = sessions;
