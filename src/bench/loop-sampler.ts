@@ -12,6 +12,8 @@ export interface LoopSummary {
   busyMax: number;
   /** The worst lag p99 seen (ms). */
   lagP99MaxMs: number;
+  /** Of how many app instances, when more than one (each figure is then the busiest instance's). */
+  instances?: number;
 }
 
 export interface LoopReading {
@@ -39,6 +41,23 @@ export function summarise(readings: LoopReading[]): LoopSummary | undefined {
     busyMean: round2(busy.reduce((a, b) => a + b, 0) / busy.length),
     busyMax: round2(Math.max(...busy)),
     lagP99MaxMs: lag.length > 0 ? Math.round(Math.max(...lag) * 1000) : 0,
+  };
+}
+
+/**
+ * Several instances' summaries as one, the busiest instance's figures (each sheds on its own loop, so the step is
+ * refused as `app-busy` as soon as one of them is busy). Undefined when none answered.
+ */
+export function combineLoops(each: ReadonlyArray<LoopSummary | undefined>): LoopSummary | undefined {
+  const got = each.filter((x): x is LoopSummary => x !== undefined);
+  if (got.length === 0) return undefined;
+  if (each.length === 1) return got[0];
+  return {
+    samples: got.reduce((n, x) => n + x.samples, 0),
+    busyMean: Math.max(...got.map((x) => x.busyMean)),
+    busyMax: Math.max(...got.map((x) => x.busyMax)),
+    lagP99MaxMs: Math.max(...got.map((x) => x.lagP99MaxMs)),
+    instances: each.length,
   };
 }
 

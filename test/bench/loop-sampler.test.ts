@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { loopReading, sampleLoop, summarise } from '../../src/bench/loop-sampler.js';
+import { combineLoops, loopReading, sampleLoop, summarise } from '../../src/bench/loop-sampler.js';
 
 const PAGE = [
   '# HELP hotline_event_loop_utilization x',
@@ -21,6 +21,16 @@ describe('the load bench reads the app event loop off /metrics', () => {
   it('summarises mean and max utilisation and the worst lag; nothing read is no summary', () => {
     expect(summarise([{ busy: 0.5, lagP99Sec: 0.01 }, { busy: 0.9, lagP99Sec: 0.2 }, {}])).toEqual({ samples: 2, busyMean: 0.7, busyMax: 0.9, lagP99MaxMs: 200 });
     expect(summarise([{}])).toBeUndefined();
+  });
+
+  it('several instances report the busiest one: the worst mean, max and lag, the readings summed', () => {
+    const a = { samples: 10, busyMean: 0.3, busyMax: 0.9, lagP99MaxMs: 20 };
+    const b = { samples: 9, busyMean: 0.5, busyMax: 0.6, lagP99MaxMs: 70 };
+    expect(combineLoops([a, b])).toEqual({ samples: 19, busyMean: 0.5, busyMax: 0.9, lagP99MaxMs: 70, instances: 2 });
+    // One instance as it was (no instance count); one of two silent still counts two; none answering is nothing.
+    expect(combineLoops([a])).toEqual(a);
+    expect(combineLoops([undefined, b])).toEqual({ ...b, instances: 2 });
+    expect(combineLoops([undefined, undefined])).toBeUndefined();
   });
 
   it('polls a live /metrics until stopped', async () => {

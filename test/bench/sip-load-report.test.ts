@@ -113,6 +113,14 @@ describe('summary and report', () => {
     expect(summarizeSide([step('baseline', 2, false, 30)])).toMatchObject({ sustainedCps: 0, concurrentHeld: 0, brokeAt: 2 });
   });
 
+  it('counts every app instance (app, app2, …) as the app, not as a telephony server', () => {
+    // --app-instances 2: the app's 50 ms per call split over two processes; drachtio stays a server.
+    const two = (rate: number): StepResult => ({ ...step('hotline', rate, true, 36), cpuMs: { freeswitch: rate * 80, drachtio: rate * 20, app: rate * 30, app2: rate * 20 } });
+    const s = summarizeSide([two(2), two(4)]);
+    // (2·150 + 4·150) ms / 60 calls; servers (80 + 20) per rate unit, the two instances 30 + 20.
+    expect(s).toMatchObject({ cpuMsPerCall: 15, serverCpuMsPerCall: 10, appCpuMsPerCall: 5 });
+  });
+
   it('prints both sides and the ratio hotline/baseline', () => {
     const baseline = summarizeSide([step('baseline', 2, true, 36), step('baseline', 4, true, 72)]);
     const hotline = summarizeSide([step('hotline', 2, true, 38), step('hotline', 4, false, 80)]);
