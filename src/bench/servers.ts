@@ -278,13 +278,22 @@ export async function fsApi(p: TelephonyPaths, esl: number, command: string): Pr
 }
 
 /**
+ * FreeSWITCH's scheduling. Its default ("auto", src/switch_core.c set_realtime_priority) puts its threads in
+ * SCHED_FIFO when it may (as root): each of them then runs before any ordinary process on the same cores, which on a
+ * shared host leaves the app and drachtio-server the CPU only while FreeSWITCH has none to use (on the load bench the
+ * app's loop shed calls at 16 calls/s this way, and at none up to 20 with `normal`). `normal` (-np) keeps it an
+ * ordinary process, as it is in docker-compose (a container without CAP_SYS_NICE).
+ */
+export type FsPriority = 'realtime' | 'normal';
+
+/**
  * Start FreeSWITCH on `conf` (an overlay from buildFsOverlay) with its run, log and database directories under
  * `dir`; ready once `status` says so and each of `profiles` (regular expressions over `sofia status`) matches.
  */
-export async function startFreeswitch(p: TelephonyPaths, dir: string, conf: string, esl: number, profiles: readonly string[]): Promise<OwnFreeswitch> {
+export async function startFreeswitch(p: TelephonyPaths, dir: string, conf: string, esl: number, profiles: readonly string[], priority: FsPriority = 'realtime'): Promise<OwnFreeswitch> {
   const sub = ['log', 'db', 'run', 'tmp', 'storage', 'recordings', 'cache', 'sounds'];
   for (const d of sub) await mkdir(join(dir, d), { recursive: true });
-  const args = ['-nf', '-nc', '-nonat', '-nonatmap', '-conf', conf, ...sub.flatMap((d) => [`-${d === 'tmp' ? 'temp' : d}`, join(dir, d)]), '-mod', p.fsMods];
+  const args = ['-nf', '-nc', '-nonat', '-nonatmap', ...(priority === 'normal' ? ['-np'] : []), '-conf', conf, ...sub.flatMap((d) => [`-${d === 'tmp' ? 'temp' : d}`, join(dir, d)]), '-mod', p.fsMods];
   const env = { ...process.env, LD_LIBRARY_PATH: [...p.fsLibs, process.env.LD_LIBRARY_PATH ?? ''].filter(Boolean).join(':') };
   const proc = new Background('freeswitch', spawn(p.freeswitch, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }), join(dir, 'freeswitch.stdout'));
   const fs = new OwnFreeswitch(proc, p, esl, dir);

@@ -22,11 +22,12 @@ import {
   startDrachtio,
   startFreeswitch,
   telephonyPaths,
+  type FsPriority,
   type OwnFreeswitch,
   type TelephonyPaths,
 } from './servers.js';
 import { parseSippStats, sippDurationMs, type SippStatRow } from './sipp-stats.js';
-import { sampleLoop, type LoopSummary } from './loop-sampler.js';
+import { combineLoops, sampleLoop, type LoopSummary } from './loop-sampler.js';
 import { parsePromText } from './prom-text.js';
 import { acdLeftovers, formatOverload, overloadVerdicts, recordsSince, answeredInCounts, longestRefusal, parseRtt, shedInCounts, shedSplit, shedTimeline, shedTiming, shedWithin, SHED_WITHIN_MS, type RttSample, type OverloadStep, type ShedBucket, type ShedTiming, type Verdict, type Leftovers } from './overload.js';
 
@@ -67,6 +68,14 @@ const PORTS = {
   seatSetup: 5195,
 };
 const FS_RTP = { start: 30000, end: 39998 };
+/** --app-instances at most: each takes an HTTP port above PORTS.http and two fsmrf ports above PORTS.fsmrfListen. */
+const MAX_APP_INSTANCES = 4;
+/** Instance i's (0-based) ports: the first keeps PORTS.http and PORTS.fsmrfListen. */
+function appPorts(i: number): { http: number; fsmrfListen: number } {
+  return { http: PORTS.http + i, fsmrfListen: PORTS.fsmrfListen + 2 * i };
+}
+/** Instance i's name in cpuMs and its log: app, app2, app3, … */
+const appName = (i: number): string => (i === 0 ? 'app' : `app${i + 1}`);
 // Media ports SIPp puts in its SDP: clear of FreeSWITCH's RTP range and of the e2e suite's SIPp (16000-).
 const RTP = { appAgent: 41000, baselineAgent: 41100, appCaller: 41200, baselineCaller: 41300, seatSetup: 41400 };
 
@@ -210,7 +219,9 @@ export function cpuPerCall(steps: readonly StepResult[], which: (server: string)
 }
 
 /** The telephony servers (FreeSWITCH, drachtio-server), as against the app, whose CPU the goal counts apart. */
-const isTelephonyServer = (server: string): boolean => server !== 'app';
+/** The app's instances are `app`, `app2`, … in a step's cpuMs; everything else is a telephony server. */
+const isApp = (server: string): boolean => /^app\d*$/.test(server);
+const isTelephonyServer = (server: string): boolean => !isApp(server);
 
 export interface SideSummary {
   /** Highest rate (calls/s) whose step held; 0 when none did. */
@@ -241,13 +252,13 @@ export function summarizeSide(steps: readonly StepResult[]): SideSummary {
     brokeAt: steps.find((s) => !s.held)?.rate,
     cpuMsPerCall: cpuPerCall(held),
     serverCpuMsPerCall: cpuPerCall(held, isTelephonyServer),
-    appCpuMsPerCall: cpuPerCall(held, (k) => k === 'app'),
+    appCpuMsPerCall: cpuPerCall(held, isApp),
   };
 }
 
 export interface SipLoadResult {
   status: 'done';
-  settings: { rates: number[]; stepSec: number; seats: number; talkMs: number; dtmfMs: number; maxFail: number; fsConf: string; mediaControl?: string; mediaRelease?: boolean };
+  settings: { rates: number[]; stepSec: number; seats: number; talkMs: number; dtmfMs: number; maxFail: number; fsConf: string; mediaControl?: string; mediaRelease?: boolean; appInstances?: number; fsPriority?: FsPriority };
   steps: StepResult[];
   baseline: SideSummary;
   hotline: SideSummary;
@@ -286,7 +297,9 @@ export function formatReport(r: SipLoadResult): string {
     `call: greeting + menu, DTMF 1 after ${s.dtmfMs / 1000} s, queue, agent answers after 0.5 s, talks ${s.talkMs / 1000} s, hangs up; ` +
       `${s.stepSec} s of arrivals per step; a step holds when ≤ ${round(s.maxFail * 100, 2)}% of its calls fail or are shed (503/480 with Retry-After); ${s.seats} seats` +
       (s.mediaControl ? `; the app's MEDIA_CONTROL ${s.mediaControl}` : '') +
-      (s.mediaRelease ? '; media released while the agent talks (the app re-INVITEs the caller to the seat)' : ''),
+      (s.mediaRelease ? '; media released while the agent talks (the app re-INVITEs the caller to the seat)' : '') +
+      ((s.appInstances ?? 1) > 1 ? `; ${s.appInstances} app instances on the one drachtio-server (it hands out new calls round-robin)` : '') +
+      (s.fsPriority ? `; FreeSWITCH at ${s.fsPriority === 'normal' ? 'normal priority (-np)' : 'realtime priority (SCHED_FIFO, its default as root)'}, both sides` : ''),
   );
   out.push('');
   const head = ['rate/s', 'side', 'offered', 'completed', 'shed', 'failed', 'shed %', 'concurrent', 'setup ms', 'call s', 'cpu ms/call', 'held', 'reasons (failures; the app\'s 503s)'];
@@ -331,7 +344,7 @@ export function formatReport(r: SipLoadResult): string {
   if (esl) out.push(...formatEsl(esl));
   for (const t of r.steps) {
     if (t.loop) {
-      out.push(`app event loop at ${t.rate}/s: utilisation mean ${t.loop.busyMean}, max ${t.loop.busyMax} (smoothed); lag p99 at most ${t.loop.lagP99MaxMs} ms (${t.loop.samples} readings)`);
+      out.push(`app event loop at ${t.rate}/s: utilisation mean ${t.loop.busyMean}, max ${t.loop.busyMax} (smoothed); lag p99 at most ${t.loop.lagP99MaxMs} ms (${t.loop.samples} readings${t.loop.instances ? `; the busiest of ${t.loop.instances} instances` : ''})`);
     }
   }
   for (const p of r.profiles ?? []) {
@@ -518,6 +531,7 @@ export function treeCpuMs(pid: number): number {
 interface Options {
   rates: string;
   stepSeconds: string;
+  warmupSeconds: string;
   seats: string;
   talkMs: string;
   dtmfMs: string;
@@ -530,6 +544,8 @@ interface Options {
   waitBusy: string;
   ignoreBusy?: boolean;
   appMaxCalls: string;
+  appInstances: string;
+  fsPriority: string;
   profile?: string;
   mediaControl: string;
   overload?: boolean;
@@ -543,6 +559,11 @@ interface Options {
 interface Settings {
   rates: number[];
   stepSec: number;
+  /**
+   * Seconds of calls at the first rate before the first step, on both sides, not counted: the app is a JIT-compiled
+   * process, and its first calls through each path (the IVR, the queue, the release) run in V8's interpreter.
+   */
+  warmupSec: number;
   seats: number;
   talkMs: number;
   dtmfMs: number;
@@ -555,6 +576,13 @@ interface Settings {
   waitBusySec: number;
   ignoreBusy: boolean;
   appMaxCalls: number;
+  /**
+   * How many `acd serve` processes share the hotline (Redis, one drachtio-server): one event loop each, so the app's
+   * share of a multi-core box is not held to one core.
+   */
+  appInstances: number;
+  /** FreeSWITCH's scheduling (both sides share the one FreeSWITCH): see FsPriority. */
+  fsPriority: FsPriority;
   /** Profile the servers during the steps at this rate (perf on FreeSWITCH and drachtio-server, V8 on the app). */
   profileRate: number | undefined;
   /** The app's MEDIA_CONTROL: each channel through its own event socket, or parked ones over the shared socket. */
@@ -587,6 +615,7 @@ function parseOptions(o: Options): Settings {
   return {
     rates,
     stepSec: posInt('step-seconds', o.stepSeconds),
+    warmupSec: posInt('warmup-seconds', o.warmupSeconds, 0),
     seats: posInt('seats', o.seats),
     talkMs: posInt('talk-ms', o.talkMs, 0),
     dtmfMs: posInt('dtmf-ms', o.dtmfMs, 0),
@@ -599,11 +628,24 @@ function parseOptions(o: Options): Settings {
     waitBusySec: posInt('wait-busy', o.waitBusy, 0),
     ignoreBusy: o.ignoreBusy === true,
     appMaxCalls: posInt('app-max-calls', o.appMaxCalls),
+    appInstances: appInstances(o.appInstances),
+    fsPriority: fsPriority(o.fsPriority),
     profileRate: o.profile === undefined ? undefined : profileRate(o.profile, rates),
     mediaControl: mediaControl(o.mediaControl),
     overload: o.overload || o.overloadRate !== undefined ? overloadOptions(o) : undefined,
     mediaRelease: o.mediaRelease === true,
   };
+}
+
+function fsPriority(v: string): FsPriority {
+  if (v !== 'normal' && v !== 'realtime') throw new InvalidInputError('fs-priority', `must be normal or realtime (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+function appInstances(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_APP_INSTANCES) throw new InvalidInputError('app-instances', `must be an integer from 1 to ${MAX_APP_INSTANCES} (got ${JSON.stringify(v)})`);
+  return n;
 }
 
 function overloadOptions(o: Options): NonNullable<Settings['overload']> {
@@ -657,8 +699,9 @@ async function othersBusy(): Promise<string | undefined> {
 }
 
 /** Our ports someone else holds (a previous run not cleaned up, another program). */
-async function portsInUse(): Promise<string | undefined> {
-  const taken = await portsTaken(Object.values(PORTS));
+async function portsInUse(instances: number): Promise<string | undefined> {
+  const extra = Array.from({ length: instances - 1 }, (_, i) => appPorts(i + 1)).flatMap((x) => [x.http, x.fsmrfListen]);
+  const taken = await portsTaken([...Object.values(PORTS), ...extra]);
   return taken.length > 0 ? `ports in use: ${taken.join(', ')}` : undefined;
 }
 
@@ -771,23 +814,34 @@ async function clearRedis(url: string): Promise<void> {
   }
 }
 
-async function startApp(s: Settings, config: Config, runDir: string): Promise<Background> {
+/** The bench's IVR flows, copied into the run directory (every instance reads the same directory). */
+async function prepareFlows(runDir: string): Promise<string> {
   const flows = join(runDir, 'flows');
   await mkdir(flows);
   for (const f of await readdir(join(LOAD_DIR, 'flows'))) if (f.endsWith('.yaml')) await copyFile(join(LOAD_DIR, 'flows', f), join(flows, f));
   await symlink(join(REPO, 'ivr-flows', 'prompts'), join(flows, 'prompts'));
+  // The flow validator's worker (src/ivr/validate-off-thread.ts) imports tsx from the working directory, the run
+  // directory: let it find this checkout's packages there.
+  await symlink(join(REPO, 'node_modules'), join(runDir, 'node_modules'));
+  return flows;
+}
+
+/** `acd serve` instance i (0-based) of --app-instances: its own instance id, ports, spool and log; one hotline. */
+async function startApp(s: Settings, config: Config, runDir: string, flows: string, i: number): Promise<Background> {
+  const ports = appPorts(i);
+  const name = appName(i);
   const env = {
     ...process.env,
     DATABASE_URL: config.DATABASE_URL,
     DATABASE_SCHEMA: s.schema,
     REDIS_URL: config.REDIS_URL,
     HOTLINE_ID,
-    INSTANCE_ID: HOTLINE_ID,
+    INSTANCE_ID: i === 0 ? HOTLINE_ID : `${HOTLINE_ID}-${i + 1}`,
     SIP_DOMAIN,
     FLOWS_DIR: flows,
-    PG_SPOOL_DIR: join(runDir, 'spool'),
+    PG_SPOOL_DIR: join(runDir, i === 0 ? 'spool' : `spool-${i + 1}`),
     RECORDINGS_DIR: join(runDir, 'recordings'),
-    HTTP_PORT: String(PORTS.http),
+    HTTP_PORT: String(ports.http),
     DRACHTIO_HOST: '127.0.0.1',
     DRACHTIO_PORT: String(PORTS.drachtioAdmin),
     DRACHTIO_SECRET: 'cymru',
@@ -795,7 +849,7 @@ async function startApp(s: Settings, config: Config, runDir: string): Promise<Ba
     FREESWITCH_PORT: String(PORTS.fsEsl),
     FREESWITCH_SECRET: 'ClueCon',
     FSMRF_LISTEN_ADDRESS: '127.0.0.1',
-    FSMRF_LISTEN_PORT: String(PORTS.fsmrfListen),
+    FSMRF_LISTEN_PORT: String(ports.fsmrfListen),
     MAX_CONCURRENT_CALLS: String(s.appMaxCalls),
     TELEPHONY_ENABLED: 'true',
     LOG_LEVEL: 'info',
@@ -806,16 +860,14 @@ async function startApp(s: Settings, config: Config, runDir: string): Promise<Ba
   };
   // --profile: V8's sampling profiler over the whole run, written when the app exits (summarised at the end); tsx
   // hands Node's flags to the process it runs (NODE_OPTIONS may not carry --cpu-prof).
-  const profile = s.profileRate !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, 'app-cpuprof')}`] : [];
-  // The flow validator's worker (src/ivr/validate-off-thread.ts) imports tsx from the working directory, the run
-  // directory: let it find this checkout's packages there.
-  await symlink(join(REPO, 'node_modules'), join(runDir, 'node_modules'));
+  const profile = s.profileRate !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, `${name}-cpuprof`)}`] : [];
   const child = spawn(join(REPO, 'node_modules', '.bin', 'tsx'), [...profile, join(REPO, 'src', 'cli.ts'), 'serve'], { cwd: runDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const app = new Background('app', child, join(runDir, 'app.log'));
+  const logFile = join(runDir, `${name}.log`);
+  const app = new Background(name, child, logFile);
   if (!(await app.printed('"msg":"hotline-acd started"', 60_000))) {
     await app.stop();
-    const log = existsSync(join(runDir, 'app.log')) ? (await readFile(join(runDir, 'app.log'), 'utf8')).slice(-1500) : '';
-    throw new SipLoadError(`the app did not start (acd serve); end of ${join(runDir, 'app.log')}:\n${log}`);
+    const log = existsSync(logFile) ? (await readFile(logFile, 'utf8')).slice(-1500) : '';
+    throw new SipLoadError(`the app did not start (acd serve, ${name}); end of ${logFile}:\n${log}`);
   }
   return app;
 }
@@ -840,16 +892,23 @@ function cpuOf(servers: Servers): Record<string, number> {
   return out;
 }
 
-/** The app's hotline_esl_* and hotline_calls_shed_total counters, or {} when /metrics does not answer. */
-async function appCounters(): Promise<Record<string, number>> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${PORTS.http}/metrics`, { signal: AbortSignal.timeout(5_000) });
-    if (!res.ok) return {};
-    const text = await res.text();
-    return { ...parsePromText(text, 'hotline_esl_'), ...parsePromText(text, 'hotline_calls_shed_total') };
-  } catch {
-    return {};
+/** The apps' hotline_esl_* and hotline_calls_shed_total counters, summed over the instances whose /metrics answer. */
+async function appCounters(instances: number): Promise<Record<string, number>> {
+  const one = async (i: number): Promise<Record<string, number>> => {
+    try {
+      const res = await fetch(`http://127.0.0.1:${appPorts(i).http}/metrics`, { signal: AbortSignal.timeout(5_000) });
+      if (!res.ok) return {};
+      const text = await res.text();
+      return { ...parsePromText(text, 'hotline_esl_'), ...parsePromText(text, 'hotline_calls_shed_total') };
+    } catch {
+      return {};
+    }
+  };
+  const sum: Record<string, number> = {};
+  for (const c of await Promise.all(Array.from({ length: instances }, (_, i) => one(i)))) {
+    for (const [k, v] of Object.entries(c)) sum[k] = (sum[k] ?? 0) + v;
   }
+  return sum;
 }
 
 /** Callers the app refused with 503 during a step (its load shedding), by reason: failure reasons of the step. */
@@ -875,23 +934,24 @@ async function perfTop(file: string): Promise<string[]> {
   return lines.length > 0 ? lines.slice(0, 25) : [`(no report: ${r.stderr.trim().slice(0, 200)})`];
 }
 
-async function step(s: Settings, runDir: string, side: Side, rate: number, servers: Servers, profiles?: ProfileSummary[]): Promise<StepResult> {
+async function step(s: Settings, runDir: string, side: Side, rate: number, servers: Servers, profiles?: ProfileSummary[], label = 'step'): Promise<StepResult> {
   const agents = side === 'hotline' ? 'agents-hotline' : 'agents-baseline';
   const before = await agentsDone(runDir, agents);
-  const appBefore = side === 'hotline' ? await appCounters() : {};
+  const appBefore = side === 'hotline' ? await appCounters(s.appInstances) : {};
   const perf: Array<{ server: string; file: string; bg: Background }> = [];
   if (profiles && s.profileRate === rate) {
     for (const [server, b] of Object.entries(servers)) {
-      if (server === 'app' || b.child.pid === undefined) continue;
+      if (isApp(server) || b.child.pid === undefined) continue;
       const file = join(runDir, `perf-${side}-${rate}-${server}.data`);
       perf.push({ server, file, bg: startPerf(b.child.pid, file) });
     }
     await sleep(500);
   }
   const cpuBefore = cpuOf(servers);
-  const loop = side === 'hotline' ? sampleLoop(`http://127.0.0.1:${PORTS.http}/metrics`) : undefined;
+  // Each instance's loop: a step is refused as `app-busy` by whichever of them is busy, so the worst one counts.
+  const loops = side === 'hotline' ? Array.from({ length: s.appInstances }, (_, i) => sampleLoop(`http://127.0.0.1:${appPorts(i).http}/metrics`)) : [];
   const offered = Math.round(rate * s.stepSec);
-  const name = `step-${side}-${rate}`;
+  const name = `${label}-${side}-${rate}`;
   const target = `127.0.0.1:${side === 'hotline' ? PORTS.drachtioSip : PORTS.baselineSip}`;
   const budgetSec = s.stepSec + 90;
   const r = await sippOnce(
@@ -913,14 +973,14 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
     ],
     (budgetSec + 30) * 1000,
   );
-  const loopSummary = await loop?.stop();
+  const loopSummary = combineLoops(await Promise.all(loops.map((l) => l.stop())));
   if (r.stats.length === 0) throw new SipLoadError(`SIPp wrote no statistics for ${name} (exit ${r.code}); see ${runDir}/${name}.out`);
   // The agents' SIPp writes its statistics every second: let the last hang-ups of this step land in the file.
   await sleep(2_500);
   const after = await agentsDone(runDir, agents);
   const cpuAfter = cpuOf(servers);
   const cpuMs = Object.fromEntries(Object.keys(servers).map((k) => [k, Math.round(cpuAfter[k]! - cpuBefore[k]!)]));
-  const app = side === 'hotline' ? diffCounters(appBefore, await appCounters()) : {};
+  const app = side === 'hotline' ? diffCounters(appBefore, await appCounters(s.appInstances)) : {};
   const esl = Object.fromEntries(Object.entries(app).filter(([k]) => k.startsWith('hotline_esl_')));
   for (const p of perf) {
     // SIGINT lets perf write its file; stop() would follow with SIGTERM at once.
@@ -948,6 +1008,7 @@ async function step(s: Settings, runDir: string, side: Side, rate: number, serve
 
 /** The app's V8 profile (the biggest .cpuprofile: tsx's own process writes a small one too), summarised. */
 async function appProfile(runDir: string, appStartedAt: number, window: { from: number; to: number } | undefined): Promise<ProfileSummary | undefined> {
+  // With several instances, the first one's (they carry alike shares of the calls).
   const dir = join(runDir, 'app-cpuprof');
   if (!existsSync(dir)) return undefined;
   const files = await Promise.all(
@@ -970,7 +1031,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
   // Wait for others to finish with the servers rather than disturb their run.
   const waitUntil = Date.now() + s.waitBusySec * 1000;
   for (;;) {
-    const busy = (s.ignoreBusy ? undefined : await othersBusy()) ?? (await portsInUse());
+    const busy = (s.ignoreBusy ? undefined : await othersBusy()) ?? (await portsInUse(s.appInstances));
     if (!busy) break;
     if (Date.now() >= waitUntil) return { status: 'skipped', reason: `servers busy for ${s.waitBusySec} s: ${busy}` };
     progress(`waiting: ${busy}`);
@@ -991,15 +1052,24 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     freeswitch = await startFreeswitch(p, join(runDir, 'freeswitch'), overlay, PORTS.fsEsl, [
       mrfProfile(PORTS.fsMrf),
       `load_baseline\\s+profile\\s+sip:mod_sofia@127\\.0\\.0\\.1:${PORTS.baselineSip}\\s+RUNNING`,
-    ]);
+    ], s.fsPriority);
 
     progress(`provisioning ${s.seats} seats in schema ${s.schema} (acd agents add, once per seat)`);
     await provisionSeats(s, config, runDir);
     await clearRedis(config.REDIS_URL);
-    progress('starting the hotline (acd serve)');
+    progress(`starting the hotline (acd serve${s.appInstances > 1 ? `, ${s.appInstances} instances` : ''})`);
     const appStartedAt = Date.now();
-    const app = await startApp(s, config, runDir);
-    background.push(app);
+    const flows = await prepareFlows(runDir);
+    const apps: Background[] = [];
+    for (let i = 0; i < s.appInstances; i++) {
+      apps.push(await startApp(s, config, runDir, flows, i));
+      background.push(apps[i]!);
+    }
+    const appServers: Servers = Object.fromEntries(apps.map((a, i) => [appName(i), a]));
+    const exitedApp = (): string | undefined => {
+      const i = apps.findIndex((a) => a.child.exitCode !== null);
+      return i < 0 ? undefined : `the app exited (${appName(i)}, code ${apps[i]!.child.exitCode}); see ${runDir}/${appName(i)}.log`;
+    };
     progress('registering the seats and setting them ready (*1)');
     await seatsReady(s, runDir);
     background.push(startAgents(runDir, 'agents-hotline', PORTS.appAgent, RTP.appAgent, s.talkMs));
@@ -1018,6 +1088,19 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     // --overload measures the hotline alone: the ramp (unless --overload-rate gives the sustainable rate) finds R.
     const ramp = s.overload?.rate !== undefined ? [] : s.rates;
     const sides = s.overload ? (['hotline'] as const) : (['baseline', 'hotline'] as const);
+    if (s.warmupSec > 0) {
+      // Counted nowhere: a first step would otherwise measure V8 compiling the call paths (its first calls
+      // through the release path ran 10-20 s into a cold step, all at once, and shed as app-busy).
+      const rate = ramp[0] ?? (s.overload?.rate ?? 1) / 2;
+      for (const side of sides) {
+        progress(`${side}: warm-up, ${rate} calls/s for ${s.warmupSec} s (not counted)`);
+        const servers: Servers = side === 'hotline' ? { freeswitch: freeswitch.proc, drachtio: drachtio, ...appServers } : { freeswitch: freeswitch.proc };
+        const w = await step({ ...s, stepSec: s.warmupSec }, runDir, side, rate, servers, undefined, 'warmup');
+        progress(`  warm-up: ${w.completed}/${w.offered} completed, ${w.shed} shed, ${w.failed} failed`);
+        await sleep(2_000);
+      }
+      notes.push(`warm-up: ${s.warmupSec} s at ${rate} calls/s on each side before the first step, not counted`);
+    }
     for (const rate of ramp) {
       for (const side of sides) {
         if (broken.has(side)) continue;
@@ -1026,9 +1109,10 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
           broken.add('baseline').add('hotline');
           break;
         }
-        if (side === 'hotline' && app.child.exitCode !== null) throw new SipLoadError(`the app exited (${app.child.exitCode}); see ${runDir}/app.log`);
+        const exited = side === 'hotline' ? exitedApp() : undefined;
+        if (exited) throw new SipLoadError(exited);
         progress(`${side}: ${rate} calls/s for ${s.stepSec} s`);
-        const servers: Servers = side === 'hotline' ? { freeswitch: freeswitch.proc, drachtio: drachtio, app } : { freeswitch: freeswitch.proc };
+        const servers: Servers = side === 'hotline' ? { freeswitch: freeswitch.proc, drachtio: drachtio, ...appServers } : { freeswitch: freeswitch.proc };
         const stepStart = Date.now();
         const r = await step(s, runDir, side, rate, servers, profiles);
         if (side === 'hotline' && rate === s.profileRate) profiledStep = { from: stepStart, to: Date.now() };
@@ -1051,10 +1135,11 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
       if (sustained <= 0) notes.push('overload: no sustainable rate (no step held): nothing to double');
       else {
         const rate = round(sustained * s.overload.factor, 2);
-        if (app.child.exitCode !== null) throw new SipLoadError(`the app exited (${app.child.exitCode}); see ${runDir}/app.log`);
+        const exited = exitedApp();
+        if (exited) throw new SipLoadError(exited);
         progress(`overload: ${rate} calls/s (${s.overload.factor} × ${sustained}) for ${s.stepSec} s, then the checks ${s.overload.settleSec} s after the last arrival`);
         const stepStart = Date.now();
-        const r = await step(s, runDir, 'hotline', rate, { freeswitch: freeswitch.proc, drachtio, app });
+        const r = await step(s, runDir, 'hotline', rate, { freeswitch: freeswitch.proc, drachtio, ...appServers });
         steps.push(r);
         progress(`  ${r.completed}/${r.offered} completed, ${r.shed} shed, ${r.failed} failed`);
         const checkAt = stepStart + (s.stepSec + s.overload.settleSec) * 1000;
@@ -1083,7 +1168,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     }
     const result: SipLoadResult = {
       status: 'done',
-      settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf, mediaControl: s.mediaControl, mediaRelease: s.mediaRelease },
+      settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf, mediaControl: s.mediaControl, mediaRelease: s.mediaRelease, appInstances: s.appInstances, fsPriority: s.fsPriority },
       steps,
       baseline,
       hotline,
@@ -1094,7 +1179,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     };
     if (profiles) {
       // The app writes its profile as it exits: stop it first.
-      await app.stop(30_000);
+      for (const a of apps) await a.stop(30_000);
       const p = await appProfile(runDir, appStartedAt, profiledStep).catch((err: unknown) => ({ side: 'hotline' as const, rate: undefined, server: 'app', file: '-', top: [`(unreadable: ${String(err)})`] }));
       if (p) profiles.push(p);
     }
@@ -1121,6 +1206,7 @@ export function register(bench: Command): void {
     .description('real SIP calls, stepped call rate: the hotline (drachtio + acd + FreeSWITCH) beside FreeSWITCH alone running the same IVR; needs drachtio-server, FreeSWITCH and SIPp, else prints "skipped"')
     .option('--rates <list>', 'call rates to step through, calls per second', '4,6,8,10,12,16,20,25,30,35,40')
     .option('--step-seconds <n>', 'seconds of arrivals at each rate (well above the ~13 s call, so concurrency is held at its full height)', '40')
+    .option('--warmup-seconds <n>', 'seconds of calls at the first rate (or half the overload rate) before the first step, both sides, not counted: the app JIT-compiles its paths; 0 for none', '20')
     .option('--seats <n>', 'agent seats (registered by SIPp, answered by one SIPp UAS)', '100')
     .option('--talk-ms <n>', 'how long an agent talks before hanging up', '3000')
     .option('--dtmf-ms <n>', 'when the caller presses 1, after the answer (the menu must be playing by then)', '9000')
@@ -1132,7 +1218,9 @@ export function register(bench: Command): void {
     .option('--drop-schema', 'drop the seats schema afterwards (by default kept, so the next run does not provision again)')
     .option('--wait-busy <s>', 'wait this long for others to finish with the servers before skipping', '120')
     .option('--ignore-busy', 'run even while others use SIPp or the servers (a quick check; both sides\' figures are disturbed)')
-    .option('--app-max-calls <n>', 'MAX_CONCURRENT_CALLS for the app under test', '1000')
+    .option('--app-max-calls <n>', 'MAX_CONCURRENT_CALLS for the app under test (each instance)', '1000')
+    .option('--fs-priority <p>', "FreeSWITCH's scheduling, both sides: normal (-np: as in docker-compose, where it lacks CAP_SYS_NICE) or realtime (its own default as root: SCHED_FIFO threads, ahead of every other process on the box, the app included)", 'normal')
+    .option('--app-instances <n>', `acd serve processes sharing the hotline on the one drachtio-server (1-${MAX_APP_INSTANCES}): one event loop each`, '1')
     .option('--media-control <mode>', "the app's MEDIA_CONTROL: socket (an event socket per FreeSWITCH channel) or shared (parked channels over one socket)", 'shared')
     .option('--media-release', "release the app's media while agents talk (MEDIA_RELEASE_QUEUES=the bench queue, SILENT_CALL_QUEUES=none); the baseline is unchanged")
     .option('--profile <rate>', 'profile the steps at this rate: perf on FreeSWITCH (both sides) and drachtio-server, V8 on the app (whole run); top symbols in the report')
