@@ -1066,6 +1066,10 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
       background.push(apps[i]!);
     }
     const appServers: Servers = Object.fromEntries(apps.map((a, i) => [appName(i), a]));
+    // What each side's CPU is read off: the baseline is FreeSWITCH alone.
+    const fsProc = freeswitch.proc;
+    const drachtioBg = drachtio;
+    const serversOf = (side: Side): Servers => (side === 'hotline' ? { freeswitch: fsProc, drachtio: drachtioBg, ...appServers } : { freeswitch: fsProc });
     const exitedApp = (): string | undefined => {
       const i = apps.findIndex((a) => a.child.exitCode !== null);
       return i < 0 ? undefined : `the app exited (${appName(i)}, code ${apps[i]!.child.exitCode}); see ${runDir}/${appName(i)}.log`;
@@ -1094,8 +1098,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
       const rate = ramp[0] ?? (s.overload?.rate ?? 1) / 2;
       for (const side of sides) {
         progress(`${side}: warm-up, ${rate} calls/s for ${s.warmupSec} s (not counted)`);
-        const servers: Servers = side === 'hotline' ? { freeswitch: freeswitch.proc, drachtio: drachtio, ...appServers } : { freeswitch: freeswitch.proc };
-        const w = await step({ ...s, stepSec: s.warmupSec }, runDir, side, rate, servers, undefined, 'warmup');
+        const w = await step({ ...s, stepSec: s.warmupSec }, runDir, side, rate, serversOf(side), undefined, 'warmup');
         progress(`  warm-up: ${w.completed}/${w.offered} completed, ${w.shed} shed, ${w.failed} failed`);
         await sleep(2_000);
       }
@@ -1112,9 +1115,8 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
         const exited = side === 'hotline' ? exitedApp() : undefined;
         if (exited) throw new SipLoadError(exited);
         progress(`${side}: ${rate} calls/s for ${s.stepSec} s`);
-        const servers: Servers = side === 'hotline' ? { freeswitch: freeswitch.proc, drachtio: drachtio, ...appServers } : { freeswitch: freeswitch.proc };
         const stepStart = Date.now();
-        const r = await step(s, runDir, side, rate, servers, profiles);
+        const r = await step(s, runDir, side, rate, serversOf(side), profiles);
         if (side === 'hotline' && rate === s.profileRate) profiledStep = { from: stepStart, to: Date.now() };
         steps.push(r);
         progress(`  ${r.completed}/${r.offered} completed, ${r.shed} shed, ${r.failed} failed, ${r.maxConcurrent} concurrent${r.held ? '' : ' — did not hold'}`);
@@ -1139,7 +1141,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
         if (exited) throw new SipLoadError(exited);
         progress(`overload: ${rate} calls/s (${s.overload.factor} × ${sustained}) for ${s.stepSec} s, then the checks ${s.overload.settleSec} s after the last arrival`);
         const stepStart = Date.now();
-        const r = await step(s, runDir, 'hotline', rate, { freeswitch: freeswitch.proc, drachtio, ...appServers });
+        const r = await step(s, runDir, 'hotline', rate, serversOf('hotline'));
         steps.push(r);
         progress(`  ${r.completed}/${r.offered} completed, ${r.shed} shed, ${r.failed} failed`);
         const checkAt = stepStart + (s.stepSec + s.overload.settleSec) * 1000;
