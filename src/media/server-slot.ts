@@ -70,6 +70,8 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
   private sinceBeat = 0;
   /** Heartbeats that went stale while the server still answered its probe (logged with each). */
   private lateBeats = 0;
+  /** The probe of a stale heartbeat in flight, if any: its outcome counts only while it is still this one. */
+  private probing: object | undefined;
   private readonly legs = new Set<L>();
   private attempts = 0;
   private staleTimer: TimerHandle | undefined;
@@ -209,6 +211,7 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
       this.sinceBeat = 0;
     }
     this.lastBeatAt = now;
+    this.probing = undefined;
     this.clock.clearTimeout(this.staleTimer);
     const limit = this.staleAfterMs();
     this.staleTimer = this.clock.setTimeout(() => this.probeLate(limit), limit + 1);
@@ -225,10 +228,12 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
     const server = this.server;
     if (this.state !== 'up' || !server) return;
     const waitMs = this.opts.probeTimeoutMs ?? 3000;
-    let settled = false;
+    const probe = {};
+    this.probing = probe;
     const settle = (answered: boolean, why?: string): void => {
-      if (settled) return;
-      settled = true;
+      // Settled once; and a heartbeat that came meanwhile (beat() ends the probe) has already decided.
+      if (this.probing !== probe) return;
+      this.probing = undefined;
       this.clock.clearTimeout(this.staleTimer);
       // A late outcome for a connection already replaced or closed has nothing left to decide.
       if (this.server !== server || this.state !== 'up') return;

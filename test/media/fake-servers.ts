@@ -65,9 +65,12 @@ export class FakeServer implements PooledServer<PoolLeg> {
   frozen = false;
   probes = 0;
 
+  /** Probes a frozen server has not answered: the test may settle them later. */
+  readonly unanswered: { resolve: () => void; reject: (e: Error) => void }[] = [];
+
   probe(): Promise<void> {
     this.probes++;
-    return this.frozen ? new Promise<void>(() => undefined) : Promise.resolve();
+    return this.frozen ? new Promise<void>((resolve, reject) => this.unanswered.push({ resolve, reject })) : Promise.resolve();
   }
 
   heartbeat(cpuIdle: number, sessions: number): void {

@@ -121,6 +121,26 @@ describe('MediaPool: health', () => {
     expect(pool.servers()[0]).toMatchObject({ state: 'down' });
   });
 
+  it('a heartbeat that comes while the probe is out decides: the probe failing afterwards takes nothing out', async () => {
+    const { clock, hosts, pool } = await started(['fs1:8021']);
+    hosts.beatAll();
+    await clock.advanceAsync(2000);
+    hosts.beatAll();
+    const leg = await pool.legForRemoteSdp('v=0');
+    const server = hosts.now('fs1:8021');
+    server.frozen = true;
+    await clock.advanceAsync(STALE_MS + 1);
+    expect(server.unanswered).toHaveLength(1);
+    expect(pool.healthyCount).toBe(0);
+    // The heartbeat arrives after all; then the probe's socket reports an error.
+    server.heartbeat(80, 1);
+    expect(pool.healthyCount).toBe(1);
+    server.unanswered[0]!.reject(new Error('late failure'));
+    await clock.advanceAsync(3000);
+    expect(pool.servers()[0]).toMatchObject({ state: 'up' });
+    expect(leg.gone).toBe(false);
+  });
+
   it('a server whose heartbeat is late but that answers the probe stays in service: its calls go on', async () => {
     // Measured on the load bench: FreeSWITCH at normal priority on a full box sent its heartbeat 5 s late while it
     // carried hundreds of calls; taking it out then ended them all.
