@@ -220,7 +220,8 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
   /**
    * The heartbeat is `limit` ms late. A FreeSWITCH busy with its calls can send it that late (on the load bench, at
    * normal priority on a full 2-core box, 5 s late on both app instances at once) while its event socket still
-   * answers; taking it out of service then ended every call it carried. So ask it first: an answer within
+   * answers; taking it out then refused every new call and tore down its socket (and its calls with it, in socket
+   * mode). So ask it first: an answer within
    * probeTimeoutMs keeps it in service (the staleness clock restarts), none takes it out as before. While the
    * probe is out it is not `healthy`, so no new call goes to it.
    */
