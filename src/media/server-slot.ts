@@ -221,9 +221,8 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
    * The heartbeat is `limit` ms late. A FreeSWITCH busy with its calls can send it that late (on the load bench, at
    * normal priority on a full 2-core box, 5 s late on both app instances at once) while its event socket still
    * answers; taking it out then refused every new call and tore down its socket (and its calls with it, in socket
-   * mode). So ask it first: an answer within
-   * probeTimeoutMs keeps it in service (the staleness clock restarts), none takes it out as before. While the
-   * probe is out it is not `healthy`, so no new call goes to it.
+   * mode). So ask it first: an answer within probeTimeoutMs keeps it in service (the staleness clock restarts), none
+   * takes it out as before. While the probe is out it is not `healthy`, so no new call goes to it.
    */
   private probeLate(limit: number): void {
     const server = this.server;
@@ -231,7 +230,7 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
     const waitMs = this.opts.probeTimeoutMs ?? 3000;
     const probe = {};
     this.probing = probe;
-    const settle = (answered: boolean, why?: string): void => {
+    const settle = (answered: boolean, why = ''): void => {
       // Settled once; and a heartbeat that came meanwhile (beat() ends the probe) has already decided.
       if (this.probing !== probe) return;
       this.probing = undefined;
@@ -239,7 +238,7 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
       // A late outcome for a connection already replaced or closed has nothing left to decide.
       if (this.server !== server || this.state !== 'up') return;
       if (!answered) {
-        this.down(`no heartbeat for ${limit} ms${why ? `; ${why}` : ''}`);
+        this.down(`no heartbeat for ${limit} ms; ${why}`);
         return;
       }
       this.lateBeats++;

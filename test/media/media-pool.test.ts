@@ -3,7 +3,7 @@ import { VirtualClock, flushMicrotasks } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { MediaError } from '../../src/media/errors.js';
 import { MediaPool } from '../../src/media/media-pool.js';
-import { FakeHosts, type PoolLeg } from './fake-servers.js';
+import { FakeHosts, type FakeServer, type PoolLeg } from './fake-servers.js';
 
 const STALE_MS = 5000;
 
@@ -16,6 +16,16 @@ async function started(names = ['fs1:8021', 'fs2:8023'], backoffMs = 5000): Prom
 }
 
 const serverOf = (leg: PoolLeg): string => leg.id.replace(/-leg-\d+$/, '');
+
+/** One server whose heartbeat interval (2 s) is known, carrying one leg: where the stale-heartbeat probe tests start. */
+async function beatingWithLeg(): Promise<{ clock: VirtualClock; hosts: FakeHosts; pool: MediaPool<PoolLeg>; leg: PoolLeg; server: FakeServer }> {
+  const { clock, hosts, pool } = await started(['fs1:8021']);
+  hosts.beatAll();
+  await clock.advanceAsync(2000);
+  hosts.beatAll();
+  const leg = await pool.legForRemoteSdp('v=0');
+  return { clock, hosts, pool, leg, server: hosts.now('fs1:8021') };
+}
 
 describe('MediaPool: new calls go to the least-loaded healthy server', () => {
   it('follows the heartbeat: more idle CPU first, then fewer sessions', async () => {
@@ -122,12 +132,7 @@ describe('MediaPool: health', () => {
   });
 
   it('a heartbeat that comes while the probe is out decides: the probe failing afterwards takes nothing out', async () => {
-    const { clock, hosts, pool } = await started(['fs1:8021']);
-    hosts.beatAll();
-    await clock.advanceAsync(2000);
-    hosts.beatAll();
-    const leg = await pool.legForRemoteSdp('v=0');
-    const server = hosts.now('fs1:8021');
+    const { clock, pool, leg, server } = await beatingWithLeg();
     server.frozen = true;
     await clock.advanceAsync(STALE_MS + 1);
     expect(server.unanswered).toHaveLength(1);
@@ -144,12 +149,7 @@ describe('MediaPool: health', () => {
   it('a server whose heartbeat is late but that answers the probe stays in service: its calls go on', async () => {
     // Measured on the load bench: FreeSWITCH at normal priority on a full box sent its heartbeat 5 s late while it
     // carried hundreds of calls; taking it out then ended them all.
-    const { clock, hosts, pool } = await started(['fs1:8021']);
-    hosts.beatAll();
-    await clock.advanceAsync(2000);
-    hosts.beatAll();
-    const leg = await pool.legForRemoteSdp('v=0');
-    const server = hosts.now('fs1:8021');
+    const { clock, hosts, pool, leg, server } = await beatingWithLeg();
     // No heartbeat for 5 s: stale, probed, answered at once, in service again with its staleness clock restarted.
     await clock.advanceAsync(STALE_MS + 1);
     expect(server.probes).toBe(1);
