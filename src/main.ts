@@ -582,7 +582,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
     fsmrfPoolServers(srf, mediaServersFromEnv(config), { listenAddress: config.FSMRF_LISTEN_ADDRESS, control: config.MEDIA_CONTROL, esl: d.metrics.eslObserver() }, clock, mediaLog),
     clock,
     mediaLog,
-    { heartbeatStaleMs: config.MEDIA_HEARTBEAT_STALE_MS, backoffMs: config.MEDIA_BACKOFF_MS },
+    { heartbeatStaleMs: config.MEDIA_HEARTBEAT_STALE_MS, backoffMs: config.MEDIA_BACKOFF_MS, pingIntervalMs: config.MEDIA_PING_MS },
   );
   try {
     await media.start();
@@ -674,11 +674,14 @@ async function startTelephony(d: TelephonyDeps): Promise<
       maxSetups: config.SETUP_LIMIT_MAX,
       loopBusySoft: config.APP_LOOP_BUSY_SOFT,
       loopBusyMax: config.APP_LOOP_BUSY_MAX,
+      mediaLagSoftMs: config.MEDIA_LAG_SOFT_MS,
+      mediaLagMaxMs: config.MEDIA_LAG_MAX_MS,
     },
     // The idle CPU of the server the next call would go to; with no media server in service every call sheds.
     () => media.cpuIdle,
     () => media.healthyCount,
     () => loopLoad.busy(),
+    () => media.controlLagMs,
   );
   d.metrics.setPipelineSources({ admission: () => admission.state() });
   const registry = new CallRegistry(clock, config.MAX_CONCURRENT_CALLS, admission, d.metrics.shedObserver());

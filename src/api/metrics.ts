@@ -31,7 +31,7 @@ export interface PipelineSources {
   /** Admission control of new calls (src/call/admission.ts): its set-up limit, its shares and the loop reading now. */
   admission?: () => AdmissionState;
   /** The media servers of FREESWITCH_SERVERS (src/media/media-pool.ts), by host:port. */
-  mediaServers?: () => readonly { name: string; up: boolean; sessions: number; cpuIdle: number | undefined }[];
+  mediaServers?: () => readonly { name: string; up: boolean; sessions: number; cpuIdle: number | undefined; controlLagMs?: number | undefined }[];
 }
 
 /**
@@ -92,7 +92,7 @@ export class ApiMetrics {
     });
     this.callsShed = new Counter({
       name: 'hotline_calls_shed_total',
-      help: 'Incoming calls refused with 503, by reason (draining, overloaded, media-down, setup-limit, media-cpu, app-busy)',
+      help: 'Incoming calls refused with 503, by reason (draining, overloaded, media-down, setup-limit, media-cpu, app-busy, media-slow)',
       labelNames: ['reason'],
       registers: [this.registry],
     });
@@ -183,6 +183,7 @@ export class ApiMetrics {
     admissionGauge('hotline_admission_setups_in_flight', 'Admitted calls whose media endpoint is being set up', (x) => x.setupsInFlight);
     admissionGauge('hotline_admission_cpu_fraction', "Share of new calls admitted by FreeSWITCH's idle CPU now (1 above MEDIA_SOFT_IDLE_CPU, 0 at MEDIA_MIN_IDLE_CPU)", (x) => x.cpuAdmitFraction);
     admissionGauge('hotline_admission_loop_fraction', "Share of new calls admitted by the app's event-loop utilisation now (1 at or below APP_LOOP_BUSY_SOFT, 0 at APP_LOOP_BUSY_MAX)", (x) => x.loopAdmitFraction);
+    admissionGauge('hotline_admission_media_lag_fraction', "Share of new calls admitted by the media server's control lag now (1 at or below MEDIA_LAG_SOFT_MS, 0 at MEDIA_LAG_MAX_MS)", (x) => x.mediaLagAdmitFraction);
     admissionGauge('hotline_event_loop_utilization', "The app's event-loop utilisation (0..1, smoothed over the last half seconds) that admission reads", (x) => x.loopBusy ?? 0);
     // One query per scrape feeds the three work-order gauges.
     let orders: Promise<{ escalated: number; overdueComplaints: number; open: number } | undefined> | undefined;
@@ -211,7 +212,7 @@ export class ApiMetrics {
     orderGauge('hotline_complaints_overdue', 'Complaints past their 1-working-day answer deadline and still unanswered', (x) => x.overdueComplaints);
     orderGauge('hotline_work_orders_open', 'Work orders not yet closed', (x) => x.open);
     // Per media server: whether it takes calls, and its heartbeat's figures (NaN before its first heartbeat).
-    const mediaGauge = (name: string, help: string, pick: (m: { up: boolean; sessions: number; cpuIdle: number | undefined }) => number): void => {
+    const mediaGauge = (name: string, help: string, pick: (m: { up: boolean; sessions: number; cpuIdle: number | undefined; controlLagMs?: number | undefined }) => number): void => {
       new Gauge({
         name,
         help,
@@ -228,6 +229,7 @@ export class ApiMetrics {
     mediaGauge('hotline_media_server_up', 'Media servers (FREESWITCH_SERVERS): 1 while taking calls (connected, heartbeat fresh), 0 while out of service', (m) => (m.up ? 1 : 0));
     mediaGauge('hotline_media_server_sessions', 'Sessions on each media server, from its last HEARTBEAT (all its channels, not only this instance\'s)', (m) => m.sessions);
     mediaGauge('hotline_media_server_idle_cpu', 'Idle CPU percent of each media server, from its last HEARTBEAT', (m) => m.cpuIdle ?? Number.NaN);
+    mediaGauge('hotline_media_server_control_lag_seconds', "How long each media server's event socket takes to answer a ping now (MEDIA_PING_MS; a ping still out counts with its age; NaN before the first)", (m) => (m.controlLagMs === undefined ? Number.NaN : m.controlLagMs / 1000));
     // One reading feeds the live gauges of a scrape.
     let pending: Promise<LiveKpis | undefined> | undefined;
     const snap = (): Promise<LiveKpis | undefined> => {

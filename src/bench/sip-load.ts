@@ -344,7 +344,7 @@ export function formatReport(r: SipLoadResult): string {
   if (esl) out.push(...formatEsl(esl));
   for (const t of r.steps) {
     if (t.loop) {
-      out.push(`app event loop at ${t.rate}/s: utilisation mean ${t.loop.busyMean}, max ${t.loop.busyMax} (smoothed); lag p99 at most ${t.loop.lagP99MaxMs} ms (${t.loop.samples} readings${t.loop.instances ? `; the busiest of ${t.loop.instances} instances` : ''})`);
+      out.push(`app event loop at ${t.rate}/s: utilisation mean ${t.loop.busyMean}, max ${t.loop.busyMax} (smoothed); lag p99 at most ${t.loop.lagP99MaxMs} ms${t.loop.mediaLagMaxMs !== undefined ? `; media control lag mean ${t.loop.mediaLagMeanMs} ms, max ${t.loop.mediaLagMaxMs} ms` : ''} (${t.loop.samples} readings${t.loop.instances ? `; the busiest of ${t.loop.instances} instances` : ''})`);
     }
   }
   for (const p of r.profiles ?? []) {

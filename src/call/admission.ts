@@ -29,7 +29,14 @@ import type { Clock } from '../core/clock.js';
  *   model of the saturation test in test/call/admission.test.ts (tried there; the utilisation ramp holds). The
  *   delay is on /metrics for operators (hotline_nodejs_eventloop_lag_*, prom-client's default metrics).
  *
- * The two work at different points. While set-ups are quick (tens of ms on the load bench), a limit of even one set-up
+ * - The media server's control lag (src/media/server-slot.ts: how long its event socket takes to answer a ping,
+ *   every MEDIA_PING_MS) as a third ramp, from `mediaLagSoftMs` (every call) to `mediaLagMaxMs` (none). Measured
+ *   on the load bench at twice the sustainable rate with FreeSWITCH at normal priority on the app's two cores: its
+ *   control threads fell behind its ~300 channel threads, its heartbeat (and with it the idle-CPU figure) came 5–8 s
+ *   late, and by then the calls already admitted were failing; the ping's answer time is read every half second
+ *   and a ping still out counts with its age, so a stalling server is seen while it stalls.
+ *
+ * The set-up limit and the ramps work at different points. While set-ups are quick (tens of ms on the load bench), a limit of even one set-up
  * allows 25 calls/s, so the set-up limit binds only near the cliff where FreeSWITCH stops answering in time; it is
  * the backstop that keeps time-outs from piling up. The CPU ramp acts before the cliff and gives the smooth share
  * (test/call/admission.test.ts runs both at twice a model server's sustainable rate).
@@ -54,9 +61,13 @@ export interface AdmissionOptions {
   loopBusySoft?: number;
   /** Event-loop utilisation at or above which it admits none; absent or 0: the signal is off. */
   loopBusyMax?: number;
+  /** Media control lag (ms) at or below which the media-lag signal admits every call. */
+  mediaLagSoftMs?: number;
+  /** Media control lag (ms) at or above which it admits none; absent or 0: the signal is off. */
+  mediaLagMaxMs?: number;
 }
 
-export type AdmissionRefusalReason = 'media-down' | 'setup-limit' | 'media-cpu' | 'app-busy';
+export type AdmissionRefusalReason = 'media-down' | 'setup-limit' | 'media-cpu' | 'app-busy' | 'media-slow';
 
 /** One admitted call's media set-up: report how it ended, once (later reports are ignored). */
 export interface SetupTicket {
@@ -85,6 +96,10 @@ export interface AdmissionState {
   loopAdmitFraction: number;
   /** The reading behind it (0..1), undefined before the first. */
   loopBusy: number | undefined;
+  /** Share of new calls the media-lag signal admits now (0..1; 1 when off or not measured yet). */
+  mediaLagAdmitFraction: number;
+  /** The reading behind it (ms), undefined before the first. */
+  mediaLagMs: number | undefined;
 }
 
 const MIN_RETRY_SEC = 1;
@@ -113,6 +128,8 @@ export class AdmissionController implements AdmissionControl {
     private readonly inService: () => number = () => 1,
     /** This process's event-loop utilisation over the last interval (0..1), undefined before the first reading. */
     private readonly loopBusy: () => number | undefined = () => undefined,
+    /** Control lag (ms) of the media server the next call would go to, undefined before it is measured. */
+    private readonly mediaLag: () => number | undefined = () => undefined,
   ) {
     this.limit = Math.min(Math.max(opts.initialSetups ?? 10, 1), Math.max(1, opts.maxSetups));
     this.ratio = opts.backoffRatio ?? 0.9;
@@ -124,28 +141,36 @@ export class AdmissionController implements AdmissionControl {
     this.noteLate();
     const limit = Math.floor(this.limit);
     if (this.open.size >= limit) return { ok: false, reason: 'setup-limit', retryAfterSec: retryAfter(this.limitSeverity()) };
-    // One share for both ramps (the stricter), so two half-loaded signals do not refuse three calls in four.
+    // One share for all ramps (the strictest), so two half-loaded signals do not refuse three calls in four.
     const cpu = this.cpuFraction();
     const loop = this.loopFraction();
-    const f = Math.min(cpu, loop);
-    if (!this.takeShare(f)) return { ok: false, reason: loop < cpu ? 'app-busy' : 'media-cpu', retryAfterSec: retryAfter(1 - f) };
+    const lag = this.lagFraction();
+    const f = Math.min(cpu, loop, lag);
+    if (!this.takeShare(f)) return { ok: false, reason: lag < Math.min(cpu, loop) ? 'media-slow' : loop < cpu ? 'app-busy' : 'media-cpu', retryAfterSec: retryAfter(1 - f) };
     return { ok: true, setup: this.start() };
   }
 
   state(): AdmissionState {
     this.noteLate();
-    return { setupLimit: Math.floor(this.limit), setupsInFlight: this.open.size, cpuAdmitFraction: this.cpuFraction(), loopAdmitFraction: this.loopFraction(), loopBusy: this.loopBusy() };
+    return {
+      setupLimit: Math.floor(this.limit),
+      setupsInFlight: this.open.size,
+      cpuAdmitFraction: this.cpuFraction(),
+      loopAdmitFraction: this.loopFraction(),
+      loopBusy: this.loopBusy(),
+      mediaLagAdmitFraction: this.lagFraction(),
+      mediaLagMs: this.mediaLag(),
+    };
+  }
+
+  /** The media-lag ramp's share for the last reading. */
+  private lagFraction(): number {
+    return ramp(this.mediaLag(), this.opts.mediaLagSoftMs, this.opts.mediaLagMaxMs);
   }
 
   /** The event-loop ramp's share for the last reading. */
   private loopFraction(): number {
-    const max = this.opts.loopBusyMax ?? 0;
-    const soft = this.opts.loopBusySoft ?? max;
-    const busy = this.loopBusy();
-    if (max <= 0 || busy === undefined || !Number.isFinite(busy)) return 1;
-    if (busy >= max) return 0;
-    if (busy <= soft) return 1;
-    return (max - busy) / (max - soft);
+    return ramp(this.loopBusy(), this.opts.loopBusySoft, this.opts.loopBusyMax);
   }
 
   /** The CPU ramp's share for the last heartbeat. */
@@ -213,6 +238,19 @@ interface InFlight {
   readonly inFlightAtStart: number;
   /** Already counted as slow while in flight. */
   late: boolean;
+}
+
+/**
+ * Share admitted for a reading that is worse the higher it is: 1 at or below `soft`, 0 at or above `max`, linear
+ * between; 1 when the signal is off (`max` absent or 0) or the reading is missing.
+ */
+function ramp(reading: number | undefined, soft: number | undefined, max: number | undefined): number {
+  const hi = max ?? 0;
+  const lo = soft ?? hi;
+  if (hi <= 0 || reading === undefined || !Number.isFinite(reading)) return 1;
+  if (reading >= hi) return 0;
+  if (reading <= lo) return 1;
+  return (hi - reading) / (hi - lo);
 }
 
 /** Retry-After for a refusal of the given severity (0..1): a light squeeze 1 s, a full stop 5 s. */

@@ -142,6 +142,12 @@ export const envSchema = z.object({
   // 0.9/0.98 still refused within 100 ms at twice the sustainable rate (test/e2e/load/README.md).
   APP_LOOP_BUSY_SOFT: z.coerce.number().min(0).max(1).default(0.9),
   APP_LOOP_BUSY_MAX: z.coerce.number().min(0).max(1).default(0.98),
+  // Each media server's event socket is pinged every MEDIA_PING_MS (0 = never) and the answer timed: its control
+  // lag. At or below MEDIA_LAG_SOFT_MS every new call is taken, at or above MEDIA_LAG_MAX_MS none (0 = the signal
+  // is off), in between a proportional share; a ping still out counts with its age. src/call/admission.ts.
+  MEDIA_PING_MS: int(500, 0),
+  MEDIA_LAG_SOFT_MS: int(250, 0),
+  MEDIA_LAG_MAX_MS: int(1500, 0),
   // With several media servers (FREESWITCH_SERVERS): after a set-up failed or timed out on one, new calls go to the
   // others for this long (ms; 0 = never); that server still takes calls when no other is in service.
   MEDIA_BACKOFF_MS: int(5_000, 0),

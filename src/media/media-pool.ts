@@ -43,6 +43,8 @@ export interface MediaServerStat {
   legs: number;
   /** Milliseconds since its last heartbeat (or connect); undefined while not connected. */
   heartbeatAgeMs: number | undefined;
+  /** Its event socket's answer time now (ServerSlot.controlLagMs); undefined with MEDIA_PING_MS=0 or before the first. */
+  controlLagMs: number | undefined;
 }
 
 export interface MediaPoolServer<L extends PooledLeg> {
@@ -190,6 +192,11 @@ export class MediaPool<L extends PooledLeg> implements MediaLegFactory<L> {
   /** Idle CPU of the server the next call would go to (undefined if unknown or none): the overload guard's figure. */
   get cpuIdle(): number | undefined {
     return this.choose()?.cpuIdle;
+  }
+
+  /** Control lag (ms) of the server the next call would go to (undefined if unknown or none): admission's figure. */
+  get controlLagMs(): number | undefined {
+    return this.choose()?.controlLagMs(this.clock.now());
   }
 
   /** Servers taking calls now. */

@@ -39,6 +39,11 @@ export interface SlotOptions {
    * (default 3 s). Meanwhile it takes no new calls; its calls go on.
    */
   probeTimeoutMs?: number;
+  /**
+   * How often the event socket is pinged (a command and its answer) to measure the server's control lag
+   * (MEDIA_PING_MS; 0 or absent: never, and controlLagMs stays undefined). One ping out at a time.
+   */
+  pingIntervalMs?: number;
   /** Consecutive set-up time-outs that take a server out of service (it reconnects afterwards). */
   maxSetupTimeouts?: number;
   /** Reconnect back-off: first delay, doubling up to the last. */
@@ -74,6 +79,10 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
   private probing: object | undefined;
   private readonly legs = new Set<L>();
   private attempts = 0;
+  /** The control-lag ping out now (its send time), if any, and the round trip of the last one answered. */
+  private pingSentAt: number | undefined;
+  private lastRttMs: number | undefined;
+  private pingTimer: TimerHandle | undefined;
   private staleTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
   private offs: (() => void)[] = [];
@@ -110,6 +119,18 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
     return this.server?.cpuIdle;
   }
 
+  /**
+   * How slowly the server's control plane answers now (ms): the last ping's round trip, or, while a ping is out,
+   * its age if longer, so a server that has stopped answering shows it at once rather than when (if) the answer
+   * comes. Undefined while not in service, with pings off, or before the first answer.
+   */
+  controlLagMs(now: number): number | undefined {
+    if (this.state !== 'up') return undefined;
+    const waiting = this.pingSentAt === undefined ? undefined : now - this.pingSentAt;
+    if (this.lastRttMs === undefined) return waiting !== undefined && waiting > 0 ? waiting : undefined;
+    return Math.max(this.lastRttMs, waiting ?? 0);
+  }
+
   load(now: number): ServerLoad {
     return {
       index: this.index,
@@ -119,8 +140,9 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
     };
   }
 
-  stat(now: number): { name: string; up: boolean; state: SlotState; sessions: number; cpuIdle: number | undefined; legs: number; heartbeatAgeMs: number | undefined } {
+  stat(now: number): { name: string; up: boolean; state: SlotState; sessions: number; cpuIdle: number | undefined; legs: number; heartbeatAgeMs: number | undefined; controlLagMs: number | undefined } {
     return {
+      controlLagMs: this.controlLagMs(now),
       name: this.name,
       up: this.healthy,
       state: this.state,
@@ -160,6 +182,7 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
     this.state = 'closed';
     this.clock.clearTimeout(this.retryTimer);
     this.clock.clearTimeout(this.staleTimer);
+    this.clock.clearTimeout(this.pingTimer);
     this.release();
   }
 
@@ -199,7 +222,41 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
     this.minGapMs = undefined;
     this.beat(false);
     this.offs = [server.onHeartbeat(() => this.beat(true)), server.onLost((why) => this.down(why))];
+    this.pingSentAt = undefined;
+    this.lastRttMs = undefined;
+    this.schedulePing(server);
     this.log.info('media server in service');
+  }
+
+  private schedulePing(server: PooledServer<L>): void {
+    const every = this.opts.pingIntervalMs ?? 0;
+    if (every <= 0) return;
+    this.clock.clearTimeout(this.pingTimer);
+    this.pingTimer = this.clock.setTimeout(() => this.ping(server), every);
+  }
+
+  /**
+   * Measure the control lag: a command on the event socket and the time to its answer. The heartbeat says the same
+   * only every few seconds and, on a loaded box, seconds late; a ping every half second shows FreeSWITCH's control
+   * threads falling behind its calls while there is still time to stop admitting more (src/call/admission.ts).
+   * The next ping goes out an interval after this one's answer (or failure): never two out at once.
+   */
+  private ping(server: PooledServer<L>): void {
+    this.pingTimer = undefined;
+    if (this.server !== server || this.state !== 'up') return;
+    const sentAt = this.clock.now();
+    this.pingSentAt = sentAt;
+    const settle = (answered: boolean): void => {
+      // A ping of a connection since replaced or taken out measures nothing that is in service.
+      if (this.server !== server || this.state !== 'up' || this.pingSentAt !== sentAt) return;
+      this.pingSentAt = undefined;
+      if (answered) this.lastRttMs = this.clock.now() - sentAt;
+      this.schedulePing(server);
+    };
+    server.probe().then(
+      () => settle(true),
+      () => settle(false),
+    );
   }
 
   /** A HEARTBEAT (`real`), or the connect, which proves the server alive too: the staleness clock restarts. */
@@ -270,6 +327,9 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
     const server = this.server;
     this.server = undefined;
     this.clock.clearTimeout(this.staleTimer);
+    this.clock.clearTimeout(this.pingTimer);
+    this.pingSentAt = undefined;
+    this.lastRttMs = undefined;
     const legs = [...this.legs];
     this.legs.clear();
     for (const leg of legs) leg.serverLost(this.lastError ?? 'closed');

@@ -18,6 +18,17 @@ describe('the load bench reads the app event loop off /metrics', () => {
     expect(loopReading('nothing here 1')).toEqual({});
   });
 
+  it("reads the media servers' control lag as the slowest server's, summarised as mean and worst in ms", () => {
+    const page = `${PAGE}hotline_media_server_control_lag_seconds{server="127.0.0.1:8021"} 0.12\nhotline_media_server_control_lag_seconds{server="127.0.0.1:8023"} 0.4\n`;
+    expect(loopReading(page)).toEqual({ busy: 0.87, lagP99Sec: 0.045, mediaLagSec: 0.4 });
+    // NaN (no ping answered yet) is no reading.
+    expect(loopReading(`${PAGE}hotline_media_server_control_lag_seconds{server="a"} NaN\n`)).toEqual({ busy: 0.87, lagP99Sec: 0.045 });
+    expect(summarise([{ busy: 0.5, mediaLagSec: 0.1 }, { busy: 0.6, mediaLagSec: 0.5 }, { busy: 0.6 }])).toMatchObject({ mediaLagMeanMs: 300, mediaLagMaxMs: 500 });
+    const a = { samples: 1, busyMean: 0.3, busyMax: 0.9, lagP99MaxMs: 20, mediaLagMeanMs: 40, mediaLagMaxMs: 900 };
+    const b = { samples: 1, busyMean: 0.5, busyMax: 0.6, lagP99MaxMs: 70, mediaLagMeanMs: 60, mediaLagMaxMs: 100 };
+    expect(combineLoops([a, b])).toMatchObject({ mediaLagMeanMs: 60, mediaLagMaxMs: 900 });
+  });
+
   it('summarises mean and max utilisation and the worst lag; nothing read is no summary', () => {
     expect(summarise([{ busy: 0.5, lagP99Sec: 0.01 }, { busy: 0.9, lagP99Sec: 0.2 }, {}])).toEqual({ samples: 2, busyMean: 0.7, busyMax: 0.9, lagP99MaxMs: 200 });
     expect(summarise([{}])).toBeUndefined();

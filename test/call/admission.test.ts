@@ -59,7 +59,7 @@ describe('AdmissionController: shedding that follows the live load', () => {
     d.setup.failed();
     d.setup.failed();
     d.setup.succeeded();
-    expect(c.state()).toEqual({ setupLimit: 9, setupsInFlight: 0, cpuAdmitFraction: 1, loopAdmitFraction: 1, loopBusy: undefined });
+    expect(c.state()).toEqual({ setupLimit: 9, setupsInFlight: 0, cpuAdmitFraction: 1, loopAdmitFraction: 1, loopBusy: undefined, mediaLagAdmitFraction: 1, mediaLagMs: undefined });
   });
 
   it('a set-up still in flight past the target counts as slow at once (not only at its time-out), and only once', () => {
@@ -157,6 +157,30 @@ describe('AdmissionController: shedding that follows the live load', () => {
     expect(pattern(floor, 2)).toBe('AA');
     idle2 = 9.9;
     expect(pattern(floor, 2)).toBe('RR');
+  });
+
+  it("the media server's control lag is a ramp too (soft 250 ms, max 1500 ms): refusals say media-slow, one share with the others", () => {
+    let lag: number | undefined = 875; // half-way
+    let busy = 0.5;
+    const c = new AdmissionController(new VirtualClock(), { ...BASE, maxSetups: 1000, loopBusySoft: 0.8, loopBusyMax: 0.95, mediaLagSoftMs: 250, mediaLagMaxMs: 1500 }, () => 90, () => 1, () => busy, () => lag);
+    expect(pattern(c, 8)).toBe('RARARARA');
+    expect(c.tryAdmit()).toEqual({ ok: false, reason: 'media-slow', retryAfterSec: 3 });
+    expect(c.state()).toMatchObject({ mediaLagAdmitFraction: 0.5, mediaLagMs: 875 });
+    c.tryAdmit();
+    lag = 1500;
+    expect(pattern(c, 4)).toBe('RRRR');
+    lag = 250;
+    expect(pattern(c, 4)).toBe('AAAA');
+    lag = undefined; // not measured yet
+    expect(pattern(c, 4)).toBe('AAAA');
+    // The loop stricter than the lag: its reason, its share.
+    lag = 875;
+    busy = 0.9125; // loop share 0.25
+    expect(pattern(c, 8)).toBe('RRRARRRA');
+    expect(c.tryAdmit()).toMatchObject({ ok: false, reason: 'app-busy' });
+    // Off without mediaLagMaxMs, whatever the lag.
+    const off = new AdmissionController(new VirtualClock(), { ...BASE, maxSetups: 1000 }, () => 90, () => 1, () => undefined, () => 60_000);
+    expect(pattern(off, 4)).toBe('AAAA');
   });
 
   it("the app's event loop is a ramp too (soft 0.8, max 0.95): refusals say app-busy, the stricter ramp of the two sets the share", () => {

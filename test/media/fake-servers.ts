@@ -68,9 +68,14 @@ export class FakeServer implements PooledServer<PoolLeg> {
   /** Probes a frozen server has not answered: the test may settle them later. */
   readonly unanswered: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
+  /** How long an answer takes on the virtual clock (0: at once): a busy server's control lag. */
+  answerDelayMs = 0;
+
   probe(): Promise<void> {
     this.probes++;
-    return this.frozen ? new Promise<void>((resolve, reject) => this.unanswered.push({ resolve, reject })) : Promise.resolve();
+    if (this.frozen) return new Promise<void>((resolve, reject) => this.unanswered.push({ resolve, reject }));
+    if (this.answerDelayMs <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.clock.setTimeout(resolve, this.answerDelayMs));
   }
 
   heartbeat(cpuIdle: number, sessions: number): void {

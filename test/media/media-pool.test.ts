@@ -245,6 +245,81 @@ describe('MediaPool: health', () => {
   });
 });
 
+describe('MediaPool: control lag (MEDIA_PING_MS)', () => {
+  async function pinged(): Promise<{ clock: VirtualClock; hosts: FakeHosts; pool: MediaPool<PoolLeg> }> {
+    const clock = new VirtualClock(1_000_000);
+    const hosts = new FakeHosts(['fs1:8021', 'fs2:8023'], clock);
+    const pool = new MediaPool<PoolLeg>(hosts.servers(), clock, silentLogger, { heartbeatStaleMs: 60_000, backoffMs: 5000, pingIntervalMs: 500 });
+    await pool.start();
+    return { clock, hosts, pool };
+  }
+  const lagOf = (pool: MediaPool<PoolLeg>, name: string): number | undefined => pool.servers().find((s) => s.name === name)?.controlLagMs;
+
+  it('times a ping every interval after the last answer; a ping still out counts with its age; one out at a time', async () => {
+    const { clock, hosts, pool } = await pinged();
+    const fs1 = hosts.now('fs1:8021');
+    // Nothing measured before the first ping.
+    expect(lagOf(pool, 'fs1:8021')).toBeUndefined();
+    await clock.advanceAsync(500);
+    expect(fs1.probes).toBe(1);
+    expect(lagOf(pool, 'fs1:8021')).toBe(0);
+    // A busy server: answers take 300 ms; the next ping goes out 500 ms after the last answer.
+    fs1.answerDelayMs = 300;
+    await clock.advanceAsync(500);
+    expect(fs1.probes).toBe(2);
+    await clock.advanceAsync(150);
+    expect(lagOf(pool, 'fs1:8021')).toBe(150); // out 150 ms, more than the last answer's 0
+    await clock.advanceAsync(150);
+    expect(lagOf(pool, 'fs1:8021')).toBe(300);
+    await clock.advanceAsync(499);
+    expect(fs1.probes).toBe(2);
+    await clock.advanceAsync(1);
+    expect(fs1.probes).toBe(3);
+    // Stalled: no answer; the lag grows with the ping's age and no second ping goes out meanwhile.
+    fs1.frozen = true;
+    await clock.advanceAsync(300);
+    await clock.advanceAsync(500);
+    expect(fs1.probes).toBe(4);
+    await clock.advanceAsync(2000);
+    expect(lagOf(pool, 'fs1:8021')).toBe(2000);
+    expect(fs1.probes).toBe(4);
+    // The other server, answering at once, is unaffected.
+    expect(lagOf(pool, 'fs2:8023')).toBe(0);
+    // Answered at last: that round trip is the reading until the next.
+    fs1.frozen = false;
+    fs1.unanswered.shift()!.resolve();
+    await flushMicrotasks();
+    expect(lagOf(pool, 'fs1:8021')).toBe(2000);
+    fs1.answerDelayMs = 0;
+    await clock.advanceAsync(500);
+    expect(lagOf(pool, 'fs1:8021')).toBe(0);
+  });
+
+  it("admission reads the lag of the server the next call goes to; a server taken out stops being pinged and its figure is gone", async () => {
+    const { clock, hosts, pool } = await pinged();
+    hosts.beatAll();
+    const fs1 = hosts.now('fs1:8021');
+    const fs2 = hosts.now('fs2:8023');
+    fs2.answerDelayMs = 200;
+    await clock.advanceAsync(1000);
+    // Both equally loaded: the lower index takes the next call, and its lag is the pool's.
+    expect(pool.controlLagMs).toBe(0);
+    fs1.endSocket();
+    expect(pool.controlLagMs).toBe(200);
+    expect(lagOf(pool, 'fs1:8021')).toBeUndefined();
+    const before = fs1.probes;
+    await clock.advanceAsync(5000);
+    expect(fs1.probes).toBe(before);
+  });
+
+  it('pings nothing with MEDIA_PING_MS=0 (the figure stays undefined)', async () => {
+    const { clock, hosts, pool } = await started(['fs1:8021']);
+    await clock.advanceAsync(10_000);
+    expect(hosts.now('fs1:8021').probes).toBe(0);
+    expect(pool.controlLagMs).toBeUndefined();
+  });
+});
+
 describe('MediaPool: a call stays on one server', () => {
   it('puts a leg near another on that leg\'s server, whatever the load', async () => {
     const { hosts, pool } = await started();
