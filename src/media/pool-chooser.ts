@@ -13,6 +13,8 @@ export interface ServerLoad {
   sessions: number;
   /** A set-up there failed or timed out within MEDIA_BACKOFF_MS: used only when every healthy server is backing off. */
   backingOff: boolean;
+  /** Its event socket's answer time now (ms, ServerSlot.controlLagMs); undefined with pings off or before the first. */
+  controlLagMs?: number | undefined;
 }
 
 /**
@@ -22,20 +24,30 @@ export interface ServerLoad {
 export const CPU_BAND = 10;
 
 /**
+ * Control lag is compared in bands this wide (ms): a few tens of ms of jitter say nothing, but a server whose event
+ * socket takes a quarter of a second longer to answer is falling behind its calls (its heartbeat, and with it its
+ * idle-CPU figure, comes seconds late then), so it ranks below a quicker one whatever its last heartbeat said.
+ */
+export const LAG_BAND_MS = 250;
+
+/**
  * The least-loaded of `healthy` servers, or undefined when there is none. Servers backing off after a failed set-up
- * only when all are. Then: highest idle-CPU band; fewest sessions; lowest index (a stable order for equal servers).
- * While any candidate's idle CPU is unknown (connected, no heartbeat yet) CPU is left out for all of them and the
- * session count alone decides, so an order exists that does not depend on which figures happen to be missing.
+ * only when all are. Then: lowest control-lag band; highest idle-CPU band; fewest sessions; lowest index (a stable
+ * order for equal servers). While any candidate's lag or idle CPU is unknown (pings off, connected and not measured
+ * yet) that figure is left out for all of them, so an order exists that does not depend on which figures happen to
+ * be missing.
  */
 export function chooseServer(healthy: readonly ServerLoad[]): ServerLoad | undefined {
   const fresh = healthy.filter((s) => !s.backingOff);
   const pool = fresh.length > 0 ? fresh : healthy;
   if (pool.length === 0) return undefined;
   const useCpu = pool.every((s) => s.cpuIdle !== undefined);
+  const useLag = pool.every((s) => s.controlLagMs !== undefined);
   const band = (s: ServerLoad): number => (useCpu ? Math.floor((s.cpuIdle ?? 0) / CPU_BAND) : 0);
+  const lagBand = (s: ServerLoad): number => (useLag ? Math.floor((s.controlLagMs ?? 0) / LAG_BAND_MS) : 0);
   let best = pool[0]!;
   for (const s of pool.slice(1)) {
-    const d = band(s) - band(best) || best.sessions - s.sessions || best.index - s.index;
+    const d = lagBand(best) - lagBand(s) || band(s) - band(best) || best.sessions - s.sessions || best.index - s.index;
     if (d > 0) best = s;
   }
   return best;

@@ -137,6 +137,7 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
       cpuIdle: this.server?.cpuIdle,
       sessions: (this.server?.currentSessions ?? 0) + this.sinceBeat + this.inFlight,
       backingOff: now < this.backoffUntil,
+      controlLagMs: this.controlLagMs(now),
     };
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseServer, type ServerLoad } from '../../src/media/pool-chooser.js';
 
 const s = (index: number, cpuIdle: number | undefined, sessions: number, backingOff = false): ServerLoad => ({ index, cpuIdle, sessions, backingOff });
+const lag = (l: ServerLoad, controlLagMs: number): ServerLoad => ({ ...l, controlLagMs });
 const pick = (loads: ServerLoad[]): number | undefined => chooseServer(loads)?.index;
 
 describe('chooseServer: the least-loaded healthy media server', () => {
@@ -15,6 +16,9 @@ describe('chooseServer: the least-loaded healthy media server', () => {
     ['unknown CPU, equal sessions: lowest index', [s(0, undefined, 0), s(1, undefined, 0)], 0],
     ['a server backing off after a failed set-up is passed over', [s(0, 99, 0, true), s(1, 20, 50)], 1],
     ['...unless every one is backing off', [s(0, 99, 0, true), s(1, 20, 50, true)], 0],
+    ['a server slower to answer by a lag band ranks below, whatever its CPU', [lag(s(0, 99, 0), 300), lag(s(1, 30, 40), 40)], 1],
+    ['within one lag band, CPU then sessions decide', [lag(s(0, 90, 5), 10), lag(s(1, 90, 2), 240)], 1],
+    ['an unknown lag anywhere: lag left out for all', [lag(s(0, 90, 5), 900), s(1, 50, 0)], 0],
   ])('%s', (_name, loads, want) => {
     expect(pick(loads)).toBe(want);
   });
