@@ -166,6 +166,19 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
   }
 
   /**
+   * `uptime us` on the inbound event socket: FreeSWITCH's monotonic clock (µs since it started, switch_core_uptime)
+   * read by its event-socket thread as it runs the command, here in ms; the control-lag ping (control-lag.ts).
+   */
+  ping(): Promise<number | undefined> {
+    return new Promise<number | undefined>((resolve) => {
+      this.ms.conn.api('uptime', 'us', (evt) => {
+        const us = Number((evt.getBody() ?? '').trim());
+        resolve(Number.isFinite(us) && us > 0 ? us / 1000 : undefined);
+      });
+    });
+  }
+
+  /**
    * The event socket ended (FreeSWITCH stopped or the network cut it: modesl's 'esl::end', which fsmrf would turn
    * into the MediaServer's 'end' were it not marked closing) or the MediaServer failed ('error').
    */

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { ControlLag } from './control-lag.js';
 import { MediaError, type MediaObserver } from './errors.js';
 import type { MediaLeg } from './leg.js';
 import type { ServerLoad } from './pool-chooser.js';
@@ -21,6 +22,11 @@ export interface PooledServer<L> {
    * busy FreeSWITCH (alive, its heartbeat delayed behind its calls) from a hung one. May never settle.
    */
   probe(): Promise<void>;
+  /**
+   * A command on its event socket that answers with the server's own monotonic clock (ms) when it ran it, or
+   * undefined if it gave none: the control-lag ping (control-lag.ts). May never settle.
+   */
+  ping(): Promise<number | undefined>;
   observe(observer: MediaObserver): void;
   disconnect(): void;
 }
@@ -79,9 +85,10 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
   private probing: object | undefined;
   private readonly legs = new Set<L>();
   private attempts = 0;
-  /** The control-lag ping out now (its send time), if any, and the round trip of the last one answered. */
-  private pingSentAt: number | undefined;
-  private lastRttMs: number | undefined;
+  /** The control lag of the connection in service (control-lag.ts). */
+  private readonly lag = new ControlLag();
+  /** The ping out now, if any: its outcome counts only while it is still this one. */
+  private pingOut: object | undefined;
   private pingTimer: TimerHandle | undefined;
   private staleTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
@@ -120,15 +127,11 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
   }
 
   /**
-   * How slowly the server's control plane answers now (ms): the last ping's round trip, or, while a ping is out,
-   * its age if longer, so a server that has stopped answering shows it at once rather than when (if) the answer
-   * comes. Undefined while not in service, with pings off, or before the first answer.
+   * How far behind the server's control plane is now (ms; control-lag.ts). Undefined while not in service, with
+   * pings off, or before the first answer.
    */
   controlLagMs(now: number): number | undefined {
-    if (this.state !== 'up') return undefined;
-    const waiting = this.pingSentAt === undefined ? undefined : now - this.pingSentAt;
-    if (this.lastRttMs === undefined) return waiting !== undefined && waiting > 0 ? waiting : undefined;
-    return Math.max(this.lastRttMs, waiting ?? 0);
+    return this.state === 'up' ? this.lag.reading(now) : undefined;
   }
 
   load(now: number): ServerLoad {
@@ -223,8 +226,8 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
     this.minGapMs = undefined;
     this.beat(false);
     this.offs = [server.onHeartbeat(() => this.beat(true)), server.onLost((why) => this.down(why))];
-    this.pingSentAt = undefined;
-    this.lastRttMs = undefined;
+    this.lag.reset();
+    this.pingOut = undefined;
     this.schedulePing(server);
     this.log.info('media server in service');
   }
@@ -237,25 +240,27 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
   }
 
   /**
-   * Measure the control lag: a command on the event socket and the time to its answer. The heartbeat says the same
-   * only every few seconds and, on a loaded box, seconds late; a ping every half second shows FreeSWITCH's control
-   * threads falling behind its calls while there is still time to stop admitting more (src/call/admission.ts).
-   * The next ping goes out an interval after this one's answer (or failure): never two out at once.
+   * Measure the control lag. The heartbeat says something of it only every few seconds and, on a loaded box, seconds
+   * late; a ping every half second shows FreeSWITCH's control threads falling behind its calls while there is still
+   * time to stop admitting more (src/call/admission.ts). The next ping goes out an interval after this one's answer
+   * (or failure): never two out at once.
    */
   private ping(server: PooledServer<L>): void {
     this.pingTimer = undefined;
     if (this.server !== server || this.state !== 'up') return;
-    const sentAt = this.clock.now();
-    this.pingSentAt = sentAt;
-    const settle = (answered: boolean): void => {
+    const token = {};
+    this.pingOut = token;
+    this.lag.sent(this.clock.now());
+    const settle = (answered: boolean, serverClockMs?: number): void => {
       // A ping of a connection since replaced or taken out measures nothing that is in service.
-      if (this.server !== server || this.state !== 'up' || this.pingSentAt !== sentAt) return;
-      this.pingSentAt = undefined;
-      if (answered) this.lastRttMs = this.clock.now() - sentAt;
+      if (this.server !== server || this.state !== 'up' || this.pingOut !== token) return;
+      this.pingOut = undefined;
+      if (answered) this.lag.answered(this.clock.now(), serverClockMs);
+      else this.lag.failed();
       this.schedulePing(server);
     };
-    server.probe().then(
-      () => settle(true),
+    server.ping().then(
+      (serverClockMs) => settle(true, serverClockMs),
       () => settle(false),
     );
   }
@@ -329,8 +334,8 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
     this.server = undefined;
     this.clock.clearTimeout(this.staleTimer);
     this.clock.clearTimeout(this.pingTimer);
-    this.pingSentAt = undefined;
-    this.lastRttMs = undefined;
+    this.pingOut = undefined;
+    this.lag.reset();
     const legs = [...this.legs];
     this.legs.clear();
     for (const leg of legs) leg.serverLost(this.lastError ?? 'closed');

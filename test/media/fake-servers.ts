@@ -68,14 +68,34 @@ export class FakeServer implements PooledServer<PoolLeg> {
   /** Probes a frozen server has not answered: the test may settle them later. */
   readonly unanswered: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
-  /** How long an answer takes on the virtual clock (0: at once): a busy server's control lag. */
-  answerDelayMs = 0;
-
   probe(): Promise<void> {
     this.probes++;
-    if (this.frozen) return new Promise<void>((resolve, reject) => this.unanswered.push({ resolve, reject }));
-    if (this.answerDelayMs <= 0) return Promise.resolve();
-    return new Promise<void>((resolve) => this.clock.setTimeout(resolve, this.answerDelayMs));
+    return this.frozen ? new Promise<void>((resolve, reject) => this.unanswered.push({ resolve, reject })) : Promise.resolve();
+  }
+
+  /** Control-lag pings: how long the server takes to run one (its own delay), then how long its answer takes to be read. */
+  runDelayMs = 0;
+  readDelayMs = 0;
+  /** Its own clock: the virtual clock plus this (another host's clock, another start). */
+  clockOffsetMs = -999_000;
+  /** Whether it reports its clock (false: an older server; the round trip is measured instead). */
+  givesClock = true;
+  pings = 0;
+  /** Pings a frozen server has not answered (resolve with its clock reading, or undefined). */
+  readonly unansweredPings: { resolve: (serverClockMs: number | undefined) => void }[] = [];
+
+  ping(): Promise<number | undefined> {
+    this.pings++;
+    if (this.frozen) return new Promise((resolve) => this.unansweredPings.push({ resolve }));
+    return new Promise((resolve) => {
+      const run = (): void => {
+        const at = this.givesClock ? this.clock.now() + this.clockOffsetMs : undefined;
+        if (this.readDelayMs > 0) this.clock.setTimeout(() => resolve(at), this.readDelayMs);
+        else resolve(at);
+      };
+      if (this.runDelayMs > 0) this.clock.setTimeout(run, this.runDelayMs);
+      else run();
+    });
   }
 
   heartbeat(cpuIdle: number, sessions: number): void {

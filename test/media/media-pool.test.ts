@@ -255,44 +255,63 @@ describe('MediaPool: control lag (MEDIA_PING_MS)', () => {
   }
   const lagOf = (pool: MediaPool<PoolLeg>, name: string): number | undefined => pool.servers().find((s) => s.name === name)?.controlLagMs;
 
-  it('times a ping every interval after the last answer; a ping still out counts with its age; one out at a time', async () => {
+  it("measures FreeSWITCH's own delay by its clock, not the time its answer waits here; a ping still out counts with its age; one out at a time", async () => {
     const { clock, hosts, pool } = await pinged();
     const fs1 = hosts.now('fs1:8021');
     // Nothing measured before the first ping.
     expect(lagOf(pool, 'fs1:8021')).toBeUndefined();
     await clock.advanceAsync(500);
-    expect(fs1.probes).toBe(1);
+    expect(fs1.pings).toBe(1);
     expect(lagOf(pool, 'fs1:8021')).toBe(0);
-    // A busy server: answers take 300 ms; the next ping goes out 500 ms after the last answer.
-    fs1.answerDelayMs = 300;
+    // A busy server: it runs the ping 300 ms late; the next ping goes out 500 ms after the last answer.
+    fs1.runDelayMs = 300;
     await clock.advanceAsync(500);
-    expect(fs1.probes).toBe(2);
+    expect(fs1.pings).toBe(2);
     await clock.advanceAsync(150);
-    expect(lagOf(pool, 'fs1:8021')).toBe(150); // out 150 ms, more than the last answer's 0
+    expect(lagOf(pool, 'fs1:8021')).toBe(150); // out 150 ms, more than the last reading's 0
     await clock.advanceAsync(150);
     expect(lagOf(pool, 'fs1:8021')).toBe(300);
     await clock.advanceAsync(499);
-    expect(fs1.probes).toBe(2);
+    expect(fs1.pings).toBe(2);
     await clock.advanceAsync(1);
-    expect(fs1.probes).toBe(3);
-    // Stalled: no answer; the lag grows with the ping's age and no second ping goes out meanwhile.
-    fs1.frozen = true;
+    expect(fs1.pings).toBe(3);
+    // A quick server whose answers wait 400 ms in this process (its event loop busy): counted while out, and once
+    // read, only FreeSWITCH's part (none) remains.
     await clock.advanceAsync(300);
+    fs1.runDelayMs = 0;
+    fs1.readDelayMs = 400;
     await clock.advanceAsync(500);
-    expect(fs1.probes).toBe(4);
+    expect(fs1.pings).toBe(4);
+    await clock.advanceAsync(399);
+    expect(lagOf(pool, 'fs1:8021')).toBe(399);
+    await clock.advanceAsync(1);
+    expect(lagOf(pool, 'fs1:8021')).toBe(0);
+    // Stalled: no answer; the lag grows with the ping's age and no second ping goes out meanwhile.
+    fs1.readDelayMs = 0;
+    fs1.frozen = true;
+    await clock.advanceAsync(500);
+    expect(fs1.pings).toBe(5);
     await clock.advanceAsync(2000);
     expect(lagOf(pool, 'fs1:8021')).toBe(2000);
-    expect(fs1.probes).toBe(4);
+    expect(fs1.pings).toBe(5);
     // The other server, answering at once, is unaffected.
     expect(lagOf(pool, 'fs2:8023')).toBe(0);
-    // Answered at last: that round trip is the reading until the next.
+    // It ran the ping only now and answers: that delay is the reading until the next.
     fs1.frozen = false;
-    fs1.unanswered.shift()!.resolve();
+    fs1.unansweredPings.shift()!.resolve(clock.now() + fs1.clockOffsetMs);
     await flushMicrotasks();
     expect(lagOf(pool, 'fs1:8021')).toBe(2000);
-    fs1.answerDelayMs = 0;
     await clock.advanceAsync(500);
     expect(lagOf(pool, 'fs1:8021')).toBe(0);
+  });
+
+  it('a server that gives no clock reading is measured by the round trip', async () => {
+    const { clock, hosts, pool } = await pinged();
+    const fs1 = hosts.now('fs1:8021');
+    fs1.givesClock = false;
+    fs1.readDelayMs = 120;
+    await clock.advanceAsync(500 + 120);
+    expect(lagOf(pool, 'fs1:8021')).toBe(120);
   });
 
   it("admission reads the lag of the server the next call goes to; a server taken out stops being pinged and its figure is gone", async () => {
@@ -300,22 +319,23 @@ describe('MediaPool: control lag (MEDIA_PING_MS)', () => {
     hosts.beatAll();
     const fs1 = hosts.now('fs1:8021');
     const fs2 = hosts.now('fs2:8023');
-    fs2.answerDelayMs = 200;
+    await clock.advanceAsync(500);
+    fs2.runDelayMs = 200;
     await clock.advanceAsync(1000);
     // Both equally loaded: the lower index takes the next call, and its lag is the pool's.
     expect(pool.controlLagMs).toBe(0);
     fs1.endSocket();
     expect(pool.controlLagMs).toBe(200);
     expect(lagOf(pool, 'fs1:8021')).toBeUndefined();
-    const before = fs1.probes;
+    const before = fs1.pings;
     await clock.advanceAsync(5000);
-    expect(fs1.probes).toBe(before);
+    expect(fs1.pings).toBe(before);
   });
 
   it('pings nothing with MEDIA_PING_MS=0 (the figure stays undefined)', async () => {
     const { clock, hosts, pool } = await started(['fs1:8021']);
     await clock.advanceAsync(10_000);
-    expect(hosts.now('fs1:8021').probes).toBe(0);
+    expect(hosts.now('fs1:8021').pings).toBe(0);
     expect(pool.controlLagMs).toBeUndefined();
   });
 });
