@@ -92,7 +92,7 @@ export class ApiMetrics {
     });
     this.callsShed = new Counter({
       name: 'hotline_calls_shed_total',
-      help: 'Incoming calls refused with 503, by reason (draining, overloaded, media-down, setup-limit, media-cpu, app-busy, media-slow)',
+      help: 'Incoming calls refused with 503, by reason (draining, overloaded, media-down, setup-limit, media-cpu, app-busy, media-slow, rate-limit)',
       labelNames: ['reason'],
       registers: [this.registry],
     });
@@ -184,6 +184,7 @@ export class ApiMetrics {
     admissionGauge('hotline_admission_cpu_fraction', "Share of new calls admitted by FreeSWITCH's idle CPU now (1 above MEDIA_SOFT_IDLE_CPU, 0 at MEDIA_MIN_IDLE_CPU)", (x) => x.cpuAdmitFraction);
     admissionGauge('hotline_admission_loop_fraction', "Share of new calls admitted by the app's event-loop utilisation now (1 at or below APP_LOOP_BUSY_SOFT, 0 at APP_LOOP_BUSY_MAX)", (x) => x.loopAdmitFraction);
     admissionGauge('hotline_admission_media_lag_fraction', "Share of new calls admitted by the media server's control lag now (1 at or below MEDIA_LAG_SOFT_MS, 0 at MEDIA_LAG_MAX_MS)", (x) => x.mediaLagAdmitFraction);
+    admissionGauge('hotline_admission_rate_limit', 'Calls per second the admission rate limit lets in now (the last second\'s admissions plus 1.5 %, at least ADMIT_RATE_FLOOR; -1 when off)', (x) => (Number.isFinite(x.rateLimit) ? x.rateLimit : -1));
     admissionGauge('hotline_event_loop_utilization', "The app's event-loop utilisation (0..1, smoothed over the last half seconds) that admission reads", (x) => x.loopBusy ?? 0);
     // One query per scrape feeds the three work-order gauges.
     let orders: Promise<{ escalated: number; overdueComplaints: number; open: number } | undefined> | undefined;

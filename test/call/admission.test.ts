@@ -59,7 +59,7 @@ describe('AdmissionController: shedding that follows the live load', () => {
     d.setup.failed();
     d.setup.failed();
     d.setup.succeeded();
-    expect(c.state()).toEqual({ setupLimit: 9, setupsInFlight: 0, cpuAdmitFraction: 1, loopAdmitFraction: 1, loopBusy: undefined, mediaLagAdmitFraction: 1, mediaLagMs: undefined });
+    expect(c.state()).toEqual({ setupLimit: 9, setupsInFlight: 0, cpuAdmitFraction: 1, loopAdmitFraction: 1, loopBusy: undefined, mediaLagAdmitFraction: 1, mediaLagMs: undefined, rateLimit: Infinity });
   });
 
   it('a set-up still in flight past the target counts as slow at once (not only at its time-out), and only once', () => {
@@ -231,6 +231,53 @@ describe('AdmissionController: shedding that follows the live load', () => {
     expect(perSec).toBeGreaterThan(8.5);
     expect(perSec).toBeLessThan(10.5);
     expect(saturated).toBe(0);
+  });
+
+  it('a surge meets signals that trail it by ten seconds: the rate limit lets it in at the pace they can follow', () => {
+    // A hotline that holds 40 calls/s, whose calls weigh on FreeSWITCH from 8 to 13 s after admission (the menu's
+    // digit, the queue, the agent): its control lag shows the load of calls admitted ten seconds before. 20 calls/s
+    // for 30 s, then 80/s for 30 s (the load bench's overload step after its warm-up).
+    const run = (rateFloor: number, rateGrowth?: number, rateStep?: number): { peakHeavy: number; surgePerSec: number } => {
+      const clock = new VirtualClock();
+      const admittedAt: number[] = [];
+      const heavy = (): number => admittedAt.filter((t) => t > clock.now() - 13_000 && t <= clock.now() - 8_000).length;
+      // 200 heavy calls (40/s × 5 s) is the limit: the lag is 250 ms at 190 and 1.5 s at 240.
+      const lagNow = (): number => Math.max(0, heavy() - 177.5) * 20;
+      let lag: number | undefined;
+      const c = new AdmissionController(
+        clock,
+        { ...BASE, hardIdleCpu: 0, maxSetups: 1000, mediaLagSoftMs: 250, mediaLagMaxMs: 1500, rateFloor, rateGrowth, rateStep },
+        () => undefined,
+        () => 1,
+        () => undefined,
+        () => lag,
+      );
+      let peakHeavy = 0;
+      let surge = 0;
+      for (let ms = 0; ms < 75_000; ms += 12.5) {
+        clock.advance(12.5);
+        if (ms % 500 === 0) lag = lagNow(); // pinged every half second
+        peakHeavy = Math.max(peakHeavy, heavy());
+        const rate = ms < 30_000 ? 20 : ms < 60_000 ? 80 : 0;
+        if (rate === 0 || Math.round(ms / 12.5) % (80 / rate) !== 0) continue;
+        const d = c.tryAdmit();
+        if (!d.ok) continue;
+        d.setup.succeeded();
+        admittedAt.push(clock.now());
+        if (ms >= 30_000) surge++;
+      }
+      return { peakHeavy, surgePerSec: surge / 30 };
+    };
+    const without = run(0);
+    const limited = run(10);
+    // Without the rate limit every call of the surge's first ten seconds is in before the lag shows: twice the load.
+    expect(without.peakHeavy).toBeGreaterThan(350);
+    // With it (its defaults: 1.5 % a second) the load overshoots the limit (200) by at most a fifth, and the surge is
+    // still served at most of what the hotline holds.
+    expect(limited.peakHeavy).toBeLessThan(240);
+    expect(limited.surgePerSec).toBeGreaterThan(30);
+    // Growing 5 % a second the overshoot is what it was without the limit, nearly: the growth must stay slow.
+    expect(run(10, 0.05, 1).peakHeavy).toBeGreaterThan(300);
   });
 
   it('Retry-After grows with the depth of the cut: 1 s for a light squeeze, 5 s for a full stop', () => {
