@@ -697,7 +697,10 @@ async function startTelephony(d: TelephonyDeps): Promise<
     releaseMedia: queueOption(() => d.flows.queues(), 'releaseMedia', queueList(config.MEDIA_RELEASE_QUEUES)),
   };
   const isQueue = (id: string): boolean => (d.flows.queues() ?? []).some((q) => q.id === id);
-  const seatDialer = new SipSeatDialer(srf, media, registrations, clock, log, config.SIP_DOMAIN);
+  // Every answered dialog (caller, seat, callback customer) is pinged with in-dialog OPTIONS: one whose far end
+  // vanished without a BYE is ended as if it had hung up (SIP_KEEPALIVE_SEC, 0 = never).
+  const keepalive = config.SIP_KEEPALIVE_SEC > 0 ? { intervalSec: config.SIP_KEEPALIVE_SEC, clock, log } : undefined;
+  const seatDialer = new SipSeatDialer(srf, media, registrations, clock, log, config.SIP_DOMAIN, keepalive);
   const hotline = new HotlineCalls({
     data: d.callbackData,
     session: {
@@ -770,6 +773,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
     seatOutboundPattern: config.SEAT_OUTBOUND_PATTERN === '' ? undefined : new RegExp(`^(?:${config.SEAT_OUTBOUND_PATTERN})$`),
     trunkUri: config.SIP_TRUNK === '' ? undefined : config.SIP_TRUNK,
     featurePrompts: { ok: ['tone_stream://%(300,100,880)'], failed: ['tone_stream://%(150,100,400);loops=3'] },
+    keepalive,
   });
   log.info({ instanceId, queues: (d.flows.queues() ?? []).map((q) => q.id) }, 'telephony ready');
 
@@ -785,7 +789,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
           routing: new AcdCallbackRouting(acd, clock, instanceId, wrapUpOf),
           caller: new CallbackCalls({
             seats: seatDialer,
-            trunk: new SipTrunkDialer(srf, media, config.SIP_TRUNK, config.SIP_DOMAIN, log),
+            trunk: new SipTrunkDialer(srf, media, config.SIP_TRUNK, config.SIP_DOMAIN, log, keepalive),
             clock,
             log,
             ring: { rings: 3, onMs: config.RING_ON_MS, offMs: config.RING_OFF_MS },

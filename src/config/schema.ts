@@ -109,6 +109,10 @@ export const envSchema = z.object({
   // inbound socket (no FreeSWITCH thread per channel; needs freeswitch-conf of this version). docs/capacity.md.
   MEDIA_CONTROL: z.enum(['socket', 'shared']).default('shared'),
   SIP_DOMAIN: z.string().min(1).default('hotline.local'),
+  // Seconds between in-dialog OPTIONS on every answered dialog (0 = never). A phone that loses its network or
+  // crashes sends no BYE, and once a call's media is released from FreeSWITCH nothing else would notice: the call
+  // would never end and its agent would stay on-call. 408/481/no answer ends the dialog as if it had hung up.
+  SIP_KEEPALIVE_SEC: int(30, 0),
   // Start the SIP/media side at all; off lets the API + ACD run without drachtio/FreeSWITCH (tests, tools).
   TELEPHONY_ENABLED: bool(true),
 

@@ -1,31 +1,52 @@
 import type Srf from 'drachtio-srf';
 import type { AnsweredSeat, DialogSignal, MediaPeer } from '../call/ports.js';
 import type { MediaLeg } from '../media/leg.js';
+import { startDialogKeepalive, type KeepaliveOptions } from './dialog-keepalive.js';
 import { dialogRef } from './orphans.js';
 
-/** A DialogSignal over a drachtio Dialog: BYE in both directions, each listener removable by reference. */
+/**
+ * A DialogSignal over a drachtio Dialog: BYE in both directions, each listener removable by reference. With
+ * `keepalive`, a far end that stops answering in-dialog OPTIONS counts as gone: its listeners are told as for a
+ * BYE, and our side of the dialog is ended too.
+ */
 export class SrfDialogSignal implements DialogSignal {
   private ended = false;
   private readonly fns = new Set<() => void>();
+  private readonly stopKeepalive: () => void;
   private readonly onDestroy = (): void => {
     if (this.ended) return;
     this.ended = true;
+    this.stopKeepalive();
     for (const fn of [...this.fns]) fn();
     this.fns.clear();
+  };
+  private readonly onGone = (): void => {
+    if (this.ended) return;
+    this.dialog.off('destroy', this.onDestroy);
+    // Best effort: the BYE most likely goes unanswered, and srf forgets the dialog either way.
+    try {
+      (this.dialog.destroy() as unknown as Promise<unknown> | undefined)?.catch(() => undefined);
+    } catch {
+      // Gone already.
+    }
+    this.onDestroy();
   };
 
   readonly ref: Readonly<Record<string, string>> | undefined;
 
   /**
    * `proxy`: where in-dialog requests must go instead of the far end's Contact (it is behind NAT). `media`: the far
-   * end's media can be moved by re-INVITE (a hotline caller's dialog).
+   * end's media can be moved by re-INVITE (a hotline caller's dialog). `keepalive`: ping the far end with in-dialog
+   * OPTIONS (SIP_KEEPALIVE_SEC) while the dialog is up.
    */
   constructor(
     protected readonly dialog: Srf.Dialog,
     proxy?: string,
     readonly media?: MediaPeer,
+    keepalive?: KeepaliveOptions,
   ) {
     dialog.on('destroy', this.onDestroy);
+    this.stopKeepalive = keepalive ? startDialogKeepalive(dialog, keepalive, this.onGone) : () => undefined;
     const ref = dialogRef(dialog, proxy);
     this.ref = ref ? { ...ref } : undefined;
   }
@@ -33,6 +54,7 @@ export class SrfDialogSignal implements DialogSignal {
   async hangup(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.stopKeepalive();
     this.dialog.off('destroy', this.onDestroy);
     this.fns.clear();
     try {
@@ -87,8 +109,9 @@ export class SrfSeat extends SrfDialogSignal implements AnsweredSeat {
     readonly leg: MediaLeg | undefined,
     proxy?: string,
     private readonly stopRelay?: () => void,
+    keepalive?: KeepaliveOptions,
   ) {
-    super(dialog, proxy);
+    super(dialog, proxy, undefined, keepalive);
     dialog.on('refer', this.onReferReq);
   }
 

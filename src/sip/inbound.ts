@@ -11,6 +11,7 @@ import type { MediaLegFactory } from '../media/media-pool.js';
 import type { Authenticator, CredentialLookup } from './auth.js';
 import { route } from './dialplan.js';
 import { SrfDialogSignal } from './dialogs.js';
+import type { KeepaliveOptions } from './dialog-keepalive.js';
 import type { FailureLimiter } from './failure-limiter.js';
 import { SrfMediaPeer } from './media-peer.js';
 import { rejectHostile } from './registrar.js';
@@ -35,6 +36,8 @@ export interface InboundDeps {
   trunkUri: string | undefined;
   /** Played to a seat after a feature code: it worked / it did not. */
   featurePrompts: { ok: readonly string[]; failed: readonly string[] };
+  /** In-dialog OPTIONS to answered callers (SIP_KEEPALIVE_SEC); undefined: none. */
+  keepalive?: KeepaliveOptions;
 }
 
 /**
@@ -111,7 +114,7 @@ async function answer(req: Srf.SrfRequest, res: Srf.SrfResponse, deps: InboundDe
   try {
     const dialog = await deps.srf.createUAS(req, res, { localSdp: leg.localSdp });
     const media = setup ? new SrfMediaPeer(dialog, deps.media, deps.log) : undefined;
-    return { leg, signal: new SrfDialogSignal(dialog, natProxy(req), media) };
+    return { leg, signal: new SrfDialogSignal(dialog, natProxy(req), media, deps.keepalive) };
   } catch (err) {
     deps.log.info({ err }, 'caller gone before the answer');
     await leg.release();

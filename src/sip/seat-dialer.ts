@@ -6,6 +6,7 @@ import type { AnsweredSeat, DirectMedia, MediaPeer, RingingSeat, SeatDialer } fr
 import type { FsmrfLeg } from '../media/fsmrf-leg.js';
 import type { MediaLegFactory } from '../media/media-pool.js';
 import { SrfSeat } from './dialogs.js';
+import type { KeepaliveOptions } from './dialog-keepalive.js';
 import { isRelaying, isRevertible } from './media-peer.js';
 import type { RegistrationStore } from './registrations.js';
 
@@ -29,6 +30,8 @@ export class SipSeatDialer implements SeatDialer {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly sipDomain: string,
+    /** In-dialog OPTIONS to answered seats (SIP_KEEPALIVE_SEC); undefined: none. */
+    private readonly keepalive?: KeepaliveOptions,
   ) {}
 
   async ring(agentId: string, call: { callId: string; callerNumber: string; mediaNear?: string; direct?: DirectMedia }): Promise<RingingSeat> {
@@ -92,7 +95,7 @@ export class SipSeatDialer implements SeatDialer {
         // From now on the caller and the seat talk directly: each one's re-INVITEs (hold, new address) must reach
         // the other. The relay stops at the seat's hangup, at the caller's re-anchor or revert, or when a dialog ends.
         const stopRelay = peer && isRelaying(peer) ? peer.relayWith(dialog) : undefined;
-        seat = new SrfSeat(dialog, undefined, proxy, stopRelay);
+        seat = new SrfSeat(dialog, undefined, proxy, stopRelay, this.keepalive);
         if (cancelled) {
           // The CANCEL came while the caller was being re-INVITEd (the seat had answered already): the caller goes
           // back to its media-server leg, which the session still holds.
@@ -122,7 +125,7 @@ export class SipSeatDialer implements SeatDialer {
         await Promise.allSettled([answeredLeg.release(), uac.destroy()]);
         throw err;
       }
-      seat = new SrfSeat(dialog, leg, proxy);
+      seat = new SrfSeat(dialog, leg, proxy, undefined, this.keepalive);
       if (cancelled) {
         await Promise.all([seat.hangup(), leg.release()]);
         throw cancelledError();

@@ -6,14 +6,16 @@ import type { MediaLeg } from '../media/leg.js';
 import type { FsmrfLeg } from '../media/fsmrf-leg.js';
 import type { MediaLegFactory } from '../media/media-pool.js';
 import { SrfDialogSignal } from './dialogs.js';
+import type { KeepaliveOptions } from './dialog-keepalive.js';
 
 /** The customer's answered dialog with its FreeSWITCH leg. */
 class SrfCustomer extends SrfDialogSignal implements CustomerLeg {
   constructor(
     dialog: Srf.Dialog,
     readonly leg: MediaLeg,
+    keepalive?: KeepaliveOptions,
   ) {
-    super(dialog);
+    super(dialog, undefined, undefined, keepalive);
   }
 }
 
@@ -36,6 +38,8 @@ export class SipTrunkDialer implements TrunkDialer {
     private readonly trunk: string,
     private readonly sipDomain: string,
     private readonly log: Logger,
+    /** In-dialog OPTIONS to answered customers (SIP_KEEPALIVE_SEC); undefined: none. */
+    private readonly keepalive?: KeepaliveOptions,
   ) {}
 
   async dial(number: string, call: { callId: string; callerId: string; mediaNear?: string }): Promise<DialingCustomer> {
@@ -101,7 +105,7 @@ export class SipTrunkDialer implements TrunkDialer {
         throw err;
       }
       resolveMedia(leg);
-      customer = new SrfCustomer(dialog, leg);
+      customer = new SrfCustomer(dialog, leg, this.keepalive);
       return customer;
     })();
     answered.catch(() => undefined);
