@@ -736,7 +736,8 @@ async function buildLoadOverlay(s: Settings, into: string): Promise<void> {
 }
 
 function sippArgs(scenario: string, extra: string[]): string[] {
-  return ['-sf', join(LOAD_DIR, 'sipp', scenario), '-nostdin', '-i', '127.0.0.1', '-mi', '127.0.0.1', '-trace_err', ...extra];
+  // -aa: SIPp answers in-dialog OPTIONS (the app's SIP_KEEPALIVE_SEC pings), INFO, NOTIFY and UPDATE itself with 200.
+  return ['-sf', join(LOAD_DIR, 'sipp', scenario), '-nostdin', '-aa', '-i', '127.0.0.1', '-mi', '127.0.0.1', '-trace_err', ...extra];
 }
 
 async function sippOnce(

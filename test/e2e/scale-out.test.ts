@@ -165,7 +165,7 @@ interface SippResult {
 /** One SIPp run to its end (killed after limitMs); exit 0 means every expectation of the scenario held. */
 function sipp(scenario: string, args: string[], limitMs = 120_000): Promise<SippResult> {
   mediaPort += 10;
-  const full = ['-sf', join(SIPP_DIR, scenario), '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-m', '1', '-timeout', `${Math.round(limitMs / 1000)}s`, '-timeout_error', '-nostdin', ...args];
+  const full = ['-sf', join(SIPP_DIR, scenario), '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-m', '1', '-timeout', `${Math.round(limitMs / 1000)}s`, '-timeout_error', '-nostdin', '-aa', ...args];
   return new Promise((res) => {
     const child = spawn('sipp', full, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -194,7 +194,7 @@ async function seatAnswers(seat: Seat, scenario: string, calls: number): Promise
   await seats.get(seat.user)?.stop(2000);
   seats.delete(seat.user);
   mediaPort += 10;
-  const args = ['-sf', join(SIPP_DIR, scenario), '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-p', String(seat.contactPort), '-s', seat.user, '-m', String(calls), '-timeout', '170s', '-timeout_error', '-nostdin'];
+  const args = ['-sf', join(SIPP_DIR, scenario), '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-p', String(seat.contactPort), '-s', seat.user, '-m', String(calls), '-timeout', '170s', '-timeout_error', '-nostdin', '-aa'];
   const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const bg = new Background(`seat-${seat.user}`, child, join(dir, `seat-${seat.user}-${mediaPort}.out`));
   seats.set(seat.user, bg);

@@ -68,7 +68,7 @@ interface SippResult {
 /** Run one SIPp scenario to its end (or kill it after `limitMs`); exit code 0 means every expectation held. */
 function sipp(scenario: string, args: string[], limitMs = 90_000): Promise<SippResult> {
   mediaPort += 10;
-  const full = ['-sf', join(SIPP_DIR, scenario), '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-m', '1', '-timeout', `${Math.round(limitMs / 1000)}s`, '-timeout_error', '-nostdin', ...args];
+  const full = ['-sf', join(SIPP_DIR, scenario), '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-m', '1', '-timeout', `${Math.round(limitMs / 1000)}s`, '-timeout_error', '-nostdin', '-aa', ...args];
   return new Promise((res) => {
     const child = spawn('sipp', full, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
