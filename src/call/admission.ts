@@ -37,7 +37,7 @@ import type { Clock } from '../core/clock.js';
  *   and a ping still out counts with its age, so a stalling server is seen while it stalls.
  *
  * - A limit on how fast admission may grow: each second may take at most 1.5 % more calls than the second before,
- *   plus a quarter, and never fewer than `rateFloor`. Every signal above trails the load it measures: a call weighs most on
+ *   plus a quarter, and only while every signal shows headroom (nextLimit); never fewer than `rateFloor`. Every signal above trails the load it measures: a call weighs most on
  *   FreeSWITCH and the app 9–10 s after it is admitted (the menu's digit, the queue, the agent, the re-INVITE), so
  *   a surge shows only once ten seconds of it are in. Measured on the load bench, 80 calls/s offered to a hotline that
  *   holds 40, after a warm-up at 20: every call of the first 10 s was admitted (800), the control lag and the loop
@@ -146,9 +146,10 @@ export class AdmissionController implements AdmissionControl {
   private credit = 0;
   private readonly ratio: number;
   /** Admissions in the current second (from `secondStart`) and in the one before. */
-  private secondStart = 0;
+  private secondStart: number | undefined;
   private admittedThisSecond = 0;
   private admittedLastSecond = 0;
+  private secondLimit = 0;
   /** The rate limit's token bucket: calls that may come in now, refilled at the limit, holding at most 0.2 s of it (two calls at least, so no fraction is lost between arrivals). */
   private tokens = 1;
   private refilledAt: number | undefined;
@@ -187,12 +188,37 @@ export class AdmissionController implements AdmissionControl {
     return { ok: true, setup: this.start() };
   }
 
-  /** Calls per second allowed now: the last second's admissions plus the growth, at least the floor. */
+  /** Calls per second allowed this second (set when it began: rollSecond). */
   private rateLimitNow(): number {
     const floor = this.opts.rateFloor ?? 0;
     if (floor <= 0) return Infinity;
     this.rollSecond();
-    return Math.max(floor, this.admittedLastSecond * (1 + (this.opts.rateGrowth ?? DEFAULT_RATE_GROWTH)) + (this.opts.rateStep ?? DEFAULT_RATE_STEP));
+    return this.secondLimit;
+  }
+
+  /**
+   * The next second's limit: the last second's admissions plus the growth while every signal shows headroom, else
+   * no more than the last second took; never below the floor. Headroom is more than "not shedding": the signals
+   * trail the load, so growth stops while they are still short of their ramps (the loop at 0.8 of its soft value,
+   * the lag at half of its, the CPU ramp admitting all). On the load bench at 2x, growth that went on until a ramp
+   * cut in had admitted 48-50 calls/s to a hotline that holds 40 by the time the calls weighed in.
+   */
+  private nextLimit(): number {
+    const floor = this.opts.rateFloor ?? 0;
+    const last = this.admittedLastSecond;
+    const grown = last * (1 + (this.opts.rateGrowth ?? DEFAULT_RATE_GROWTH)) + (this.opts.rateStep ?? DEFAULT_RATE_STEP);
+    return Math.max(floor, this.hasHeadroom() ? grown : last);
+  }
+
+  private hasHeadroom(): boolean {
+    if (this.cpuFraction() < 1) return false;
+    const busy = this.loopBusy();
+    const loopMax = this.opts.loopBusyMax ?? 0;
+    if (loopMax > 0 && busy !== undefined && busy > (this.opts.loopBusySoft ?? loopMax) * 0.8) return false;
+    const lag = this.mediaLag();
+    const lagMax = this.opts.mediaLagMaxMs ?? 0;
+    if (lagMax > 0 && lag !== undefined && lag > (this.opts.mediaLagSoftMs ?? lagMax) * 0.5) return false;
+    return true;
   }
 
   /**
@@ -211,11 +237,17 @@ export class AdmissionController implements AdmissionControl {
 
   private rollSecond(): void {
     const now = this.clock.now();
+    if (this.secondStart === undefined) {
+      this.secondStart = now;
+      this.secondLimit = this.nextLimit();
+      return;
+    }
     if (now - this.secondStart < 1000) return;
     // A second (or more) with no admission check in between counts as admitting nothing.
     this.admittedLastSecond = now - this.secondStart < 2000 ? this.admittedThisSecond : 0;
     this.admittedThisSecond = 0;
     this.secondStart = now - ((now - this.secondStart) % 1000);
+    this.secondLimit = this.nextLimit();
   }
 
   state(): AdmissionState {

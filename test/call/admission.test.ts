@@ -233,6 +233,46 @@ describe('AdmissionController: shedding that follows the live load', () => {
     expect(saturated).toBe(0);
   });
 
+  it('the rate limit: the floor at once, then 1.5 % + 0.25 a second over the last second, only with headroom; refusals say rate-limit', () => {
+    const clock = new VirtualClock(5_000_000);
+    let busy: number | undefined = 0.5;
+    const c = new AdmissionController(clock, { ...BASE, hardIdleCpu: 0, maxSetups: 1000, loopBusySoft: 0.9, loopBusyMax: 0.98, rateFloor: 20 }, () => undefined, () => 1, () => busy);
+    // 100 calls/s offered for a second at a time: how many get in.
+    const second = (): number => {
+      let n = 0;
+      for (let i = 0; i < 100; i++) {
+        clock.advance(10);
+        const d = c.tryAdmit();
+        if (d.ok) {
+          d.setup.succeeded();
+          n++;
+        } else expect(d).toEqual({ ok: false, reason: 'rate-limit', retryAfterSec: 1 });
+      }
+      return n;
+    };
+    const first = second();
+    expect(first).toBeGreaterThanOrEqual(20);
+    expect(first).toBeLessThanOrEqual(22); // the bucket starts with one call and holds 0.2 s
+    const seconds = [first];
+    for (let i = 0; i < 10; i++) seconds.push(second());
+    // Each second about 1.5 % + 0.25 more than the one before: 20 → about 25 in ten seconds, never a jump.
+    for (let i = 1; i < seconds.length; i++) expect(seconds[i]! - seconds[i - 1]!).toBeLessThanOrEqual(2);
+    expect(seconds[10]).toBeGreaterThanOrEqual(24);
+    expect(seconds[10]).toBeLessThanOrEqual(28);
+    // The loop past 0.8 of its soft value (0.72): no growth, though nothing is shed by the loop yet.
+    busy = 0.75;
+    const held = [second(), second(), second(), second()];
+    expect(Math.max(...held.slice(1))).toBeLessThanOrEqual(held[0]! + 1);
+    expect(c.state().loopAdmitFraction).toBe(1);
+    // Demand gone for a while: back to the floor, which is let in at once.
+    clock.advance(5000);
+    busy = 0.5;
+    expect(c.state().rateLimit).toBe(20);
+    // Off with a floor of 0 (the default): Infinity, nothing refused as rate-limit.
+    const off = new AdmissionController(clock, { ...BASE, hardIdleCpu: 0, maxSetups: 1000 }, () => undefined);
+    expect(off.state().rateLimit).toBe(Infinity);
+  });
+
   it('a surge meets signals that trail it by ten seconds: the rate limit lets it in at the pace they can follow', () => {
     // A hotline that holds 40 calls/s, whose calls weigh on FreeSWITCH from 8 to 13 s after admission (the menu's
     // digit, the queue, the agent): its control lag shows the load of calls admitted ten seconds before. 20 calls/s
