@@ -38,6 +38,9 @@ interface DialogInternals {
   req: Srf.SrfRequest;
 }
 
+/** How far above the last CSeq we had sent when the dialog was set up the reaper's BYE goes (dialogRef). */
+const CSEQ_HEADROOM = 1_000_000;
+
 /**
  * The coordinates of an established drachtio-srf dialog; undefined when the dialog lacks what a BYE needs. `proxy`:
  * the address requests must go to instead of the Contact (NAT), when the dialog was set up through one.
@@ -48,7 +51,9 @@ export function dialogRef(dialog: Srf.Dialog, proxy?: string): DialogRef | undef
     const from = d.req.getParsedHeader('From').uri;
     const to = d.req.getParsedHeader('To').uri;
     const uas = d.type === 'uas';
-    // As UAS we have sent nothing in the dialog yet; as UAC, the INVITE (re-INVITEs are not used): stay above both.
+    // As UAS we have sent nothing in the dialog yet; as UAC, the INVITE. Every request we send in the dialog after
+    // this takes the next CSeq (an OPTIONS keepalive each SIP_KEEPALIVE_SEC, the re-INVITEs of media release), so the
+    // BYE stays a million above: a year of keepalives at 30 s. Below 2^31, as RFC 3261 requires.
     const sent = uas ? 0 : Number(/^\s*(\d+)/.exec(d.req.get('CSeq') ?? '')?.[1] ?? 0);
     const ref: DialogRef = {
       callId: d.sip.callId,
@@ -57,7 +62,7 @@ export function dialogRef(dialog: Srf.Dialog, proxy?: string): DialogRef | undef
       target: d.remote.uri,
       localUri: uas ? to : from,
       remoteUri: uas ? from : to,
-      cseq: String(sent + 100),
+      cseq: String(Math.min(sent + CSEQ_HEADROOM, 2 ** 31 - 1)),
     };
     if (proxy !== undefined) ref.proxy = proxy;
     const ok = [ref.callId, ref.localTag, ref.remoteTag, ref.target, ref.localUri, ref.remoteUri].every((v) => typeof v === 'string' && v !== '');

@@ -29,7 +29,7 @@ describe('dialogRef', () => {
       target: 'sip:13900000001@198.51.100.7:5062;transport=udp',
       localUri: 'sip:7100@hotline.example',
       remoteUri: 'sip:13900000001@198.51.100.7:5060',
-      cseq: '100',
+      cseq: '1000000',
     });
   });
 
@@ -37,7 +37,7 @@ describe('dialogRef', () => {
     expect(dialogRef(fakeDialog('uac', '7 INVITE') as never, 'sip:203.0.113.9:40112')).toMatchObject({
       localUri: 'sip:13900000001@198.51.100.7:5060',
       remoteUri: 'sip:7100@hotline.example',
-      cseq: '107',
+      cseq: '1000007',
       proxy: 'sip:203.0.113.9:40112',
     });
   });
