@@ -676,6 +676,7 @@ async function startTelephony(d: TelephonyDeps): Promise<
       loopBusyMax: config.APP_LOOP_BUSY_MAX,
       mediaLagSoftMs: config.MEDIA_LAG_SOFT_MS,
       mediaLagMaxMs: config.MEDIA_LAG_MAX_MS,
+      rateFloor: config.ADMIT_RATE_FLOOR,
     },
     // The idle CPU of the server the next call would go to; with no media server in service every call sheds.
     () => media.cpuIdle,

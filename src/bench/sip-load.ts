@@ -258,7 +258,7 @@ export function summarizeSide(steps: readonly StepResult[]): SideSummary {
 
 export interface SipLoadResult {
   status: 'done';
-  settings: { rates: number[]; stepSec: number; seats: number; talkMs: number; dtmfMs: number; maxFail: number; fsConf: string; mediaControl?: string; mediaRelease?: boolean; appInstances?: number; fsPriority?: FsPriority };
+  settings: { rates: number[]; stepSec: number; seats: number; talkMs: number; dtmfMs: number; maxFail: number; fsConf: string; mediaControl?: string; mediaRelease?: boolean; appInstances?: number; fsPriority?: FsPriority; admitRateFloor?: number };
   steps: StepResult[];
   baseline: SideSummary;
   hotline: SideSummary;
@@ -299,7 +299,8 @@ export function formatReport(r: SipLoadResult): string {
       (s.mediaControl ? `; the app's MEDIA_CONTROL ${s.mediaControl}` : '') +
       (s.mediaRelease ? '; media released while the agent talks (the app re-INVITEs the caller to the seat)' : '') +
       ((s.appInstances ?? 1) > 1 ? `; ${s.appInstances} app instances on the one drachtio-server (it hands out new calls round-robin)` : '') +
-      (s.fsPriority ? `; FreeSWITCH at ${s.fsPriority === 'normal' ? 'normal priority (-np)' : 'realtime priority (SCHED_FIFO, its default as root)'}, both sides` : ''),
+      (s.fsPriority ? `; FreeSWITCH at ${s.fsPriority === 'normal' ? 'normal priority (-np)' : 'realtime priority (SCHED_FIFO, its default as root)'}, both sides` : '') +
+      (s.admitRateFloor !== undefined ? `; the app's admission rate limit ${s.admitRateFloor > 0 ? `from ${s.admitRateFloor} calls/s (ADMIT_RATE_FLOOR)` : 'off (ADMIT_RATE_FLOOR=0)'}` : ''),
   );
   out.push('');
   const head = ['rate/s', 'side', 'offered', 'completed', 'shed', 'failed', 'shed %', 'concurrent', 'setup ms', 'call s', 'cpu ms/call', 'held', 'reasons (failures; the app\'s 503s)'];
@@ -546,6 +547,7 @@ interface Options {
   appMaxCalls: string;
   appInstances: string;
   fsPriority: string;
+  admitRateFloor?: string;
   profile?: string;
   mediaControl: string;
   overload?: boolean;
@@ -583,6 +585,12 @@ interface Settings {
   appInstances: number;
   /** FreeSWITCH's scheduling (both sides share the one FreeSWITCH): see FsPriority. */
   fsPriority: FsPriority;
+  /**
+   * The app's ADMIT_RATE_FLOOR. Default: the --overload-rate (the rate the operator knows the box holds, as a
+   * deployment sets it from this bench), else 0 (off): the ramp measures the steady rate each step holds, and each
+   * of its steps starts at once at its rate, a surge the limit would let in only gradually.
+   */
+  admitRateFloor: number;
   /** Profile the servers during the steps at this rate (perf on FreeSWITCH and drachtio-server, V8 on the app). */
   profileRate: number | undefined;
   /** The app's MEDIA_CONTROL: each channel through its own event socket, or parked ones over the shared socket. */
@@ -630,6 +638,7 @@ function parseOptions(o: Options): Settings {
     appMaxCalls: posInt('app-max-calls', o.appMaxCalls),
     appInstances: appInstances(o.appInstances),
     fsPriority: fsPriority(o.fsPriority),
+    admitRateFloor: o.admitRateFloor !== undefined ? posInt('admit-rate-floor', o.admitRateFloor, 0) : o.overloadRate !== undefined ? Math.ceil(Number(o.overloadRate)) : 0,
     profileRate: o.profile === undefined ? undefined : profileRate(o.profile, rates),
     mediaControl: mediaControl(o.mediaControl),
     overload: o.overload || o.overloadRate !== undefined ? overloadOptions(o) : undefined,
@@ -852,6 +861,7 @@ async function startApp(s: Settings, config: Config, runDir: string, flows: stri
     FSMRF_LISTEN_ADDRESS: '127.0.0.1',
     FSMRF_LISTEN_PORT: String(ports.fsmrfListen),
     MAX_CONCURRENT_CALLS: String(s.appMaxCalls),
+    ADMIT_RATE_FLOOR: String(s.admitRateFloor),
     TELEPHONY_ENABLED: 'true',
     LOG_LEVEL: 'info',
     MEDIA_CONTROL: s.mediaControl,
@@ -1171,7 +1181,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     }
     const result: SipLoadResult = {
       status: 'done',
-      settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf, mediaControl: s.mediaControl, mediaRelease: s.mediaRelease, appInstances: s.appInstances, fsPriority: s.fsPriority },
+      settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf, mediaControl: s.mediaControl, mediaRelease: s.mediaRelease, appInstances: s.appInstances, fsPriority: s.fsPriority, admitRateFloor: s.admitRateFloor },
       steps,
       baseline,
       hotline,
@@ -1223,6 +1233,7 @@ export function register(bench: Command): void {
     .option('--ignore-busy', 'run even while others use SIPp or the servers (a quick check; both sides\' figures are disturbed)')
     .option('--app-max-calls <n>', 'MAX_CONCURRENT_CALLS for the app under test (each instance)', '1000')
     .option('--fs-priority <p>', "FreeSWITCH's scheduling, both sides: normal (-np: as in docker-compose, where it lacks CAP_SYS_NICE) or realtime (its own default as root: SCHED_FIFO threads, ahead of every other process on the box, the app included)", 'normal')
+    .option('--admit-rate-floor <n>', "the app's ADMIT_RATE_FLOOR (calls/s; 0 = its admission rate limit off); default the --overload-rate, else 0")
     .option('--app-instances <n>', `acd serve processes sharing the hotline on the one drachtio-server (1-${MAX_APP_INSTANCES}): one event loop each`, '1')
     .option('--media-control <mode>', "the app's MEDIA_CONTROL: socket (an event socket per FreeSWITCH channel) or shared (parked channels over one socket)", 'shared')
     .option('--media-release', "release the app's media while agents talk (MEDIA_RELEASE_QUEUES=the bench queue, SILENT_CALL_QUEUES=none); the baseline is unchanged")

@@ -152,6 +152,10 @@ export const envSchema = z.object({
   MEDIA_PING_MS: int(500, 0),
   MEDIA_LAG_SOFT_MS: int(250, 0),
   MEDIA_LAG_MAX_MS: int(1500, 0),
+  // How fast admission may grow (calls/s): each second at most 1.5 % more calls than the second before (plus a
+  // quarter), never fewer than ADMIT_RATE_FLOOR (0 = no rate limit). Every overload signal trails a call's load by
+  // about ten seconds; the rate limit keeps a surge from coming in faster than they can follow. admission.ts.
+  ADMIT_RATE_FLOOR: int(10, 0),
   // With several media servers (FREESWITCH_SERVERS): after a set-up failed or timed out on one, new calls go to the
   // others for this long (ms; 0 = never); that server still takes calls when no other is in service.
   MEDIA_BACKOFF_MS: int(5_000, 0),
