@@ -109,8 +109,19 @@ describe('summary and report', () => {
     const s = summarizeSide([step('hotline', 2, true, 36), step('hotline', 4, true, 75, 1), step('hotline', 6, false, 130)]);
     // CPU per call over the steps that held: (2·150 + 4·150) ms / (20 + 39) calls.
     // The telephony servers apart (2·100 + 4·100)/59, and the app (2·50 + 4·50)/59.
-    expect(s).toEqual({ sustainedCps: 4, concurrentHeld: 75, failedCalls: 8, failedWhileHeld: 1, brokeAt: 6, cpuMsPerCall: 15.3, serverCpuMsPerCall: 10.2, appCpuMsPerCall: 5.1 });
+    expect(s).toEqual({ sustainedCps: 4, sustainedOnTimeCps: 4, concurrentHeld: 75, failedCalls: 8, failedWhileHeld: 1, brokeAt: 6, cpuMsPerCall: 15.3, serverCpuMsPerCall: 10.2, appCpuMsPerCall: 5.1 });
     expect(summarizeSide([step('baseline', 2, false, 30)])).toMatchObject({ sustainedCps: 0, concurrentHeld: 0, brokeAt: 2 });
+  });
+
+  it("calls on time: the highest held rate whose calls last at most 10 % longer than at the side's first step", () => {
+    const late = (rate: number, callSec: number): StepResult => ({ ...step('baseline', rate, true, rate * 13), callSec });
+    // FreeSWITCH alone past its limit: every step "held", the calls ever later (the bench's 40..64 calls/s).
+    const s = summarizeSide([late(40, 12.71), late(48, 13.65), late(56, 15.35), late(64, 17.08)]);
+    expect(s).toMatchObject({ sustainedCps: 64, sustainedOnTimeCps: 48 });
+    // A step that did not hold is not on time however short its calls.
+    expect(summarizeSide([late(40, 12.7), { ...late(48, 12.7), held: false }])).toMatchObject({ sustainedOnTimeCps: 40 });
+    const r = ratios(summarizeSide([late(40, 12.8)]), s);
+    expect(r.sustainedOnTimeCps).toBeCloseTo(40 / 48, 3);
   });
 
   it('counts every app instance (app, app2, …) as the app, not as a telephony server', () => {
@@ -126,7 +137,7 @@ describe('summary and report', () => {
     const hotline = summarizeSide([step('hotline', 2, true, 38), step('hotline', 4, false, 80)]);
     const ratio = ratios(hotline, baseline);
     // CPU per call: hotline 2·150/20 = 15, baseline (2·100 + 4·100)/60 = 10.
-    expect(ratio).toEqual({ sustainedCps: 0.5, concurrentHeld: 0.528, cpuMsPerCall: 1.5, serverCpuMsPerCall: 1 });
+    expect(ratio).toEqual({ sustainedCps: 0.5, sustainedOnTimeCps: 0.5, concurrentHeld: 0.528, cpuMsPerCall: 1.5, serverCpuMsPerCall: 1 });
     expect(ratios(hotline, summarizeSide([])).sustainedCps).toBeNaN();
     const result: SipLoadResult = {
       status: 'done',
