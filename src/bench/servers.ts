@@ -283,7 +283,8 @@ export async function fsApi(p: TelephonyPaths, esl: number, command: string): Pr
  * shared host leaves the app and drachtio-server the CPU only while FreeSWITCH has none to use (on the load bench the
  * app's loop shed calls at 16 calls/s this way, and at none up to 20 with `normal`). `normal` (-np) keeps it an
  * ordinary process, as it is in docker-compose (a container without CAP_SYS_NICE); its own control threads then wait
- * behind its channel threads past its limit (the bench's 2x overload check failed so: docs/capacity.md).
+ * behind its channel threads past its limit, which the app reads as control lag and sheds on (media-slow, and the
+ * admission rate limit keeps a surge from outrunning it: the 2x overload check passes so; docs/capacity.md).
  */
 export type FsPriority = 'realtime' | 'normal';
 
