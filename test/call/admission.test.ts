@@ -17,6 +17,16 @@ function burst(c: AdmissionController, max = 1000): SetupTicket[] {
 }
 
 /** The pattern of admit (A) and refuse (R) for `n` calls, each admitted set-up dropped at once (no learning). */
+/** A ramp's ends: at its max nothing is admitted, at or below its soft value everything, and so without a reading. */
+function rampEnds(c: AdmissionController, set: (reading: number | undefined) => void, max: number, low: number): void {
+  set(max);
+  expect(pattern(c, 4)).toBe('RRRR');
+  set(low);
+  expect(pattern(c, 4)).toBe('AAAA');
+  set(undefined); // not measured yet
+  expect(pattern(c, 4)).toBe('AAAA');
+}
+
 function pattern(c: AdmissionController, n: number): string {
   let s = '';
   for (let i = 0; i < n; i++) {
@@ -167,12 +177,7 @@ describe('AdmissionController: shedding that follows the live load', () => {
     expect(c.tryAdmit()).toEqual({ ok: false, reason: 'media-slow', retryAfterSec: 3 });
     expect(c.state()).toMatchObject({ mediaLagAdmitFraction: 0.5, mediaLagMs: 875 });
     c.tryAdmit();
-    lag = 1500;
-    expect(pattern(c, 4)).toBe('RRRR');
-    lag = 250;
-    expect(pattern(c, 4)).toBe('AAAA');
-    lag = undefined; // not measured yet
-    expect(pattern(c, 4)).toBe('AAAA');
+    rampEnds(c, (v) => (lag = v), 1500, 250);
     // The loop stricter than the lag: its reason, its share.
     lag = 875;
     busy = 0.9125; // loop share 0.25
@@ -190,12 +195,7 @@ describe('AdmissionController: shedding that follows the live load', () => {
     expect(pattern(c, 8)).toBe('RARARARA');
     expect(c.tryAdmit()).toEqual({ ok: false, reason: 'app-busy', retryAfterSec: 3 });
     c.tryAdmit(); // the accumulator's admitted half
-    busy = 0.95;
-    expect(pattern(c, 4)).toBe('RRRR');
-    busy = 0.5;
-    expect(pattern(c, 4)).toBe('AAAA');
-    busy = undefined; // not measured yet
-    expect(pattern(c, 4)).toBe('AAAA');
+    rampEnds(c, (v) => (busy = v), 0.95, 0.5);
     // Both squeezed: one share, the stricter (25 % from the CPU), not 50 % of 25 %.
     busy = 0.875;
     idle = 15;
