@@ -47,6 +47,8 @@ export interface MediaServerHealth {
   cpuIdle: number | undefined;
   legs: number;
   heartbeatAgeMs: number | undefined;
+  /** How long its event socket takes to answer a ping now (MEDIA_PING_MS); undefined before the first answer. */
+  controlLagMs?: number | undefined;
 }
 
 /**
@@ -57,7 +59,7 @@ export function mediaHealthCheck(servers: () => readonly MediaServerHealth[]): H
   return {
     name: 'media',
     check: () => {
-      const list = servers().map((m) => ({ ...m, cpuIdle: m.cpuIdle ?? null, heartbeatAgeMs: m.heartbeatAgeMs ?? null }));
+      const list = servers().map((m) => ({ ...m, cpuIdle: m.cpuIdle ?? null, heartbeatAgeMs: m.heartbeatAgeMs ?? null, controlLagMs: m.controlLagMs ?? null }));
       const up = list.filter((m) => m.up).length;
       if (up === 0) return Promise.reject(new HealthCheckError('no-media-server', `no-media-server: none of ${list.map((m) => `${m.name} (${m.state})`).join(', ')} is in service`));
       return Promise.resolve({ up, of: list.length, servers: list });

@@ -146,7 +146,6 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
 
   stat(now: number): { name: string; up: boolean; state: SlotState; sessions: number; cpuIdle: number | undefined; legs: number; heartbeatAgeMs: number | undefined; controlLagMs: number | undefined } {
     return {
-      controlLagMs: this.controlLagMs(now),
       name: this.name,
       up: this.healthy,
       state: this.state,
@@ -154,6 +153,7 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
       cpuIdle: this.server?.cpuIdle,
       legs: this.legs.size,
       heartbeatAgeMs: this.state === 'up' ? now - this.lastBeatAt : undefined,
+      controlLagMs: this.controlLagMs(now),
     };
   }
 

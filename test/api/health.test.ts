@@ -41,13 +41,13 @@ describe('GET /healthz', () => {
   });
 
   it('media: healthy while one server of FREESWITCH_SERVERS takes calls, listing each; 503 no-media-server when none does', async () => {
-    const fs1: MediaServerHealth = { name: '10.0.0.1:8021', up: true, state: 'up', sessions: 4, cpuIdle: 91, legs: 2, heartbeatAgeMs: 800 };
+    const fs1: MediaServerHealth = { name: '10.0.0.1:8021', up: true, state: 'up', sessions: 4, cpuIdle: 91, legs: 2, heartbeatAgeMs: 800, controlLagMs: 3 };
     const fs2: MediaServerHealth = { name: '10.0.0.2:8021', up: false, state: 'down', sessions: 0, cpuIdle: undefined, legs: 0, heartbeatAgeMs: undefined };
     let servers = [fs1, fs2];
     app = buildApi({ health: [mediaHealthCheck(() => servers)], isDraining: () => false });
     const ok = await app.inject({ method: 'GET', url: '/healthz' });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json().checks.media.info).toEqual({ up: 1, of: 2, servers: [fs1, { ...fs2, cpuIdle: null, heartbeatAgeMs: null }] });
+    expect(ok.json().checks.media.info).toEqual({ up: 1, of: 2, servers: [fs1, { ...fs2, cpuIdle: null, heartbeatAgeMs: null, controlLagMs: null }] });
     servers = [{ ...fs1, up: false, state: 'connecting' }, fs2];
     const down = await app.inject({ method: 'GET', url: '/healthz' });
     expect(down.statusCode).toBe(503);
