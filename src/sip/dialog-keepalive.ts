@@ -7,7 +7,11 @@ import type { Logger } from '../core/logger.js';
  * SIPp call aborted) leaves nothing for the app to see once its media is released from FreeSWITCH (the app keeps
  * only the signalling): without this the call never ends and the agent stays on it. So every interval, while the
  * dialog is up, an in-dialog OPTIONS goes out; 408, 481, a failed request or no answer within `timeoutMs` means the
- * far end is gone. Any other answer (200, 405, 501, ...) proves it alive: it still knows the dialog.
+ * far end is gone. Any other answer (200, 405, 501, ...) proves it alive: it still knows the dialog, except 503
+ * twice in a row: drachtio-server's SIP stack answers 503 itself when the far end's port refuses the datagram (ICMP
+ * port unreachable: the phone's process is gone, seen on the e2e suite with a SIPp killed mid-call, every OPTIONS
+ * refused at once and answered 503 locally). A phone's own 503 to an OPTIONS is rare; two in a row, the second asked
+ * for a few seconds after the first, count as gone.
  */
 export interface KeepaliveOptions {
   /** Seconds between OPTIONS (after the last one was answered); 0 turns the keepalive off. */
@@ -19,6 +23,9 @@ export interface KeepaliveOptions {
 }
 
 export const KEEPALIVE_TIMEOUT_MS = 32_000;
+
+/** After a first 503, the next OPTIONS goes out this soon (or at the interval, if shorter) to tell a gone phone quickly. */
+export const RECHECK_AFTER_503_MS = 5_000;
 
 /**
  * The part of a drachtio Dialog the keepalive uses (srf's typings want a full SrfRequest for `opts`). The callback
@@ -43,6 +50,8 @@ export function startDialogKeepalive(dialog: Srf.Dialog, opts: KeepaliveOptions,
   const intervalMs = opts.intervalSec * 1000;
   const timeoutMs = opts.timeoutMs ?? KEEPALIVE_TIMEOUT_MS;
   let stopped = false;
+  /** 503s in a row (see the header). */
+  let unavailable = 0;
   let next: TimerHandle | undefined;
   let deadline: TimerHandle | undefined;
 
@@ -86,7 +95,11 @@ export function startDialogKeepalive(dialog: Srf.Dialog, opts: KeepaliveOptions,
         if (err || !res) failed(err ?? new Error('no response'));
         else if (res.status >= 200 && settle()) {
           if (res.status === 408 || res.status === 481) dead(`OPTIONS answered ${res.status}`);
-          else next = clock.setTimeout(ping, intervalMs);
+          else if (res.status === 503 && ++unavailable >= 2) dead('OPTIONS answered 503 twice in a row (the far end unreachable)');
+          else {
+            if (res.status !== 503) unavailable = 0;
+            next = clock.setTimeout(ping, unavailable > 0 ? Math.min(intervalMs, RECHECK_AFTER_503_MS) : intervalMs);
+          }
         }
       });
     } catch (err) {

@@ -65,8 +65,11 @@ interface SippResult {
   out: string;
 }
 
-/** Run one SIPp scenario to its end (or kill it after `limitMs`); exit code 0 means every expectation held. */
-function sipp(scenario: string, args: string[], limitMs = 90_000): Promise<SippResult> {
+/**
+ * Run one SIPp scenario to its end (or kill it after `limitMs`, or with SIGKILL when `vanish` aborts: a phone that
+ * disappears without a BYE); exit code 0 means every expectation held.
+ */
+function sipp(scenario: string, args: string[], limitMs = 90_000, vanish?: AbortSignal): Promise<SippResult> {
   mediaPort += 10;
   const full = ['-sf', join(SIPP_DIR, scenario), '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mediaPort), '-m', '1', '-timeout', `${Math.round(limitMs / 1000)}s`, '-timeout_error', '-nostdin', '-aa', ...args];
   return new Promise((res) => {
@@ -75,8 +78,13 @@ function sipp(scenario: string, args: string[], limitMs = 90_000): Promise<SippR
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const killer = setTimeout(() => child.kill('SIGKILL'), limitMs + 5000);
+    const onVanish = (): void => {
+      child.kill('SIGKILL');
+    };
+    vanish?.addEventListener('abort', onVanish);
     child.on('close', (code) => {
       clearTimeout(killer);
+      vanish?.removeEventListener('abort', onVanish);
       res({ code, out: out.slice(-3000) });
     });
   });
@@ -86,8 +94,8 @@ const caller = (scenario: string, callerNumber: string, keys: Record<string, str
   sipp(scenario, ['-s', HOTLINE, '-key', 'caller', callerNumber, ...Object.entries(keys).flatMap(([k, v]) => ['-key', k, v]), SIP], limitMs);
 
 /** The seat's answering side: server mode on its Contact port. */
-const seat = (scenario: string, agent: typeof A, keys: Record<string, string> = {}, limitMs?: number): Promise<SippResult> =>
-  sipp(scenario, ['-p', String(agent.contactPort), '-s', agent.user, ...Object.entries(keys).flatMap(([k, v]) => ['-key', k, v])], limitMs);
+const seat = (scenario: string, agent: typeof A, keys: Record<string, string> = {}, limitMs?: number, vanish?: AbortSignal): Promise<SippResult> =>
+  sipp(scenario, ['-p', String(agent.contactPort), '-s', agent.user, ...Object.entries(keys).flatMap(([k, v]) => ['-key', k, v])], limitMs, vanish);
 
 async function register(agent: typeof A, password = agent.password, scenario = 'agent_register.xml'): Promise<SippResult> {
   return sipp(scenario, ['-p', String(agent.regPort), '-s', agent.user, '-au', agent.user, '-ap', password, '-key', 'domain', DOMAIN, '-key', 'contact_port', String(agent.contactPort), '-key', 'expires', '300', SIP], 20_000);
@@ -181,6 +189,9 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
       MEDIA_RELEASE_QUEUES: 'direct',
       RECORD_QUEUES: 'general',
       SILENT_CALL_SEC: '5',
+      // Every answered dialog gets an in-dialog OPTIONS this often (SIPp answers with -aa): every call of the suite
+      // carries a few, and the vanished-phones test needs one soon after the phones are gone.
+      SIP_KEEPALIVE_SEC: '3',
       SHUTDOWN_DRAIN_MS: '3000',
       // The suite checks call flows, not load shedding (unit-tested in test/call/overload.test.ts): on a shared, busy
       // development box FreeSWITCH's heartbeat reports under 1% idle CPU and every call would get 503 'media-cpu'.
@@ -374,6 +385,31 @@ describe.skipIf(!ENABLED)('telephony end to end (drachtio-server + FreeSWITCH + 
     expect(await legsSettle()).toBe(0);
     expect(['wrap-up', 'ready']).toContain(await agentState(D));
   });
+
+  it('media release: both phones vanish without a BYE while talking straight; the in-dialog keepalive ends the call, writes its record and frees the agent', async () => {
+    await registeredAndReady(D);
+    const gone = new AbortController();
+    const agent = seat('agent_answers_direct_waits_for_bye.xml', D, {}, 120_000, gone.signal);
+    const call = sipp('caller_press1_direct_vanishes.xml', ['-s', DIRECT_NUMBER, '-key', 'caller', '13900000011', SIP], 120_000, gone.signal);
+    let talking = false;
+    for (let i = 0; i < 80 && !talking; i++) {
+      if ((await agentState(D)) === 'on-call') talking = true;
+      else await sleep(250);
+    }
+    expect(talking).toBe(true);
+    await sleep(1500);
+    expect(await mediaLegs()).toBe(0); // released: nothing in FreeSWITCH would notice the silence
+    gone.abort();
+    await Promise.all([agent, call]);
+    // SIP_KEEPALIVE_SEC (3 here): the next OPTIONS to either phone goes unanswered; within the transaction's 32 s
+    // the call ends as if they had hung up.
+    const t0 = Date.now();
+    let rec: Record<string, unknown> | undefined;
+    while (!rec && Date.now() - t0 < 50_000) rec = await record('13900000011');
+    expect(rec, 'no record 50 s after both phones vanished').toMatchObject({ agent_id: D.user, queue_id: 'direct' });
+    expect(Date.now() - t0).toBeLessThan(50_000);
+    expect(['wrap-up', 'ready']).toContain(await agentState(D));
+  }, 150_000);
 
   it("media release: the caller's hold re-INVITE during the direct talk is relayed to the seat and answered with the seat's answer", async () => {
     await registeredAndReady(D);

@@ -90,7 +90,7 @@ function keepaliveRig(intervalSec = 30) {
 }
 
 describe('in-dialog keepalive (SIP_KEEPALIVE_SEC)', () => {
-  it.each([200, 405, 501, 486, 503])('an OPTIONS answered %i keeps the call, and the next goes out one interval later', async (status) => {
+  it.each([200, 405, 501, 486])('an OPTIONS answered %i keeps the call, and the next goes out one interval later', async (status) => {
     const { clock, d, told } = keepaliveRig();
     await clock.advanceAsync(29_999);
     expect(d.sent).toHaveLength(0);
@@ -103,6 +103,27 @@ describe('in-dialog keepalive (SIP_KEEPALIVE_SEC)', () => {
     await clock.advanceAsync(1);
     expect(told()).toBe(0);
     expect(d.destroyed).toBe(0);
+  });
+
+  it('503 (the stack answers so when the port refuses the datagram): asked again 5 s later; a second 503 in a row ends the call, one between others does not', async () => {
+    const { clock, d, told, warnings } = keepaliveRig();
+    await clock.advanceAsync(30_000);
+    d.sent[0]!.answer(503);
+    await clock.advanceAsync(4_999);
+    expect(d.sent).toHaveLength(1);
+    await clock.advanceAsync(1);
+    expect(d.sent).toHaveLength(2);
+    // A 200 in between: alive, the count starts again and the pace is the interval again.
+    d.sent[1]!.answer(200);
+    await clock.advanceAsync(30_000);
+    d.sent[2]!.answer(503);
+    await clock.advanceAsync(5_000);
+    expect(told()).toBe(0);
+    d.sent[3]!.answer(503);
+    await flushMicrotasks();
+    expect(told()).toBe(1);
+    expect(d.destroyed).toBe(1);
+    expect(warnings).toEqual([expect.objectContaining({ reason: 'OPTIONS answered 503 twice in a row (the far end unreachable)' })]);
   });
 
   it.each([408, 481])('an OPTIONS answered %i ends the call as a BYE would: listeners told once, our side destroyed, one warning', async (status) => {
