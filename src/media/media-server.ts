@@ -158,16 +158,10 @@ export class MediaServerConnection implements PooledServer<FsmrfLeg> {
     };
   }
 
-  /** `status` on the inbound event socket: answered by its listener thread even while FreeSWITCH's scheduler lags. */
-  probe(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.ms.conn.api('status', '', () => resolve());
-    });
-  }
-
   /**
    * `uptime us` on the inbound event socket: FreeSWITCH's monotonic clock (µs since it started, switch_core_uptime)
-   * read by its event-socket thread as it runs the command, here in ms; the control-lag ping (control-lag.ts).
+   * read by its event-socket thread as it runs the command, here in ms: the control-lag ping (control-lag.ts), and
+   * the stale-heartbeat probe (answered by that thread even while FreeSWITCH's scheduler lags).
    */
   ping(): Promise<number | undefined> {
     return new Promise<number | undefined>((resolve) => {

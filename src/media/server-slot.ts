@@ -18,13 +18,9 @@ export interface PooledServer<L> {
   /** The event socket ended or failed. Returns the unsubscribe. */
   onLost(fn: (why: string) => void): () => void;
   /**
-   * Resolves when the server answers a command on its event socket: asked when its heartbeat is late, to tell a
-   * busy FreeSWITCH (alive, its heartbeat delayed behind its calls) from a hung one. May never settle.
-   */
-  probe(): Promise<void>;
-  /**
    * A command on its event socket that answers with the server's own monotonic clock (ms) when it ran it, or
-   * undefined if it gave none: the control-lag ping (control-lag.ts). May never settle.
+   * undefined if it gave none. Both the control-lag ping (control-lag.ts) and, when the heartbeat is late, the probe
+   * that tells a busy FreeSWITCH (alive, its heartbeat delayed behind its calls) from a hung one. May never settle.
    */
   ping(): Promise<number | undefined>;
   observe(observer: MediaObserver): void;
@@ -87,8 +83,6 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
   private attempts = 0;
   /** The control lag of the connection in service (control-lag.ts). */
   private readonly lag = new ControlLag();
-  /** The ping out now, if any: its outcome counts only while it is still this one. */
-  private pingOut: object | undefined;
   private pingTimer: TimerHandle | undefined;
   private staleTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
@@ -227,7 +221,6 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
     this.beat(false);
     this.offs = [server.onHeartbeat(() => this.beat(true)), server.onLost((why) => this.down(why))];
     this.lag.reset();
-    this.pingOut = undefined;
     this.schedulePing(server);
     this.log.info('media server in service');
   }
@@ -243,18 +236,16 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
    * Measure the control lag. The heartbeat says something of it only every few seconds and, on a loaded box, seconds
    * late; a ping every half second shows FreeSWITCH's control threads falling behind its calls while there is still
    * time to stop admitting more (src/call/admission.ts). The next ping goes out an interval after this one's answer
-   * (or failure): never two out at once.
+   * (or failure): never two out at once, so the connection alone says whose answer this is.
    */
   private ping(server: PooledServer<L>): void {
     this.pingTimer = undefined;
     if (this.server !== server || this.state !== 'up') return;
-    const token = {};
-    this.pingOut = token;
     this.lag.sent(this.clock.now());
     const settle = (answered: boolean, serverClockMs?: number): void => {
-      // A ping of a connection since replaced or taken out measures nothing that is in service.
-      if (this.server !== server || this.state !== 'up' || this.pingOut !== token) return;
-      this.pingOut = undefined;
+      // A ping of a connection since replaced or taken out measures nothing that is in service (a new connection is
+      // a new object, and release() has reset the lag).
+      if (this.server !== server || this.state !== 'up') return;
       if (answered) this.lag.answered(this.clock.now(), serverClockMs);
       else this.lag.failed();
       this.schedulePing(server);
@@ -309,7 +300,7 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
       this.beat(false);
     };
     this.staleTimer = this.clock.setTimeout(() => settle(false, `no answer to a probe within ${waitMs} ms`), waitMs);
-    server.probe().then(
+    server.ping().then(
       () => settle(true),
       (err: unknown) => settle(false, `probe failed: ${err instanceof Error ? err.message : String(err)}`),
     );
@@ -334,7 +325,6 @@ export class ServerSlot<L extends MediaLeg & { serverLost(reason: string): void 
     this.server = undefined;
     this.clock.clearTimeout(this.staleTimer);
     this.clock.clearTimeout(this.pingTimer);
-    this.pingOut = undefined;
     this.lag.reset();
     const legs = [...this.legs];
     this.legs.clear();

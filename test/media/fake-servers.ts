@@ -61,19 +61,13 @@ export class FakeServer implements PooledServer<PoolLeg> {
     this.disconnected = true;
   }
 
-  /** Hung: answers no probe (and, by the test's choice, sends no heartbeat). */
+  /** Hung: answers no ping (and, by the test's choice, sends no heartbeat). */
   frozen = false;
-  probes = 0;
 
-  /** Probes a frozen server has not answered: the test may settle them later. */
-  readonly unanswered: { resolve: () => void; reject: (e: Error) => void }[] = [];
-
-  probe(): Promise<void> {
-    this.probes++;
-    return this.frozen ? new Promise<void>((resolve, reject) => this.unanswered.push({ resolve, reject })) : Promise.resolve();
-  }
-
-  /** Control-lag pings: how long the server takes to run one (its own delay), then how long its answer takes to be read. */
+  /**
+   * Pings (the control-lag ping and the stale-heartbeat probe): how long the server takes to run one, then how long
+   * its answer takes to be read.
+   */
   runDelayMs = 0;
   readDelayMs = 0;
   /** Its own clock: the virtual clock plus this (another host's clock, another start). */
@@ -81,12 +75,12 @@ export class FakeServer implements PooledServer<PoolLeg> {
   /** Whether it reports its clock (false: an older server; the round trip is measured instead). */
   givesClock = true;
   pings = 0;
-  /** Pings a frozen server has not answered (resolve with its clock reading, or undefined). */
-  readonly unansweredPings: { resolve: (serverClockMs: number | undefined) => void }[] = [];
+  /** Pings a frozen server has not answered: the test may settle them later (with its clock reading, or undefined). */
+  readonly unansweredPings: { resolve: (serverClockMs: number | undefined) => void; reject: (e: Error) => void }[] = [];
 
   ping(): Promise<number | undefined> {
     this.pings++;
-    if (this.frozen) return new Promise((resolve) => this.unansweredPings.push({ resolve }));
+    if (this.frozen) return new Promise((resolve, reject) => this.unansweredPings.push({ resolve, reject }));
     return new Promise((resolve) => {
       const run = (): void => {
         const at = this.givesClock ? this.clock.now() + this.clockOffsetMs : undefined;

@@ -79,7 +79,7 @@ describe('MediaPool: health', () => {
       await clock.advanceAsync(2000);
     }
     // Stale: asked, and taking no new call while it does not answer; its legs go on for the probe's 3 s.
-    expect(first.probes).toBe(1);
+    expect(first.pings).toBe(1);
     expect(pool.healthyCount).toBe(1);
     expect(onFs1.gone).toBe(false);
     expect(serverOf(await pool.legForRemoteSdp('v=0'))).toBe('fs2:8023');
@@ -135,12 +135,12 @@ describe('MediaPool: health', () => {
     const { clock, pool, leg, server } = await beatingWithLeg();
     server.frozen = true;
     await clock.advanceAsync(STALE_MS + 1);
-    expect(server.unanswered).toHaveLength(1);
+    expect(server.unansweredPings).toHaveLength(1);
     expect(pool.healthyCount).toBe(0);
     // The heartbeat arrives after all; then the probe's socket reports an error.
     server.heartbeat(80, 1);
     expect(pool.healthyCount).toBe(1);
-    server.unanswered[0]!.reject(new Error('late failure'));
+    server.unansweredPings[0]!.reject(new Error('late failure'));
     await clock.advanceAsync(3000);
     expect(pool.servers()[0]).toMatchObject({ state: 'up' });
     expect(leg.gone).toBe(false);
@@ -152,14 +152,14 @@ describe('MediaPool: health', () => {
     const { clock, hosts, pool, leg, server } = await beatingWithLeg();
     // No heartbeat for 5 s: stale, probed, answered at once, in service again with its staleness clock restarted.
     await clock.advanceAsync(STALE_MS + 1);
-    expect(server.probes).toBe(1);
+    expect(server.pings).toBe(1);
     expect(pool.healthyCount).toBe(1);
     expect(pool.servers()[0]).toMatchObject({ state: 'up' });
     expect(leg.gone).toBe(false);
     expect(server.disconnected).toBe(false);
     // Late again: probed again, still answering; the heartbeat that finally comes is taken as before.
     await clock.advanceAsync(STALE_MS + 1);
-    expect(server.probes).toBe(2);
+    expect(server.pings).toBe(2);
     hosts.beatAll();
     expect(pool.healthyCount).toBe(1);
     expect(hosts.connections.get('fs1:8021')).toHaveLength(1);
