@@ -37,18 +37,19 @@ import type { Clock } from '../core/clock.js';
  *   and a ping still out counts with its age, so a stalling server is seen while it stalls.
  *
  * - A limit on how fast admission may grow: each second may take at most 1.5 % more calls than the second before,
- *   plus a quarter, and only while every signal shows headroom (nextLimit); never fewer than `rateFloor`. Every signal above trails the load it measures: a call weighs most on
- *   FreeSWITCH and the app 9–10 s after it is admitted (the menu's digit, the queue, the agent, the re-INVITE), so
- *   a surge shows only once ten seconds of it are in. Measured on the load bench, 80 calls/s offered to a hotline that
+ *   plus a quarter, and only while every signal shows headroom (nextLimit); never fewer than `rateFloor`. Every
+ *   signal above trails the load it measures: a call weighs most on FreeSWITCH and the app 9–10 s after it is
+ *   admitted (the menu's digit, the queue, the agent, the re-INVITE), so a surge shows only once ten seconds of it
+ *   are in. Measured on the load bench, 80 calls/s offered to a hotline that
  *   holds 40, after a warm-up at 20: every call of the first 10 s was admitted (800), the control lag and the loop
  *   rose only then, and most admitted calls failed. The rate limit lets a surge in at the pace the signals can
  *   follow (doubling in about 47 s; DEFAULT_RATE_GROWTH); a load that grows as a busy hour does (over minutes) never
  *   meets it. `rate-limit` refusals are light (Retry-After 1 s).
  *
- * The set-up limit and the ramps work at different points. While set-ups are quick (tens of ms on the load bench), a limit of even one set-up
- * allows 25 calls/s, so the set-up limit binds only near the cliff where FreeSWITCH stops answering in time; it is
- * the backstop that keeps time-outs from piling up. The CPU ramp acts before the cliff and gives the smooth share
- * (test/call/admission.test.ts runs both at twice a model server's sustainable rate).
+ * The set-up limit and the ramps work at different points. While set-ups are quick (tens of ms on the load bench), a
+ * limit of even one set-up allows 25 calls/s, so the set-up limit binds only near the cliff where FreeSWITCH stops
+ * answering in time; it is the backstop that keeps time-outs from piling up. The CPU ramp acts before the cliff and
+ * gives the smooth share (test/call/admission.test.ts runs both at twice a model server's sustainable rate).
  *
  * A refusal is immediate and says how long to wait (Retry-After, 1–5 s, longer the deeper the cut).
  * MAX_CONCURRENT_CALLS stays a hard cap, in CallRegistry. No timers: lateness is noticed at the next admission.
@@ -150,7 +151,10 @@ export class AdmissionController implements AdmissionControl {
   private admittedThisSecond = 0;
   private admittedLastSecond = 0;
   private secondLimit = 0;
-  /** The rate limit's token bucket: calls that may come in now, refilled at the limit, holding at most 0.2 s of it (two calls at least, so no fraction is lost between arrivals). */
+  /**
+   * The rate limit's token bucket: calls that may come in now, refilled at the limit, holding at most 0.2 s of it
+   * (two calls at least, so no fraction is lost between arrivals).
+   */
   private tokens = 1;
   private refilledAt: number | undefined;
 
@@ -211,14 +215,8 @@ export class AdmissionController implements AdmissionControl {
   }
 
   private hasHeadroom(): boolean {
-    if (this.cpuFraction() < 1) return false;
-    const busy = this.loopBusy();
-    const loopMax = this.opts.loopBusyMax ?? 0;
-    if (loopMax > 0 && busy !== undefined && busy > (this.opts.loopBusySoft ?? loopMax) * 0.8) return false;
-    const lag = this.mediaLag();
-    const lagMax = this.opts.mediaLagMaxMs ?? 0;
-    if (lagMax > 0 && lag !== undefined && lag > (this.opts.mediaLagSoftMs ?? lagMax) * 0.5) return false;
-    return true;
+    const { loopBusySoft, loopBusyMax, mediaLagSoftMs, mediaLagMaxMs } = this.opts;
+    return this.cpuFraction() >= 1 && below(this.loopBusy(), loopBusySoft, loopBusyMax, 0.8) && below(this.mediaLag(), mediaLagSoftMs, mediaLagMaxMs, 0.5);
   }
 
   /**
@@ -352,6 +350,14 @@ function ramp(reading: number | undefined, soft: number | undefined, max: number
   if (reading >= hi) return 0;
   if (reading <= lo) return 1;
   return (hi - reading) / (hi - lo);
+}
+
+/**
+ * Whether a ramp's reading is at or below `share` of its soft value (the rate limit's headroom): the same ramp with
+ * its soft point moved down, so a signal that is off or not measured yet counts as headroom, as it sheds nothing.
+ */
+function below(reading: number | undefined, soft: number | undefined, max: number | undefined, share: number): boolean {
+  return ramp(reading, share * (soft ?? max ?? 0), max) >= 1;
 }
 
 /** Retry-After for a refusal of the given severity (0..1): a light squeeze 1 s, a full stop 5 s. */
