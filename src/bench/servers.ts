@@ -169,8 +169,17 @@ export async function portsTaken(ports: readonly number[]): Promise<number[]> {
   return [...new Set(taken)];
 }
 
+/** drachtio-server's `loglevel`: at `info` it writes every SIP message it sends or receives to its log, flushed per line. */
+export type DrachtioLogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error';
+
 /** A drachtio-server of our own: loopback, the given admin and SIP ports, its log in `dir`. */
-export async function startDrachtio(p: TelephonyPaths, dir: string, ports: { admin: number; sip: number }, secret = 'cymru'): Promise<Background> {
+export async function startDrachtio(
+  p: TelephonyPaths,
+  dir: string,
+  ports: { admin: number; sip: number },
+  secret = 'cymru',
+  logLevel: DrachtioLogLevel = 'info',
+): Promise<Background> {
   await mkdir(dir, { recursive: true });
   const conf = join(dir, 'drachtio.conf.xml');
   await writeFile(
@@ -182,7 +191,7 @@ export async function startDrachtio(p: TelephonyPaths, dir: string, ports: { adm
   <logging>
     <file><name>${join(dir, 'drachtio.log')}</name><archive>${join(dir, 'drachtio-archive')}</archive><size>50</size><maxFiles>2</maxFiles><auto-flush>true</auto-flush></file>
     <sofia-loglevel>3</sofia-loglevel>
-    <loglevel>info</loglevel>
+    <loglevel>${logLevel}</loglevel>
   </logging>
 </drachtio>
 `,

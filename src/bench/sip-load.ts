@@ -22,6 +22,7 @@ import {
   startDrachtio,
   startFreeswitch,
   telephonyPaths,
+  type DrachtioLogLevel,
   type FsPriority,
   type OwnFreeswitch,
   type TelephonyPaths,
@@ -271,7 +272,7 @@ export function summarizeSide(steps: readonly StepResult[]): SideSummary {
 
 export interface SipLoadResult {
   status: 'done';
-  settings: { rates: number[]; stepSec: number; seats: number; talkMs: number; dtmfMs: number; maxFail: number; fsConf: string; mediaControl?: string; mediaRelease?: boolean; appInstances?: number; fsPriority?: FsPriority; admitRateFloor?: number };
+  settings: { rates: number[]; stepSec: number; seats: number; talkMs: number; dtmfMs: number; maxFail: number; fsConf: string; mediaControl?: string; mediaRelease?: boolean; appInstances?: number; fsPriority?: FsPriority; drachtioLogLevel?: DrachtioLogLevel; admitRateFloor?: number };
   steps: StepResult[];
   baseline: SideSummary;
   hotline: SideSummary;
@@ -314,6 +315,7 @@ export function formatReport(r: SipLoadResult): string {
       (s.mediaRelease ? '; media released while the agent talks (the app re-INVITEs the caller to the seat)' : '') +
       ((s.appInstances ?? 1) > 1 ? `; ${s.appInstances} app instances on the one drachtio-server (it hands out new calls round-robin)` : '') +
       (s.fsPriority ? `; FreeSWITCH at ${s.fsPriority === 'normal' ? 'normal priority (-np)' : 'realtime priority (SCHED_FIFO, its default as root)'}, both sides` : '') +
+      (s.drachtioLogLevel ? `; drachtio-server logging at ${s.drachtioLogLevel}${s.drachtioLogLevel === 'info' || s.drachtioLogLevel === 'debug' ? ' (every SIP message)' : ''}` : '') +
       (s.admitRateFloor !== undefined ? `; the app's admission rate limit ${s.admitRateFloor > 0 ? `from ${s.admitRateFloor} calls/s (ADMIT_RATE_FLOOR)` : 'off (ADMIT_RATE_FLOOR=0)'}` : ''),
   );
   out.push('');
@@ -564,6 +566,7 @@ interface Options {
   appMaxCalls: string;
   appInstances: string;
   fsPriority: string;
+  drachtioLogLevel: string;
   admitRateFloor?: string;
   profile?: string;
   mediaControl: string;
@@ -602,6 +605,12 @@ interface Settings {
   appInstances: number;
   /** FreeSWITCH's scheduling (both sides share the one FreeSWITCH): see FsPriority. */
   fsPriority: FsPriority;
+  /**
+   * drachtio-server's log level. At `info` it logs every SIP message in full, one flushed write per line: about a
+   * third of its CPU per call on the bench. The default, `notice`, is the counterpart of the `warning` level both
+   * sides' FreeSWITCH log at (it does not trace SIP either); `info` reproduces runs before 2026-12-08.
+   */
+  drachtioLogLevel: DrachtioLogLevel;
   /**
    * The app's ADMIT_RATE_FLOOR. Default: the --overload-rate (the rate the operator knows the box holds, as a
    * deployment sets it from this bench), else 0 (off): the ramp measures the steady rate each step holds, and each
@@ -655,12 +664,21 @@ function parseOptions(o: Options): Settings {
     appMaxCalls: posInt('app-max-calls', o.appMaxCalls),
     appInstances: appInstances(o.appInstances),
     fsPriority: fsPriority(o.fsPriority),
+    drachtioLogLevel: drachtioLogLevel(o.drachtioLogLevel),
     admitRateFloor: o.admitRateFloor !== undefined ? posInt('admit-rate-floor', o.admitRateFloor, 0) : o.overloadRate !== undefined ? Math.ceil(Number(o.overloadRate)) : 0,
     profileRate: o.profile === undefined ? undefined : profileRate(o.profile, rates),
     mediaControl: mediaControl(o.mediaControl),
     overload: o.overload || o.overloadRate !== undefined ? overloadOptions(o) : undefined,
     mediaRelease: o.mediaRelease === true,
   };
+}
+
+const DRACHTIO_LOG_LEVELS: readonly DrachtioLogLevel[] = ['debug', 'info', 'notice', 'warning', 'error'];
+
+function drachtioLogLevel(v: string): DrachtioLogLevel {
+  const level = DRACHTIO_LOG_LEVELS.find((l) => l === v);
+  if (level === undefined) throw new InvalidInputError('drachtio-log-level', `must be one of ${DRACHTIO_LOG_LEVELS.join(', ')} (got ${JSON.stringify(v)})`);
+  return level;
 }
 
 function fsPriority(v: string): FsPriority {
@@ -1076,7 +1094,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     const overlay = join(runDir, 'freeswitch-conf');
     await buildLoadOverlay(s, overlay);
     progress(`starting drachtio-server (SIP ${PORTS.drachtioSip}, admin ${PORTS.drachtioAdmin}) and FreeSWITCH (event socket ${PORTS.fsEsl}, fsmrf ${PORTS.fsMrf}, baseline ${PORTS.baselineSip})`);
-    drachtio = await startDrachtio(p, runDir, { admin: PORTS.drachtioAdmin, sip: PORTS.drachtioSip });
+    drachtio = await startDrachtio(p, runDir, { admin: PORTS.drachtioAdmin, sip: PORTS.drachtioSip }, 'cymru', s.drachtioLogLevel);
     freeswitch = await startFreeswitch(p, join(runDir, 'freeswitch'), overlay, PORTS.fsEsl, [
       mrfProfile(PORTS.fsMrf),
       `load_baseline\\s+profile\\s+sip:mod_sofia@127\\.0\\.0\\.1:${PORTS.baselineSip}\\s+RUNNING`,
@@ -1198,7 +1216,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     }
     const result: SipLoadResult = {
       status: 'done',
-      settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf, mediaControl: s.mediaControl, mediaRelease: s.mediaRelease, appInstances: s.appInstances, fsPriority: s.fsPriority, admitRateFloor: s.admitRateFloor },
+      settings: { rates: s.rates, stepSec: s.stepSec, seats: s.seats, talkMs: s.talkMs, dtmfMs: s.dtmfMs, maxFail: s.maxFail, fsConf: s.fsConf, mediaControl: s.mediaControl, mediaRelease: s.mediaRelease, appInstances: s.appInstances, fsPriority: s.fsPriority, drachtioLogLevel: s.drachtioLogLevel, admitRateFloor: s.admitRateFloor },
       steps,
       baseline,
       hotline,
@@ -1250,6 +1268,7 @@ export function register(bench: Command): void {
     .option('--ignore-busy', 'run even while others use SIPp or the servers (a quick check; both sides\' figures are disturbed)')
     .option('--app-max-calls <n>', 'MAX_CONCURRENT_CALLS for the app under test (each instance)', '1000')
     .option('--fs-priority <p>', "FreeSWITCH's scheduling, both sides: normal (-np: as in docker-compose, where it lacks CAP_SYS_NICE) or realtime (its own default as root: SCHED_FIFO threads, ahead of every other process on the box, the app included)", 'normal')
+    .option('--drachtio-log-level <level>', "drachtio-server's loglevel (debug, info, notice, warning, error); info logs every SIP message, flushed per line", 'notice')
     .option('--admit-rate-floor <n>', "the app's ADMIT_RATE_FLOOR (calls/s; 0 = its admission rate limit off); default the --overload-rate, else 0")
     .option('--app-instances <n>', `acd serve processes sharing the hotline on the one drachtio-server (1-${MAX_APP_INSTANCES}): one event loop each`, '1')
     .option('--media-control <mode>', "the app's MEDIA_CONTROL: socket (an event socket per FreeSWITCH channel) or shared (parked channels over one socket)", 'shared')
