@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type Mrf from 'drachtio-fsmrf';
 import type Srf from 'drachtio-srf';
@@ -43,6 +43,14 @@ export interface EslInbound {
 export class SharedExecutions implements SharedEsl {
   private readonly pending = new Map<string, (evt: Mrf.EslEvent) => void>();
   /**
+   * Each execute's id (its Event-UUID, which FreeSWITCH hands back as Application-UUID): any text unique among the
+   * executes whose results this socket hears. A random prefix per socket (other app instances hear the same parked
+   * channels' events) and a counter: at most 14 bytes where a uuid is 36. mod_event_socket reads commands one byte
+   * per recv() and yields the CPU after each; on a busy box every byte waits for the scheduler (docs/capacity.md).
+   */
+  private readonly idPrefix = randomBytes(6).toString('base64url');
+  private nextId = 0;
+  /**
    * Each channel's DTMF listener, by its uuid, behind one wildcard listener: a listener per channel on the Connection
    * made every channel's end walk the whole eventemitter2 tree (recursivelyGarbageCollect), whose DTMF branch had a
    * leaf per live channel: with ~800 channels up it was 4 % of the app's busy time (docs/capacity.md, long calls).
@@ -77,7 +85,7 @@ export class SharedExecutions implements SharedEsl {
   }
 
   execute(app: string, arg: string | undefined, uuid: string, cb: (evt: Mrf.EslEvent) => void): string {
-    const id = randomUUID();
+    const id = `${this.idPrefix}${(this.nextId++).toString(36)}`;
     const args: Record<string, unknown> = { 'execute-app-name': app };
     if (arg !== undefined) args['execute-app-arg'] = arg;
     args['call-command'] = 'execute';

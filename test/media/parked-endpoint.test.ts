@@ -266,6 +266,14 @@ describe('SharedExecutions (the shared socket\'s executes)', () => {
     expect(x.dtmfListeners).toBe(49);
   });
 
+  it('gives each execute a short id of its own, unlike another socket\'s (FreeSWITCH reads commands a byte at a time)', () => {
+    const a = new SharedExecutions(inbound());
+    const b = new SharedExecutions(inbound());
+    const ids = Array.from({ length: 2000 }, (_, i) => (i % 2 ? a : b).execute('playback', '/p/a.wav', 'ch-1', () => undefined));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(Math.max(...ids.map((i) => i.length))).toBeLessThanOrEqual(14);
+  });
+
   it('drives a ParkedEndpoint end to end', async () => {
     const conn = inbound();
     const ep = new ParkedEndpoint('ch-9', new FakeDialog() as never, new SharedExecutions(conn));
