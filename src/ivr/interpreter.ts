@@ -79,6 +79,7 @@ function apply(flow: Flow, s: CallState, step: Step, commands: Command[], now: n
   if (step.inQueue !== undefined) s.inQueue = step.inQueue;
   if (step.answeredByAgent !== undefined) s.answeredByAgent = step.answeredByAgent;
   if (step.typeAhead !== undefined) s.typeAhead = step.typeAhead;
+  if (step.leadIn !== undefined) s.leadIn = step.leadIn;
   if (step.returning !== undefined) s.returning = step.returning;
   if (step.end) {
     const items = step.end.items ?? [];
@@ -98,8 +99,11 @@ function apply(flow: Flow, s: CallState, step: Step, commands: Command[], now: n
   s.local = {};
   s.awaiting = undefined;
   const entered = type.enter(node, context(flow, s, now));
-  // Type-ahead is for the first node that waits for the caller: it has used it (or not) on entry.
-  if (type.waits) delete s.typeAhead;
+  // Type-ahead and lead-in prompts are for the first node that waits for the caller: it has used them on entry.
+  if (type.waits) {
+    delete s.typeAhead;
+    delete s.leadIn;
+  }
   apply(flow, s, entered, commands, now, hops + 1);
 }
 

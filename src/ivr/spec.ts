@@ -190,6 +190,12 @@ export interface CallState {
    * the caller (the menu or collect it leads to); dropped when that node has been entered.
    */
   typeAhead?: string;
+  /**
+   * Prompts of the `play` nodes just passed, to be said first in the question of the menu or collect they lead to (the
+   * node that waits for the caller takes them on entry; dropped once it is entered): one playback with digit
+   * collection for the greeting and the menu, where FreeSWITCH would otherwise be driven twice (docs/capacity.md).
+   */
+  leadIn?: PlayItem[];
   /** A returning caller's choice, for the queue and callback nodes after the `returning` node. */
   returning?: ReturningChoice;
   ended: Disposition | undefined;

@@ -54,19 +54,31 @@ describe('the step function', () => {
     return { flow, s: state, commands };
   }
 
-  it('answers, then plays the first prompt (keeping type-ahead for the menu it leads to) and waits for it by ref', async () => {
+  it("answers, then says the first prompt leading into the menu's question in one collect (a key during it is the menu's answer) and waits for it by ref", async () => {
     const { s, commands } = await start();
     expect(commands).toEqual([
       { type: 'answer' },
       {
         type: 'collect',
         ref: 1,
-        items: [expect.objectContaining({ kind: 'prompt', id: 'hello', language: 'zh' })],
-        digits: { min: 1, max: 1, firstDigitTimeoutMs: 0, interDigitTimeoutMs: 3000 },
+        items: [expect.objectContaining({ kind: 'prompt', id: 'hello', language: 'zh' }), expect.objectContaining({ kind: 'prompt', id: 'menu', language: 'zh' })],
+        digits: { min: 1, max: 1, firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000 },
       },
     ]);
     expect(s.awaiting).toBe(1);
-    expect(s.node).toBe('hello');
+    expect(s.node).toBe('menu');
+    expect(s.trail).toEqual(['hello', 'menu']);
+    expect(s.leadIn).toBeUndefined();
+  });
+
+  it('a play without barge-in before the menu is its own playback (the caller hears it all)', async () => {
+    const good = (await fixtureFlows('good.yaml')).get('good')!;
+    const flow = structuredClone(good);
+    (flow.nodes.hello as { bargeIn?: boolean }).bargeIn = false;
+    const first = step(flow, initialState(flow, { callId: 'c', caller: '1', called: '5550001' }), { type: 'start' }, 0);
+    expect(first.commands.at(-1)).toMatchObject({ type: 'play', items: [expect.objectContaining({ id: 'hello' })] });
+    const next = step(flow, first.state, { type: 'prompt-finished', ref: first.state.awaiting! }, 0);
+    expect(next.commands).toEqual([expect.objectContaining({ type: 'collect', items: [expect.objectContaining({ id: 'menu' })] })]);
   });
 
   it('is pure: the input state is not changed and the same input gives the same output', async () => {
@@ -101,8 +113,8 @@ describe('the step function', () => {
     let st = step(flow, s, { type: 'prompt-finished', ref: 1 }, 0).state;
     st = step(flow, st, { type: 'caller-silent', ref: st.awaiting! }, 0).state;
     const out = step(flow, st, { type: 'caller-silent', ref: st.awaiting! }, 0);
-    expect(out.commands).toEqual([{ type: 'play', ref: 4, items: [expect.objectContaining({ id: 'silent-goodbye' })] }]);
-    const end = step(flow, out.state, { type: 'prompt-finished', ref: 4 }, 0);
+    expect(out.commands).toEqual([{ type: 'play', ref: 3, items: [expect.objectContaining({ id: 'silent-goodbye' })] }]);
+    const end = step(flow, out.state, { type: 'prompt-finished', ref: 3 }, 0);
     expect(end.commands).toEqual([{ type: 'hangup', disposition: 'silent' }]);
     expect(end.state.ended).toBe('silent');
   });

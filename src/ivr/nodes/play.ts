@@ -38,10 +38,11 @@ function enter(n: PlayNode, ctx: NodeContext): Step {
   if (ahead && typeAheadSpec(n, ctx)) return { commands: [], next: n.next, typeAhead: ahead };
   const items = playItems(n, ctx);
   const spec = typeAheadSpec(n, ctx);
-  if (!spec) return say(ctx, items, {});
-  // Play with digit collection and no wait after it: FreeSWITCH stops the prompt on the first key and keeps it.
-  const ref = ctx.ref();
-  return { commands: [{ type: 'collect', ref, items, digits: spec }], awaiting: ref, local: {} };
+  if (!spec) return say(ctx, [...(ctx.state.leadIn ?? []), ...items], {});
+  // Barge-in all the way to a menu or collect: its question starts with this prompt, in one playback with digit
+  // collection (a key pressed now is its answer, as type-ahead would be). One FreeSWITCH command and one result per
+  // call fewer than a collect here and another there; and no gap between the greeting and the question.
+  return { commands: [], next: n.next, leadIn: [...(ctx.state.leadIn ?? []), ...items] };
 }
 
 export function playItems(n: { prompt?: string; prompts?: string[]; say?: { text: string; language?: Language } }, ctx: NodeContext): PlayItem[] {

@@ -30,6 +30,8 @@ export interface Step {
   answeredByAgent?: boolean;
   /** Digits typed ahead during this node's prompt, handed to the node it goes to (`next`). */
   typeAhead?: string;
+  /** Prompts handed on to be said first by the menu or collect this play leads to (CallState.leadIn). */
+  leadIn?: PlayItem[];
   /** A returning caller's choice, kept for the nodes after (queue: hold; callback: preferred agent). */
   returning?: ReturningChoice;
 }
@@ -86,7 +88,9 @@ export const nodeRef = { type: 'string', minLength: 1, description: 'id of the n
 /** Collect digits after saying `items`; the node then waits for `digits` / `no-input`. */
 export function ask(ctx: NodeContext, items: PlayItem[], digits: DigitSpec, local: object): Step {
   const ref = ctx.ref();
-  return { commands: [{ type: 'collect', ref, items, digits }], awaiting: ref, local: local as Record<string, unknown> };
+  // The plays that led here (CallState.leadIn) are said first: set only while this node is being entered.
+  const all = ctx.state.leadIn ? [...ctx.state.leadIn, ...items] : items;
+  return { commands: [{ type: 'collect', ref, items: all, digits }], awaiting: ref, local: local as Record<string, unknown> };
 }
 
 export function say(ctx: NodeContext, items: PlayItem[], local: object): Step {

@@ -119,9 +119,21 @@ export class ScriptedChannel implements CallChannel {
     });
   }
 
-  private note(op: ChannelLogEntry['op'], items: PlayItem[], extra: Partial<ChannelLogEntry> = {}): void {
+  private note(op: ChannelLogEntry['op'], items: PlayItem[], extra: Partial<ChannelLogEntry> = {}): ChannelLogEntry {
     for (const i of items) this.languages.add(i.language);
-    this.log.push({ at: this.clock.now(), op, say: items.map(describeItem), ...extra });
+    const entry: ChannelLogEntry = { at: this.clock.now(), op, say: items.map(describeItem), ...extra };
+    this.log.push(entry);
+    return entry;
+  }
+
+  /** The items begun before `ms` into the list (a key there stops the playback: the rest is never heard). */
+  private begunBefore(items: PlayItem[], ms: number): PlayItem[] {
+    let start = 0;
+    return items.filter((i) => {
+      const begun = start < ms;
+      start += this.lengthOf([i]);
+      return begun;
+    });
   }
 
   async play(items: PlayItem[]): Promise<PlayOutcome> {
@@ -148,10 +160,11 @@ export class ScriptedChannel implements CallChannel {
   }
 
   async playCollect(items: PlayItem[], spec: DigitSpec): Promise<CollectOutcome> {
-    this.note('collect', items);
+    const entry = this.note('collect', items);
     const ahead = this.takeTypeAhead(items);
     if (ahead && spec.bargeIn !== false) {
-      // Barge-in: the key stops the prompt and counts (up to `max` digits).
+      // Barge-in: the key stops the prompt (the rest of the list too: one playback) and counts (up to `max` digits).
+      entry.say = this.begunBefore(items, ahead.atMs).map(describeItem);
       const r = await this.wait(ahead.atMs, () => ({ digits: ahead.digits.slice(0, spec.max) }));
       if (r !== 'hangup') this.log.push({ at: this.clock.now(), op: 'collect', digits: r.digits, detail: 'barge-in' });
       return r;
