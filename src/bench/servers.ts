@@ -169,16 +169,16 @@ export async function portsTaken(ports: readonly number[]): Promise<number[]> {
   return [...new Set(taken)];
 }
 
-/** drachtio-server's `loglevel`: at `info` it writes every SIP message it sends or receives to its log, flushed per line. */
-export type DrachtioLogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error';
+/** drachtio-server's `loglevel` values: at `info` it writes every SIP message it sends or receives to its log, flushed per line. */
+export const DRACHTIO_LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error'] as const;
+export type DrachtioLogLevel = (typeof DRACHTIO_LOG_LEVELS)[number];
 
 /** A drachtio-server of our own: loopback, the given admin and SIP ports, its log in `dir`. */
 export async function startDrachtio(
   p: TelephonyPaths,
   dir: string,
   ports: { admin: number; sip: number },
-  secret = 'cymru',
-  logLevel: DrachtioLogLevel = 'info',
+  { secret = 'cymru', logLevel = 'info' }: { secret?: string; logLevel?: DrachtioLogLevel } = {},
 ): Promise<Background> {
   await mkdir(dir, { recursive: true });
   const conf = join(dir, 'drachtio.conf.xml');

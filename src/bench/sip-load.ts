@@ -22,6 +22,7 @@ import {
   startDrachtio,
   startFreeswitch,
   telephonyPaths,
+  DRACHTIO_LOG_LEVELS,
   type DrachtioLogLevel,
   type FsPriority,
   type OwnFreeswitch,
@@ -673,8 +674,6 @@ function parseOptions(o: Options): Settings {
   };
 }
 
-const DRACHTIO_LOG_LEVELS: readonly DrachtioLogLevel[] = ['debug', 'info', 'notice', 'warning', 'error'];
-
 function drachtioLogLevel(v: string): DrachtioLogLevel {
   const level = DRACHTIO_LOG_LEVELS.find((l) => l === v);
   if (level === undefined) throw new InvalidInputError('drachtio-log-level', `must be one of ${DRACHTIO_LOG_LEVELS.join(', ')} (got ${JSON.stringify(v)})`);
@@ -1094,7 +1093,7 @@ export async function runSipLoad(s: Settings, progress: (line: string) => void):
     const overlay = join(runDir, 'freeswitch-conf');
     await buildLoadOverlay(s, overlay);
     progress(`starting drachtio-server (SIP ${PORTS.drachtioSip}, admin ${PORTS.drachtioAdmin}) and FreeSWITCH (event socket ${PORTS.fsEsl}, fsmrf ${PORTS.fsMrf}, baseline ${PORTS.baselineSip})`);
-    drachtio = await startDrachtio(p, runDir, { admin: PORTS.drachtioAdmin, sip: PORTS.drachtioSip }, 'cymru', s.drachtioLogLevel);
+    drachtio = await startDrachtio(p, runDir, { admin: PORTS.drachtioAdmin, sip: PORTS.drachtioSip }, { logLevel: s.drachtioLogLevel });
     freeswitch = await startFreeswitch(p, join(runDir, 'freeswitch'), overlay, PORTS.fsEsl, [
       mrfProfile(PORTS.fsMrf),
       `load_baseline\\s+profile\\s+sip:mod_sofia@127\\.0\\.0\\.1:${PORTS.baselineSip}\\s+RUNNING`,
@@ -1268,7 +1267,7 @@ export function register(bench: Command): void {
     .option('--ignore-busy', 'run even while others use SIPp or the servers (a quick check; both sides\' figures are disturbed)')
     .option('--app-max-calls <n>', 'MAX_CONCURRENT_CALLS for the app under test (each instance)', '1000')
     .option('--fs-priority <p>', "FreeSWITCH's scheduling, both sides: normal (-np: as in docker-compose, where it lacks CAP_SYS_NICE) or realtime (its own default as root: SCHED_FIFO threads, ahead of every other process on the box, the app included)", 'normal')
-    .option('--drachtio-log-level <level>', "drachtio-server's loglevel (debug, info, notice, warning, error); info logs every SIP message, flushed per line", 'notice')
+    .option('--drachtio-log-level <level>', `drachtio-server's loglevel (${DRACHTIO_LOG_LEVELS.join(', ')}); info logs every SIP message, flushed per line`, 'notice')
     .option('--admit-rate-floor <n>', "the app's ADMIT_RATE_FLOOR (calls/s; 0 = its admission rate limit off); default the --overload-rate, else 0")
     .option('--app-instances <n>', `acd serve processes sharing the hotline on the one drachtio-server (1-${MAX_APP_INSTANCES}): one event loop each`, '1')
     .option('--media-control <mode>', "the app's MEDIA_CONTROL: socket (an event socket per FreeSWITCH channel) or shared (parked channels over one socket)", 'shared')
