@@ -1,6 +1,6 @@
 import type { DigitSpec, FlowNode, Language, PlayItem } from '../spec.js';
 import { collectSpec, type CollectNode } from './collect.js';
-import { bargeInField, digitSpec, defineNode, nodeRef, promptRef, say, type NodeContext, type Step } from './types.js';
+import { afterLeadIn, bargeInField, digitSpec, defineNode, nodeRef, promptRef, say, type NodeContext, type Step } from './types.js';
 
 interface PlayNode extends FlowNode {
   prompt?: string;
@@ -38,11 +38,13 @@ function enter(n: PlayNode, ctx: NodeContext): Step {
   if (ahead && typeAheadSpec(n, ctx)) return { commands: [], next: n.next, typeAhead: ahead };
   const items = playItems(n, ctx);
   const spec = typeAheadSpec(n, ctx);
-  if (!spec) return say(ctx, [...(ctx.state.leadIn ?? []), ...items], {});
+  // Without barge-in to a menu here, no play before this one had it either (typeAheadSpec walks through this play):
+  // nothing was handed on.
+  if (!spec) return say(ctx, items, {});
   // Barge-in all the way to a menu or collect: its question starts with this prompt, in one playback with digit
   // collection (a key pressed now is its answer, as type-ahead would be). One FreeSWITCH command and one result per
   // call fewer than a collect here and another there; and no gap between the greeting and the question.
-  return { commands: [], next: n.next, leadIn: [...(ctx.state.leadIn ?? []), ...items] };
+  return { commands: [], next: n.next, leadIn: afterLeadIn(ctx, items) };
 }
 
 export function playItems(n: { prompt?: string; prompts?: string[]; say?: { text: string; language?: Language } }, ctx: NodeContext): PlayItem[] {

@@ -88,9 +88,15 @@ export const nodeRef = { type: 'string', minLength: 1, description: 'id of the n
 /** Collect digits after saying `items`; the node then waits for `digits` / `no-input`. */
 export function ask(ctx: NodeContext, items: PlayItem[], digits: DigitSpec, local: object): Step {
   const ref = ctx.ref();
-  // The plays that led here (CallState.leadIn) are said first: set only while this node is being entered.
-  const all = ctx.state.leadIn ? [...ctx.state.leadIn, ...items] : items;
-  return { commands: [{ type: 'collect', ref, items: all, digits }], awaiting: ref, local: local as Record<string, unknown> };
+  return { commands: [{ type: 'collect', ref, items: afterLeadIn(ctx, items), digits }], awaiting: ref, local: local as Record<string, unknown> };
+}
+
+/**
+ * `items` after the prompts of the plays that led here (CallState.leadIn), which are said first. The state holds
+ * them only while the node they lead to is being entered, so a re-prompt says its own items alone.
+ */
+export function afterLeadIn(ctx: NodeContext, items: PlayItem[]): PlayItem[] {
+  return ctx.state.leadIn ? [...ctx.state.leadIn, ...items] : items;
 }
 
 export function say(ctx: NodeContext, items: PlayItem[], local: object): Step {
